@@ -1,0 +1,18 @@
+// The `tailor` command: one program, one subcommand per file under commands/.
+import { Command } from 'commander';
+import { TailorError, exitCode, describe } from '../errors.ts';
+import { registerDev } from './commands/dev.ts';
+
+const program = new Command()
+  .name('tailor')
+  .description('Right-size Kubernetes workloads and self-hosted LLMs in place, and report what it saved.')
+  .showHelpAfterError();
+
+registerDev(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  process.stderr.write(`tailor: ${describe(err)}\n`);
+  process.exitCode = err instanceof TailorError ? exitCode(err.code) : 1;
+}
