@@ -93,7 +93,7 @@ export function cacheKey(): string {
   const mod = goModuleDir();
   const h = createHash('sha256');
   for (const f of ['go.mod', 'go.sum', 'cmd/etcd/main.go']) h.update(readFileSync(join(mod, f)));
-  h.update(`${process.platform}/${process.arch}`);
+  h.update(`${process.platform}/${process.arch} ${versionLdflags()}`);
   return h.digest('hex').slice(0, 16);
 }
 
@@ -116,7 +116,7 @@ function sha256File(path: string): Promise<string> {
 
 type CacheState = 'ok' | 'absent' | 'corrupt';
 
-async function verifyCache(dir: string): Promise<CacheState> {
+export async function verifyCache(dir: string): Promise<CacheState> {
   const manifestPath = join(dir, 'manifest.json');
   if (!existsSync(dir)) return 'absent';
   try {
@@ -156,7 +156,7 @@ async function build(dir: string, progress: Progress): Promise<void> {
   const started = Date.now();
   const tail: string[] = [];
   const code = await new Promise<number>((resolve, reject) => {
-    const child = spawn('go', ['build', '-v', '-trimpath', '-o', tmp + '/', ...pkgs], {
+    const child = spawn('go', ['build', '-v', '-trimpath', '-ldflags', versionLdflags(), '-o', tmp + '/', ...pkgs], {
       cwd: mod,
       stdio: ['ignore', 'ignore', 'pipe'],
       env: { ...process.env, CGO_ENABLED: '0' },
@@ -188,6 +188,27 @@ async function build(dir: string, progress: Progress): Promise<void> {
   rmSync(dir, { recursive: true, force: true });
   renameSync(tmp, dir);
   progress(`built in ${Math.round((Date.now() - started) / 1000)}s`);
+}
+
+/** The pinned Kubernetes release, read from the Go module's require line. */
+export function kubernetesVersion(): string {
+  const m = /k8s\.io\/kubernetes (v\d+\.\d+\.\d+)/.exec(readFileSync(join(goModuleDir(), 'go.mod'), 'utf8'));
+  if (!m?.[1]) throw new TailorError('Internal', 'go.mod does not pin k8s.io/kubernetes');
+  return m[1];
+}
+
+/** What Kubernetes' own build (hack/lib/version.sh) stamps in, so `kubectl version` reads right. */
+function versionLdflags(): string {
+  const v = kubernetesVersion();
+  const [major, minor] = v.slice(1).split('.');
+  const vars = { gitVersion: v, gitMajor: major, gitMinor: minor, gitTreeState: 'clean', buildDate: '1970-01-01T00:00:00Z' };
+  return ['-s', '-w']
+    .concat(
+      ['k8s.io/component-base/version', 'k8s.io/client-go/pkg/version'].flatMap((pkg) =>
+        Object.entries(vars).map(([k, val]) => `-X ${pkg}.${k}=${val}`),
+      ),
+    )
+    .join(' ');
 }
 
 function buildError(output: string): TailorError {

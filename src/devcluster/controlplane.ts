@@ -39,7 +39,8 @@ export class ControlPlane {
   private deathHandlers: ((name: string, reason: string, tail: string) => void)[] = [];
   private stopping = false;
 
-  private constructor(
+  /** Use ControlPlane.start. */
+  constructor(
     readonly info: ControlPlaneInfo,
     private readonly processes: RunningProcess[],
   ) {

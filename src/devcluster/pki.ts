@@ -4,9 +4,13 @@ import 'reflect-metadata';
 import { webcrypto } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
 
+type CryptoKey = webcrypto.CryptoKey;
+type CryptoKeyPair = webcrypto.CryptoKeyPair;
+type Crypto = webcrypto.Crypto;
+
 x509.cryptoProvider.set(webcrypto as unknown as Crypto);
 
-const ALG: EcKeyGenParams & EcdsaParams = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
+const ALG: webcrypto.EcKeyGenParams & webcrypto.EcdsaParams = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
 const TEN_YEARS_MS = 10 * 365 * 24 * 3600 * 1000;
 
 export interface KeyPair {

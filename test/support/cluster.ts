@@ -1,0 +1,125 @@
+// The end-to-end test vocabulary: a namespace of its own per test file on the run's one real
+// control plane (started by test/run.ts), typed clients, and `eventually` for asynchronous truths.
+import { after, before } from 'node:test';
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { basename } from 'node:path';
+import * as k8s from '@kubernetes/client-node';
+
+export interface TestCluster {
+  kc: k8s.KubeConfig;
+  kubeconfigPath: string;
+  core: k8s.CoreV1Api;
+  apps: k8s.AppsV1Api;
+  ext: k8s.ApiextensionsV1Api;
+  objects: k8s.KubernetesObjectApi;
+  /** The namespace this test file owns; deleted after the file's tests. */
+  namespace: string;
+  kubectl(...args: string[]): { status: number; stdout: string; stderr: string };
+}
+
+export function kubeconfigPath(): string {
+  const path = process.env.TAILOR_TEST_KUBECONFIG;
+  if (!path) throw new Error('no control plane: run end-to-end tests through `npm test` (test/run.ts starts one)');
+  return path;
+}
+
+export function clients(path = kubeconfigPath()) {
+  const kc = new k8s.KubeConfig();
+  kc.loadFromFile(path);
+  return {
+    kc,
+    core: kc.makeApiClient(k8s.CoreV1Api),
+    apps: kc.makeApiClient(k8s.AppsV1Api),
+    ext: kc.makeApiClient(k8s.ApiextensionsV1Api),
+    objects: k8s.KubernetesObjectApi.makeApiClient(kc),
+  };
+}
+
+/** Call at the top of a test file: `const cluster = useCluster(import.meta.url)`. Fields fill in `before`. */
+export function useCluster(fileUrl: string): TestCluster {
+  const path = kubeconfigPath();
+  const c = clients(path);
+  const stem = basename(new URL(fileUrl).pathname, '.test.ts').replace(/[^a-z0-9]/g, '-').slice(0, 40);
+  const namespace = `t-${stem}-${randomBytes(3).toString('hex')}`;
+  const cluster: TestCluster = {
+    ...c,
+    kubeconfigPath: path,
+    namespace,
+    kubectl: (...args) => {
+      const r = spawnSync(process.env.TAILOR_TEST_KUBECTL ?? 'kubectl', ['--kubeconfig', path, ...args], {
+        encoding: 'utf8',
+      });
+      return { status: r.status ?? 1, stdout: r.stdout, stderr: r.stderr };
+    },
+  };
+  before(async () => {
+    await c.core.createNamespace({ body: { metadata: { name: namespace, labels: { 'tailor.dev/test': stem } } } });
+    // The ServiceAccount admission plugin rejects pods until the namespace's default SA exists.
+    await eventually(() => c.core.readNamespacedServiceAccount({ name: 'default', namespace }), { what: 'default ServiceAccount' });
+  });
+  after(async () => {
+    await c.core.deleteNamespace({ name: namespace }).catch(() => {});
+  });
+  return cluster;
+}
+
+export interface EventuallyOptions {
+  timeoutMs?: number;
+  intervalMs?: number;
+  what?: string;
+}
+
+/** Retries `fn` until it returns without throwing; returns its value, or rethrows the last error. */
+export async function eventually<T>(fn: () => Promise<T> | T, opts: EventuallyOptions = {}): Promise<T> {
+  const deadline = Date.now() + (opts.timeoutMs ?? 30_000);
+  let last: unknown;
+  for (;;) {
+    try {
+      return await fn();
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) {
+      const msg = last instanceof Error ? last.message : String(last);
+      throw new Error(`${opts.what ?? 'condition'} not met within ${(opts.timeoutMs ?? 30_000) / 1000}s: ${msg}`, { cause: last });
+    }
+    await new Promise((r) => setTimeout(r, opts.intervalMs ?? 200));
+  }
+}
+
+/** The HTTP status and message of a Kubernetes API error from client-node. */
+export function apiError(err: unknown): { code: number; message: string } {
+  const e = err as { code?: number; body?: unknown; message?: string };
+  let body: { message?: string } = {};
+  try {
+    body = typeof e.body === 'string' ? (JSON.parse(e.body) as { message?: string }) : ((e.body ?? {}) as { message?: string });
+  } catch {
+    // not JSON
+  }
+  return { code: e.code ?? 0, message: body.message ?? e.message ?? String(err) };
+}
+
+/** A Node object as a kubelet would register it (capacity, Ready), for scheduling tests. */
+export async function registerNode(
+  core: k8s.CoreV1Api,
+  name: string,
+  capacity: Record<string, string> = { cpu: '4', memory: '8Gi', pods: '110' },
+): Promise<void> {
+  await core.createNode({ body: { metadata: { name, labels: { 'kubernetes.io/hostname': name } } } });
+  await core.patchNodeStatus(
+    {
+      name,
+      body: {
+        status: {
+          capacity,
+          allocatable: capacity,
+          conditions: [
+            { type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'test node', lastHeartbeatTime: new Date(), lastTransitionTime: new Date() },
+          ],
+        },
+      },
+    },
+    k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
+  );
+}
