@@ -1,0 +1,59 @@
+// Typed Kubernetes clients from a kubeconfig, and the patch content types Tailor sends.
+import * as k8s from '@kubernetes/client-node';
+import { TailorError } from '../errors.ts';
+
+export interface Clients {
+  kc: k8s.KubeConfig;
+  core: k8s.CoreV1Api;
+  apps: k8s.AppsV1Api;
+  storage: k8s.StorageV1Api;
+  coordination: k8s.CoordinationV1Api;
+  apiregistration: k8s.ApiregistrationV1Api;
+  ext: k8s.ApiextensionsV1Api;
+  custom: k8s.CustomObjectsApi;
+  policy: k8s.PolicyV1Api;
+  admission: k8s.AdmissionregistrationV1Api;
+  events: k8s.EventsV1Api;
+  objects: k8s.KubernetesObjectApi;
+}
+
+/** Loads `path`, else $KUBECONFIG, else ~/.kube/config, else in-cluster. */
+export function loadKubeConfig(path?: string): k8s.KubeConfig {
+  const kc = new k8s.KubeConfig();
+  try {
+    if (path) kc.loadFromFile(path);
+    else kc.loadFromDefault();
+  } catch (err) {
+    throw new TailorError('InvalidInput', `cannot read kubeconfig ${path ?? '(default)'}: ${(err as Error).message}`, {
+      cause: err,
+      hint: 'pass --kubeconfig, or run `tailor dev up` for a local cluster',
+    });
+  }
+  if (!kc.getCurrentCluster()) {
+    throw new TailorError('InvalidInput', `kubeconfig ${path ?? '(default)'} names no current cluster`, {
+      hint: 'pass --kubeconfig PATH (tailor dev up writes ~/.tailor/dev/kubeconfig)',
+    });
+  }
+  return kc;
+}
+
+export function makeClients(kc: k8s.KubeConfig): Clients {
+  return {
+    kc,
+    core: kc.makeApiClient(k8s.CoreV1Api),
+    apps: kc.makeApiClient(k8s.AppsV1Api),
+    storage: kc.makeApiClient(k8s.StorageV1Api),
+    coordination: kc.makeApiClient(k8s.CoordinationV1Api),
+    apiregistration: kc.makeApiClient(k8s.ApiregistrationV1Api),
+    ext: kc.makeApiClient(k8s.ApiextensionsV1Api),
+    custom: kc.makeApiClient(k8s.CustomObjectsApi),
+    policy: kc.makeApiClient(k8s.PolicyV1Api),
+    admission: kc.makeApiClient(k8s.AdmissionregistrationV1Api),
+    events: kc.makeApiClient(k8s.EventsV1Api),
+    objects: k8s.KubernetesObjectApi.makeApiClient(kc),
+  };
+}
+
+export const mergePatch = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
+export const strategicMergePatch = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.StrategicMergePatch);
+export const jsonPatch = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.JsonPatch);

@@ -1,0 +1,57 @@
+// A watch-backed cache of one resource that restarts (and so relists) with backoff after an
+// error, because client-node's informer stops for good on the first one.
+import * as k8s from '@kubernetes/client-node';
+
+export interface Watched<T extends k8s.KubernetesObject> {
+  list(): readonly T[];
+  get(name: string, namespace?: string): T | undefined;
+  stop(): Promise<void>;
+  /** Resolves after the first successful list. */
+  synced: Promise<void>;
+}
+
+export interface WatchHandlers<T> {
+  add?(obj: T): void;
+  update?(obj: T): void;
+  delete?(obj: T): void;
+  error?(err: unknown): void;
+}
+
+export function watchResource<T extends k8s.KubernetesObject>(
+  kc: k8s.KubeConfig,
+  path: string,
+  list: () => Promise<k8s.KubernetesListObject<T>>,
+  handlers: WatchHandlers<T>,
+  opts: { labelSelector?: string; maxBackoffMs?: number } = {},
+): Watched<T> {
+  const informer = k8s.makeInformer<T>(kc, path, list, opts.labelSelector);
+  let stopped = false;
+  let backoff = 500;
+  let markSynced: () => void = () => {};
+  const synced = new Promise<void>((r) => (markSynced = r));
+  if (handlers.add) informer.on('add', handlers.add);
+  if (handlers.update) informer.on('update', handlers.update);
+  if (handlers.delete) informer.on('delete', handlers.delete);
+  informer.on('connect', () => {
+    backoff = 500;
+  });
+  informer.on('error', (err) => {
+    handlers.error?.(err);
+    if (stopped) return;
+    const wait = backoff;
+    backoff = Math.min(backoff * 2, opts.maxBackoffMs ?? 30_000);
+    setTimeout(() => {
+      if (!stopped) informer.start().then(markSynced, (e: unknown) => handlers.error?.(e));
+    }, wait).unref();
+  });
+  informer.start().then(markSynced, (e: unknown) => handlers.error?.(e));
+  return {
+    list: () => informer.list(),
+    get: (name, namespace) => informer.get(name, namespace),
+    synced,
+    stop: async () => {
+      stopped = true;
+      await informer.stop();
+    },
+  };
+}

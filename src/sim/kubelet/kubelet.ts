@@ -1,0 +1,416 @@
+// The simulated kubelet: runs the pods the real scheduler binds to simulated nodes. Pods go
+// Pending -> Running -> Ready after their profile's start-up time; resizes follow KEP-1287;
+// memory above the limit is an OOM kill; CPU above the limit is throttled and counted.
+import type * as k8s from '@kubernetes/client-node';
+import type { Clients } from '../../kube/client.ts';
+import { mergePatch } from '../../kube/client.ts';
+import { classify, isNotFound } from '../../kube/errors.ts';
+import type { EventRecorder } from '../../kube/events.ts';
+import { watchResource, type Watched } from '../../kube/informer.ts';
+import { apiTime } from '../../kube/time.ts';
+import { formatBytes, formatCpu } from '../../core/quantity.ts';
+import type { Clock } from '../clock.ts';
+import type { SimNodeSpec } from '../nodes.ts';
+import type { ProfileContext, UsageProfile, UsageSample } from '../usage/types.ts';
+import { actuateResize, admitResize, podRequests, sameResources, type Capacity, type Resources } from './resize.ts';
+import { desiredOf, gpusOf, policyOf, resourcesOf, type ContainerState, type PodState } from './state.ts';
+
+export type ProfileResolution = { ok: true; profile: UsageProfile } | { ok: false; error: string };
+
+export interface KubeletDeps {
+  clients: Clients;
+  clock: Clock;
+  nodes: ReadonlyMap<string, SimNodeSpec>;
+  profileFor(pod: k8s.V1Pod, container: k8s.V1Container, ctx: ProfileContext): ProfileResolution;
+  events: EventRecorder;
+  log: (msg: string) => void;
+  /** Wall-clock period of the usage/lifecycle loop. */
+  tickMs?: number;
+  /** Status writes in flight at once. */
+  writeConcurrency?: number;
+}
+
+const ZERO_USAGE: UsageSample = { cpuCores: 0, memoryBytes: 0, gpuMemoryBytes: 0, gpuUtilPercent: 0 };
+const CFS_PERIOD_S = 0.1;
+
+export class Kubelet {
+  readonly pods = new Map<string, PodState>();
+  private watched?: Watched<k8s.V1Pod>;
+  private timer?: NodeJS.Timeout;
+  private lastTick: number;
+  private writing = new Set<string>();
+  private podIndex = 0;
+  /** Status writes and their failures, for the scale benchmark and for tests. */
+  readonly stats = { statusWrites: 0, statusErrors: 0, ticks: 0, lastTickMs: 0 };
+
+  constructor(private readonly deps: KubeletDeps) {
+    this.lastTick = deps.clock.now();
+  }
+
+  async start(): Promise<void> {
+    const { clients } = this.deps;
+    this.watched = watchResource<k8s.V1Pod>(
+      clients.kc,
+      '/api/v1/pods',
+      () => clients.core.listPodForAllNamespaces(),
+      {
+        add: (p) => this.observe(p),
+        update: (p) => this.observe(p),
+        delete: (p) => {
+          if (p.metadata?.uid) this.pods.delete(p.metadata.uid);
+        },
+        error: (e) => this.deps.log(`pod watch: ${classify(e).message}; relisting`),
+      },
+    );
+    await this.watched.synced;
+    this.timer = setInterval(() => this.tick(), this.deps.tickMs ?? 1000);
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    await this.watched?.stop();
+  }
+
+  /** Pods on one node, for allocation sums and the metrics endpoints. */
+  podsOn(node: string): PodState[] {
+    return [...this.pods.values()].filter((p) => p.node === node);
+  }
+
+  private observe(pod: k8s.V1Pod): void {
+    const uid = pod.metadata?.uid;
+    const node = pod.spec?.nodeName;
+    if (!uid || !node || !this.deps.nodes.has(node)) return;
+    if (pod.metadata?.deletionTimestamp) {
+      this.finish(pod);
+      return;
+    }
+    if (pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') return;
+    let state = this.pods.get(uid);
+    if (!state) {
+      state = this.admit(pod);
+      this.pods.set(uid, state);
+    }
+    state.generation = pod.metadata?.generation ?? 1;
+    state.labels = pod.metadata?.labels ?? {};
+    state.desired = desiredOf(pod);
+    state.scheduledCondition = pod.status?.conditions?.find((c) => c.type === 'PodScheduled');
+  }
+
+  /** A pod newly bound here: start its containers, or say why it cannot run. */
+  private admit(pod: k8s.V1Pod): PodState {
+    const now = this.deps.clock.now();
+    const node = this.deps.nodes.get(pod.spec!.nodeName!)!;
+    const index = this.podIndex++;
+    const state: PodState = {
+      uid: pod.metadata!.uid!,
+      namespace: pod.metadata!.namespace!,
+      name: pod.metadata!.name!,
+      node: node.name,
+      labels: pod.metadata?.labels ?? {},
+      phase: 'Running',
+      startTime: now,
+      podIP: `10.${128 + ((index >> 16) & 63)}.${(index >> 8) & 255}.${index & 255}`,
+      hostIP: '',
+      generation: pod.metadata?.generation ?? 1,
+      observedGeneration: pod.metadata?.generation ?? 1,
+      containers: new Map(),
+      claims: (pod.spec?.volumes ?? []).flatMap((v) => (v.persistentVolumeClaim ? [v.persistentVolumeClaim.claimName] : [])),
+      dirty: true,
+      desired: desiredOf(pod),
+    };
+    for (const c of pod.spec?.containers ?? []) {
+      const gpus = gpusOf(c);
+      const ctx: ProfileContext = {
+        seed: `${state.uid}/${c.name}`,
+        startedAt: now,
+        gpus,
+        gpuMemoryBytesPerGpu: node.gpuMemoryBytes ?? 0,
+      };
+      const resolved = this.deps.profileFor(pod, c, ctx);
+      if (!resolved.ok) {
+        state.phase = 'Pending';
+        state.unsupported = `container ${c.name}: ${resolved.error}`;
+        this.deps.events.record({ ...pod, apiVersion: 'v1', kind: 'Pod' }, 'Warning', 'SimulationFailed', `${state.unsupported}; the simulator leaves this pod Pending`);
+        break;
+      }
+      const r = resourcesOf(c);
+      state.containers.set(c.name, {
+        name: c.name,
+        image: c.image ?? '',
+        profile: resolved.profile,
+        startedAt: now,
+        restartCount: 0,
+        ready: false,
+        allocated: r,
+        actual: r,
+        gpus,
+        policy: policyOf(c),
+        usage: ZERO_USAGE,
+        cpuSecondsTotal: 0,
+        cfsPeriodsTotal: 0,
+        cfsThrottledPeriodsTotal: 0,
+        oomEventsTotal: 0,
+      });
+    }
+    if (state.unsupported) state.containers.clear();
+    return state;
+  }
+
+  /** A pod being deleted: its containers stop at once, then the kubelet's final delete. */
+  private finish(pod: k8s.V1Pod): void {
+    const uid = pod.metadata!.uid!;
+    if (this.writing.has(`delete/${uid}`)) return;
+    this.writing.add(`delete/${uid}`);
+    this.pods.delete(uid);
+    this.deps.clients.core
+      .deleteNamespacedPod({ name: pod.metadata!.name!, namespace: pod.metadata!.namespace!, gracePeriodSeconds: 0, body: { preconditions: { uid } } })
+      .catch((e: unknown) => {
+        if (!isNotFound(e)) this.deps.log(`delete ${pod.metadata?.namespace}/${pod.metadata?.name}: ${classify(e).message}`);
+      })
+      .finally(() => this.writing.delete(`delete/${uid}`));
+  }
+
+  /** One step of simulated time for every pod: resize, usage, OOM, readiness, then status writes. */
+  tick(): void {
+    const started = performance.now();
+    const now = this.deps.clock.now();
+    const dt = Math.max(0, now - this.lastTick);
+    this.lastTick = now;
+    const allocatedByNode = this.allocatedByNode();
+    for (const pod of this.pods.values()) {
+      if (pod.unsupported) continue;
+      // 1. Resize first, so this tick's usage is judged against the limits now in force.
+      this.resize(pod, allocatedByNode);
+      // 2. Usage, throttling and OOM kills.
+      for (const c of pod.containers.values()) this.use(pod, c, now, dt);
+    }
+    this.flush();
+    this.stats.ticks++;
+    this.stats.lastTickMs = performance.now() - started;
+  }
+
+  private allocatedByNode(): Map<string, Capacity> {
+    const sums = new Map<string, Capacity>();
+    for (const p of this.pods.values()) {
+      const r = podRequests(new Map([...p.containers].map(([n, c]) => [n, c.allocated])));
+      const s = sums.get(p.node) ?? { cpu: 0, memory: 0 };
+      s.cpu += r.cpu;
+      s.memory += r.memory;
+      sums.set(p.node, s);
+    }
+    return sums;
+  }
+
+  private resize(pod: PodState, allocatedByNode: Map<string, Capacity>): void {
+    const node = this.deps.nodes.get(pod.node)!;
+    const allocated = new Map([...pod.containers].map(([n, c]) => [n, c.allocated]));
+    const mine = podRequests(allocated);
+    const onNode = allocatedByNode.get(pod.node) ?? { cpu: 0, memory: 0 };
+    const admission = admitResize({
+      desired: pod.desired,
+      allocated,
+      nodeAllocatable: { cpu: node.cpu, memory: node.memoryBytes },
+      othersAllocated: { cpu: onNode.cpu - mine.cpu, memory: onNode.memory - mine.memory },
+    });
+    const before = pod.resize;
+    switch (admission.admission) {
+      case 'NoChange':
+        break;
+      case 'Deferred':
+      case 'Infeasible':
+        pod.resize = { type: 'PodResizePending', reason: admission.admission, message: admission.message };
+        break;
+      case 'Accepted':
+        for (const [name, want] of pod.desired) {
+          const c = pod.containers.get(name);
+          if (c) c.allocated = want;
+        }
+        // Keep the node's sum current so a later pod in this tick sees this allocation.
+        onNode.cpu += podRequests(pod.desired).cpu - mine.cpu;
+        onNode.memory += podRequests(pod.desired).memory - mine.memory;
+        allocatedByNode.set(pod.node, onNode);
+        pod.dirty = true;
+        break;
+    }
+    // Actuate whatever is allocated but not yet actual (a new allocation, or an earlier Error).
+    const pending = [...pod.containers.values()].some((c) => !sameResources(c.allocated, c.actual));
+    if (pending) {
+      const result = actuateResize({
+        allocated: new Map([...pod.containers].map(([n, c]) => [n, c.allocated])),
+        actual: new Map([...pod.containers].map(([n, c]) => [n, c.actual])),
+        memoryUsage: new Map([...pod.containers].map(([n, c]) => [n, c.usage.memoryBytes])),
+        policy: new Map([...pod.containers].map(([n, c]) => [n, c.policy])),
+      });
+      const now = this.deps.clock.now();
+      for (const name of result.applied) {
+        const c = pod.containers.get(name)!;
+        c.actual = c.allocated;
+        if (result.restarted.includes(name)) this.restart(c, now, 'ResizeRestart', 0);
+      }
+      pod.resize =
+        result.outcome === 'Error'
+          ? { type: 'PodResizeInProgress', reason: 'Error', message: result.message }
+          : admission.admission === 'Deferred' || admission.admission === 'Infeasible'
+            ? pod.resize
+            : undefined;
+      pod.dirty = true;
+    } else if (admission.admission === 'NoChange' || admission.admission === 'Accepted') {
+      pod.resize = undefined;
+    }
+    if (pod.observedGeneration !== pod.generation) {
+      pod.observedGeneration = pod.generation;
+      pod.dirty = true;
+    }
+    if (JSON.stringify(before) !== JSON.stringify(pod.resize)) pod.dirty = true;
+  }
+
+  private use(pod: PodState, c: ContainerState, now: number, dt: number): void {
+    const u = c.profile.sample(now);
+    c.usage = u;
+    const cpuLimit = c.actual.cpuLimit;
+    const cpu = cpuLimit !== undefined ? Math.min(u.cpuCores, cpuLimit) : u.cpuCores;
+    c.cpuSecondsTotal += cpu * dt;
+    if (cpuLimit !== undefined) {
+      const periods = dt / CFS_PERIOD_S;
+      c.cfsPeriodsTotal += periods;
+      if (u.cpuCores > cpuLimit) c.cfsThrottledPeriodsTotal += periods * Math.min(1, (u.cpuCores - cpuLimit) / u.cpuCores);
+    }
+    if (c.actual.memoryLimit !== undefined && u.memoryBytes > c.actual.memoryLimit) {
+      c.oomEventsTotal++;
+      this.restart(c, now, 'OOMKilled', 137);
+      pod.dirty = true;
+      return;
+    }
+    if (!c.ready && now - c.startedAt >= c.profile.startupSeconds) {
+      c.ready = true;
+      pod.dirty = true;
+    }
+  }
+
+  private restart(c: ContainerState, now: number, reason: string, exitCode: number): void {
+    c.lastTermination = { reason, exitCode, startedAt: c.startedAt, finishedAt: now };
+    c.restartCount++;
+    c.startedAt = now;
+    c.ready = false;
+    c.usage = ZERO_USAGE;
+  }
+
+  /** Writes the status of every changed pod, a bounded number at a time. */
+  private flush(): void {
+    const limit = this.deps.writeConcurrency ?? 16;
+    for (const pod of this.pods.values()) {
+      if (!pod.dirty || this.writing.has(pod.uid)) continue;
+      if (this.writing.size >= limit) return;
+      pod.dirty = false;
+      this.writing.add(pod.uid);
+      this.stats.statusWrites++;
+      this.deps.clients.core
+        .patchNamespacedPodStatus({ name: pod.name, namespace: pod.namespace, body: { status: this.statusOf(pod) } }, mergePatch)
+        .catch((e: unknown) => {
+          if (isNotFound(e)) {
+            this.pods.delete(pod.uid);
+            return;
+          }
+          this.stats.statusErrors++;
+          pod.dirty = true;
+          this.deps.log(`status ${pod.namespace}/${pod.name}: ${classify(e).message}`);
+        })
+        .finally(() => this.writing.delete(pod.uid));
+    }
+  }
+
+  statusOf(pod: PodState): k8s.V1PodStatus {
+    const t = (s: number) => apiTime(new Date(s * 1000));
+    const node = this.deps.nodes.get(pod.node);
+    const containers = [...pod.containers.values()];
+    const allReady = containers.length > 0 && containers.every((c) => c.ready);
+    const cond = (type: string, ok: boolean, reason?: string, message?: string): k8s.V1PodCondition => ({
+      type,
+      status: ok ? 'True' : 'False',
+      lastTransitionTime: t(pod.startTime) as unknown as Date,
+      ...(reason ? { reason } : {}),
+      ...(message ? { message } : {}),
+    });
+    if (pod.unsupported) {
+      return {
+        phase: 'Pending',
+        conditions: [...(pod.scheduledCondition ? [pod.scheduledCondition] : []), cond('PodReadyToStartContainers', false, 'SimulationFailed', pod.unsupported)],
+      };
+    }
+    const conditions: k8s.V1PodCondition[] = [
+      ...(pod.scheduledCondition ? [pod.scheduledCondition] : []),
+      cond('PodReadyToStartContainers', true),
+      cond('Initialized', true),
+      cond('ContainersReady', allReady, allReady ? undefined : 'ContainersNotReady'),
+      cond('Ready', allReady, allReady ? undefined : 'ContainersNotReady'),
+    ];
+    if (pod.resize) {
+      conditions.push({
+        type: pod.resize.type,
+        status: 'True',
+        lastTransitionTime: t(this.deps.clock.now()) as unknown as Date,
+        observedGeneration: pod.observedGeneration,
+        ...(pod.resize.reason ? { reason: pod.resize.reason } : {}),
+        ...(pod.resize.message ? { message: pod.resize.message } : {}),
+      });
+    }
+    return {
+      phase: 'Running',
+      hostIP: node ? hostIpOf(node) : undefined,
+      podIP: pod.podIP,
+      podIPs: [{ ip: pod.podIP }],
+      startTime: t(pod.startTime) as unknown as Date,
+      observedGeneration: pod.observedGeneration,
+      conditions,
+      containerStatuses: containers.map((c) => ({
+        name: c.name,
+        image: c.image,
+        imageID: `sim://${c.image}`,
+        containerID: `sim://${pod.uid}/${c.name}/${c.restartCount}`,
+        ready: c.ready,
+        started: true,
+        restartCount: c.restartCount,
+        state: { running: { startedAt: t(c.startedAt) as unknown as Date } },
+        ...(c.lastTermination
+          ? {
+              lastState: {
+                terminated: {
+                  reason: c.lastTermination.reason,
+                  exitCode: c.lastTermination.exitCode,
+                  startedAt: t(c.lastTermination.startedAt) as unknown as Date,
+                  finishedAt: t(c.lastTermination.finishedAt) as unknown as Date,
+                  containerID: `sim://${pod.uid}/${c.name}/${c.restartCount - 1}`,
+                },
+              },
+            }
+          : { lastState: {} }),
+        allocatedResources: requestsOf(c.allocated, c.gpus),
+        resources: { requests: requestsOf(c.actual, c.gpus), ...(hasLimits(c.actual, c.gpus) ? { limits: limitsOf(c.actual, c.gpus) } : {}) },
+      })),
+    };
+  }
+}
+
+function hostIpOf(node: SimNodeSpec): string {
+  return node.internalIP ?? '';
+}
+
+function requestsOf(r: Resources, gpus: number): Record<string, string> {
+  return {
+    cpu: formatCpu(r.cpuRequest),
+    memory: formatBytes(r.memoryRequest),
+    ...(gpus ? { 'nvidia.com/gpu': String(gpus) } : {}),
+  };
+}
+
+function hasLimits(r: Resources, gpus: number): boolean {
+  return r.cpuLimit !== undefined || r.memoryLimit !== undefined || gpus > 0;
+}
+
+function limitsOf(r: Resources, gpus: number): Record<string, string> {
+  return {
+    ...(r.cpuLimit !== undefined ? { cpu: formatCpu(r.cpuLimit) } : {}),
+    ...(r.memoryLimit !== undefined ? { memory: formatBytes(r.memoryLimit) } : {}),
+    ...(gpus ? { 'nvidia.com/gpu': String(gpus) } : {}),
+  };
+}

@@ -1,0 +1,84 @@
+// What the simulated kubelet knows of each pod it runs: resources desired / allocated / actual,
+// container lifecycles, the last usage sample and cumulative counters for the metrics endpoints.
+import type * as k8s from '@kubernetes/client-node';
+import { parseQuantity } from '../../core/quantity.ts';
+import type { UsageProfile, UsageSample } from '../usage/types.ts';
+import type { Resources, ResizePolicy } from './resize.ts';
+
+export interface ContainerState {
+  name: string;
+  image: string;
+  profile: UsageProfile;
+  /** Simulated epoch seconds of the current run's start. */
+  startedAt: number;
+  restartCount: number;
+  ready: boolean;
+  allocated: Resources;
+  actual: Resources;
+  gpus: number;
+  policy: { cpu: ResizePolicy; memory: ResizePolicy };
+  lastTermination?: { reason: string; exitCode: number; startedAt: number; finishedAt: number };
+  usage: UsageSample;
+  /** Cumulative counters, as cAdvisor keeps them. */
+  cpuSecondsTotal: number;
+  cfsPeriodsTotal: number;
+  cfsThrottledPeriodsTotal: number;
+  oomEventsTotal: number;
+}
+
+export type ResizeCondition =
+  | { type: 'PodResizePending'; reason: 'Deferred' | 'Infeasible'; message: string }
+  | { type: 'PodResizeInProgress'; reason: '' | 'Error'; message: string };
+
+export interface PodState {
+  uid: string;
+  namespace: string;
+  name: string;
+  node: string;
+  labels: Record<string, string>;
+  phase: 'Pending' | 'Running';
+  startTime: number;
+  podIP: string;
+  hostIP: string;
+  generation: number;
+  observedGeneration: number;
+  containers: Map<string, ContainerState>;
+  /** Resources in the pod's spec: what a resize asks for. */
+  desired: Map<string, Resources>;
+  resize?: ResizeCondition;
+  /** Why the simulator cannot run this pod (left Pending, said in an Event). */
+  unsupported?: string;
+  /** PVC names mounted by the pod. */
+  claims: string[];
+  /** Whether the API needs to hear of a change. */
+  dirty: boolean;
+  scheduledCondition?: k8s.V1PodCondition;
+}
+
+export function resourcesOf(c: k8s.V1Container): Resources {
+  const req = c.resources?.requests ?? {};
+  const lim = c.resources?.limits ?? {};
+  const cpuLimit = parseQuantity(lim.cpu);
+  const memoryLimit = parseQuantity(lim.memory);
+  // The API defaults a missing request to the limit; keep that rule for objects built by hand.
+  return {
+    cpuRequest: parseQuantity(req.cpu) ?? cpuLimit ?? 0,
+    memoryRequest: parseQuantity(req.memory) ?? memoryLimit ?? 0,
+    ...(cpuLimit !== undefined ? { cpuLimit } : {}),
+    ...(memoryLimit !== undefined ? { memoryLimit } : {}),
+  };
+}
+
+export function desiredOf(pod: k8s.V1Pod): Map<string, Resources> {
+  return new Map((pod.spec?.containers ?? []).map((c) => [c.name, resourcesOf(c)]));
+}
+
+export function policyOf(c: k8s.V1Container): { cpu: ResizePolicy; memory: ResizePolicy } {
+  const get = (r: string): ResizePolicy =>
+    c.resizePolicy?.find((p) => p.resourceName === r)?.restartPolicy === 'RestartContainer' ? 'RestartContainer' : 'NotRequired';
+  return { cpu: get('cpu'), memory: get('memory') };
+}
+
+export function gpusOf(c: k8s.V1Container): number {
+  return parseQuantity(c.resources?.limits?.['nvidia.com/gpu'] ?? c.resources?.requests?.['nvidia.com/gpu']) ?? 0;
+}

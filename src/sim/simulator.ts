@@ -1,0 +1,85 @@
+// Composition root of the simulator: nodes, the kubelet, storage and the two metrics endpoints,
+// started in order against one cluster and stopped in reverse.
+import type * as k8s from '@kubernetes/client-node';
+import { makeClients, type Clients } from '../kube/client.ts';
+import { eventRecorder } from '../kube/events.ts';
+import { simClock, type Clock } from './clock.ts';
+import { Kubelet, type ProfileResolution } from './kubelet/kubelet.ts';
+import { MetricsApi } from './metrics/metrics-api.ts';
+import { PrometheusEndpoint } from './metrics/prometheus.ts';
+import { usageView, type UsageView } from './metrics/view.ts';
+import { NodeFleet, type SimNodeSpec } from './nodes.ts';
+import { SimStorage } from './storage.ts';
+import type { ProfileContext } from './usage/types.ts';
+
+export interface SimulatorOptions {
+  kc: k8s.KubeConfig;
+  nodes: SimNodeSpec[];
+  profileFor(pod: k8s.V1Pod, container: k8s.V1Container, ctx: ProfileContext): ProfileResolution;
+  storageClass?: string;
+  clock?: Clock;
+  tickMs?: number;
+  /** 0 picks a free port. */
+  prometheusPort?: number;
+  /** Serve metrics.k8s.io behind an APIService (one simulator per cluster may). */
+  metricsApi?: boolean;
+  log?: (msg: string) => void;
+}
+
+export class Simulator {
+  readonly clients: Clients;
+  readonly clock: Clock;
+  readonly fleet: NodeFleet;
+  readonly kubelet: Kubelet;
+  readonly storage: SimStorage;
+  readonly view: UsageView;
+  readonly prometheus: PrometheusEndpoint;
+  readonly metricsApi?: MetricsApi;
+
+  private constructor(private readonly opts: SimulatorOptions) {
+    const log = opts.log ?? (() => {});
+    this.clients = makeClients(opts.kc);
+    this.clock = opts.clock ?? simClock(1);
+    this.fleet = new NodeFleet(this.clients, log);
+    this.kubelet = new Kubelet({
+      clients: this.clients,
+      clock: this.clock,
+      nodes: this.fleet.specs,
+      profileFor: opts.profileFor,
+      events: eventRecorder(this.clients, 'tailor-sim-kubelet', log),
+      log,
+      ...(opts.tickMs ? { tickMs: opts.tickMs } : {}),
+    });
+    this.storage = new SimStorage(this.clients, {
+      storageClass: opts.storageClass ?? 'tailor-sim',
+      isMounted: (ns, claim) => [...this.kubelet.pods.values()].some((p) => p.namespace === ns && p.claims.includes(claim)),
+      log,
+    });
+    this.view = usageView(this.kubelet, this.fleet.specs, () => this.clock.now(), (ns, claim) => this.storage.capacityOf(ns, claim));
+    this.prometheus = new PrometheusEndpoint(this.view);
+    if (opts.metricsApi !== false) this.metricsApi = new MetricsApi(this.view);
+  }
+
+  static async start(opts: SimulatorOptions): Promise<Simulator> {
+    const sim = new Simulator(opts);
+    // 1. Nodes first: the scheduler can bind nothing before they exist and are Ready.
+    await sim.fleet.register(opts.nodes);
+    sim.fleet.start();
+    // 2. Storage before pods, so a pod's claim is bound by the time the pod starts.
+    await sim.storage.start();
+    await sim.kubelet.start();
+    // 3. Metrics last: they only read what the kubelet keeps.
+    await sim.prometheus.start(opts.prometheusPort ?? 0);
+    await sim.metricsApi?.start(sim.clients);
+    return sim;
+  }
+
+  async stop(opts: { deleteNodes?: boolean } = {}): Promise<void> {
+    await this.metricsApi?.stop();
+    await this.prometheus.stop();
+    await this.kubelet.stop();
+    await this.storage.stop();
+    this.fleet.stop();
+    if (opts.deleteNodes) await this.fleet.deleteAll();
+  }
+}
