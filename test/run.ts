@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureBinaries } from '../src/devcluster/binaries.ts';
 import { ControlPlane } from '../src/devcluster/controlplane.ts';
+import { startTestSimulator, type TestSimulator } from './support/simulator.ts';
 
 const args = process.argv.slice(2);
 const onlyUnit = args.includes('--unit');
@@ -26,9 +27,12 @@ const needsCluster = files.some((f) => f.startsWith(join('test', 'e2e')));
 const log = (line: string) => process.stderr.write(`[test] ${line}\n`);
 const env: NodeJS.ProcessEnv = { ...process.env };
 let cp: ControlPlane | undefined;
+let sim: TestSimulator | undefined;
 let workDir: string | undefined;
 
 async function cleanup(): Promise<void> {
+  await sim?.stop();
+  sim = undefined;
   await cp?.stop();
   cp = undefined;
   if (workDir) rmSync(workDir, { recursive: true, force: true });
@@ -59,6 +63,9 @@ try {
     env.TAILOR_TEST_KUBECONFIG = cp.info.kubeconfigPath;
     env.TAILOR_TEST_CONTROLPLANE = join(cp.info.dir, 'controlplane.json');
     env.TAILOR_TEST_KUBECTL = binaries.kubectl ?? 'kubectl';
+    // The node side: one simulated fleet for every test file (pools in test/fixtures/cluster.yaml).
+    sim = await startTestSimulator(cp.info.kubeconfigPath, log);
+    env.TAILOR_TEST_SIM_PROMETHEUS = `127.0.0.1:${sim.prometheusPort}`;
   }
   const concurrency = process.env.TAILOR_TEST_CONCURRENCY ?? '2';
   child = spawn(

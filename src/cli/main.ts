@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { TailorError, exitCode, describe } from '../errors.ts';
 import { registerDev } from './commands/dev.ts';
+import { registerReplay } from './commands/replay.ts';
 
 const program = new Command()
   .name('tailor')
@@ -9,6 +10,7 @@ const program = new Command()
   .showHelpAfterError();
 
 registerDev(program);
+registerReplay(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -12,6 +12,7 @@ export interface TestCluster {
   core: k8s.CoreV1Api;
   apps: k8s.AppsV1Api;
   ext: k8s.ApiextensionsV1Api;
+  coordination: k8s.CoordinationV1Api;
   objects: k8s.KubernetesObjectApi;
   /** The namespace this test file owns; deleted after the file's tests. */
   namespace: string;
@@ -32,6 +33,7 @@ export function clients(path = kubeconfigPath()) {
     core: kc.makeApiClient(k8s.CoreV1Api),
     apps: kc.makeApiClient(k8s.AppsV1Api),
     ext: kc.makeApiClient(k8s.ApiextensionsV1Api),
+    coordination: kc.makeApiClient(k8s.CoordinationV1Api),
     objects: k8s.KubernetesObjectApi.makeApiClient(kc),
   };
 }
@@ -122,4 +124,82 @@ export async function registerNode(
     },
     k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
   );
+}
+
+/** Pools of the shared simulated cluster test/run.ts starts (see test/fixtures/cluster.yaml). */
+export const POOL = {
+  general: { 'sim.tailor.dev/pool': 'general' },
+  small: { 'sim.tailor.dev/pool': 'small' },
+  gpu: { 'sim.tailor.dev/pool': 'gpu' },
+} as const;
+
+export function prometheusTarget(): string {
+  const target = process.env.TAILOR_TEST_SIM_PROMETHEUS;
+  if (!target) throw new Error('no simulator: run end-to-end tests through `npm test`');
+  return target;
+}
+
+export interface PodOptions {
+  name: string;
+  pool?: keyof typeof POOL;
+  profile?: string;
+  params?: Record<string, unknown>;
+  resources: k8s.V1ResourceRequirements;
+  resizePolicy?: k8s.V1ContainerResizePolicy[];
+  annotations?: Record<string, string>;
+  volumes?: k8s.V1Volume[];
+  mounts?: k8s.V1VolumeMount[];
+}
+
+/** A one-container pod for the simulator, with its usage profile in annotations. */
+export function simPod(o: PodOptions): k8s.V1Pod {
+  return {
+    metadata: {
+      name: o.name,
+      labels: { app: o.name },
+      annotations: {
+        ...(o.profile ? { 'sim.tailor.dev/profile': o.profile } : {}),
+        ...(o.params ? { 'sim.tailor.dev/params': JSON.stringify(o.params) } : {}),
+        ...o.annotations,
+      },
+    },
+    spec: {
+      nodeSelector: POOL[o.pool ?? 'general'],
+      terminationGracePeriodSeconds: 5,
+      containers: [
+        {
+          name: 'app',
+          image: 'example.com/app:1',
+          resources: o.resources,
+          ...(o.resizePolicy ? { resizePolicy: o.resizePolicy } : {}),
+          ...(o.mounts ? { volumeMounts: o.mounts } : {}),
+        },
+      ],
+      ...(o.volumes ? { volumes: o.volumes } : {}),
+    },
+  };
+}
+
+export async function expectReady(core: k8s.CoreV1Api, namespace: string, name: string, timeoutMs = 30_000): Promise<k8s.V1Pod> {
+  return eventually(
+    async () => {
+      const p = await core.readNamespacedPod({ name, namespace });
+      const ready = p.status?.conditions?.find((c) => c.type === 'Ready')?.status;
+      if (ready !== 'True') throw new Error(`pod ${name} is ${p.status?.phase ?? 'unknown'}, Ready=${ready ?? '-'}`);
+      return p;
+    },
+    { timeoutMs, what: `pod ${name} Ready` },
+  );
+}
+
+/** Sends a pods/resize patch with the given container resources. */
+export function resize(core: k8s.CoreV1Api, namespace: string, name: string, resources: k8s.V1ResourceRequirements, container = 'app') {
+  return core.patchNamespacedPodResize(
+    { name, namespace, body: { spec: { containers: [{ name: container, resources }] } } },
+    k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.StrategicMergePatch),
+  );
+}
+
+export function condition(pod: k8s.V1Pod, type: string): k8s.V1PodCondition | undefined {
+  return pod.status?.conditions?.find((c) => c.type === type);
 }

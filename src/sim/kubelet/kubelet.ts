@@ -163,7 +163,8 @@ export class Kubelet {
     this.writing.add(`delete/${uid}`);
     this.pods.delete(uid);
     this.deps.clients.core
-      .deleteNamespacedPod({ name: pod.metadata!.name!, namespace: pod.metadata!.namespace!, gracePeriodSeconds: 0, body: { preconditions: { uid } } })
+      // With a body the apiserver ignores query options, so the grace period goes in the body.
+      .deleteNamespacedPod({ name: pod.metadata!.name!, namespace: pod.metadata!.namespace!, body: { gracePeriodSeconds: 0, preconditions: { uid } } })
       .catch((e: unknown) => {
         if (!isNotFound(e)) this.deps.log(`delete ${pod.metadata?.namespace}/${pod.metadata?.name}: ${classify(e).message}`);
       })

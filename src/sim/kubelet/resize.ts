@@ -54,6 +54,9 @@ export function admitResize(input: AdmissionInput): { admission: ResizeAdmission
   const changed = [...input.desired].some(([name, want]) => !sameResources(want, input.allocated.get(name)));
   if (!changed) return { admission: 'NoChange', message: '' };
   const want = podRequests(input.desired);
+  const had = podRequests(input.allocated);
+  // A resize that asks for no more of anything frees room: it is always admitted.
+  if (want.cpu <= had.cpu && want.memory <= had.memory) return { admission: 'Accepted', message: '' };
   const { nodeAllocatable: node, othersAllocated: others } = input;
   const over = (what: 'cpu' | 'memory', need: number, have: number) =>
     need > have + 1e-9 ? `${what}, requested: ${fmt(what, need)}, capacity: ${fmt(what, have)}` : undefined;

@@ -1,0 +1,468 @@
+// Quality benchmark of the memory recommenders: the replay of bench/REPLAY.md on the GenTD26 memory
+// and GPU-memory series, Tailor against every baseline, recorded in bench/results/replay.{json,md}.
+import { mkdir, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { DEFAULT_CONFIG } from '../src/core/recommend/config.ts';
+import { krrSimple } from '../src/core/replay/baselines/krr-simple.ts';
+import {
+  REPLAY_PROTOCOL,
+  replayAll,
+  selectPods,
+  type PodInput,
+  type Recommender,
+  type SeriesUnit,
+} from '../src/core/replay/protocol.ts';
+import { runSuite, standardRecommenders, type SuiteResult } from '../src/core/replay/suite.ts';
+import { replayConfig, tailor } from '../src/core/replay/tailor.ts';
+import { readUsageTrace } from '../src/sources/trace-file.ts';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const DATA_DIR = process.env.TAILOR_DATA_DIR ?? path.resolve(HERE, '../../shared/data/alibaba-gentd26');
+const RESULTS = path.join(HERE, 'results');
+const COMMAND = 'npm run bench -- replay';
+
+interface Reference {
+  readonly relativeSlack: number;
+  readonly oomEventsPerPodDay: number;
+  readonly changesPerPodDay?: number;
+}
+
+interface Series {
+  readonly key: 'memory' | 'gpuMemory';
+  readonly title: string;
+  readonly file: string;
+  readonly unit: SeriesUnit;
+  readonly referencePods: number;
+  /** The figures REPLAY.md publishes, by recommender name. */
+  readonly reference: Readonly<Record<string, Reference>>;
+}
+
+const SERIES: readonly Series[] = [
+  {
+    key: 'memory',
+    title: 'Memory (pod_memory_util_anon.csv, fractions of the hand-set limit)',
+    file: 'pod_memory_util_anon.csv',
+    unit: 'fraction',
+    referencePods: 126,
+    reference: {
+      'hand-set': { relativeSlack: 0.527, oomEventsPerPodDay: 0, changesPerPodDay: 0 },
+      'KRR simple': { relativeSlack: 0.204, oomEventsPerPodDay: 0.477, changesPerPodDay: 2.49 },
+      'VPA-like': { relativeSlack: 0.229, oomEventsPerPodDay: 0.372, changesPerPodDay: 2.71 },
+      'Autopilot moving window': { relativeSlack: 0.167, oomEventsPerPodDay: 1.47, changesPerPodDay: 3.58 },
+      'hindsight constant': { relativeSlack: 0.159, oomEventsPerPodDay: 0 },
+    },
+  },
+  {
+    key: 'gpuMemory',
+    title: 'GPU memory (pod_gpu_memory_used_bytes_anon.csv, bytes; hand-set = first-hour peak x 2)',
+    file: 'pod_gpu_memory_used_bytes_anon.csv',
+    unit: 'bytes',
+    referencePods: 99,
+    reference: {
+      'hand-set': { relativeSlack: 0.547, oomEventsPerPodDay: 0 },
+      'KRR simple': { relativeSlack: 0.403, oomEventsPerPodDay: 1.18 },
+      'VPA-like': { relativeSlack: 0.415, oomEventsPerPodDay: 0.99 },
+      'Autopilot moving window': { relativeSlack: 0.296, oomEventsPerPodDay: 3.72 },
+      'hindsight constant': { relativeSlack: 0.362, oomEventsPerPodDay: 0 },
+    },
+  },
+];
+
+const GOAL = { relativeSlack: 0.16, oomEventsPerPodDay: 0.1 };
+
+interface SeriesResult {
+  readonly series: Series;
+  readonly suite: SuiteResult;
+  /** The same line-up under the stricter reading of the protocol (decide before seeing the sample). */
+  readonly strict: SuiteResult;
+  readonly oracleChoice: OracleChoice;
+  readonly tailorOoms: OomBreakdown;
+  readonly seconds: number;
+}
+
+export default async function run(): Promise<void> {
+  const started = performance.now();
+  const results: SeriesResult[] = [];
+  for (const series of SERIES) {
+    const t0 = performance.now();
+    const trace = await readUsageTrace(path.join(DATA_DIR, series.file));
+    const suite = runSuite(trace.pods, series.unit);
+    const strict = runSuite(trace.pods, series.unit, standardRecommenders(), {
+      ...REPLAY_PROTOCOL,
+      sampleOrder: 'DecideThenObserve',
+    });
+    const oracleChoice = perPodOracleChoice(trace.pods, series.unit, [0.1, 0.2, 0.3]);
+    const tailorOoms = oomBreakdown(trace.pods, series.unit);
+    results.push({
+      series,
+      suite,
+      strict,
+      oracleChoice,
+      tailorOoms,
+      seconds: (performance.now() - t0) / 1000,
+    });
+  }
+  const totalSeconds = (performance.now() - started) / 1000;
+  const date = new Date().toISOString();
+
+  for (const r of results) process.stdout.write(`\n${r.series.title}\n${table(r)}`);
+  process.stdout.write(`\n(${totalSeconds.toFixed(1)} s)\n`);
+
+  await mkdir(RESULTS, { recursive: true });
+  await writeFile(
+    path.join(RESULTS, 'replay.json'),
+    JSON.stringify(toJson(results, date, totalSeconds), null, 2) + '\n',
+  );
+  await writeFile(path.join(RESULTS, 'replay.md'), markdown(results, date, totalSeconds));
+}
+
+function table(r: SeriesResult): string {
+  const rows = r.suite.scores.map((s) => {
+    const ref = r.series.reference[s.recommender];
+    return [
+      s.recommender,
+      s.relativeSlack.toFixed(3),
+      s.oomEventsPerPodDay.toFixed(3),
+      s.kind === 'oracle' ? '-' : s.changesPerPodDay.toFixed(2),
+      ref ? `${ref.relativeSlack.toFixed(3)} @ ${ref.oomEventsPerPodDay}` : '',
+    ];
+  });
+  const header = ['recommender', 'slack', 'OOM/pod-day', 'changes/pod-day', 'REPLAY.md'];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
+  const line = (cells: string[]) =>
+    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  return [
+    `${r.suite.pods} pods (REPLAY.md: ${r.series.referencePods}), ${r.suite.podDays.toFixed(2)} pod-days`,
+    line(header),
+    ...rows.map(line),
+    '',
+  ].join('\n');
+}
+
+/** Tailor's OOM events by how far the killing sample rose above the pod's peak so far. */
+interface OomBreakdown {
+  readonly total: number;
+  readonly newPeakOver10: number;
+  readonly newPeakUpTo10: number;
+  readonly belowPeak: number;
+  readonly firstScoredHour: number;
+}
+
+function oomBreakdown(pods: readonly PodInput[], unit: SeriesUnit): OomBreakdown {
+  const counts = { total: 0, newPeakOver10: 0, newPeakUpTo10: 0, belowPeak: 0, firstScoredHour: 0 };
+  const inner = tailor();
+  if (inner.kind !== 'causal') throw new Error('Tailor is causal');
+  const watched: Recommender = {
+    kind: 'causal',
+    name: 'Tailor (watched)',
+    start: (ctx) => {
+      const policy = inner.start(ctx);
+      let peak = 0;
+      let previousPeak = 0;
+      return {
+        observe: (sample) => {
+          previousPeak = peak;
+          peak = Math.max(peak, sample.value);
+          policy.observe(sample);
+        },
+        propose: (now, current) => policy.propose(now, current),
+        onOom: (e) => {
+          counts.total++;
+          if (e.t - ctx.scoredFrom < 3600) counts.firstScoredHour++;
+          if (e.usage > previousPeak * 1.1) counts.newPeakOver10++;
+          else if (e.usage > previousPeak) counts.newPeakUpTo10++;
+          else counts.belowPeak++;
+          return policy.onOom(e);
+        },
+      };
+    },
+  };
+  replayAll(watched, selectPods(pods, unit));
+  return counts;
+}
+
+interface OracleChoice {
+  readonly menu: { readonly krrMargins: number; readonly tailorVariants: number };
+  readonly points: readonly { budget: number; relativeSlack: number; oomEventsPerPodDay: number }[];
+}
+
+/**
+ * How far per-pod choice alone could go: for every pod, with hindsight, the best of a menu of
+ * recommenders (KRR at many margins, Tailor variants) under an OOM budget. Not a recommender: a bound
+ * on what picking per pod among these estimator families could reach.
+ */
+function perPodOracleChoice(
+  pods: readonly PodInput[],
+  unit: SeriesUnit,
+  budgets: readonly number[],
+): OracleChoice {
+  const selection = selectPods(pods, unit);
+  const variants: Partial<typeof DEFAULT_CONFIG.memory>[] = [
+    {},
+    { burstHeadroom: 2.5 },
+    { shortHistoryMargin: 0 },
+    { shortHistoryMargin: 0.6 },
+    { recentMargin: 0.1, safetyMargin: 0.05 },
+    { margin: 0.2 },
+    { margin: 0.5 },
+  ];
+  const krrMargins = [0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.5, 0.75, 1, 1.5, 2, 3];
+  const menu: Recommender[] = [
+    ...krrMargins.map((m) => krrSimple(m)),
+    ...variants.map((v) => tailor((ctx) => ({ ...replayConfig(ctx.unit, ctx), ...v }))),
+  ];
+  const scored = menu.map((r) => replayAll(r, selection).perPod);
+  const days = scored[0]!.reduce((a, p) => a + p.scoredSeconds, 0) / 86400;
+  const n = scored[0]!.length;
+  const choose = (lambda: number) => {
+    let slack = 0;
+    let ooms = 0;
+    for (let i = 0; i < n; i++) {
+      let best = scored[0]![i]!;
+      for (const s of scored) {
+        const p = s[i]!;
+        if (p.relativeSlack + lambda * p.oomEvents < best.relativeSlack + lambda * best.oomEvents) best = p;
+      }
+      slack += best.relativeSlack;
+      ooms += best.oomEvents;
+    }
+    return { relativeSlack: slack / n, oomEventsPerPodDay: ooms / days };
+  };
+  const points = budgets.map((budget) => {
+    // Lagrangian search: the smallest OOM price that keeps the chosen mix within budget.
+    let lo = 0;
+    let hi = 100;
+    let best = choose(hi);
+    for (let i = 0; i < 50; i++) {
+      const mid = (lo + hi) / 2;
+      const c = choose(mid);
+      if (c.oomEventsPerPodDay > budget) lo = mid;
+      else {
+        hi = mid;
+        best = c;
+      }
+    }
+    return { budget, ...best };
+  });
+  return { menu: { krrMargins: krrMargins.length, tailorVariants: variants.length }, points };
+}
+
+function toJson(results: readonly SeriesResult[], date: string, seconds: number) {
+  return {
+    date,
+    command: COMMAND,
+    node: process.version,
+    cpus: os.cpus().length,
+    seconds: Number(seconds.toFixed(2)),
+    protocol: REPLAY_PROTOCOL,
+    goal: { series: 'memory', ...GOAL },
+    series: Object.fromEntries(
+      results.map((r) => [
+        r.series.key,
+        {
+          file: r.series.file,
+          unit: r.series.unit,
+          pods: r.suite.pods,
+          podDays: round(r.suite.podDays, 3),
+          droppedPods: r.suite.dropped,
+          results: r.suite.scores.map((s) => ({
+            recommender: s.recommender,
+            kind: s.kind,
+            relativeSlack: round(s.relativeSlack, 4),
+            oomEventsPerPodDay: round(s.oomEventsPerPodDay, 4),
+            changesPerPodDay: round(s.changesPerPodDay, 3),
+            reference: r.series.reference[s.recommender] ?? null,
+          })),
+          strictReading: r.strict.scores.map((s) => ({
+            recommender: s.recommender,
+            relativeSlack: round(s.relativeSlack, 4),
+            oomEventsPerPodDay: round(s.oomEventsPerPodDay, 4),
+            changesPerPodDay: round(s.changesPerPodDay, 3),
+          })),
+          tailorOomBreakdown: r.tailorOoms,
+          perPodOracleChoice: r.oracleChoice.points.map((c) => ({
+            budget: c.budget,
+            relativeSlack: round(c.relativeSlack, 4),
+            oomEventsPerPodDay: round(c.oomEventsPerPodDay, 4),
+          })),
+        },
+      ]),
+    ),
+    // JSON has no Infinity: unbounded knobs are written as the string "Infinity".
+    tailorConfig: JSON.parse(
+      JSON.stringify(
+        { memory: replayConfig('fraction'), gpuMemory: replayConfig('bytes') },
+        (_k, v: unknown) => (v === Number.POSITIVE_INFINITY ? 'Infinity' : v),
+      ),
+    ) as unknown,
+  };
+}
+
+function markdown(results: readonly SeriesResult[], date: string, seconds: number): string {
+  const mem = results.find((r) => r.series.key === 'memory')!;
+  const gpu = results.find((r) => r.series.key === 'gpuMemory')!;
+  const score = (r: SeriesResult, name: string) => r.suite.scores.find((s) => s.recommender === name)!;
+  const strictScore = (r: SeriesResult, name: string) => r.strict.scores.find((s) => s.recommender === name)!;
+  const t = score(mem, 'Tailor');
+  const reached = t.relativeSlack <= GOAL.relativeSlack && t.oomEventsPerPodDay <= GOAL.oomEventsPerPodDay;
+  const fmt = (x: number, d = 3) => x.toFixed(d);
+  const oc = (r: SeriesResult, b: number) => r.oracleChoice.points.find((c) => c.budget === b)!;
+  const menuSize = mem.oracleChoice.menu.krrMargins + mem.oracleChoice.menu.tailorVariants;
+  const krr = score(mem, 'KRR simple');
+  const vpa = score(mem, 'VPA-like');
+  const beats = (a: typeof t, b: typeof t) =>
+    a.relativeSlack < b.relativeSlack && a.oomEventsPerPodDay < b.oomEventsPerPodDay;
+  const versus =
+    beats(t, krr) && beats(t, vpa)
+      ? 'less slack than KRR simple and VPA-like, with fewer OOM kills than either'
+      : `against KRR simple ${fmt(krr.relativeSlack)} at ${fmt(krr.oomEventsPerPodDay)} and VPA-like ${fmt(vpa.relativeSlack)} at ${fmt(vpa.oomEventsPerPodDay)}`;
+  const rise = (name: string) =>
+    strictScore(mem, name).oomEventsPerPodDay / score(mem, name).oomEventsPerPodDay - 1;
+  const rises = ['KRR simple', 'VPA-like', 'Autopilot moving window', 'Tailor'].map(rise);
+  const mc = replayConfig('fraction');
+  const gc = replayConfig('bytes');
+  const pct = (x: number) => `${Math.round(x * 100)}%`;
+
+  const seriesTable = (r: SeriesResult) => {
+    const lines = [
+      '| recommender | relative slack | OOM events / pod-day | changes / pod-day | REPLAY.md (slack @ OOM, changes) |',
+      '| --- | --- | --- | --- | --- |',
+    ];
+    for (const s of r.suite.scores) {
+      const ref = r.series.reference[s.recommender];
+      const refText = ref
+        ? `${fmt(ref.relativeSlack)} @ ${ref.oomEventsPerPodDay}${ref.changesPerPodDay !== undefined ? `, ${ref.changesPerPodDay}` : ''}`
+        : '(not in REPLAY.md)';
+      const name = s.recommender === 'Tailor' ? '**Tailor**' : s.recommender;
+      lines.push(
+        `| ${name} | ${fmt(s.relativeSlack)} | ${fmt(s.oomEventsPerPodDay)} | ${s.kind === 'oracle' ? '-' : fmt(s.changesPerPodDay, 2)} | ${refText} |`,
+      );
+    }
+    return lines.join('\n');
+  };
+  const strictTable = (r: SeriesResult) =>
+    [
+      '| recommender | slack | OOM / pod-day | changes / pod-day |',
+      '| --- | --- | --- | --- |',
+      ...r.strict.scores
+        .filter((s) => s.kind === 'causal' && s.recommender !== 'hand-set')
+        .map(
+          (s) =>
+            `| ${s.recommender} | ${fmt(s.relativeSlack)} | ${fmt(s.oomEventsPerPodDay)} | ${fmt(s.changesPerPodDay, 2)} |`,
+        ),
+    ].join('\n');
+
+  return `# Replay benchmark: memory recommenders on GenTD26
+
+Recorded ${date} by \`${COMMAND}\` (node ${process.version}, ${os.cpus().length} CPUs, ${seconds.toFixed(1)} s for
+everything below). Protocol: [REPLAY.md](../../../shared/bench/REPLAY.md); data: \`../shared/data/alibaba-gentd26/\`.
+Raw figures: [replay.json](replay.json). \`tailor replay FILE [--bytes]\` prints the first table of each series.
+
+## ${mem.series.title}
+
+${mem.suite.pods} pods, ${fmt(mem.suite.podDays, 2)} scored pod-days.
+
+${seriesTable(mem)}
+
+## ${gpu.series.title}
+
+${gpu.suite.pods} pods, ${fmt(gpu.suite.podDays, 2)} scored pod-days.
+
+${seriesTable(gpu)}
+
+## The goal on the memory series: slack <= ${GOAL.relativeSlack} at <= ${GOAL.oomEventsPerPodDay} OOM / pod-day
+
+**${reached ? 'Reached' : 'Not reached'}.** Tailor reaches ${fmt(t.relativeSlack)} at ${fmt(t.oomEventsPerPodDay)} OOM / pod-day
+(${fmt(t.changesPerPodDay, 2)} changes / pod-day): ${versus}, but about
+${Math.round(t.oomEventsPerPodDay / GOAL.oomEventsPerPodDay)}x the OOM budget of the goal.
+
+Why the goal is out of reach for this kind of recommender on this trace:
+
+- The OOMs left are first-of-a-kind: of Tailor's ${mem.tailorOoms.total} kills, ${mem.tailorOoms.newPeakOver10} come from a
+  sample more than 10% above anything the pod had shown, ${mem.tailorOoms.newPeakUpTo10} from a new peak within 10%, and
+  ${mem.tailorOoms.belowPeak} from usage below an earlier peak; ${mem.tailorOoms.firstScoredHour} fall in the first scored hour. About 20
+  pods, most of them using 3-8% of their limit, jump 1.2-2.9x above their history, 15 of them in one fleet-wide
+  event ~18.4 h into the trace, and many of the same pods burst 1.2-1.9x soon after warm-up. A causal limit can
+  only cover such jumps with head-room that costs slack all day.
+- With hindsight, choosing for *each pod* the best of ${menuSize} recommenders (KRR at ${mem.oracleChoice.menu.krrMargins} margins, ${mem.oracleChoice.menu.tailorVariants} Tailor variants)
+  under an OOM budget gives: ${fmt(oc(mem, 0.1).relativeSlack)} at <= 0.1, ${fmt(oc(mem, 0.2).relativeSlack)} at <= 0.2,
+  ${fmt(oc(mem, 0.3).relativeSlack)} at <= 0.3 OOM / pod-day. Even that oracle choice ${oc(mem, 0.1).relativeSlack <= GOAL.relativeSlack ? 'barely meets' : 'misses'} 0.16 at 0.1; a recommender that
+  must pick without the future does worse.
+- Tailor's memory defaults were tuned on this same series (no hold-out; a 23 h trace has no second day to
+  hold out), so its figures are in-sample and optimistic. The GPU defaults were tuned on the GPU series.
+
+GPU memory, same analysis: oracle per-pod choice ${fmt(oc(gpu, 0.1).relativeSlack)} at <= 0.1,
+${fmt(oc(gpu, 0.3).relativeSlack)} at <= 0.3 OOM / pod-day; Tailor ${fmt(score(gpu, 'Tailor').relativeSlack)} at
+${fmt(score(gpu, 'Tailor').oomEventsPerPodDay)}.
+
+## How REPLAY.md was read (and what reproduces)
+
+- Pods: kept when their sample count times the file's usual step (57 s) is at least 2 h. This keeps 126 memory
+  and 99 GPU pods as REPLAY.md says; first-to-last time would keep 128 memory pods (two pods have a handful of
+  samples spread over 15-21 h). Rows with an empty pod id (49 in the memory file) are ignored.
+- Warm-up: the first hour of each pod, at the hand-set limit, not scored. Scored pod-days are first scored
+  sample to last sample.
+- Decisions: at the first sample at least 5 minutes after the previous decision (so every 6th sample at 57 s
+  steps), **after** that sample has been observed; then the sample is checked against the limit in force. A
+  change needs a relative difference above 10%; an OOM counts one event and one change and sets the limit to
+  at least usage x 1.2 at once. Slack of an OOM sample uses the bumped limit. This reading reproduces every
+  baseline figure of REPLAY.md to its printed precision (largest difference: Autopilot on GPU, 3.727 vs 3.72).
+- VPA-like: one 24 h interval covers the whole trace, so the estimate is the running peak rounded up to a 5%
+  bucket edge, x 1.15. REPLAY.md does not say where the bucket grid starts; edges at 0.001 x 1.05^k for fractions
+  and 1 byte x 1.05^k reproduce it (edges at 1.05^k give 0.230 at 0.353 on memory: two OOM events fewer).
+- Autopilot: exact weighted p98 of all samples (no buckets), 48 h half-life, x 1.1, at least the last hour's
+  peak. The hindsight constant is in force from the first scored sample, without the 10% rule.
+
+Sensitivity: deciding **before** observing the sample that triggers the decision (the stricter reading)
+leaves slack within 0.003 but raises every OOM count, by ${pct(Math.min(...rises))} to ${pct(Math.max(...rises))} on
+memory; the ranking stays the same:
+
+Memory:
+
+${strictTable(mem)}
+
+GPU memory:
+
+${strictTable(gpu)}
+
+Under that reading Tailor scores ${fmt(strictScore(mem, 'Tailor').relativeSlack)} at ${fmt(strictScore(mem, 'Tailor').oomEventsPerPodDay)} on memory.
+
+## Tailor's recommender (src/core/recommend/)
+
+Per container resource, from ${mc.intervalSeconds / 60}-minute interval peaks: target = max(recent peak x
+(1 + recent margin + young), a high percentile of a decayed histogram of the peaks x (1 + margin + young) x burst head-room, OOM
+floor), clamped. *young* is an extra margin for a short history that fades linearly to 0. Bounds: lower =
+recent peak x (1 + safety margin), or the OOM floor; upper = target x (1 + waste tolerance + young).
+
+| knob | memory | GPU memory |
+| --- | --- | --- |
+| recent peak window, margin, safety margin | ${mc.recentWindowSeconds / 3600} h, ${pct(mc.recentMargin)}, ${pct(mc.safetyMargin)} | ${gc.recentWindowSeconds / 3600} h, ${pct(gc.recentMargin)}, ${pct(gc.safetyMargin)} |
+| peak percentile, margin, half-life | p${mc.percentile * 100}, ${pct(mc.margin)}, ${mc.histogram.halfLifeSeconds / 3600} h | p${gc.percentile * 100}, ${pct(gc.margin)}, ${gc.histogram.halfLifeSeconds / 3600} h |
+| short-history margin, fading over | ${pct(mc.shortHistoryMargin)}, ${mc.shortHistorySeconds / 3600} h | ${pct(gc.shortHistoryMargin)}, ${gc.shortHistorySeconds / 3600} h |
+| burst rule: percentile > ratio x median gives head-room | ${mc.burstRatio} -> x${mc.burstHeadroom} | off |
+| OOM floor: usage x factor (and + 100Mi on bytes), half-life | x${mc.oomBumpFactor}, ${mc.oomHalfLifeSeconds / 3600} h | x${gc.oomBumpFactor}, ${gc.oomHalfLifeSeconds / 3600} h |
+| waste tolerance | ${pct(mc.wasteTolerance)} | ${pct(gc.wasteTolerance)} |
+
+The actuation (\`decideLimit\`) raises to the target when the limit is below
+the lower bound (by at least the 10% resize step), lowers it when above the upper bound, else keeps it. For
+fraction series the hand-set limit caps the target (usage there cannot exceed it).
+
+## Weak or missing
+
+- The goal above is not met; see the analysis. The remaining OOMs are mostly unprecedented bursts.
+- In-sample tuning on one 23 h trace per series; no hold-out, no second fleet. Expect worse elsewhere.
+- Per-pod only: a fleet-wide event (many pods bursting within minutes) could warn pods that have not burst yet;
+  the per-pod protocol cannot use that.
+- The replay counts an OOM as an event and carries on with the observed usage; a real kill would restart the
+  container and lose the usage above the limit.
+`;
+}
+
+function round(x: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await run();

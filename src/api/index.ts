@@ -1,0 +1,24 @@
+// Tailor's API (tailor.dev/v1alpha1): the kinds, their types, validation and CRDs, from one place.
+import type { KindDefinition } from './common.ts';
+import { ModelDeploymentKind } from './modeldeployment.ts';
+import { SizingPolicyKind } from './sizingpolicy.ts';
+
+export * from './common.ts';
+export * from './crd.ts';
+export * from './modeldeployment.ts';
+export * from './sizingpolicy.ts';
+export * from './validate.ts';
+
+/** Every kind, with the module that defines it and the file its CRD is generated into. */
+export const KINDS: readonly { definition: KindDefinition; source: string; file: string }[] = [
+  {
+    definition: SizingPolicyKind,
+    source: 'src/api/sizingpolicy.ts',
+    file: 'deploy/crds/tailor.dev_sizingpolicies.yaml',
+  },
+  {
+    definition: ModelDeploymentKind,
+    source: 'src/api/modeldeployment.ts',
+    file: 'deploy/crds/tailor.dev_modeldeployments.yaml',
+  },
+];

@@ -1,0 +1,132 @@
+// The recommender's knobs, one typed object per resource, with the named defaults Tailor ships.
+// Units follow the resource: bytes for memory, cores for CPU.
+import type { HistogramOptions } from './histogram.ts';
+
+/** What the slow histogram is fed: the peak of each interval (memory: a spike kills) or every sample (CPU). */
+export type Aggregation = 'IntervalPeak' | 'Sample';
+
+/** The resources with named defaults. */
+export type ResourceKind = 'cpu' | 'memory' | 'gpuMemory';
+
+export interface RecommenderConfig {
+  readonly aggregation: Aggregation;
+  /** Length of the intervals whose peaks are kept. */
+  readonly intervalSeconds: number;
+  /** Buckets and decay of the slow histogram. */
+  readonly histogram: HistogramOptions;
+  /** Percentile (0..1) of the slow histogram the target starts from. */
+  readonly percentile: number;
+  /** Relative margin on the slow percentile. */
+  readonly margin: number;
+  /** The recent-peak envelope looks back this far (0 turns it off). */
+  readonly recentWindowSeconds: number;
+  /** Relative margin on the recent peak: how far above it the target sits. */
+  readonly recentMargin: number;
+  /** Below the recent peak times (1 + this) the current value is unsafe (the lower bound). */
+  readonly safetyMargin: number;
+  /** Above target times (1 + this) the current value wastes enough to lower it (the upper bound). */
+  readonly wasteTolerance: number;
+  /** Extra margin for a short history, fading linearly to nothing over `shortHistorySeconds`. */
+  readonly shortHistoryMargin: number;
+  readonly shortHistorySeconds: number;
+  /**
+   * A pod whose slow percentile is more than `burstRatio` times its median interval peak is bursty:
+   * its slow estimate gets `burstHeadroom` times more room, because its next burst is not yet seen.
+   */
+  readonly burstRatio: number;
+  readonly burstHeadroom: number;
+  /** After an OOM kill the target is at least max(usage x factor, usage + minBump)... */
+  readonly oomBumpFactor: number;
+  readonly oomMinBump: number;
+  /** ...a floor that halves every this long. */
+  readonly oomHalfLifeSeconds: number;
+  readonly minAllowed: number;
+  readonly maxAllowed: number;
+}
+
+const MiB = 2 ** 20;
+const HOUR = 3600;
+const DAY = 24 * HOUR;
+
+/**
+ * Memory: interval peaks, a recent-peak envelope with a small margin, a slow decayed percentile for
+ * what recurs, more room for bursty pods and young pods, and a strong, slowly fading OOM floor.
+ * Tuned on the Alibaba GenTD26 memory series (bench/replay.bench.ts); see bench/results/replay.md.
+ */
+export const MEMORY_DEFAULTS: RecommenderConfig = {
+  aggregation: 'IntervalPeak',
+  intervalSeconds: 300,
+  histogram: { firstEdge: MiB, ratio: 1.01, halfLifeSeconds: DAY },
+  percentile: 1,
+  margin: 0,
+  recentWindowSeconds: HOUR,
+  recentMargin: 0.03,
+  safetyMargin: 0.02,
+  wasteTolerance: 0.1,
+  shortHistoryMargin: 0.3,
+  shortHistorySeconds: 4 * HOUR,
+  burstRatio: 1.3,
+  burstHeadroom: 1.5,
+  oomBumpFactor: 1.3,
+  oomMinBump: 100 * MiB,
+  oomHalfLifeSeconds: DAY,
+  minAllowed: 16 * MiB,
+  maxAllowed: Number.POSITIVE_INFINITY,
+};
+
+/**
+ * GPU memory moves in steps as models, adapters and caches load, many of them in a pod's first
+ * hours: a short-history margin that lasts longer, 10% over the p99 of the day's interval peaks,
+ * no burst rule (every GPU pod here is bursty by that measure). Tuned on the GenTD26 GPU series.
+ */
+export const GPU_MEMORY_DEFAULTS: RecommenderConfig = {
+  ...MEMORY_DEFAULTS,
+  percentile: 0.99,
+  margin: 0.1,
+  recentWindowSeconds: 3 * HOUR,
+  recentMargin: 0.05,
+  safetyMargin: 0.01,
+  shortHistoryMargin: 0.3,
+  shortHistorySeconds: 8 * HOUR,
+  burstRatio: Number.POSITIVE_INFINITY,
+  burstHeadroom: 1,
+  oomBumpFactor: 1.2,
+};
+
+/**
+ * CPU: the VPA's recipe (p90 of all samples, 24 h half-life, +15%) for a request, which throttles
+ * rather than kills, so no envelope and no OOM floor.
+ */
+export const CPU_DEFAULTS: RecommenderConfig = {
+  aggregation: 'Sample',
+  intervalSeconds: 60,
+  histogram: { firstEdge: 0.001, ratio: 1.05, halfLifeSeconds: DAY },
+  percentile: 0.9,
+  margin: 0.15,
+  recentWindowSeconds: 0,
+  recentMargin: 0,
+  safetyMargin: 0,
+  wasteTolerance: 0.1,
+  shortHistoryMargin: 0.2,
+  shortHistorySeconds: DAY,
+  burstRatio: Number.POSITIVE_INFINITY,
+  burstHeadroom: 1,
+  oomBumpFactor: 1,
+  oomMinBump: 0,
+  oomHalfLifeSeconds: HOUR,
+  minAllowed: 0.01,
+  maxAllowed: Number.POSITIVE_INFINITY,
+};
+
+export const DEFAULT_CONFIG: Readonly<Record<ResourceKind, RecommenderConfig>> = {
+  cpu: CPU_DEFAULTS,
+  memory: MEMORY_DEFAULTS,
+  gpuMemory: GPU_MEMORY_DEFAULTS,
+};
+
+export function defaultConfig(
+  kind: ResourceKind,
+  overrides: Partial<RecommenderConfig> = {},
+): RecommenderConfig {
+  return { ...DEFAULT_CONFIG[kind], ...overrides };
+}
