@@ -35,7 +35,8 @@ async function cleanup(): Promise<void> {
   sim = undefined;
   await cp?.stop();
   cp = undefined;
-  if (workDir) rmSync(workDir, { recursive: true, force: true });
+  if (workDir && !process.env.TAILOR_TEST_KEEP) rmSync(workDir, { recursive: true, force: true });
+  else if (workDir) log(`kept ${workDir} (TAILOR_TEST_KEEP)`);
 }
 
 let child: ReturnType<typeof spawn> | undefined;
@@ -65,6 +66,14 @@ try {
     env.TAILOR_TEST_KUBECTL = binaries.kubectl ?? 'kubectl';
     // The node side: one simulated fleet for every test file (pools in test/fixtures/cluster.yaml).
     sim = await startTestSimulator(cp.info.kubeconfigPath, log);
+    if (process.env.TAILOR_TEST_DEBUG) {
+      let last = Date.now();
+      setInterval(() => {
+        const lag = Date.now() - last - 1000;
+        if (lag > 500) log(`runner event loop stalled ${lag}ms`);
+        last = Date.now();
+      }, 1000).unref();
+    }
     env.TAILOR_TEST_SIM_PROMETHEUS = `127.0.0.1:${sim.prometheusPort}`;
   }
   const concurrency = process.env.TAILOR_TEST_CONCURRENCY ?? '2';

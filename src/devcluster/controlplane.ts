@@ -144,7 +144,7 @@ async function startOnce(opts: ControlPlaneOptions): Promise<ControlPlane> {
       `--proxy-client-key-file=${p('front-proxy-client.key')}`,
       '--allow-privileged=true',
       '--profiling=false',
-      '--v=1',
+      `--v=${process.env.TAILOR_APISERVER_VERBOSITY ?? '1'}`,
     ], log('kube-apiserver'));
     started.push(apiserver);
     await waitHealthy(apiserver, `${server}/readyz`, admin, timeout);

@@ -1,6 +1,29 @@
 // Typed Kubernetes clients from a kubeconfig, and the patch content types Tailor sends.
+import { Agent as HttpsAgent } from 'node:https';
 import * as k8s from '@kubernetes/client-node';
 import { TailorError } from '../errors.ts';
+
+/** No API call may hang forever: a stuck connection becomes an error the caller retries. */
+export const REQUEST_TIMEOUT_MS = 30_000;
+
+/**
+ * client-node builds a new TLS agent for every request (a handshake each time, no reuse) and
+ * sets no timeout. This reuses one keep-alive agent per kubeconfig and bounds every request.
+ * Watches do not pass through here: they are long by design.
+ */
+class TailorKubeConfig extends k8s.KubeConfig {
+  private agent: HttpsAgent | undefined;
+
+  override async applySecurityAuthentication(context: k8s.RequestContext): Promise<void> {
+    await super.applySecurityAuthentication(context);
+    const built = context.getAgent();
+    if (built instanceof HttpsAgent) {
+      this.agent ??= new HttpsAgent({ ...built.options, keepAlive: true, maxSockets: 64 });
+      context.setAgent(this.agent);
+    }
+    context.setSignal(AbortSignal.timeout(REQUEST_TIMEOUT_MS));
+  }
+}
 
 export interface Clients {
   kc: k8s.KubeConfig;
@@ -19,7 +42,7 @@ export interface Clients {
 
 /** Loads `path`, else $KUBECONFIG, else ~/.kube/config, else in-cluster. */
 export function loadKubeConfig(path?: string): k8s.KubeConfig {
-  const kc = new k8s.KubeConfig();
+  const kc = new TailorKubeConfig();
   try {
     if (path) kc.loadFromFile(path);
     else kc.loadFromDefault();

@@ -134,7 +134,7 @@ test('a CRD installs and its resources are served', async () => {
   try {
     await eventually(async () => {
       const crd = await ext.readCustomResourceDefinition({ name });
-      assert.ok(crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True'));
+      assert.ok(crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True'), 'CRD Established');
     });
     const body = { apiVersion: `${group}/v1`, kind: 'Widget', metadata: { name: 'w', namespace }, spec: { size: 3 } };
     await eventually(() => objects.create(body), { what: 'the Widget to be accepted' });

@@ -18,7 +18,7 @@ const Mi = 2 ** 20;
 test('simulated nodes are Ready with fresh leases, and a pod goes Running then Ready with its resources in status', async () => {
   const { core, namespace } = cluster;
   const nodes = await core.listNode({ labelSelector: 'sim.tailor.dev/node=true' });
-  assert.ok(nodes.items.length >= 3);
+  assert.ok(nodes.items.length >= 3, `${nodes.items.length} simulated nodes`);
   for (const n of nodes.items) {
     assert.equal(n.status?.conditions?.find((c) => c.type === 'Ready')?.status, 'True');
     const lease = await cluster.coordination.readNamespacedLease({ name: n.metadata!.name!, namespace: 'kube-node-lease' });
@@ -207,7 +207,7 @@ test('memory above the limit is an OOM kill: the container restarts with OOMKill
   const p = await eventually(async () => {
     const pod = await core.readNamespacedPod({ name: 'ooms', namespace });
     const cs = pod.status?.containerStatuses?.[0];
-    assert.ok((cs?.restartCount ?? 0) >= 1);
+    assert.ok((cs?.restartCount ?? 0) >= 1, `restartCount ${cs?.restartCount}`);
     return pod;
   });
   const cs = p.status!.containerStatuses![0]!;
@@ -224,7 +224,7 @@ test('a pod with a profile the simulator does not understand stays Pending with 
   const event = await eventually(async () => {
     const events = await core.listNamespacedEvent({ namespace, fieldSelector: 'involvedObject.name=odd' });
     const e = events.items.find((x) => x.reason === 'SimulationFailed');
-    assert.ok(e);
+    assert.ok(e, 'a SimulationFailed event');
     return e;
   });
   assert.equal(event.type, 'Warning');

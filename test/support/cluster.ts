@@ -5,6 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { basename } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
+import { loadKubeConfig } from '../../src/kube/client.ts';
 
 export interface TestCluster {
   kc: k8s.KubeConfig;
@@ -26,8 +27,7 @@ export function kubeconfigPath(): string {
 }
 
 export function clients(path = kubeconfigPath()) {
-  const kc = new k8s.KubeConfig();
-  kc.loadFromFile(path);
+  const kc = loadKubeConfig(path);
   return {
     kc,
     core: kc.makeApiClient(k8s.CoreV1Api),
@@ -203,3 +203,7 @@ export function resize(core: k8s.CoreV1Api, namespace: string, name: string, res
 export function condition(pod: k8s.V1Pod, type: string): k8s.V1PodCondition | undefined {
   return pod.status?.conditions?.find((c) => c.type === type);
 }
+
+// Note for test authors: inside `eventually`, give every `assert.ok` a message. Without one,
+// Node 20 re-reads and re-parses the test's source on each failure to print the expression,
+// and under tsx's transformed positions that took minutes and starved the test process.

@@ -32,6 +32,9 @@ export interface KubeletDeps {
 
 const ZERO_USAGE: UsageSample = { cpuCores: 0, memoryBytes: 0, gpuMemoryBytes: 0, gpuUtilPercent: 0 };
 const CFS_PERIOD_S = 0.1;
+const BACKOFF_BASE_S = 10;
+const BACKOFF_MAX_S = 300;
+const BACKOFF_RESET_S = 600;
 
 export class Kubelet {
   readonly pods = new Map<string, PodState>();
@@ -77,6 +80,7 @@ export class Kubelet {
   }
 
   private observe(pod: k8s.V1Pod): void {
+    if (process.env.TAILOR_SIM_DEBUG) this.deps.log(`observe ${pod.metadata?.namespace}/${pod.metadata?.name} node=${pod.spec?.nodeName ?? '-'} rv=${pod.metadata?.resourceVersion}`);
     const uid = pod.metadata?.uid;
     const node = pod.spec?.nodeName;
     if (!uid || !node || !this.deps.nodes.has(node)) return;
@@ -150,6 +154,7 @@ export class Kubelet {
         cfsPeriodsTotal: 0,
         cfsThrottledPeriodsTotal: 0,
         oomEventsTotal: 0,
+        consecutiveCrashes: 0,
       });
     }
     if (state.unsupported) state.containers.clear();
@@ -266,6 +271,14 @@ export class Kubelet {
   }
 
   private use(pod: PodState, c: ContainerState, now: number, dt: number): void {
+    if (c.backOffUntil !== undefined) {
+      if (now < c.backOffUntil) return;
+      // The back-off is over: the kubelet starts the container again.
+      c.backOffUntil = undefined;
+      c.startedAt = now;
+      pod.dirty = true;
+    }
+    if (c.consecutiveCrashes > 0 && now - c.startedAt >= BACKOFF_RESET_S) c.consecutiveCrashes = 0;
     const u = c.profile.sample(now);
     c.usage = u;
     const cpuLimit = c.actual.cpuLimit;
@@ -279,6 +292,9 @@ export class Kubelet {
     if (c.actual.memoryLimit !== undefined && u.memoryBytes > c.actual.memoryLimit) {
       c.oomEventsTotal++;
       this.restart(c, now, 'OOMKilled', 137);
+      // A crash loop backs off as the kubelet does: at once, then 10 s doubling to 5 min.
+      c.consecutiveCrashes++;
+      if (c.consecutiveCrashes > 1) c.backOffUntil = now + Math.min(BACKOFF_MAX_S, BACKOFF_BASE_S * 2 ** (c.consecutiveCrashes - 2));
       pod.dirty = true;
       return;
     }
@@ -369,9 +385,12 @@ export class Kubelet {
         imageID: `sim://${c.image}`,
         containerID: `sim://${pod.uid}/${c.name}/${c.restartCount}`,
         ready: c.ready,
-        started: true,
         restartCount: c.restartCount,
-        state: { running: { startedAt: t(c.startedAt) as unknown as Date } },
+        state:
+          c.backOffUntil !== undefined
+            ? { waiting: { reason: 'CrashLoopBackOff', message: `back-off restarting failed container ${c.name} in pod ${pod.name}` } }
+            : { running: { startedAt: t(c.startedAt) as unknown as Date } },
+        started: c.backOffUntil === undefined,
         ...(c.lastTermination
           ? {
               lastState: {

@@ -18,6 +18,10 @@ export interface ContainerState {
   gpus: number;
   policy: { cpu: ResizePolicy; memory: ResizePolicy };
   lastTermination?: { reason: string; exitCode: number; startedAt: number; finishedAt: number };
+  /** Crashes since the container last ran 10 minutes clean (the kubelet's back-off counter). */
+  consecutiveCrashes: number;
+  /** While set, the container waits in CrashLoopBackOff until this simulated time. */
+  backOffUntil?: number;
   usage: UsageSample;
   /** Cumulative counters, as cAdvisor keeps them. */
   cpuSecondsTotal: number;
