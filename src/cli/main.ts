@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { TailorError, exitCode, describe } from '../errors.ts';
 import { registerDev } from './commands/dev.ts';
 import { registerReplay } from './commands/replay.ts';
+import { registerSim } from './commands/sim.ts';
 
 const program = new Command()
   .name('tailor')
@@ -11,6 +12,7 @@ const program = new Command()
 
 registerDev(program);
 registerReplay(program);
+registerSim(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,0 +1,90 @@
+// `tailor sim`: plays the node side of a cluster (nodes, kubelets, CSI storage, metrics) from a
+// scenario file, against `tailor dev up` or any cluster you can reach with a kubeconfig.
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { TailorError } from '../../errors.ts';
+import { loadKubeConfig, makeClients } from '../../kube/client.ts';
+import { defaultKubeconfig } from '../../devcluster/paths.ts';
+import { simClock } from '../../sim/clock.ts';
+import { profileResolver } from '../../sim/profiles.ts';
+import { defaultScenario, parseScenario, scenarioNodes, type Scenario } from '../../sim/scenario.ts';
+import { Simulator } from '../../sim/simulator.ts';
+import { loadTraceLibrary } from '../../sim/usage/index.ts';
+import { applyWorkloads } from '../../sim/workloads.ts';
+
+interface SimOptions {
+  scenario?: string;
+  kubeconfig: string;
+  speed?: string;
+  prometheusPort: string;
+  metricsApi: boolean;
+  workloads: boolean;
+  cleanup: boolean;
+}
+
+const say = (line: string) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
+
+function readScenario(path: string | undefined): Scenario {
+  if (!path) return defaultScenario();
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new TailorError('InvalidInput', `cannot read scenario ${path}: ${(err as Error).message}`, {
+      hint: 'see examples/scenarios/ for scenario files',
+    });
+  }
+  return parseScenario(text, path);
+}
+
+export function registerSim(program: Command): void {
+  program
+    .command('sim')
+    .description('simulate nodes, kubelets, storage and metrics for a cluster, from a scenario file (runs until Ctrl-C)')
+    .option('--scenario <file>', 'scenario YAML (node pools, clock, workloads); default: 3 general nodes and 1 GPU node')
+    .option('--kubeconfig <path>', 'cluster to simulate for', defaultKubeconfig())
+    .option('--speed <n>', 'simulated seconds per real second (overrides the scenario clock)')
+    .option('--prometheus-port <port>', 'port of the Prometheus endpoint on 127.0.0.1 (0 = any free one)', '9464')
+    .option('--no-metrics-api', 'do not serve metrics.k8s.io (use when metrics-server runs)')
+    .option('--no-workloads', "do not create the scenario's workloads")
+    .option('--cleanup', 'delete the simulated nodes on exit')
+    .action(async (o: SimOptions) => {
+      const scenario = readScenario(o.scenario);
+      const speed = o.speed !== undefined ? Number(o.speed) : scenario.clock.speed;
+      if (!Number.isFinite(speed) || speed <= 0) {
+        throw new TailorError('InvalidInput', `--speed ${o.speed}: expected a positive number`, { hint: 'e.g. --speed 60 for a simulated minute per second' });
+      }
+      const port = Number(o.prometheusPort);
+      if (!Number.isInteger(port) || port < 0 || port > 65535) {
+        throw new TailorError('InvalidInput', `--prometheus-port ${o.prometheusPort}: expected a port number 0-65535`);
+      }
+      const kc = loadKubeConfig(o.kubeconfig);
+      const nodes = scenarioNodes(scenario);
+      say(`scenario ${scenario.name}: ${nodes.length} nodes in ${scenario.nodePools.length} pools, ${scenario.workloads.length} workloads, clock x${speed}`);
+      const sim = await Simulator.start({
+        kc,
+        nodes,
+        profileFor: profileResolver(loadTraceLibrary(), scenario.defaultProfile),
+        storageClass: scenario.storage.storageClass,
+        clock: simClock(speed, scenario.clock.start ?? Date.now() / 1000),
+        tickMs: Math.max(100, (scenario.clock.tickSeconds * 1000) / speed),
+        prometheusPort: port,
+        metricsApi: o.metricsApi,
+        log: say,
+      });
+      say(`nodes registered; Prometheus metrics on http://127.0.0.1:${sim.prometheus.port}/metrics${sim.metricsApi ? '; metrics.k8s.io served (kubectl top pods)' : ''}`);
+      if (o.workloads && scenario.workloads.length) await applyWorkloads(makeClients(kc), scenario, say);
+      const report = setInterval(() => {
+        const pods = [...sim.kubelet.pods.values()];
+        const ready = pods.filter((p) => [...p.containers.values()].every((c) => c.ready)).length;
+        say(`${pods.length} pods on simulated nodes, ${ready} ready; ${sim.kubelet.stats.statusWrites} status writes; tick ${sim.kubelet.stats.lastTickMs.toFixed(1)} ms`);
+      }, 30_000);
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', resolve);
+        process.once('SIGTERM', resolve);
+      });
+      clearInterval(report);
+      say('stopping');
+      await sim.stop({ deleteNodes: o.cleanup });
+    });
+}
