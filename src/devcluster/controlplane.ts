@@ -162,6 +162,9 @@ async function startOnce(opts: ControlPlaneOptions): Promise<ControlPlane> {
       `--cluster-signing-cert-file=${p('ca.crt')}`,
       `--cluster-signing-key-file=${p('ca.key')}`,
       '--use-service-account-credentials=true',
+      // The defaults (20 qps) take minutes to create a few thousand pods; a dev cluster has room.
+      '--kube-api-qps=200',
+      '--kube-api-burst=400',
       `--service-cluster-ip-range=${SERVICE_CIDR}`,
       '--leader-elect=false',
       '--v=1',
@@ -173,6 +176,8 @@ async function startOnce(opts: ControlPlaneOptions): Promise<ControlPlane> {
       `--authorization-kubeconfig=${p('scheduler.kubeconfig')}`,
       '--bind-address=127.0.0.1',
       `--secure-port=${schedPort}`,
+      '--kube-api-qps=200',
+      '--kube-api-burst=400',
       '--leader-elect=false',
       '--v=1',
     ], log('kube-scheduler'));

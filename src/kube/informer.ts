@@ -36,8 +36,8 @@ export function watchResource<T extends k8s.KubernetesObject>(
     backoff = 500;
   });
   informer.on('error', (err) => {
+    if (stopped) return; // our own abort on stop, not a failure
     handlers.error?.(err);
-    if (stopped) return;
     const wait = backoff;
     backoff = Math.min(backoff * 2, opts.maxBackoffMs ?? 30_000);
     setTimeout(() => {
