@@ -42,6 +42,8 @@ export class Kubelet {
   private timer?: NodeJS.Timeout;
   private lastTick: number;
   private writing = new Set<string>();
+  /** Pods whose status the API has not heard yet, in the order they changed. */
+  private queue = new Set<PodState>();
   private podIndex = 0;
   /** Status writes and their failures, for the scale benchmark and for tests. */
   readonly stats = { statusWrites: 0, statusErrors: 0, ticks: 0, lastTickMs: 0 };
@@ -93,6 +95,7 @@ export class Kubelet {
     if (!state) {
       state = this.admit(pod);
       this.pods.set(uid, state);
+      this.queue.add(state);
     }
     state.generation = pod.metadata?.generation ?? 1;
     state.labels = pod.metadata?.labels ?? {};
@@ -189,6 +192,7 @@ export class Kubelet {
       this.resize(pod, allocatedByNode);
       // 2. Usage, throttling and OOM kills.
       for (const c of pod.containers.values()) this.use(pod, c, now, dt);
+      if (pod.dirty) this.queue.add(pod);
     }
     this.flush();
     this.stats.ticks++;
@@ -259,7 +263,7 @@ export class Kubelet {
           : admission.admission === 'Deferred' || admission.admission === 'Infeasible'
             ? pod.resize
             : undefined;
-      pod.dirty = true;
+      if (result.applied.length) pod.dirty = true;
     } else if (admission.admission === 'NoChange' || admission.admission === 'Accepted') {
       pod.resize = undefined;
     }
@@ -267,7 +271,10 @@ export class Kubelet {
       pod.observedGeneration = pod.generation;
       pod.dirty = true;
     }
-    if (JSON.stringify(before) !== JSON.stringify(pod.resize)) pod.dirty = true;
+    if (JSON.stringify(before) !== JSON.stringify(pod.resize)) {
+      pod.dirty = true;
+      pod.resizeSince = this.deps.clock.now();
+    }
   }
 
   private use(pod: PodState, c: ContainerState, now: number, dt: number): void {
@@ -312,12 +319,16 @@ export class Kubelet {
     c.usage = ZERO_USAGE;
   }
 
-  /** Writes the status of every changed pod, a bounded number at a time. */
+  /**
+   * Writes the status of changed pods, a bounded number at a time; each finished write starts the
+   * next, so thousands of new pods are reported at the apiserver's pace, not one batch per tick.
+   */
   private flush(): void {
     const limit = this.deps.writeConcurrency ?? 16;
-    for (const pod of this.pods.values()) {
-      if (!pod.dirty || this.writing.has(pod.uid)) continue;
+    for (const pod of this.queue) {
       if (this.writing.size >= limit) return;
+      this.queue.delete(pod);
+      if (!pod.dirty || this.writing.has(pod.uid) || !this.pods.has(pod.uid)) continue;
       pod.dirty = false;
       this.writing.add(pod.uid);
       this.stats.statusWrites++;
@@ -330,9 +341,15 @@ export class Kubelet {
           }
           this.stats.statusErrors++;
           pod.dirty = true;
+          this.queue.add(pod);
           this.deps.log(`status ${pod.namespace}/${pod.name}: ${classify(e).message}`);
         })
-        .finally(() => this.writing.delete(pod.uid));
+        .finally(() => {
+          this.writing.delete(pod.uid);
+          // A change made while this write was in flight is written next.
+          if (pod.dirty) this.queue.add(pod);
+          this.flush();
+        });
     }
   }
 
@@ -365,7 +382,7 @@ export class Kubelet {
       conditions.push({
         type: pod.resize.type,
         status: 'True',
-        lastTransitionTime: t(this.deps.clock.now()) as unknown as Date,
+        lastTransitionTime: t(pod.resizeSince ?? this.deps.clock.now()) as unknown as Date,
         observedGeneration: pod.observedGeneration,
         ...(pod.resize.reason ? { reason: pod.resize.reason } : {}),
         ...(pod.resize.message ? { message: pod.resize.message } : {}),

@@ -50,6 +50,8 @@ export interface PodState {
   /** Resources in the pod's spec: what a resize asks for. */
   desired: Map<string, Resources>;
   resize?: ResizeCondition;
+  /** When the current resize condition began (its lastTransitionTime). */
+  resizeSince?: number;
   /** Why the simulator cannot run this pod (left Pending, said in an Event). */
   unsupported?: string;
   /** PVC names mounted by the pod. */

@@ -3,6 +3,7 @@
 // cluster work unchanged against the simulator.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { TailorError } from '../../errors.ts';
 import { cpuUsed, type UsageView } from './view.ts';
 
 type Labels = Record<string, string | number>;
@@ -109,7 +110,16 @@ export class PrometheusEndpoint {
       }
       res.writeHead(404).end('not found: try /metrics\n');
     });
-    await new Promise<void>((resolve) => this.server!.listen(port, '127.0.0.1', resolve));
+    await new Promise<void>((resolve, reject) => {
+      this.server!.once('error', (err: NodeJS.ErrnoException) =>
+        reject(
+          err.code === 'EADDRINUSE'
+            ? new TailorError('InvalidInput', `port ${port} on 127.0.0.1 is already in use`, { hint: 'pass --prometheus-port 0 for any free port' })
+            : err,
+        ),
+      );
+      this.server!.listen(port, '127.0.0.1', resolve);
+    });
     this.port = (this.server.address() as AddressInfo).port;
   }
 
