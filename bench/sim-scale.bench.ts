@@ -119,8 +119,8 @@ export default async function run(): Promise<void> {
       simulatorCpuCoresSteady: Number(((cpu.user + cpu.system) / 1e6 / wall).toFixed(3)),
       residentMiB: Math.round(process.memoryUsage().rss / 2 ** 20),
       heapUsedMiB: Math.round(process.memoryUsage().heapUsed / 2 ** 20),
-      tickMsP50: ticks.sort((a, b) => a - b)[Math.floor(ticks.length / 2)] ?? 0,
-      tickMsMax: Math.max(...ticks),
+      tickMsP50: Math.round(ticks.sort((a, b) => a - b)[Math.floor(ticks.length / 2)] ?? 0),
+      tickMsMax: Math.round(Math.max(...ticks)),
       statusWritesPerMinuteSteady: Math.round(((sim.kubelet.stats.statusWrites - writes0) / wall) * 60),
       prometheusScrape: { ms: scrapeMs, bytes: text.length, series: text.split('\n').filter((l) => l && !l.startsWith('#')).length },
     };
