@@ -135,7 +135,7 @@ export default async function run(): Promise<void> {
         '',
         '| figure | value |',
         '| --- | --- |',
-        ...Object.entries(result).filter(([k]) => k !== 'prometheusScrape' && k !== 'date').map(([k, v]) => `| ${k} | ${String(v)} |`),
+        ...Object.entries(result).filter(([k]) => k !== 'prometheusScrape' && k !== 'date').map(([k, v]) => `| ${k} | ${typeof v === 'object' ? JSON.stringify(v) : String(v)} |`),
         `| prometheus scrape | ${result.prometheusScrape.series} series, ${(result.prometheusScrape.bytes / 2 ** 20).toFixed(1)} MiB, ${result.prometheusScrape.ms} ms |`,
         '',
         'simulatorCpuCoresSteady is the simulator process\'s CPU time over the steady-state window divided by wall time (goal: under 1 core); residentMiB is its RSS.',

@@ -6,9 +6,8 @@ import * as x509 from '@peculiar/x509';
 
 type CryptoKey = webcrypto.CryptoKey;
 type CryptoKeyPair = webcrypto.CryptoKeyPair;
-type Crypto = webcrypto.Crypto;
 
-x509.cryptoProvider.set(webcrypto as unknown as Crypto);
+x509.cryptoProvider.set(webcrypto);
 
 const ALG: webcrypto.EcKeyGenParams & webcrypto.EcdsaParams = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
 const TEN_YEARS_MS = 10 * 365 * 24 * 3600 * 1000;
@@ -24,7 +23,7 @@ interface Issuer {
 }
 
 async function keyPair(): Promise<CryptoKeyPair> {
-  return (await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify'])) as CryptoKeyPair;
+  return (await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify']));
 }
 
 async function privatePem(key: CryptoKey): Promise<string> {
@@ -108,16 +107,6 @@ export interface CertificateAuthority extends KeyPair {
 export async function createCertificateAuthority(commonName: string, now = new Date()): Promise<CertificateAuthority> {
   const ca = await createCa(commonName, now);
   return { certPem: ca.certPem, keyPem: ca.keyPem, issue: (req) => issue(ca, req, now) };
-}
-
-/** Re-opens a CA from its PEM files so later processes can issue certificates under it. */
-export async function loadCertificateAuthority(pair: KeyPair, now = new Date()): Promise<CertificateAuthority> {
-  const cert = new x509.X509Certificate(pair.certPem);
-  const der = x509.PemConverter.decodeFirst(pair.keyPem);
-  const privateKey = await webcrypto.subtle.importKey('pkcs8', der, ALG, true, ['sign']);
-  const publicKey = await cert.publicKey.export(ALG, ['verify'], webcrypto as unknown as Crypto);
-  const issuer: Issuer = { cert, keys: { privateKey, publicKey } };
-  return { ...pair, issue: (req) => issue(issuer, req, now) };
 }
 
 export interface ServiceAccountKeys {

@@ -14,7 +14,7 @@ export function classify(err: unknown): ApiFailure {
   const e = err as { code?: number; body?: unknown; message?: string; cause?: { code?: string } };
   let body: { message?: string; reason?: string } = {};
   try {
-    body = typeof e.body === 'string' ? (JSON.parse(e.body) as typeof body) : ((e.body ?? {}) as typeof body);
+    body = typeof e.body === 'string' ? (JSON.parse(e.body) as typeof body) : ((e.body ?? {}));
   } catch {
     // a non-JSON body (a proxy's HTML page, say)
   }

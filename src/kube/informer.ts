@@ -11,10 +11,10 @@ export interface Watched<T extends k8s.KubernetesObject> {
 }
 
 export interface WatchHandlers<T> {
-  add?(obj: T): void;
-  update?(obj: T): void;
-  delete?(obj: T): void;
-  error?(err: unknown): void;
+  add?: (obj: T) => void;
+  update?: (obj: T) => void;
+  delete?: (obj: T) => void;
+  error?: (err: unknown) => void;
 }
 
 export function watchResource<T extends k8s.KubernetesObject>(
@@ -29,9 +29,10 @@ export function watchResource<T extends k8s.KubernetesObject>(
   let backoff = 500;
   let markSynced: () => void = () => {};
   const synced = new Promise<void>((r) => (markSynced = r));
-  if (handlers.add) informer.on('add', handlers.add);
-  if (handlers.update) informer.on('update', handlers.update);
-  if (handlers.delete) informer.on('delete', handlers.delete);
+  const { add, update, delete: remove } = handlers;
+  if (add) informer.on('add', (o) => add(o));
+  if (update) informer.on('update', (o) => update(o));
+  if (remove) informer.on('delete', (o) => remove(o));
   informer.on('connect', () => {
     backoff = 500;
   });

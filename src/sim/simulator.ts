@@ -15,7 +15,7 @@ import type { ProfileContext } from './usage/types.ts';
 export interface SimulatorOptions {
   kc: k8s.KubeConfig;
   nodes: SimNodeSpec[];
-  profileFor(pod: k8s.V1Pod, container: k8s.V1Container, ctx: ProfileContext): ProfileResolution;
+  profileFor: (pod: k8s.V1Pod, container: k8s.V1Container, ctx: ProfileContext) => ProfileResolution;
   storageClass?: string;
   clock?: Clock;
   tickMs?: number;

@@ -138,7 +138,7 @@ test('a CRD installs and its resources are served', async () => {
     });
     const body = { apiVersion: `${group}/v1`, kind: 'Widget', metadata: { name: 'w', namespace }, spec: { size: 3 } };
     await eventually(() => objects.create(body), { what: 'the Widget to be accepted' });
-    const read = (await objects.read({ apiVersion: `${group}/v1`, kind: 'Widget', metadata: { name: 'w', namespace } })) as typeof body;
+    const read = await objects.read<typeof body>(body);
     assert.equal(read.spec.size, 3);
     // The schema is enforced: the CRD is served by the real apiserver, not echoed.
     const bad = await objects.create({ ...body, metadata: { name: 'bad', namespace }, spec: { size: 0 } }).then(

@@ -55,7 +55,7 @@ test('tailor dev up starts a cluster kubectl can use; killing its supervisor lea
   assert.match(status.stdout, /Stopped/);
 });
 
-test('tailor dev down stops a running cluster and removes its data', async () => {
+test('tailor dev down stops a running cluster and removes its data', () => {
   const home = mkdtempSync(join(tmpdir(), 'tailor-home-'));
   const dir = join(home, 'dev');
   const kubeconfig = join(home, 'kc.yaml');

@@ -95,7 +95,7 @@ export function apiError(err: unknown): { code: number; message: string } {
   const e = err as { code?: number; body?: unknown; message?: string };
   let body: { message?: string } = {};
   try {
-    body = typeof e.body === 'string' ? (JSON.parse(e.body) as { message?: string }) : ((e.body ?? {}) as { message?: string });
+    body = typeof e.body === 'string' ? (JSON.parse(e.body) as { message?: string }) : ((e.body ?? {}));
   } catch {
     // not JSON
   }

@@ -21,7 +21,7 @@ export interface KubeletDeps {
   clients: Clients;
   clock: Clock;
   nodes: ReadonlyMap<string, SimNodeSpec>;
-  profileFor(pod: k8s.V1Pod, container: k8s.V1Container, ctx: ProfileContext): ProfileResolution;
+  profileFor: (pod: k8s.V1Pod, container: k8s.V1Container, ctx: ProfileContext) => ProfileResolution;
   events: EventRecorder;
   log: (msg: string) => void;
   /** Wall-clock period of the usage/lifecycle loop. */

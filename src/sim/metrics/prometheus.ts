@@ -4,7 +4,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { TailorError } from '../../errors.ts';
-import { cpuUsed, type UsageView } from './view.ts';
+import type { UsageView } from './view.ts';
 
 type Labels = Record<string, string | number>;
 
