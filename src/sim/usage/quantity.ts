@@ -1,34 +1,10 @@
 // Kubernetes resource quantities ("500m", "16Gi", "1.5e3") and durations ("90s", "1h30m") as the
 // simulator's inputs spell them, turned into plain numbers (cores, bytes, seconds).
-
-const SUFFIX: Record<string, number> = {
-  n: 1e-9,
-  u: 1e-6,
-  m: 1e-3,
-  '': 1,
-  k: 1e3,
-  M: 1e6,
-  G: 1e9,
-  T: 1e12,
-  P: 1e15,
-  E: 1e18,
-  Ki: 2 ** 10,
-  Mi: 2 ** 20,
-  Gi: 2 ** 30,
-  Ti: 2 ** 40,
-  Pi: 2 ** 50,
-  Ei: 2 ** 60,
-};
-
-const QUANTITY = /^([+-]?(?:\d+(?:\.\d*)?|\.\d+))(?:([eE][+-]?\d+)|(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E))?$/;
+import { parseQuantity as parseCoreQuantity } from '../../core/quantity.ts';
 
 /** The value of a quantity string, or undefined when it is not one Kubernetes would accept. */
 export function parseQuantity(s: string): number | undefined {
-  const m = QUANTITY.exec(s.trim());
-  if (!m) return undefined;
-  const base = Number(m[1]);
-  if (m[2] !== undefined) return base * 10 ** Number(m[2].slice(1));
-  return base * (SUFFIX[m[3] ?? ''] ?? 1);
+  return parseCoreQuantity(s);
 }
 
 /** True when the string ends in the milli suffix: "500m" of memory is half a byte, a classic slip for 500Mi. */
