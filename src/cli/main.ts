@@ -1,7 +1,9 @@
 // The `tailor` command: one program, one subcommand per file under commands/.
 import { Command } from 'commander';
 import { TailorError, exitCode, describe } from '../errors.ts';
+import { registerApply } from './commands/apply.ts';
 import { registerDev } from './commands/dev.ts';
+import { registerRecommend } from './commands/recommend.ts';
 import { registerReplay } from './commands/replay.ts';
 import { registerSim } from './commands/sim.ts';
 
@@ -10,7 +12,9 @@ const program = new Command()
   .description('Right-size Kubernetes workloads and self-hosted LLMs in place, and report what it saved.')
   .showHelpAfterError();
 
+registerApply(program);
 registerDev(program);
+registerRecommend(program);
 registerReplay(program);
 registerSim(program);
 

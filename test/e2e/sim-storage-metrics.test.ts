@@ -1,14 +1,10 @@
 // The simulator's CSI driver and metrics on the real control plane: a PVC expansion through the
 // real status fields, `kubectl top pods` through the aggregated metrics.k8s.io API, and the
 // Prometheus endpoint scraped by a real Prometheus server.
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
-import { freePort } from '../../src/devcluster/ports.ts';
+import { startPrometheus } from '../support/prometheus.ts';
 import { eventually, expectReady, prometheusTarget, simPod, useCluster } from '../support/cluster.ts';
 
 const cluster = useCluster(import.meta.url);
@@ -143,27 +139,3 @@ test('a real Prometheus server scrapes the simulator and answers queries with th
   );
 });
 
-async function startPrometheus(target: string): Promise<{ url: string; stop(): Promise<void> }> {
-  const dir = mkdtempSync(join(tmpdir(), 'prom-'));
-  const port = await freePort();
-  writeFileSync(
-    join(dir, 'prometheus.yml'),
-    `global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: tailor-sim\n    static_configs:\n      - targets: ['${target}']\n`,
-  );
-  const child: ChildProcess = spawn(
-    'prometheus',
-    [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`],
-    { stdio: 'ignore' },
-  );
-  const url = `http://127.0.0.1:${port}`;
-  await eventually(async () => assert.equal((await fetch(`${url}/-/ready`)).status, 200), { timeoutMs: 30_000, what: 'Prometheus ready' });
-  return {
-    url,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
-  };
-}
-after(() => {});

@@ -1,0 +1,355 @@
+// `tailor recommend`: for each workload and container in scope, current requests and limits, usage
+// percentiles and Tailor's recommendation, from the usage history (SQLite store or Prometheus),
+// sampling metrics.k8s.io first where there is none.
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import type * as k8s from '@kubernetes/client-node';
+import { TailorError } from '../../errors.ts';
+import { parseDuration } from '../../api/common.ts';
+import { loadKubeConfig, makeClients, type Clients } from '../../kube/client.ts';
+import { parseQuantity } from '../../core/quantity.ts';
+import { ALL_NAMESPACES, namespaces, type Scope } from '../../sources/scope.ts';
+import {
+  inferWorkloadFromPodName,
+  listPodsWithWorkloads,
+  workloadKey,
+  kindLabel,
+  type PodWithWorkload,
+  type WorkloadRef,
+} from '../../sources/workloads.ts';
+import { MetricsPoller, sampleFor, type ContainerSample } from '../../sources/metrics-api.ts';
+import { PrometheusClient, readPrometheusHistory } from '../../sources/prometheus.ts';
+import {
+  DEFAULT_RESOURCE_CONFIGS,
+  UsageHistory,
+  type OomRecord,
+  type SeriesKey,
+} from '../../sources/history.ts';
+import {
+  OUTPUT_FORMATS,
+  render,
+  resourceReport,
+  type ContainerReport,
+  type OutputFormat,
+  type RecommendReport,
+} from './recommend-report.ts';
+
+interface Options {
+  namespace?: string;
+  allNamespaces: boolean;
+  kubeconfig?: string;
+  history: string;
+  sampleFor: string;
+  prometheus?: string;
+  window: string;
+  output: string;
+}
+
+const progress = (line: string) => process.stderr.write(`${line}\n`);
+
+export function defaultHistoryPath(): string {
+  return join(process.env.TAILOR_HOME ?? join(homedir(), '.tailor'), 'history.db');
+}
+
+export function registerRecommend(program: Command): void {
+  program
+    .command('recommend')
+    .description('recommend CPU and memory requests for each workload and container, from observed usage')
+    .option('-n, --namespace <ns>', "namespace to read (default: the kubeconfig context's)")
+    .option('-A, --all-namespaces', 'read every namespace', false)
+    .option('--kubeconfig <path>', 'kubeconfig (default: $KUBECONFIG, ~/.kube/config, in-cluster)')
+    .option('--history <path>', 'usage history store (SQLite), read and extended', defaultHistoryPath())
+    .option(
+      '--sample-for <duration>',
+      'sample metrics.k8s.io this long where there is no history (given explicitly: always); 0s never',
+      '60s',
+    )
+    .option('--prometheus <url>', 'read usage history from this Prometheus instead of the store')
+    .option('--window <duration>', 'how far back usage counts (Prometheus read, percentiles)', '8d')
+    .option('-o, --output <format>', OUTPUT_FORMATS.join('|'), 'table')
+    .action(async (o: Options, cmd: Command) => {
+      const format = parseFormat(o.output);
+      const sampleMs = durationFlag('--sample-for', o.sampleFor);
+      const windowMs = durationFlag('--window', o.window);
+      if (windowMs <= 0)
+        throw new TailorError('InvalidInput', '--window must be longer than 0', { hint: 'e.g. --window 8d' });
+      if (o.namespace && o.allNamespaces) {
+        throw new TailorError('InvalidInput', '-n and -A both given', {
+          hint: 'use one: -n NAMESPACE, or -A for all',
+        });
+      }
+      const kc = loadKubeConfig(o.kubeconfig);
+      const clients = makeClients(kc);
+      const scope: Scope = o.allNamespaces ? ALL_NAMESPACES : namespaces(o.namespace ?? contextNamespace(kc));
+      const report = await run(clients, scope, {
+        ...o,
+        sampleMs,
+        windowSeconds: windowMs / 1000,
+        sampleExplicit: cmd.getOptionValueSource('sampleFor') === 'cli',
+      });
+      process.stdout.write(render(report, format));
+    });
+}
+
+interface RunOptions extends Options {
+  sampleMs: number;
+  windowSeconds: number;
+  sampleExplicit: boolean;
+}
+
+/** One container of one workload, with the live pods that run it. */
+interface Group {
+  key: SeriesKey;
+  pods: k8s.V1Pod[];
+}
+
+async function run(clients: Clients, scope: Scope, o: RunOptions): Promise<RecommendReport> {
+  const live = await listPodsWithWorkloads(clients, scope);
+  const groups = groupContainers(live);
+  const notes: string[] = [];
+  const fromPrometheus = o.prometheus !== undefined;
+  const store = UsageHistory.open(fromPrometheus ? ':memory:' : o.history);
+  try {
+    let now = Date.now() / 1000;
+    if (o.prometheus !== undefined) {
+      const resolve = podResolver(live);
+      const result = await readPrometheusHistory(new PrometheusClient({ baseUrl: o.prometheus }), {
+        scope,
+        start: now - o.windowSeconds,
+        end: now,
+        onChunk: (points, ooms) => {
+          store.record(points.flatMap((p) => withWorkload(resolve, p)));
+          store.recordOoms(ooms.flatMap((e) => withWorkload(resolve, e)));
+        },
+      });
+      progress(
+        `read ${result.points} points of ${result.containers} containers from Prometheus (OOM kills: ${result.oomSource})`,
+      );
+      if (result.oomSource === 'None')
+        notes.push(
+          'Prometheus has no OOM metric (container_oom_events_total): OOM kills before now are not known.',
+        );
+    }
+    // Prometheus may have seen the same kills a step apart: one kill, not two.
+    store.recordOoms(oomsFromPods(live), fromPrometheus ? 90 : 0);
+
+    const missing = groups.filter((g) => store.minutes(g.key, now - o.windowSeconds).length === 0);
+    let sampledSeconds = 0;
+    if (o.sampleMs > 0 && groups.length > 0 && (o.sampleExplicit || missing.length > 0)) {
+      const why = o.sampleExplicit
+        ? ''
+        : ` (no usage history for ${missing.length} of ${groups.length} containers)`;
+      progress(`sampling metrics.k8s.io for ${o.sampleMs / 1000}s${why}...`);
+      const started = Date.now();
+      const resolve = podResolver(live);
+      await sampleFor(new MetricsPoller(clients.custom, scope), {
+        durationMs: o.sampleMs,
+        intervalMs: Math.min(15_000, Math.max(2_000, o.sampleMs / 4)),
+        onSamples: (batch: ContainerSample[]) => store.record(batch.flatMap((s) => withWorkload(resolve, s))),
+      });
+      sampledSeconds = Math.round((Date.now() - started) / 1000);
+    } else if (missing.length > 0) {
+      const which = missing.length === 1 ? '1 container has' : `${missing.length} containers have`;
+      notes.push(
+        `${which} no usage history and sampling is off (--sample-for 0s): no recommendation without data.`,
+      );
+    }
+
+    now = Date.now() / 1000;
+    const items = groups.map((g) => containerReport(store, g, now, o.windowSeconds));
+    if (items.some((i) => i.cpu.status === 'NoData' && i.memory.status === 'NoData') && sampledSeconds > 0) {
+      notes.push(
+        'no data: metrics.k8s.io had no usage for these containers (not running yet, or the pipeline lags a scrape).',
+      );
+    }
+    if (!fromPrometheus) {
+      store.prune(now);
+      store.checkpoint(now);
+    }
+    return {
+      apiVersion: 'tailor.dev/v1alpha1',
+      kind: 'RecommendationReport',
+      generatedAt: new Date(now * 1000).toISOString(),
+      scope: {
+        allNamespaces: scope.kind === 'AllNamespaces',
+        namespaces: scope.kind === 'Namespaces' ? scope.namespaces : [],
+      },
+      history: {
+        source: fromPrometheus ? 'Prometheus' : 'Store',
+        location: o.prometheus ?? o.history,
+        window: o.window,
+        sampledSeconds,
+        shortHistorySeconds: SHORT_HISTORY_SECONDS,
+      },
+      items,
+      notes,
+    };
+  } finally {
+    store.close();
+  }
+}
+
+/** The longest horizon over which the recommender still adds its young-history margin. */
+const SHORT_HISTORY_SECONDS = Math.max(
+  DEFAULT_RESOURCE_CONFIGS.cpu.shortHistorySeconds,
+  DEFAULT_RESOURCE_CONFIGS.memory.shortHistorySeconds,
+);
+
+function containerReport(store: UsageHistory, g: Group, now: number, windowSeconds: number): ContainerReport {
+  const rec = store.recommend(g.key, now);
+  const minutes = store.minutes(g.key, now - windowSeconds);
+  const info = rec.info;
+  const seconds = info ? Math.max(0, info.lastSample - info.firstSample) : 0;
+  const current = currentResources(g.pods, g.key.container);
+  const iso = (t: number | undefined) => (t === undefined ? null : new Date(t * 1000).toISOString());
+  return {
+    namespace: g.key.workload.namespace,
+    workload: { kind: kindLabel(g.key.workload), name: g.key.workload.name },
+    container: g.key.container,
+    pods: g.pods.length,
+    history: {
+      first: iso(info?.firstSample),
+      last: iso(info?.lastSample),
+      seconds: Math.round(seconds),
+      minutes: minutes.length,
+      short: info !== undefined && now - info.firstSample < SHORT_HISTORY_SECONDS,
+      ooms: rec.ooms,
+    },
+    cpu: resourceReport('cpu', {
+      request: current.cpuRequest,
+      limit: current.cpuLimit,
+      values: minutes.flatMap((m) => (m.cpuMax === undefined ? [] : [m.cpuMax])),
+      recommendation: rec.cpu.recommendation,
+    }),
+    memory: resourceReport('memory', {
+      request: current.memoryRequest,
+      limit: current.memoryLimit,
+      values: minutes.flatMap((m) => (m.memoryMax === undefined ? [] : [m.memoryMax])),
+      recommendation: rec.memory.recommendation,
+    }),
+  };
+}
+
+/** Containers that run for the pod's life: app containers and restartable init containers (sidecars). */
+function runningContainers(pod: k8s.V1Pod): k8s.V1Container[] {
+  return [
+    ...(pod.spec?.initContainers ?? []).filter((c) => c.restartPolicy === 'Always'),
+    ...(pod.spec?.containers ?? []),
+  ];
+}
+
+export function groupContainers(live: readonly PodWithWorkload[]): Group[] {
+  const groups = new Map<string, Group>();
+  for (const { pod, workload } of live) {
+    for (const c of runningContainers(pod)) {
+      const key = `${workloadKey(workload)}/${c.name}`;
+      let g = groups.get(key);
+      if (!g) groups.set(key, (g = { key: { workload, container: c.name }, pods: [] }));
+      g.pods.push(pod);
+    }
+  }
+  return [...groups.values()].sort((a, b) =>
+    `${workloadKey(a.key.workload)}/${a.key.container}`.localeCompare(
+      `${workloadKey(b.key.workload)}/${b.key.container}`,
+    ),
+  );
+}
+
+/**
+ * The requests and limits the workload's pods run with: per field the most common value, since pods
+ * of one workload differ during a rollout or after an in-place resize of some of them.
+ */
+export function currentResources(pods: readonly k8s.V1Pod[], container: string) {
+  const values = (pick: (r: k8s.V1ResourceRequirements) => string | undefined) => {
+    const counts = new Map<number, number>();
+    for (const p of pods) {
+      const c = runningContainers(p).find((x) => x.name === container);
+      const v = parseQuantity(c?.resources ? pick(c.resources) : undefined);
+      if (v !== undefined) counts.set(v, (counts.get(v) ?? 0) + 1);
+    }
+    let best: number | undefined;
+    for (const [v, n] of counts) if (best === undefined || n > counts.get(best)!) best = v;
+    return best;
+  };
+  return {
+    cpuRequest: values((r) => r.requests?.cpu),
+    cpuLimit: values((r) => r.limits?.cpu),
+    memoryRequest: values((r) => r.requests?.memory),
+    memoryLimit: values((r) => r.limits?.memory),
+  };
+}
+
+/**
+ * Maps a pod named in usage data to its workload: a live pod by its owners, a pod that is gone by
+ * the name its controller gave it (history of old replicas counts for the workload).
+ */
+function podResolver(
+  live: readonly PodWithWorkload[],
+): (namespace: string, pod: string) => WorkloadRef | undefined {
+  const byPod = new Map(
+    live.map((p) => [`${p.pod.metadata?.namespace}/${p.pod.metadata?.name}`, p.workload]),
+  );
+  const known = [...new Map(live.map((p) => [workloadKey(p.workload), p.workload])).values()];
+  return (namespace, pod) =>
+    byPod.get(`${namespace}/${pod}`) ?? inferWorkloadFromPodName(namespace, pod, known);
+}
+
+function withWorkload<T extends { namespace: string; pod: string; container: string }>(
+  resolve: (namespace: string, pod: string) => WorkloadRef | undefined,
+  item: T,
+): (T & { workload: WorkloadRef })[] {
+  const workload = resolve(item.namespace, item.pod);
+  return workload ? [{ ...item, workload }] : [];
+}
+
+/** OOM kills the API still shows: the last (or current) termination of each container. */
+export function oomsFromPods(live: readonly PodWithWorkload[]): OomRecord[] {
+  const out: OomRecord[] = [];
+  for (const { pod, workload } of live) {
+    const statuses = [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])];
+    for (const s of statuses) {
+      const spec = runningContainers(pod).find((c) => c.name === s.name);
+      // Usage at the kill is not in the API; the limit it hit is the best lower estimate.
+      const usage =
+        parseQuantity(spec?.resources?.limits?.memory) ?? parseQuantity(spec?.resources?.requests?.memory);
+      for (const term of [s.lastState?.terminated, s.state?.terminated]) {
+        if (term?.reason !== 'OOMKilled' || !usage) continue;
+        const at = term.finishedAt ?? term.startedAt;
+        if (!at) continue;
+        out.push({
+          workload,
+          container: s.name,
+          pod: pod.metadata?.name ?? '',
+          t: new Date(at).getTime() / 1000,
+          usageBytes: usage,
+        });
+      }
+    }
+  }
+  return out;
+}
+
+function contextNamespace(kc: k8s.KubeConfig): string {
+  return kc.getContextObject(kc.getCurrentContext())?.namespace ?? 'default';
+}
+
+function parseFormat(value: string): OutputFormat {
+  const found = OUTPUT_FORMATS.find((f) => f === value);
+  if (!found) {
+    throw new TailorError('InvalidInput', `unknown output format "${value}"`, {
+      hint: `use -o ${OUTPUT_FORMATS.join(', -o ')}`,
+    });
+  }
+  return found;
+}
+
+function durationFlag(flag: string, value: string): number {
+  const ms = value === '0' ? 0 : parseDuration(value);
+  if (ms === undefined) {
+    throw new TailorError('InvalidInput', `${flag} "${value}" is not a duration`, {
+      hint: `write it like 30s, 5m, 6h or 8d`,
+    });
+  }
+  return ms;
+}

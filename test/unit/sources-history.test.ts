@@ -1,0 +1,229 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { defaultConfig } from '../../src/core/recommend/config.ts';
+import {
+  DEFAULT_RESOURCE_CONFIGS,
+  UsageHistory,
+  type SeriesKey,
+  type UsageRecord,
+} from '../../src/sources/history.ts';
+
+const Mi = 2 ** 20;
+const T0 = 1_700_000_040; // a minute boundary
+const web: SeriesKey = { workload: { namespace: 'shop', kind: 'Deployment', name: 'web' }, container: 'app' };
+const db: SeriesKey = { workload: { namespace: 'shop', kind: 'StatefulSet', name: 'db' }, container: 'pg' };
+
+function tempDb(): { path: string; done(): void } {
+  const dir = mkdtempSync(join(tmpdir(), 'tailor-history-'));
+  return { path: join(dir, 'sub', 'history.db'), done: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Two pods of `web` sampled every 15 s for `minutes`, memory rising slowly, one pod busier. */
+function traffic(from: number, minutes: number): UsageRecord[] {
+  const out: UsageRecord[] = [];
+  for (let s = 0; s < minutes * 60; s += 15) {
+    const t = from + s;
+    for (const [i, busy] of [0.1, 0.3].entries()) {
+      out.push({
+        ...web,
+        t,
+        cpuCores: busy + 0.05 * Math.sin(s / 300 + i),
+        memoryBytes: (200 + i * 20) * Mi + s * 100,
+      });
+    }
+  }
+  return out;
+}
+
+test('samples fold into one row per workload, container and minute: cpu max and mean, memory max', () => {
+  const h = UsageHistory.open(':memory:');
+  h.record([
+    { ...web, t: T0 + 1, cpuCores: 0.1, memoryBytes: 100 * Mi },
+    { ...web, t: T0 + 20, cpuCores: 0.3, memoryBytes: 120 * Mi },
+    { ...web, t: T0 + 59, cpuCores: 0.2, memoryBytes: 110 * Mi },
+    { ...web, t: T0 + 61, cpuCores: 0.5 },
+    { ...db, t: T0 + 5, cpuCores: 1, memoryBytes: Mi },
+  ]);
+  // A second batch for the same minute merges (another poll, another pod).
+  h.record([{ ...web, t: T0 + 30, cpuCores: 0.4, memoryBytes: 90 * Mi }]);
+  const m = h.minutes(web);
+  assert.equal(m.length, 2);
+  assert.deepEqual(m[0], { t: T0, cpuMax: 0.4, cpuMean: (0.1 + 0.3 + 0.2 + 0.4) / 4, memoryMax: 120 * Mi });
+  assert.deepEqual(m[1], { t: T0 + 60, cpuMax: 0.5, cpuMean: 0.5, memoryMax: undefined });
+  assert.deepEqual(
+    h.series().map((s) => [s.workload.name, s.container, s.firstSample, s.lastSample]),
+    [
+      ['web', 'app', T0 + 1, T0 + 61],
+      ['db', 'pg', T0 + 5, T0 + 5],
+    ],
+  );
+  // Nothing usable is not a sample.
+  h.record([{ ...web, t: T0 + 200, cpuCores: Number.NaN, memoryBytes: undefined }]);
+  assert.equal(h.minutes(web).length, 2);
+  h.close();
+});
+
+test('no samples, no recommendation; memory-only history recommends memory only', () => {
+  const h = UsageHistory.open(':memory:');
+  const none = h.recommend(web, T0);
+  assert.equal(none.info, undefined);
+  assert.equal(none.cpu.recommendation, undefined);
+  assert.equal(none.memory.recommendation, undefined);
+  h.record([{ ...web, t: T0, memoryBytes: 64 * Mi }]);
+  const r = h.recommend(web, T0 + 60);
+  assert.equal(r.cpu.recommendation, undefined);
+  assert.ok(r.memory.recommendation && r.memory.recommendation.target >= 64 * Mi);
+  h.close();
+});
+
+test('a checkpoint survives close and reopen, and gives the same recommendation', () => {
+  const file = tempDb();
+  try {
+    const end = T0 + 3 * 3600;
+    let h = UsageHistory.open(file.path);
+    h.record(traffic(T0, 3 * 60));
+    h.recordOoms([{ ...web, pod: 'web-1', t: T0 + 3600, usageBytes: 256 * Mi }]);
+    const before = h.recommend(web, end);
+    assert.equal(h.checkpoint(end), 2, 'cpu and memory of the one series');
+    assert.equal(h.checkpoint(end), 0, 'nothing new to fold');
+    h.close();
+
+    h = UsageHistory.open(file.path);
+    assert.deepEqual(h.recommend(web, end), before);
+    // The state really comes from the checkpoint: drop the raw minutes it covers and ask again.
+    h.close();
+    h = UsageHistory.open(file.path, { retentionSeconds: 300 });
+    const pruned = h.prune(end);
+    assert.ok(pruned.minutes > 100, `pruned ${pruned.minutes} minutes`);
+    assert.deepEqual(h.recommend(web, end).memory.recommendation, before.memory.recommendation);
+    assert.deepEqual(h.recommend(web, end).cpu.recommendation, before.cpu.recommendation);
+    h.close();
+
+    const raw = new Database(file.path, { readonly: true });
+    const mode = raw.pragma('journal_mode', { simple: true });
+    raw.close();
+    assert.equal(mode, 'wal');
+  } finally {
+    file.done();
+  }
+});
+
+test('history after a checkpoint folds in on top of it, exactly as a full rebuild would', () => {
+  const a = UsageHistory.open(':memory:');
+  const b = UsageHistory.open(':memory:');
+  const first = traffic(T0, 120);
+  const second = traffic(T0 + 120 * 60, 60);
+  a.record(first);
+  a.checkpoint(T0 + 120 * 60 + 300);
+  a.record(second);
+  b.record([...first, ...second]);
+  const now = T0 + 180 * 60;
+  assert.deepEqual(a.recommend(web, now), b.recommend(web, now));
+  a.close();
+  b.close();
+});
+
+test('late data for a checkpointed minute drops the checkpoint, so nothing is lost', () => {
+  const a = UsageHistory.open(':memory:');
+  const b = UsageHistory.open(':memory:');
+  const rows = traffic(T0, 60);
+  a.record(rows);
+  b.record(rows);
+  a.checkpoint(T0 + 3600 + 300);
+  const late: UsageRecord = { ...web, t: T0 + 600, memoryBytes: 900 * Mi, cpuCores: 2 };
+  a.record([late]);
+  b.record([late]);
+  const now = T0 + 3600 + 300;
+  assert.deepEqual(a.recommend(web, now), b.recommend(web, now));
+  assert.ok(a.recommend(web, now).memory.recommendation!.target >= 900 * Mi);
+  a.close();
+  b.close();
+});
+
+test('a checkpoint made with another config is not used', () => {
+  const h = UsageHistory.open(':memory:');
+  h.record(traffic(T0, 60));
+  const now = T0 + 3600 + 300;
+  h.checkpoint(now);
+  const tight = { ...DEFAULT_RESOURCE_CONFIGS, memory: defaultConfig('memory', { recentMargin: 0.5 }) };
+  const fresh = UsageHistory.open(':memory:');
+  fresh.record(traffic(T0, 60));
+  assert.deepEqual(h.recommend(web, now, tight), fresh.recommend(web, now, tight));
+  h.close();
+  fresh.close();
+});
+
+test('OOM kills are kept once each and raise memory at once', () => {
+  const h = UsageHistory.open(':memory:');
+  h.record(traffic(T0, 30));
+  const before = h.recommend(web, T0 + 1800).memory.recommendation!.target;
+  const oom = { ...web, pod: 'web-1', t: T0 + 1700, usageBytes: 300 * Mi };
+  assert.equal(h.recordOoms([oom, oom]), 1);
+  assert.equal(h.recordOoms([oom]), 0);
+  assert.equal(h.recordOoms([{ ...oom, t: oom.t + 20 }], 30), 0, 'the same kill seen through another source');
+  assert.equal(h.recordOoms([{ ...oom, pod: 'web-2', t: oom.t + 20 }], 30), 1, 'another pod');
+  const after = h.recommend(web, T0 + 1800);
+  assert.equal(after.ooms, 2);
+  assert.ok(
+    after.memory.recommendation!.target >= 300 * Mi * 1.3,
+    `${after.memory.recommendation!.target / Mi}Mi`,
+  );
+  assert.ok(after.memory.recommendation!.target > before);
+  assert.equal(after.memory.recommendation!.reason, 'OomFloor');
+  h.close();
+});
+
+test('retention drops old minutes, OOM kills and series with nothing newer', () => {
+  const h = UsageHistory.open(':memory:', { retentionSeconds: 3600 });
+  h.record([{ ...db, t: T0, cpuCores: 1, memoryBytes: Mi }]);
+  h.record(traffic(T0, 120));
+  h.recordOoms([{ ...web, pod: 'p', t: T0 + 10, usageBytes: Mi }]);
+  assert.equal(h.info(web)!.firstSample, T0, 'an OOM kill does not count as a sample');
+  const now = T0 + 120 * 60;
+  const dropped = h.prune(now);
+  assert.deepEqual(dropped, { minutes: 61, ooms: 1, series: 1 });
+  assert.equal(h.minutes(web)[0]!.t, now - 3600);
+  assert.equal(h.info(db), undefined);
+  assert.equal(h.ooms(web).length, 0);
+  h.close();
+});
+
+test('a batch of 10,000 pods is recorded in one transaction, quickly', () => {
+  const h = UsageHistory.open(':memory:');
+  const batch: UsageRecord[] = [];
+  for (let w = 0; w < 2000; w++) {
+    for (let p = 0; p < 5; p++) {
+      batch.push({
+        workload: { namespace: `ns-${w % 500}`, kind: 'Deployment', name: `w${w}` },
+        container: 'app',
+        t: T0 + p,
+        cpuCores: 0.1 * p,
+        memoryBytes: p * Mi,
+      });
+    }
+  }
+  const started = performance.now();
+  h.record(batch);
+  h.record(batch.map((r) => ({ ...r, t: r.t + 15 })));
+  const ms = performance.now() - started;
+  assert.equal(h.series().length, 2000);
+  assert.ok(ms < 3000, `recording 20,000 samples took ${ms.toFixed(0)} ms`);
+  h.close();
+});
+
+test('a store of another schema version is refused with what to do', () => {
+  const file = tempDb();
+  try {
+    UsageHistory.open(file.path).close();
+    const raw = new Database(file.path);
+    raw.prepare(`UPDATE meta SET value = '99' WHERE key = 'schema'`).run();
+    raw.close();
+    assert.throws(() => UsageHistory.open(file.path), /schema 99.*\n.*hint: .*--history/);
+  } finally {
+    file.done();
+  }
+});
