@@ -18,7 +18,8 @@ export function classify(err: unknown): ApiFailure {
   } catch {
     // a non-JSON body (a proxy's HTML page, say)
   }
-  const status = typeof e.code === 'number' ? e.code : 0;
+  // Only HTTP answers carry a status; a DOMException (our request timeout) has a numeric code too.
+  const status = typeof e.code === 'number' && e.code >= 100 && e.code <= 599 ? e.code : 0;
   const message = body.message ?? e.message ?? String(err);
   const kind: ApiErrorKind =
     status === 404
