@@ -18,9 +18,11 @@ const Gi = 2 ** 30;
 
 async function pool<T>(items: readonly T[], limit: number, fn: (t: T) => Promise<void>): Promise<void> {
   let i = 0;
-  await Promise.all(Array.from({ length: limit }, async () => {
-    while (i < items.length) await fn(items[i++]!);
-  }));
+  await Promise.all(
+    Array.from({ length: limit }, async () => {
+      while (i < items.length) await fn(items[i++]!);
+    }),
+  );
 }
 
 export default async function run(): Promise<void> {
@@ -30,7 +32,11 @@ export default async function run(): Promise<void> {
   const steadySeconds = Number(process.env.SIM_SCALE_STEADY_SECONDS ?? 60);
   const log = (m: string) => console.log(`[sim-scale] ${m}`);
   const dir = mkdtempSync(join(tmpdir(), 'sim-scale-'));
-  const cp = await ControlPlane.start({ dir: join(dir, 'cp'), kubeconfigPath: join(dir, 'kubeconfig'), binaries: await ensureBinaries(log) });
+  const cp = await ControlPlane.start({
+    dir: join(dir, 'cp'),
+    kubeconfigPath: join(dir, 'kubeconfig'),
+    binaries: await ensureBinaries(log),
+  });
   try {
     const kc = loadKubeConfig(join(dir, 'kubeconfig'));
     const clients = makeClients(kc);
@@ -61,17 +67,31 @@ export default async function run(): Promise<void> {
       });
     });
     const kinds = ['web', 'idle', 'batch'];
-    const specs = Array.from({ length: pods }, (_, i) => ({ ns: namespaces[i % nsCount]!, name: `p-${i}`, kind: kinds[i % 3]! }));
+    const specs = Array.from({ length: pods }, (_, i) => ({
+      ns: namespaces[i % nsCount]!,
+      name: `p-${i}`,
+      kind: kinds[i % 3]!,
+    }));
     await pool(specs, 32, async (s) => {
       for (let attempt = 0; ; attempt++) {
         try {
           await clients.core.createNamespacedPod({
             namespace: s.ns,
             body: {
-              metadata: { name: s.name, labels: { app: s.name }, annotations: { 'sim.tailor.dev/profile': s.kind } },
+              metadata: {
+                name: s.name,
+                labels: { app: s.name },
+                annotations: { 'sim.tailor.dev/profile': s.kind },
+              },
               spec: {
                 nodeSelector: { 'sim.tailor.dev/pool': 'scale' },
-                containers: [{ name: 'app', image: 'example.com/app:1', resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '2Gi' } } }],
+                containers: [
+                  {
+                    name: 'app',
+                    image: 'example.com/app:1',
+                    resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '2Gi' } },
+                  },
+                ],
               },
             },
           });
@@ -88,8 +108,12 @@ export default async function run(): Promise<void> {
     let running = 0;
     while (running < pods && Date.now() - started < 20 * 60_000) {
       await new Promise((r) => setTimeout(r, 2000));
-      running = [...sim.kubelet.pods.values()].filter((p) => [...p.containers.values()].every((c) => c.ready)).length;
-      log(`${running}/${pods} pods Ready on simulated nodes (${sim.kubelet.stats.statusWrites} status writes)`);
+      running = [...sim.kubelet.pods.values()].filter((p) =>
+        [...p.containers.values()].every((c) => c.ready),
+      ).length;
+      log(
+        `${running}/${pods} pods Ready on simulated nodes (${sim.kubelet.stats.statusWrites} status writes)`,
+      );
     }
     const allReady = (Date.now() - started) / 1000;
     // Steady state: every pod Ready; measure this process (the simulator; the harness is idle now).
@@ -122,10 +146,17 @@ export default async function run(): Promise<void> {
       tickMsP50: Math.round(ticks.sort((a, b) => a - b)[Math.floor(ticks.length / 2)] ?? 0),
       tickMsMax: Math.round(Math.max(...ticks)),
       statusWritesPerMinuteSteady: Math.round(((sim.kubelet.stats.statusWrites - writes0) / wall) * 60),
-      prometheusScrape: { ms: scrapeMs, bytes: text.length, series: text.split('\n').filter((l) => l && !l.startsWith('#')).length },
+      prometheusScrape: {
+        ms: scrapeMs,
+        bytes: text.length,
+        series: text.split('\n').filter((l) => l && !l.startsWith('#')).length,
+      },
     };
     console.table(result);
-    writeFileSync(join(import.meta.dirname, 'results', 'sim-scale.json'), JSON.stringify(result, null, 2) + '\n');
+    writeFileSync(
+      join(import.meta.dirname, 'results', 'sim-scale.json'),
+      JSON.stringify(result, null, 2) + '\n',
+    );
     writeFileSync(
       join(import.meta.dirname, 'results', 'sim-scale.md'),
       [
@@ -135,10 +166,12 @@ export default async function run(): Promise<void> {
         '',
         '| figure | value |',
         '| --- | --- |',
-        ...Object.entries(result).filter(([k]) => k !== 'prometheusScrape' && k !== 'date').map(([k, v]) => `| ${k} | ${typeof v === 'object' ? JSON.stringify(v) : String(v)} |`),
+        ...Object.entries(result)
+          .filter(([k]) => k !== 'prometheusScrape' && k !== 'date')
+          .map(([k, v]) => `| ${k} | ${typeof v === 'object' ? JSON.stringify(v) : String(v)} |`),
         `| prometheus scrape | ${result.prometheusScrape.series} series, ${(result.prometheusScrape.bytes / 2 ** 20).toFixed(1)} MiB, ${result.prometheusScrape.ms} ms |`,
         '',
-        'simulatorCpuCoresSteady is the simulator process\'s CPU time over the steady-state window divided by wall time (goal: under 1 core); residentMiB is its RSS.',
+        "simulatorCpuCoresSteady is the simulator process's CPU time over the steady-state window divided by wall time (goal: under 1 core); residentMiB is its RSS.",
         '',
       ].join('\n'),
     );

@@ -43,7 +43,12 @@ export function formatCpu(cores: number): string {
 export function formatBytes(bytes: number): string {
   let b = Math.ceil(bytes);
   if (b >= 2 ** 20) b = Math.ceil(b / 2 ** 20) * 2 ** 20;
-  for (const [unit, size] of [['Ti', 2 ** 40], ['Gi', 2 ** 30], ['Mi', 2 ** 20], ['Ki', 2 ** 10]] as const) {
+  for (const [unit, size] of [
+    ['Ti', 2 ** 40],
+    ['Gi', 2 ** 30],
+    ['Mi', 2 ** 20],
+    ['Ki', 2 ** 10],
+  ] as const) {
     if (b >= size && b % size === 0) return `${b / size}${unit}`;
   }
   return String(b);

@@ -2,7 +2,16 @@
 // pinned Go module (src/devcluster/go) and keyed by its go.mod + go.sum.
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  createReadStream,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { TailorError } from '../errors.ts';
@@ -134,9 +143,13 @@ export async function verifyCache(dir: string): Promise<CacheState> {
 function goVersion(): string {
   const r = spawnSync('go', ['version'], { encoding: 'utf8' });
   if (r.error || r.status !== 0) {
-    throw new TailorError('Prerequisite', 'Go is needed to build the control plane, and `go` is not on PATH', {
-      hint: `install Go (https://go.dev/dl), or set ${ASSETS_ENV[0]} to a folder holding ${COMPONENTS.join(', ')} (the layout KUBEBUILDER_ASSETS uses)`,
-    });
+    throw new TailorError(
+      'Prerequisite',
+      'Go is needed to build the control plane, and `go` is not on PATH',
+      {
+        hint: `install Go (https://go.dev/dl), or set ${ASSETS_ENV[0]} to a folder holding ${COMPONENTS.join(', ')} (the layout KUBEBUILDER_ASSETS uses)`,
+      },
+    );
   }
   return r.stdout.trim();
 }
@@ -145,22 +158,32 @@ async function build(dir: string, progress: Progress): Promise<void> {
   const version = goVersion();
   const mod = goModuleDir();
   const pkgs = Object.values(PACKAGES);
-  const listed = spawnSync('go', ['list', '-deps', ...pkgs], { cwd: mod, encoding: 'utf8', maxBuffer: 64 << 20 });
+  const listed = spawnSync('go', ['list', '-deps', ...pkgs], {
+    cwd: mod,
+    encoding: 'utf8',
+    maxBuffer: 64 << 20,
+  });
   if (listed.status !== 0) throw buildError(listed.stderr);
   const total = listed.stdout.split('\n').filter(Boolean).length;
   const tmp = `${dir}.tmp-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });
-  progress(`building etcd, kube-apiserver, kube-controller-manager, kube-scheduler and kubectl with ${version}`);
+  progress(
+    `building etcd, kube-apiserver, kube-controller-manager, kube-scheduler and kubectl with ${version}`,
+  );
   progress(`(${total} packages; a few minutes on 2 cores the first time, cached afterwards in ${dir})`);
   const started = Date.now();
   const tail: string[] = [];
   const code = await new Promise<number>((resolve, reject) => {
-    const child = spawn('go', ['build', '-v', '-trimpath', '-ldflags', versionLdflags(), '-o', tmp + '/', ...pkgs], {
-      cwd: mod,
-      stdio: ['ignore', 'ignore', 'pipe'],
-      env: { ...process.env, CGO_ENABLED: '0' },
-    });
+    const child = spawn(
+      'go',
+      ['build', '-v', '-trimpath', '-ldflags', versionLdflags(), '-o', tmp + '/', ...pkgs],
+      {
+        cwd: mod,
+        stdio: ['ignore', 'ignore', 'pipe'],
+        env: { ...process.env, CGO_ENABLED: '0' },
+      },
+    );
     let done = 0;
     let lastReport = 0;
     createInterface({ input: child.stderr }).on('line', (line) => {
@@ -171,7 +194,9 @@ async function build(dir: string, progress: Progress): Promise<void> {
       if (now - lastReport > 5000) {
         lastReport = now;
         const pct = Math.min(99, Math.round((100 * done) / total));
-        progress(`  [${pct}%] ${done}/${total} packages compiled, ${Math.round((now - started) / 1000)}s: ${line}`);
+        progress(
+          `  [${pct}%] ${done}/${total} packages compiled, ${Math.round((now - started) / 1000)}s: ${line}`,
+        );
       }
     });
     child.on('error', reject);
@@ -183,7 +208,12 @@ async function build(dir: string, progress: Progress): Promise<void> {
   }
   const sha256: Record<string, string> = {};
   for (const name of [...COMPONENTS, 'kubectl']) sha256[name] = await sha256File(join(tmp, name));
-  const manifest: Manifest = { key: cacheKey(), builtAt: new Date().toISOString(), goVersion: version, sha256 };
+  const manifest: Manifest = {
+    key: cacheKey(),
+    builtAt: new Date().toISOString(),
+    goVersion: version,
+    sha256,
+  };
   writeFileSync(join(tmp, 'manifest.json'), JSON.stringify(manifest, null, 2));
   rmSync(dir, { recursive: true, force: true });
   renameSync(tmp, dir);
@@ -201,7 +231,13 @@ export function kubernetesVersion(): string {
 function versionLdflags(): string {
   const v = kubernetesVersion();
   const [major, minor] = v.slice(1).split('.');
-  const vars = { gitVersion: v, gitMajor: major, gitMinor: minor, gitTreeState: 'clean', buildDate: '1970-01-01T00:00:00Z' };
+  const vars = {
+    gitVersion: v,
+    gitMajor: major,
+    gitMinor: minor,
+    gitTreeState: 'clean',
+    buildDate: '1970-01-01T00:00:00Z',
+  };
   return ['-s', '-w']
     .concat(
       ['k8s.io/component-base/version', 'k8s.io/client-go/pkg/version'].flatMap((pkg) =>
@@ -212,7 +248,10 @@ function versionLdflags(): string {
 }
 
 function buildError(output: string): TailorError {
-  const unreachable = /dial tcp|no such host|proxyconnect|i\/o timeout|connection refused|403 Forbidden|404 Not Found/i.test(output);
+  const unreachable =
+    /dial tcp|no such host|proxyconnect|i\/o timeout|connection refused|403 Forbidden|404 Not Found/i.test(
+      output,
+    );
   const lines = output.trim().split('\n').slice(-15).join('\n    ');
   return new TailorError(
     'Prerequisite',

@@ -58,7 +58,11 @@ export class ControlPlane {
         return await startOnce(opts);
       } catch (err) {
         // Another process may take a port between our probe and the component's bind: try new ones.
-        if (attempt < PORT_RETRIES && err instanceof TailorError && /address already in use/i.test(err.message)) {
+        if (
+          attempt < PORT_RETRIES &&
+          err instanceof TailorError &&
+          /address already in use/i.test(err.message)
+        ) {
           opts.progress?.('a port was taken meanwhile; retrying on other free ports');
           continue;
         }
@@ -90,97 +94,129 @@ async function startOnce(opts: ControlPlaneOptions): Promise<ControlPlane> {
   progress('generating certificates');
   const pki = await writePki(join(dir, 'pki'));
 
-  const [etcdPort, peerPort, apiPort, kcmPort, schedPort] = (await freePorts(5)) as [number, number, number, number, number];
+  const [etcdPort, peerPort, apiPort, kcmPort, schedPort] = (await freePorts(5)) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
   const server = `https://127.0.0.1:${apiPort}`;
   const p = (f: string) => join(dir, 'pki', f);
   const log = (name: string) => join(dir, 'logs', `${name}.log`);
   writeFileSync(p('admin.kubeconfig'), kubeconfig(server, pki.ca.certPem, 'tailor-admin', pki.admin));
-  writeFileSync(p('kcm.kubeconfig'), kubeconfig(server, pki.ca.certPem, 'system:kube-controller-manager', pki.kcm));
-  writeFileSync(p('scheduler.kubeconfig'), kubeconfig(server, pki.ca.certPem, 'system:kube-scheduler', pki.scheduler));
+  writeFileSync(
+    p('kcm.kubeconfig'),
+    kubeconfig(server, pki.ca.certPem, 'system:kube-controller-manager', pki.kcm),
+  );
+  writeFileSync(
+    p('scheduler.kubeconfig'),
+    kubeconfig(server, pki.ca.certPem, 'system:kube-scheduler', pki.scheduler),
+  );
 
   const started: RunningProcess[] = [];
   const admin: TlsClient = { ca: pki.ca.certPem, cert: pki.admin.certPem, key: pki.admin.keyPem };
   try {
     // 2. etcd: the apiserver refuses to start without storage.
     progress(`starting etcd on 127.0.0.1:${etcdPort}`);
-    const etcd = startProcess('etcd', binaries.etcd, [
-      `--name=default`,
-      `--data-dir=${join(dir, 'etcd')}`,
-      `--listen-client-urls=http://127.0.0.1:${etcdPort}`,
-      `--advertise-client-urls=http://127.0.0.1:${etcdPort}`,
-      `--listen-peer-urls=http://127.0.0.1:${peerPort}`,
-      `--initial-advertise-peer-urls=http://127.0.0.1:${peerPort}`,
-      `--initial-cluster=default=http://127.0.0.1:${peerPort}`,
-      // A throw-away dev/test store: durability is not worth the fsync latency here.
-      '--unsafe-no-fsync',
-      '--log-level=warn',
-    ], log('etcd'));
+    const etcd = startProcess(
+      'etcd',
+      binaries.etcd,
+      [
+        `--name=default`,
+        `--data-dir=${join(dir, 'etcd')}`,
+        `--listen-client-urls=http://127.0.0.1:${etcdPort}`,
+        `--advertise-client-urls=http://127.0.0.1:${etcdPort}`,
+        `--listen-peer-urls=http://127.0.0.1:${peerPort}`,
+        `--initial-advertise-peer-urls=http://127.0.0.1:${peerPort}`,
+        `--initial-cluster=default=http://127.0.0.1:${peerPort}`,
+        // A throw-away dev/test store: durability is not worth the fsync latency here.
+        '--unsafe-no-fsync',
+        '--log-level=warn',
+      ],
+      log('etcd'),
+    );
     started.push(etcd);
     await waitHealthy(etcd, `http://127.0.0.1:${etcdPort}/health`, {}, timeout);
 
     // 3. kube-apiserver, with RBAC and the aggregation layer's front proxy for metrics.k8s.io.
     progress(`starting kube-apiserver on ${server}`);
-    const apiserver = startProcess('kube-apiserver', binaries['kube-apiserver'], [
-      `--etcd-servers=http://127.0.0.1:${etcdPort}`,
-      '--bind-address=127.0.0.1',
-      '--advertise-address=127.0.0.1',
-      `--secure-port=${apiPort}`,
-      `--tls-cert-file=${p('apiserver.crt')}`,
-      `--tls-private-key-file=${p('apiserver.key')}`,
-      `--client-ca-file=${p('ca.crt')}`,
-      `--service-account-issuer=https://kubernetes.default.svc.cluster.local`,
-      `--service-account-key-file=${p('sa.pub')}`,
-      `--service-account-signing-key-file=${p('sa.key')}`,
-      `--service-cluster-ip-range=${SERVICE_CIDR}`,
-      '--authorization-mode=Node,RBAC',
-      // No kubelet owns 127.0.0.1 endpoints here; the default reconciler would fight validation.
-      '--endpoint-reconciler-type=none',
-      `--requestheader-client-ca-file=${p('front-proxy-ca.crt')}`,
-      '--requestheader-allowed-names=front-proxy-client',
-      '--requestheader-username-headers=X-Remote-User',
-      '--requestheader-group-headers=X-Remote-Group',
-      '--requestheader-extra-headers-prefix=X-Remote-Extra-',
-      `--proxy-client-cert-file=${p('front-proxy-client.crt')}`,
-      `--proxy-client-key-file=${p('front-proxy-client.key')}`,
-      '--allow-privileged=true',
-      '--profiling=false',
-      `--v=${process.env.TAILOR_APISERVER_VERBOSITY ?? '1'}`,
-    ], log('kube-apiserver'));
+    const apiserver = startProcess(
+      'kube-apiserver',
+      binaries['kube-apiserver'],
+      [
+        `--etcd-servers=http://127.0.0.1:${etcdPort}`,
+        '--bind-address=127.0.0.1',
+        '--advertise-address=127.0.0.1',
+        `--secure-port=${apiPort}`,
+        `--tls-cert-file=${p('apiserver.crt')}`,
+        `--tls-private-key-file=${p('apiserver.key')}`,
+        `--client-ca-file=${p('ca.crt')}`,
+        `--service-account-issuer=https://kubernetes.default.svc.cluster.local`,
+        `--service-account-key-file=${p('sa.pub')}`,
+        `--service-account-signing-key-file=${p('sa.key')}`,
+        `--service-cluster-ip-range=${SERVICE_CIDR}`,
+        '--authorization-mode=Node,RBAC',
+        // No kubelet owns 127.0.0.1 endpoints here; the default reconciler would fight validation.
+        '--endpoint-reconciler-type=none',
+        `--requestheader-client-ca-file=${p('front-proxy-ca.crt')}`,
+        '--requestheader-allowed-names=front-proxy-client',
+        '--requestheader-username-headers=X-Remote-User',
+        '--requestheader-group-headers=X-Remote-Group',
+        '--requestheader-extra-headers-prefix=X-Remote-Extra-',
+        `--proxy-client-cert-file=${p('front-proxy-client.crt')}`,
+        `--proxy-client-key-file=${p('front-proxy-client.key')}`,
+        '--allow-privileged=true',
+        '--profiling=false',
+        `--v=${process.env.TAILOR_APISERVER_VERBOSITY ?? '1'}`,
+      ],
+      log('kube-apiserver'),
+    );
     started.push(apiserver);
     await waitHealthy(apiserver, `${server}/readyz`, admin, timeout);
 
     // 4. Controller-manager and scheduler only need a serving apiserver; start them together.
     progress('starting kube-controller-manager and kube-scheduler');
-    const kcm = startProcess('kube-controller-manager', binaries['kube-controller-manager'], [
-      `--kubeconfig=${p('kcm.kubeconfig')}`,
-      `--authentication-kubeconfig=${p('kcm.kubeconfig')}`,
-      `--authorization-kubeconfig=${p('kcm.kubeconfig')}`,
-      '--bind-address=127.0.0.1',
-      `--secure-port=${kcmPort}`,
-      `--service-account-private-key-file=${p('sa.key')}`,
-      `--root-ca-file=${p('ca.crt')}`,
-      `--cluster-signing-cert-file=${p('ca.crt')}`,
-      `--cluster-signing-key-file=${p('ca.key')}`,
-      '--use-service-account-credentials=true',
-      // The defaults (20 qps) take minutes to create a few thousand pods; a dev cluster has room.
-      '--kube-api-qps=200',
-      '--kube-api-burst=400',
-      `--service-cluster-ip-range=${SERVICE_CIDR}`,
-      '--leader-elect=false',
-      '--v=1',
-    ], log('kube-controller-manager'));
+    const kcm = startProcess(
+      'kube-controller-manager',
+      binaries['kube-controller-manager'],
+      [
+        `--kubeconfig=${p('kcm.kubeconfig')}`,
+        `--authentication-kubeconfig=${p('kcm.kubeconfig')}`,
+        `--authorization-kubeconfig=${p('kcm.kubeconfig')}`,
+        '--bind-address=127.0.0.1',
+        `--secure-port=${kcmPort}`,
+        `--service-account-private-key-file=${p('sa.key')}`,
+        `--root-ca-file=${p('ca.crt')}`,
+        `--cluster-signing-cert-file=${p('ca.crt')}`,
+        `--cluster-signing-key-file=${p('ca.key')}`,
+        '--use-service-account-credentials=true',
+        // The defaults (20 qps) take minutes to create a few thousand pods; a dev cluster has room.
+        '--kube-api-qps=200',
+        '--kube-api-burst=400',
+        `--service-cluster-ip-range=${SERVICE_CIDR}`,
+        '--leader-elect=false',
+        '--v=1',
+      ],
+      log('kube-controller-manager'),
+    );
     started.push(kcm);
-    const scheduler = startProcess('kube-scheduler', binaries['kube-scheduler'], [
-      `--kubeconfig=${p('scheduler.kubeconfig')}`,
-      `--authentication-kubeconfig=${p('scheduler.kubeconfig')}`,
-      `--authorization-kubeconfig=${p('scheduler.kubeconfig')}`,
-      '--bind-address=127.0.0.1',
-      `--secure-port=${schedPort}`,
-      '--kube-api-qps=200',
-      '--kube-api-burst=400',
-      '--leader-elect=false',
-      '--v=1',
-    ], log('kube-scheduler'));
+    const scheduler = startProcess(
+      'kube-scheduler',
+      binaries['kube-scheduler'],
+      [
+        `--kubeconfig=${p('scheduler.kubeconfig')}`,
+        `--authentication-kubeconfig=${p('scheduler.kubeconfig')}`,
+        `--authorization-kubeconfig=${p('scheduler.kubeconfig')}`,
+        '--bind-address=127.0.0.1',
+        `--secure-port=${schedPort}`,
+        '--kube-api-qps=200',
+        '--kube-api-burst=400',
+        '--leader-elect=false',
+        '--v=1',
+      ],
+      log('kube-scheduler'),
+    );
     started.push(scheduler);
     await Promise.all([
       waitHealthy(kcm, `https://127.0.0.1:${kcmPort}/healthz`, {}, timeout),
@@ -190,26 +226,39 @@ async function startOnce(opts: ControlPlaneOptions): Promise<ControlPlane> {
     // 5. Ready for users once the controller-manager has made the default ServiceAccount:
     //    before that, the ServiceAccount admission plugin rejects every new pod.
     await waitFor(
-      async () => (await get(`${server}/api/v1/namespaces/default/serviceaccounts/default`, admin)).status === 200,
+      async () =>
+        (await get(`${server}/api/v1/namespaces/default/serviceaccounts/default`, admin)).status === 200,
       timeout,
       'the default ServiceAccount',
       kcm,
     );
-    writeFileSync(opts.kubeconfigPath, kubeconfig(server, pki.ca.certPem, 'tailor-admin', pki.admin), { mode: 0o600 });
+    writeFileSync(opts.kubeconfigPath, kubeconfig(server, pki.ca.certPem, 'tailor-admin', pki.admin), {
+      mode: 0o600,
+    });
     progress(`ready: kubeconfig written to ${opts.kubeconfigPath}`);
 
     const info: ControlPlaneInfo = {
       server,
       kubeconfigPath: opts.kubeconfigPath,
       dir,
-      ports: { etcd: etcdPort, 'kube-apiserver': apiPort, 'kube-controller-manager': kcmPort, 'kube-scheduler': schedPort },
+      ports: {
+        etcd: etcdPort,
+        'kube-apiserver': apiPort,
+        'kube-controller-manager': kcmPort,
+        'kube-scheduler': schedPort,
+      },
       pids: {
         etcd: etcd.child.pid ?? 0,
         'kube-apiserver': apiserver.child.pid ?? 0,
         'kube-controller-manager': kcm.child.pid ?? 0,
         'kube-scheduler': scheduler.child.pid ?? 0,
       },
-      pki: { caCert: p('ca.crt'), caKey: p('ca.key'), frontProxyCaCert: p('front-proxy-ca.crt'), frontProxyCaKey: p('front-proxy-ca.key') },
+      pki: {
+        caCert: p('ca.crt'),
+        caKey: p('ca.key'),
+        frontProxyCaCert: p('front-proxy-ca.crt'),
+        frontProxyCaKey: p('front-proxy-ca.key'),
+      },
       startedAt: new Date().toISOString(),
     };
     writeFileSync(join(dir, 'controlplane.json'), JSON.stringify(info, null, 2));
@@ -220,11 +269,19 @@ async function startOnce(opts: ControlPlaneOptions): Promise<ControlPlane> {
   }
 }
 
-async function waitFor(check: () => Promise<boolean>, timeoutMs: number, what: string, owner: RunningProcess): Promise<void> {
+async function waitFor(
+  check: () => Promise<boolean>,
+  timeoutMs: number,
+  what: string,
+  owner: RunningProcess,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (owner.hasExited()) {
-      throw new TailorError('ComponentFailed', `${owner.name} exited (${await owner.exited}); its last log lines:\n${indent(owner.tail())}`);
+      throw new TailorError(
+        'ComponentFailed',
+        `${owner.name} exited (${await owner.exited}); its last log lines:\n${indent(owner.tail())}`,
+      );
     }
     try {
       if (await check()) return;
@@ -233,7 +290,10 @@ async function waitFor(check: () => Promise<boolean>, timeoutMs: number, what: s
     }
     await new Promise((r) => setTimeout(r, 250));
   }
-  throw new TailorError('Timeout', `${what} did not appear within ${timeoutMs / 1000}s; ${owner.name}'s last log lines:\n${indent(owner.tail())}`);
+  throw new TailorError(
+    'Timeout',
+    `${what} did not appear within ${timeoutMs / 1000}s; ${owner.name}'s last log lines:\n${indent(owner.tail())}`,
+  );
 }
 
 interface Pki {
@@ -254,7 +314,13 @@ async function writePki(dir: string): Promise<Pki> {
     ca.issue({
       commonName: 'kube-apiserver',
       usage: 'server',
-      dnsNames: ['localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local'],
+      dnsNames: [
+        'localhost',
+        'kubernetes',
+        'kubernetes.default',
+        'kubernetes.default.svc',
+        'kubernetes.default.svc.cluster.local',
+      ],
       ipAddresses: ['127.0.0.1', '10.0.0.1'],
     }),
     ca.issue({ commonName: 'tailor-admin', organizations: ['system:masters'], usage: 'client' }),

@@ -25,7 +25,10 @@ export interface DevState {
   controlPlane?: ControlPlaneInfo;
 }
 
-type SupervisorMessage = { type: 'progress'; line: string } | { type: 'ready'; state: DevState } | { type: 'failed'; message: string };
+type SupervisorMessage =
+  | { type: 'progress'; line: string }
+  | { type: 'ready'; state: DevState }
+  | { type: 'failed'; message: string };
 
 const statePath = (dir: string) => join(dir, 'state.json');
 const clusterDir = (dir: string) => join(dir, 'cluster');
@@ -62,11 +65,19 @@ export function runningState(dir: string): DevState | undefined {
   return undefined;
 }
 
-export async function up(opts: DevOptions, progress: Progress): Promise<{ state: DevState; alreadyRunning: boolean }> {
+export async function up(
+  opts: DevOptions,
+  progress: Progress,
+): Promise<{ state: DevState; alreadyRunning: boolean }> {
   const dir = resolve(opts.dir);
   const existing = runningState(dir);
   if (existing?.phase === 'Ready') return { state: existing, alreadyRunning: true };
-  if (existing) throw new TailorError('InvalidInput', `a control plane is already ${existing.phase.toLowerCase()} under ${dir} (pid ${existing.supervisorPid})`, { hint: 'run `tailor dev down` first' });
+  if (existing)
+    throw new TailorError(
+      'InvalidInput',
+      `a control plane is already ${existing.phase.toLowerCase()} under ${dir} (pid ${existing.supervisorPid})`,
+      { hint: 'run `tailor dev down` first' },
+    );
 
   // 1. Build or verify the binaries here, in the foreground, so the user sees the progress.
   await ensureBinaries(progress);
@@ -79,7 +90,16 @@ export async function up(opts: DevOptions, progress: Progress): Promise<{ state:
   if (!entry) throw new TailorError('Internal', 'cannot find the tailor entry point to start the supervisor');
   const child = spawn(
     process.execPath,
-    [...process.execArgv, entry, 'dev', 'supervise', '--dir', dir, '--kubeconfig', resolve(opts.kubeconfigPath)],
+    [
+      ...process.execArgv,
+      entry,
+      'dev',
+      'supervise',
+      '--dir',
+      dir,
+      '--kubeconfig',
+      resolve(opts.kubeconfigPath),
+    ],
     { detached: true, stdio: ['ignore', out, out, 'ipc'] },
   );
   const interrupt = () => child.kill('SIGTERM');
@@ -128,7 +148,11 @@ export async function supervise(opts: DevOptions): Promise<void> {
     process.stdout.write(`${new Date().toISOString()} ${line}\n`);
     send({ type: 'progress', line });
   };
-  const state: DevState = { phase: 'Starting', supervisorPid: process.pid, kubeconfigPath: opts.kubeconfigPath };
+  const state: DevState = {
+    phase: 'Starting',
+    supervisorPid: process.pid,
+    kubeconfigPath: opts.kubeconfigPath,
+  };
   const save = () => writeFileSync(statePath(dir), JSON.stringify(state, null, 2));
   save();
 
@@ -151,7 +175,12 @@ export async function supervise(opts: DevOptions): Promise<void> {
 
   try {
     const binaries = await ensureBinaries(say);
-    cp = await ControlPlane.start({ dir: clusterDir(dir), kubeconfigPath: opts.kubeconfigPath, binaries, progress: say });
+    cp = await ControlPlane.start({
+      dir: clusterDir(dir),
+      kubeconfigPath: opts.kubeconfigPath,
+      binaries,
+      progress: say,
+    });
   } catch (err) {
     state.phase = 'Failed';
     state.message = err instanceof Error ? err.message : String(err);
@@ -189,7 +218,8 @@ export async function down(opts: Pick<DevOptions, 'dir'>, progress: Progress): P
   if (isAlive(state.supervisorPid)) {
     process.kill(state.supervisorPid, 'SIGTERM');
     const deadline = Date.now() + 30_000;
-    while (isAlive(state.supervisorPid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    while (isAlive(state.supervisorPid) && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 100));
     if (isAlive(state.supervisorPid)) {
       progress('the supervisor did not stop within 30s: killing it (its components die with it)');
       process.kill(state.supervisorPid, 'SIGKILL');

@@ -10,7 +10,11 @@ export interface TlsClient {
   key?: string;
 }
 
-export function get(url: string, tls: TlsClient = {}, timeoutMs = 2000): Promise<{ status: number; body: string }> {
+export function get(
+  url: string,
+  tls: TlsClient = {},
+  timeoutMs = 2000,
+): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const u = new URL(url);
     const fn = u.protocol === 'https:' ? request : httpRequest;
@@ -40,7 +44,10 @@ export async function waitHealthy(
   let last = 'no answer yet';
   while (Date.now() < deadline) {
     if (proc.hasExited()) {
-      throw new TailorError('ComponentFailed', `${proc.name} exited (${await proc.exited}) while starting; its last log lines:\n${indent(proc.tail())}`);
+      throw new TailorError(
+        'ComponentFailed',
+        `${proc.name} exited (${await proc.exited}) while starting; its last log lines:\n${indent(proc.tail())}`,
+      );
     }
     try {
       const res = await get(url, tls);
@@ -51,7 +58,10 @@ export async function waitHealthy(
     }
     await new Promise((r) => setTimeout(r, 250));
   }
-  throw new TailorError('Timeout', `${proc.name} was not healthy at ${url} within ${timeoutMs / 1000}s (last: ${last}); its last log lines:\n${indent(proc.tail())}`);
+  throw new TailorError(
+    'Timeout',
+    `${proc.name} was not healthy at ${url} within ${timeoutMs / 1000}s (last: ${last}); its last log lines:\n${indent(proc.tail())}`,
+  );
 }
 
 export function indent(text: string): string {

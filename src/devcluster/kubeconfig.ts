@@ -8,7 +8,12 @@ export function kubeconfig(server: string, caPem: string, user: string, client: 
     apiVersion: 'v1',
     kind: 'Config',
     clusters: [{ name: 'tailor-dev', cluster: { server, 'certificate-authority-data': b64(caPem) } }],
-    users: [{ name: user, user: { 'client-certificate-data': b64(client.certPem), 'client-key-data': b64(client.keyPem) } }],
+    users: [
+      {
+        name: user,
+        user: { 'client-certificate-data': b64(client.certPem), 'client-key-data': b64(client.keyPem) },
+      },
+    ],
     contexts: [{ name: 'tailor-dev', context: { cluster: 'tailor-dev', user, namespace: 'default' } }],
     'current-context': 'tailor-dev',
   });

@@ -9,7 +9,11 @@ type CryptoKeyPair = webcrypto.CryptoKeyPair;
 
 x509.cryptoProvider.set(webcrypto);
 
-const ALG: webcrypto.EcKeyGenParams & webcrypto.EcdsaParams = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
+const ALG: webcrypto.EcKeyGenParams & webcrypto.EcdsaParams = {
+  name: 'ECDSA',
+  namedCurve: 'P-256',
+  hash: 'SHA-256',
+};
 const TEN_YEARS_MS = 10 * 365 * 24 * 3600 * 1000;
 
 export interface KeyPair {
@@ -23,7 +27,7 @@ interface Issuer {
 }
 
 async function keyPair(): Promise<CryptoKeyPair> {
-  return (await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify']));
+  return await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify']);
 }
 
 async function privatePem(key: CryptoKey): Promise<string> {
@@ -104,7 +108,10 @@ export interface CertificateAuthority extends KeyPair {
   issue(req: LeafRequest): Promise<KeyPair>;
 }
 
-export async function createCertificateAuthority(commonName: string, now = new Date()): Promise<CertificateAuthority> {
+export async function createCertificateAuthority(
+  commonName: string,
+  now = new Date(),
+): Promise<CertificateAuthority> {
   const ca = await createCa(commonName, now);
   return { certPem: ca.certPem, keyPem: ca.keyPem, issue: (req) => issue(ca, req, now) };
 }

@@ -47,10 +47,14 @@ export function loadKubeConfig(path?: string): k8s.KubeConfig {
     if (path) kc.loadFromFile(path);
     else kc.loadFromDefault();
   } catch (err) {
-    throw new TailorError('InvalidInput', `cannot read kubeconfig ${path ?? '(default)'}: ${(err as Error).message}`, {
-      cause: err,
-      hint: 'pass --kubeconfig, or run `tailor dev up` for a local cluster',
-    });
+    throw new TailorError(
+      'InvalidInput',
+      `cannot read kubeconfig ${path ?? '(default)'}: ${(err as Error).message}`,
+      {
+        cause: err,
+        hint: 'pass --kubeconfig, or run `tailor dev up` for a local cluster',
+      },
+    );
   }
   if (!kc.getCurrentCluster()) {
     throw new TailorError('InvalidInput', `kubeconfig ${path ?? '(default)'} names no current cluster`, {
@@ -78,5 +82,8 @@ export function makeClients(kc: k8s.KubeConfig): Clients {
 }
 
 export const mergePatch = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
-export const strategicMergePatch = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.StrategicMergePatch);
+export const strategicMergePatch = k8s.setHeaderOptions(
+  'Content-Type',
+  k8s.PatchStrategy.StrategicMergePatch,
+);
 export const jsonPatch = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.JsonPatch);

@@ -1,7 +1,15 @@
 // Kubernetes API errors, classified once here so callers switch on a meaning, not on numbers.
 import { TailorError } from '../errors.ts';
 
-export type ApiErrorKind = 'NotFound' | 'Conflict' | 'AlreadyExists' | 'Invalid' | 'Forbidden' | 'TooManyRequests' | 'Unavailable' | 'Other';
+export type ApiErrorKind =
+  | 'NotFound'
+  | 'Conflict'
+  | 'AlreadyExists'
+  | 'Invalid'
+  | 'Forbidden'
+  | 'TooManyRequests'
+  | 'Unavailable'
+  | 'Other';
 
 export interface ApiFailure {
   kind: ApiErrorKind;
@@ -14,7 +22,7 @@ export function classify(err: unknown): ApiFailure {
   const e = err as { code?: number; body?: unknown; message?: string; cause?: { code?: string } };
   let body: { message?: string; reason?: string } = {};
   try {
-    body = typeof e.body === 'string' ? (JSON.parse(e.body) as typeof body) : ((e.body ?? {}));
+    body = typeof e.body === 'string' ? (JSON.parse(e.body) as typeof body) : (e.body ?? {});
   } catch {
     // a non-JSON body (a proxy's HTML page, say)
   }
@@ -51,5 +59,7 @@ export function isAlreadyExists(err: unknown): boolean {
 /** Wraps an API error as Tailor's error type, keeping the server's own message. */
 export function toTailorError(what: string, err: unknown): TailorError {
   const f = classify(err);
-  return new TailorError('KubernetesApi', `${what}: ${f.kind} (HTTP ${f.status}): ${f.message}`, { cause: err });
+  return new TailorError('KubernetesApi', `${what}: ${f.kind} (HTTP ${f.status}): ${f.message}`, {
+    cause: err,
+  });
 }

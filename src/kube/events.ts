@@ -8,7 +8,11 @@ export interface EventRecorder {
   record(obj: k8s.KubernetesObject, type: EventType, reason: string, message: string): void;
 }
 
-export function eventRecorder(clients: Clients, component: string, onError: (msg: string) => void = () => {}): EventRecorder {
+export function eventRecorder(
+  clients: Clients,
+  component: string,
+  onError: (msg: string) => void = () => {},
+): EventRecorder {
   return {
     record(obj, type, reason, message) {
       const namespace = obj.metadata?.namespace ?? 'default';
@@ -31,7 +35,9 @@ export function eventRecorder(clients: Clients, component: string, onError: (msg
         lastTimestamp: now,
         count: 1,
       };
-      clients.core.createNamespacedEvent({ namespace, body }).catch((e: unknown) => onError(`event ${reason}: ${String(e)}`));
+      clients.core
+        .createNamespacedEvent({ namespace, body })
+        .catch((e: unknown) => onError(`event ${reason}: ${String(e)}`));
     },
   };
 }

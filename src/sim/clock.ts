@@ -7,7 +7,11 @@ export interface Clock {
   readonly speed: number;
 }
 
-export function simClock(speed = 1, start = Date.now() / 1000, wall: () => number = () => Date.now() / 1000): Clock {
+export function simClock(
+  speed = 1,
+  start = Date.now() / 1000,
+  wall: () => number = () => Date.now() / 1000,
+): Clock {
   const t0 = wall();
   return { speed, now: () => start + (wall() - t0) * speed };
 }

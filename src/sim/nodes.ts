@@ -51,7 +51,9 @@ export function labelsOf(n: SimNodeSpec): Record<string, string> {
       ? {
           'nvidia.com/gpu.product': n.gpuModel,
           'nvidia.com/gpu.count': String(n.gpus),
-          ...(n.gpuMemoryBytes ? { 'nvidia.com/gpu.memory': String(Math.round(n.gpuMemoryBytes / 2 ** 20)) } : {}),
+          ...(n.gpuMemoryBytes
+            ? { 'nvidia.com/gpu.memory': String(Math.round(n.gpuMemoryBytes / 2 ** 20)) }
+            : {}),
         }
       : {}),
     ...n.labels,
@@ -80,10 +82,38 @@ function nodeStatus(n: SimNodeSpec, index: number, now: Date): k8s.V1NodeStatus 
       systemUUID: n.name,
     },
     conditions: [
-      { type: 'MemoryPressure', status: 'False', reason: 'KubeletHasSufficientMemory', message: 'simulated', lastHeartbeatTime: now, lastTransitionTime: now },
-      { type: 'DiskPressure', status: 'False', reason: 'KubeletHasNoDiskPressure', message: 'simulated', lastHeartbeatTime: now, lastTransitionTime: now },
-      { type: 'PIDPressure', status: 'False', reason: 'KubeletHasSufficientPID', message: 'simulated', lastHeartbeatTime: now, lastTransitionTime: now },
-      { type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'simulated kubelet is posting ready status', lastHeartbeatTime: now, lastTransitionTime: now },
+      {
+        type: 'MemoryPressure',
+        status: 'False',
+        reason: 'KubeletHasSufficientMemory',
+        message: 'simulated',
+        lastHeartbeatTime: now,
+        lastTransitionTime: now,
+      },
+      {
+        type: 'DiskPressure',
+        status: 'False',
+        reason: 'KubeletHasNoDiskPressure',
+        message: 'simulated',
+        lastHeartbeatTime: now,
+        lastTransitionTime: now,
+      },
+      {
+        type: 'PIDPressure',
+        status: 'False',
+        reason: 'KubeletHasSufficientPID',
+        message: 'simulated',
+        lastHeartbeatTime: now,
+        lastTransitionTime: now,
+      },
+      {
+        type: 'Ready',
+        status: 'True',
+        reason: 'KubeletReady',
+        message: 'simulated kubelet is posting ready status',
+        lastHeartbeatTime: now,
+        lastTransitionTime: now,
+      },
     ],
   };
 }
@@ -115,7 +145,10 @@ export class NodeFleet {
       } catch (err) {
         if (!isAlreadyExists(err)) throw err;
       }
-      await this.clients.core.patchNodeStatus({ name: n.name, body: { status: nodeStatus(n, index, now) } }, mergePatch);
+      await this.clients.core.patchNodeStatus(
+        { name: n.name, body: { status: nodeStatus(n, index, now) } },
+        mergePatch,
+      );
       await this.renewLease(n.name, true);
     }
   }
@@ -135,7 +168,10 @@ export class NodeFleet {
   }
 
   private async renewAll(): Promise<void> {
-    for (const name of this.specs.keys()) await this.renewLease(name, false).catch((e: unknown) => this.log(`lease ${name}: ${classify(e).message}`));
+    for (const name of this.specs.keys())
+      await this.renewLease(name, false).catch((e: unknown) =>
+        this.log(`lease ${name}: ${classify(e).message}`),
+      );
   }
 
   private async heartbeatAll(): Promise<void> {
@@ -144,7 +180,10 @@ export class NodeFleet {
     for (const n of this.specs.values()) {
       const i = index++;
       await this.clients.core
-        .patchNodeStatus({ name: n.name, body: { status: { conditions: nodeStatus(n, i, now).conditions } } }, mergePatch)
+        .patchNodeStatus(
+          { name: n.name, body: { status: { conditions: nodeStatus(n, i, now).conditions } } },
+          mergePatch,
+        )
         .catch((e: unknown) => this.log(`node ${n.name}: ${classify(e).message}`));
     }
   }

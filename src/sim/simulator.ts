@@ -52,10 +52,16 @@ export class Simulator {
     });
     this.storage = new SimStorage(this.clients, {
       storageClass: opts.storageClass ?? 'tailor-sim',
-      isMounted: (ns, claim) => [...this.kubelet.pods.values()].some((p) => p.namespace === ns && p.claims.includes(claim)),
+      isMounted: (ns, claim) =>
+        [...this.kubelet.pods.values()].some((p) => p.namespace === ns && p.claims.includes(claim)),
       log,
     });
-    this.view = usageView(this.kubelet, this.fleet.specs, () => this.clock.now(), (ns, claim) => this.storage.capacityOf(ns, claim));
+    this.view = usageView(
+      this.kubelet,
+      this.fleet.specs,
+      () => this.clock.now(),
+      (ns, claim) => this.storage.capacityOf(ns, claim),
+    );
     this.prometheus = new PrometheusEndpoint(this.view);
     if (opts.metricsApi !== false) this.metricsApi = new MetricsApi(this.view);
   }

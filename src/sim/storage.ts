@@ -135,7 +135,10 @@ export class SimStorage {
     const size = claim.spec!.resources!.requests!.storage!;
     const now = new Date();
     const patchStatus = (status: object) =>
-      this.clients.core.patchNamespacedPersistentVolumeClaimStatus({ name, namespace: ns, body: { status } }, mergePatch);
+      this.clients.core.patchNamespacedPersistentVolumeClaimStatus(
+        { name, namespace: ns, body: { status } },
+        mergePatch,
+      );
     switch (step) {
       case undefined:
         // 1. The controller side starts: record the allocation being worked on.
@@ -147,7 +150,10 @@ export class SimStorage {
       case 'ControllerResizeInProgress':
         // 2. The volume grows (PV capacity), then the file system waits for the node.
         return this.clients.core
-          .patchPersistentVolume({ name: claim.spec!.volumeName!, body: { spec: { capacity: { storage: size } } } }, mergePatch)
+          .patchPersistentVolume(
+            { name: claim.spec!.volumeName!, body: { spec: { capacity: { storage: size } } } },
+            mergePatch,
+          )
           .then(() =>
             patchStatus({
               allocatedResourceStatuses: { storage: 'NodeResizePending' },
@@ -156,7 +162,8 @@ export class SimStorage {
                   type: 'FileSystemResizePending',
                   status: 'True',
                   lastTransitionTime: now,
-                  message: 'Waiting for user to (re-)start a pod to finish file system resize of volume on node.',
+                  message:
+                    'Waiting for user to (re-)start a pod to finish file system resize of volume on node.',
                 },
               ],
             }),
@@ -165,7 +172,11 @@ export class SimStorage {
       case 'NodeResizePending':
         // 3. The kubelet grows the file system where a pod mounts the volume, and reports capacity.
         if (!this.opts.isMounted(ns, name)) return undefined;
-        return patchStatus({ capacity: { storage: size }, allocatedResourceStatuses: null, conditions: [] }).then(() => {
+        return patchStatus({
+          capacity: { storage: size },
+          allocatedResourceStatuses: null,
+          conditions: [],
+        }).then(() => {
           this.stats.expanded++;
         });
     }

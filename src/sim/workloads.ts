@@ -6,7 +6,11 @@ import { isAlreadyExists } from '../kube/errors.ts';
 import { POOL_LABEL, workloadPodAnnotations, type Scenario, type Workload } from './scenario.ts';
 
 /** Runs `fn` over `items` with at most `limit` in flight: creating 1,500 workloads one by one is slow. */
-async function inBatches<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+async function inBatches<T>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<void>,
+): Promise<void> {
   let next = 0;
   const worker = async () => {
     while (next < items.length) await fn(items[next++]!);
@@ -30,26 +34,48 @@ function podTemplate(s: Scenario, w: Workload): k8s.V1PodTemplateSpec {
       terminationGracePeriodSeconds: 5,
       ...(w.pool ? { nodeSelector: { [POOL_LABEL]: w.pool } } : {}),
       ...(pool?.taints.length
-        ? { tolerations: pool.taints.map((t) => ({ key: t.key, operator: 'Equal', value: t.value ?? '', effect: t.effect })) }
+        ? {
+            tolerations: pool.taints.map((t) => ({
+              key: t.key,
+              operator: 'Equal',
+              value: t.value ?? '',
+              effect: t.effect,
+            })),
+          }
         : {}),
       containers: w.containers.map((c) => ({
         name: c.name,
         image: c.image,
         resources: { requests: { ...c.requests }, limits: { ...c.limits } },
-        resizePolicy: Object.entries(c.resizePolicy).map(([resourceName, restartPolicy]) => ({ resourceName, restartPolicy })),
+        resizePolicy: Object.entries(c.resizePolicy).map(([resourceName, restartPolicy]) => ({
+          resourceName,
+          restartPolicy,
+        })),
         ...(w.volume ? { volumeMounts: [{ name: w.volume.name, mountPath: w.volume.mountPath }] } : {}),
       })),
       ...(w.volume && w.kind === 'Deployment'
-        ? { volumes: [{ name: w.volume.name, persistentVolumeClaim: { claimName: `${w.name}-${w.volume.name}` } }] }
+        ? {
+            volumes: [
+              { name: w.volume.name, persistentVolumeClaim: { claimName: `${w.name}-${w.volume.name}` } },
+            ],
+          }
         : {}),
     },
   };
 }
 
-export async function applyWorkloads(clients: Clients, s: Scenario, progress: (line: string) => void): Promise<void> {
+export async function applyWorkloads(
+  clients: Clients,
+  s: Scenario,
+  progress: (line: string) => void,
+): Promise<void> {
   const namespaces = [...new Set(s.workloads.map((w) => w.namespace))];
   await inBatches(namespaces, 16, (name) =>
-    ignoreExists(clients.core.createNamespace({ body: { metadata: { name, labels: { 'sim.tailor.dev/scenario': s.name } } } })),
+    ignoreExists(
+      clients.core.createNamespace({
+        body: { metadata: { name, labels: { 'sim.tailor.dev/scenario': s.name } } },
+      }),
+    ),
   );
   progress(`${namespaces.length} namespaces`);
   let done = 0;
@@ -66,13 +92,19 @@ export async function applyWorkloads(clients: Clients, s: Scenario, progress: (l
     if (w.kind === 'Deployment') {
       if (w.volume) {
         await ignoreExists(
-          clients.core.createNamespacedPersistentVolumeClaim({ namespace: w.namespace, body: claim(`${w.name}-${w.volume.name}`) }),
+          clients.core.createNamespacedPersistentVolumeClaim({
+            namespace: w.namespace,
+            body: claim(`${w.name}-${w.volume.name}`),
+          }),
         );
       }
       await ignoreExists(
         clients.apps.createNamespacedDeployment({
           namespace: w.namespace,
-          body: { metadata: { name: w.name, labels: w.labels }, spec: { replicas: w.replicas, selector, template: podTemplate(s, w) } },
+          body: {
+            metadata: { name: w.name, labels: w.labels },
+            spec: { replicas: w.replicas, selector, template: podTemplate(s, w) },
+          },
         }),
       );
     } else {

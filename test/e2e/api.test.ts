@@ -45,7 +45,10 @@ const modelDeployment = (name: string, spec: unknown) => ({
 test('installing the CRDs again replaces them in place', async () => {
   await installCrds(cluster.ext);
   const crd = await cluster.ext.readCustomResourceDefinition({ name: 'sizingpolicies.tailor.dev' });
-  assert.ok(crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True'), 'CRD Established');
+  assert.ok(
+    crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True'),
+    'CRD Established',
+  );
 });
 
 test('a good SizingPolicy is stored with its defaults and listed with the printer columns', () => {

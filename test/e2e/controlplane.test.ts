@@ -98,7 +98,11 @@ test('a pods/resize patch that would change the QoS class is rejected by the api
   // The same subresource accepts a resize that keeps the class, so the rejection above is about QoS.
   const keep = { cpu: '400m', memory: '128Mi' };
   const resized = await core.patchNamespacedPodResize(
-    { name: 'guaranteed', namespace, body: { spec: { containers: [{ name: 'c', resources: { requests: keep, limits: keep } }] } } },
+    {
+      name: 'guaranteed',
+      namespace,
+      body: { spec: { containers: [{ name: 'c', resources: { requests: keep, limits: keep } }] } },
+    },
     k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.StrategicMergePatch),
   );
   assert.equal(resized.spec?.containers[0]?.resources?.requests?.cpu, '400m');
@@ -123,7 +127,9 @@ test('a CRD installs and its resources are served', async () => {
             schema: {
               openAPIV3Schema: {
                 type: 'object',
-                properties: { spec: { type: 'object', properties: { size: { type: 'integer', minimum: 1 } } } },
+                properties: {
+                  spec: { type: 'object', properties: { size: { type: 'integer', minimum: 1 } } },
+                },
               },
             },
           },
@@ -134,17 +140,27 @@ test('a CRD installs and its resources are served', async () => {
   try {
     await eventually(async () => {
       const crd = await ext.readCustomResourceDefinition({ name });
-      assert.ok(crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True'), 'CRD Established');
+      assert.ok(
+        crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True'),
+        'CRD Established',
+      );
     });
-    const body = { apiVersion: `${group}/v1`, kind: 'Widget', metadata: { name: 'w', namespace }, spec: { size: 3 } };
+    const body = {
+      apiVersion: `${group}/v1`,
+      kind: 'Widget',
+      metadata: { name: 'w', namespace },
+      spec: { size: 3 },
+    };
     await eventually(() => objects.create(body), { what: 'the Widget to be accepted' });
     const read = await objects.read<typeof body>(body);
     assert.equal(read.spec.size, 3);
     // The schema is enforced: the CRD is served by the real apiserver, not echoed.
-    const bad = await objects.create({ ...body, metadata: { name: 'bad', namespace }, spec: { size: 0 } }).then(
-      () => undefined,
-      (e: unknown) => e,
-    );
+    const bad = await objects
+      .create({ ...body, metadata: { name: 'bad', namespace }, spec: { size: 0 } })
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
     assert.match(apiError(bad).message, /spec.size/);
   } finally {
     await ext.deleteCustomResourceDefinition({ name }).catch(() => {});

@@ -36,7 +36,9 @@ test('tailor dev up starts a cluster kubectl can use; killing its supervisor lea
   assert.match(upRun.stderr, /control plane ready in/);
   assert.match(upRun.stdout, new RegExp(`kubeconfig: ${kubeconfig}`));
 
-  const get = spawnSync(kubectlBin, ['--kubeconfig', kubeconfig, 'get', 'nodes,ns', '-o', 'name'], { encoding: 'utf8' });
+  const get = spawnSync(kubectlBin, ['--kubeconfig', kubeconfig, 'get', 'nodes,ns', '-o', 'name'], {
+    encoding: 'utf8',
+  });
   assert.equal(get.status, 0, get.stderr);
   assert.match(get.stdout, /namespace\/kube-system/);
 
@@ -46,9 +48,16 @@ test('tailor dev up starts a cluster kubectl can use; killing its supervisor lea
   assert.match(again.stderr, /already running/);
 
   const state = JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')) as { supervisorPid: number };
-  assert.equal(processesMentioning(dir).length >= 4, true, 'etcd and the three components run under the dev dir');
+  assert.equal(
+    processesMentioning(dir).length >= 4,
+    true,
+    'etcd and the three components run under the dev dir',
+  );
   process.kill(state.supervisorPid, 'SIGKILL');
-  await eventually(() => assert.deepEqual(processesMentioning(dir), []), { timeoutMs: 10_000, what: 'no process left' });
+  await eventually(() => assert.deepEqual(processesMentioning(dir), []), {
+    timeoutMs: 10_000,
+    what: 'no process left',
+  });
 
   const status = tailor(['dev', 'status', '--dir', dir]);
   assert.equal(status.status, 1);
@@ -71,7 +80,10 @@ test('a component that dies at start fails tailor dev up with its last log lines
   const real = await ensureBinaries();
   const assets = mkdtempSync(join(tmpdir(), 'assets-'));
   for (const c of COMPONENTS) if (c !== 'kube-scheduler') symlinkSync(real[c], join(assets, c));
-  writeFileSync(join(assets, 'kube-scheduler'), '#!/bin/sh\necho "E1128 scheduler: injected failure for the test" >&2\nexit 3\n');
+  writeFileSync(
+    join(assets, 'kube-scheduler'),
+    '#!/bin/sh\necho "E1128 scheduler: injected failure for the test" >&2\nexit 3\n',
+  );
   chmodSync(join(assets, 'kube-scheduler'), 0o755);
   const home = mkdtempSync(join(tmpdir(), 'tailor-home-'));
   const dir = join(home, 'dev');
@@ -79,5 +91,8 @@ test('a component that dies at start fails tailor dev up with its last log lines
   assert.equal(r.status, 4, r.stderr); // ComponentFailed
   assert.match(r.stderr, /kube-scheduler exited \(exit code 3\)/);
   assert.match(r.stderr, /injected failure for the test/);
-  await eventually(() => assert.deepEqual(processesMentioning(dir), []), { timeoutMs: 10_000, what: 'no process left' });
+  await eventually(() => assert.deepEqual(processesMentioning(dir), []), {
+    timeoutMs: 10_000,
+    what: 'no process left',
+  });
 });

@@ -337,4 +337,3 @@ test('Prometheus history: usage and OOM kills read with range queries from a rea
   assert.equal(unreachable.code, 3);
   assert.match(unreachable.stderr, /cannot reach Prometheus at http:\/\/127\.0\.0\.1:9/);
 });
-

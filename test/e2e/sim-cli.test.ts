@@ -37,7 +37,18 @@ test('tailor sim --scenario registers the pools, runs the workloads, and cleans 
   );
   const child = spawn(
     process.execPath,
-    [...cli, 'sim', '--scenario', file, '--kubeconfig', kubeconfigPath(), '--prometheus-port', '0', '--no-metrics-api', '--cleanup'],
+    [
+      ...cli,
+      'sim',
+      '--scenario',
+      file,
+      '--kubeconfig',
+      kubeconfigPath(),
+      '--prometheus-port',
+      '0',
+      '--no-metrics-api',
+      '--cleanup',
+    ],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
   let stderr = '';
@@ -71,8 +82,18 @@ test('tailor sim --scenario registers the pools, runs the workloads, and cleans 
 
 test('a malformed scenario names the file, the field and the allowed values', () => {
   const file = join(mkdtempSync(join(tmpdir(), 'scn-')), 'bad.yaml');
-  writeFileSync(file, 'name: bad\nnodePools:\n  - { name: p, count: 1, cpu: 2, memory: 4Gi, gpu: { model: NVIDIA-X, count: 1 } }\n');
-  const r = spawnSync(process.execPath, [...cli, 'sim', '--scenario', file, '--kubeconfig', kubeconfigPath()], { encoding: 'utf8' });
+  writeFileSync(
+    file,
+    'name: bad\nnodePools:\n  - { name: p, count: 1, cpu: 2, memory: 4Gi, gpu: { model: NVIDIA-X, count: 1 } }\n',
+  );
+  const r = spawnSync(
+    process.execPath,
+    [...cli, 'sim', '--scenario', file, '--kubeconfig', kubeconfigPath()],
+    { encoding: 'utf8' },
+  );
   assert.equal(r.status, 2, r.stderr);
-  assert.match(r.stderr, /bad\.yaml:3: nodePools\[0\]\.gpu\.model: "NVIDIA-X" is not a GPU model; allowed: .*NVIDIA-L4/);
+  assert.match(
+    r.stderr,
+    /bad\.yaml:3: nodePools\[0\]\.gpu\.model: "NVIDIA-X" is not a GPU model; allowed: .*NVIDIA-L4/,
+  );
 });

@@ -21,7 +21,10 @@ test('simulated nodes are Ready with fresh leases, and a pod goes Running then R
   assert.ok(nodes.items.length >= 3, `${nodes.items.length} simulated nodes`);
   for (const n of nodes.items) {
     assert.equal(n.status?.conditions?.find((c) => c.type === 'Ready')?.status, 'True');
-    const lease = await cluster.coordination.readNamespacedLease({ name: n.metadata!.name!, namespace: 'kube-node-lease' });
+    const lease = await cluster.coordination.readNamespacedLease({
+      name: n.metadata!.name!,
+      namespace: 'kube-node-lease',
+    });
     const age = Date.now() - new Date(lease.spec!.renewTime as unknown as string).getTime();
     assert.ok(age < 30_000, `lease of ${n.metadata?.name} renewed ${age}ms ago`);
   }
@@ -97,16 +100,25 @@ test('a resize larger than the node is refused: by the apiserver at admission (1
     }),
   });
   await expectReady(core, namespace, 'too-big');
-  const err = await resize(core, namespace, 'too-big', { requests: { cpu: '64', memory: '64Mi' }, limits: { cpu: '64', memory: '64Mi' } }).then(
+  const err = await resize(core, namespace, 'too-big', {
+    requests: { cpu: '64', memory: '64Mi' },
+    limits: { cpu: '64', memory: '64Mi' },
+  }).then(
     () => undefined,
     (e: unknown) => e,
   );
   const { code, message } = apiError(err);
   assert.equal(code, 403);
-  assert.match(message, /node didn't have enough allocatable resources: cpu, requested: 64000, allocatable: 2000/);
+  assert.match(
+    message,
+    /node didn't have enough allocatable resources: cpu, requested: 64000, allocatable: 2000/,
+  );
   const p = await core.readNamespacedPod({ name: 'too-big', namespace });
   assert.equal(p.metadata?.generation, 1);
-  assert.deepEqual({ ...p.status!.containerStatuses![0]!.resources?.requests }, { cpu: '100m', memory: '64Mi' });
+  assert.deepEqual(
+    { ...p.status!.containerStatuses![0]!.resources?.requests },
+    { cpu: '100m', memory: '64Mi' },
+  );
 });
 
 test('a resize that fits the node but not beside other pods is Deferred, then done once room frees up', async () => {
@@ -115,11 +127,21 @@ test('a resize that fits the node but not beside other pods is Deferred, then do
   const idle = { profile: 'idle', params: { startupSeconds: 0, noise: 0 } };
   await core.createNamespacedPod({
     namespace,
-    body: simPod({ name: 'hog', pool: 'small', ...idle, resources: { requests: { cpu: '1500m', memory: '64Mi' } } }),
+    body: simPod({
+      name: 'hog',
+      pool: 'small',
+      ...idle,
+      resources: { requests: { cpu: '1500m', memory: '64Mi' } },
+    }),
   });
   await core.createNamespacedPod({
     namespace,
-    body: simPod({ name: 'grows', pool: 'small', ...idle, resources: { requests: { cpu: '100m', memory: '64Mi' } } }),
+    body: simPod({
+      name: 'grows',
+      pool: 'small',
+      ...idle,
+      resources: { requests: { cpu: '100m', memory: '64Mi' } },
+    }),
   });
   await expectReady(core, namespace, 'hog');
   await expectReady(core, namespace, 'grows');
@@ -151,7 +173,10 @@ test('a memory limit below current usage leaves the resize in progress with reas
     }),
   });
   await expectReady(core, namespace, 'uses-200');
-  await resize(core, namespace, 'uses-200', { requests: { cpu: '100m', memory: '100Mi' }, limits: { cpu: '200m', memory: '150Mi' } });
+  await resize(core, namespace, 'uses-200', {
+    requests: { cpu: '100m', memory: '100Mi' },
+    limits: { cpu: '200m', memory: '150Mi' },
+  });
   const p = await eventually(async () => {
     const pod = await core.readNamespacedPod({ name: 'uses-200', namespace });
     assert.equal(condition(pod, 'PodResizeInProgress')?.reason, 'Error');
@@ -179,13 +204,19 @@ test('resizePolicy RestartContainer restarts the container; NotRequired does not
     }),
   });
   await expectReady(core, namespace, 'restarts');
-  await resize(core, namespace, 'restarts', { requests: { cpu: '150m', memory: '128Mi' }, limits: { cpu: '300m', memory: '256Mi' } });
+  await resize(core, namespace, 'restarts', {
+    requests: { cpu: '150m', memory: '128Mi' },
+    limits: { cpu: '300m', memory: '256Mi' },
+  });
   await eventually(async () => {
     const cs = (await core.readNamespacedPod({ name: 'restarts', namespace })).status!.containerStatuses![0]!;
     assert.equal(cs.resources?.limits?.cpu, '300m');
     assert.equal(cs.restartCount, 0, 'a CPU change with NotRequired keeps the container');
   });
-  await resize(core, namespace, 'restarts', { requests: { cpu: '150m', memory: '192Mi' }, limits: { cpu: '300m', memory: '384Mi' } });
+  await resize(core, namespace, 'restarts', {
+    requests: { cpu: '150m', memory: '192Mi' },
+    limits: { cpu: '300m', memory: '384Mi' },
+  });
   await eventually(async () => {
     const cs = (await core.readNamespacedPod({ name: 'restarts', namespace })).status!.containerStatuses![0]!;
     assert.equal(cs.resources?.limits?.memory, '384Mi');
@@ -238,7 +269,12 @@ test('deleting a pod with a grace period finishes it', async () => {
   const { core, namespace } = cluster;
   await core.createNamespacedPod({
     namespace,
-    body: simPod({ name: 'goes', profile: 'idle', params: { startupSeconds: 0 }, resources: { requests: { cpu: '10m' } } }),
+    body: simPod({
+      name: 'goes',
+      profile: 'idle',
+      params: { startupSeconds: 0 },
+      resources: { requests: { cpu: '10m' } },
+    }),
   });
   await expectReady(core, namespace, 'goes');
   await core.deleteNamespacedPod({ name: 'goes', namespace, gracePeriodSeconds: 30 });

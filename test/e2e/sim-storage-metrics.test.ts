@@ -16,7 +16,11 @@ test('a PVC of the simulated StorageClass binds, and an expansion completes thro
     namespace,
     body: {
       metadata: { name: 'cache' },
-      spec: { storageClassName: 'tailor-sim', accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } },
+      spec: {
+        storageClassName: 'tailor-sim',
+        accessModes: ['ReadWriteOnce'],
+        resources: { requests: { storage: '1Gi' } },
+      },
     },
   });
   await eventually(async () => {
@@ -99,7 +103,7 @@ test('kubectl top pods prints the simulated usage through the aggregated metrics
   assert.equal(memory, '300Mi');
 });
 
-test('a real Prometheus server scrapes the simulator and answers queries with the exporters\' names', async (t) => {
+test("a real Prometheus server scrapes the simulator and answers queries with the exporters' names", async (t) => {
   const { core, namespace } = cluster;
   await core.createNamespacedPod({
     namespace,
@@ -115,7 +119,9 @@ test('a real Prometheus server scrapes the simulator and answers queries with th
   t.after(() => prometheus.stop());
   const query = async (q: string) => {
     const r = await fetch(`${prometheus.url}/api/v1/query?query=${encodeURIComponent(q)}`);
-    const body = (await r.json()) as { data: { result: { metric: Record<string, string>; value: [number, string] }[] } };
+    const body = (await r.json()) as {
+      data: { result: { metric: Record<string, string>; value: [number, string] }[] };
+    };
     return body.data.result;
   };
   const mem = await eventually(
@@ -132,10 +138,11 @@ test('a real Prometheus server scrapes the simulator and answers queries with th
   assert.equal(Number(limit[0]?.value[1]), 256 * Mi);
   await eventually(
     async () => {
-      const rate = await query(`rate(container_cpu_usage_seconds_total{namespace="${namespace}",pod="scraped"}[10s])`);
+      const rate = await query(
+        `rate(container_cpu_usage_seconds_total{namespace="${namespace}",pod="scraped"}[10s])`,
+      );
       assert.ok(Math.abs(Number(rate[0]?.value[1]) - 0.1) < 0.02, `rate ${rate[0]?.value[1]}`);
     },
     { timeoutMs: 60_000, what: 'a CPU rate from two scrapes' },
   );
 });
-

@@ -22,7 +22,8 @@ export interface TestCluster {
 
 export function kubeconfigPath(): string {
   const path = process.env.TAILOR_TEST_KUBECONFIG;
-  if (!path) throw new Error('no control plane: run end-to-end tests through `npm test` (test/run.ts starts one)');
+  if (!path)
+    throw new Error('no control plane: run end-to-end tests through `npm test` (test/run.ts starts one)');
   return path;
 }
 
@@ -42,7 +43,9 @@ export function clients(path = kubeconfigPath()) {
 export function useCluster(fileUrl: string): TestCluster {
   const path = kubeconfigPath();
   const c = clients(path);
-  const stem = basename(new URL(fileUrl).pathname, '.test.ts').replace(/[^a-z0-9]/g, '-').slice(0, 40);
+  const stem = basename(new URL(fileUrl).pathname, '.test.ts')
+    .replace(/[^a-z0-9]/g, '-')
+    .slice(0, 40);
   const namespace = `t-${stem}-${randomBytes(3).toString('hex')}`;
   const cluster: TestCluster = {
     ...c,
@@ -56,9 +59,13 @@ export function useCluster(fileUrl: string): TestCluster {
     },
   };
   before(async () => {
-    await c.core.createNamespace({ body: { metadata: { name: namespace, labels: { 'tailor.dev/test': stem } } } });
+    await c.core.createNamespace({
+      body: { metadata: { name: namespace, labels: { 'tailor.dev/test': stem } } },
+    });
     // The ServiceAccount admission plugin rejects pods until the namespace's default SA exists.
-    await eventually(() => c.core.readNamespacedServiceAccount({ name: 'default', namespace }), { what: 'default ServiceAccount' });
+    await eventually(() => c.core.readNamespacedServiceAccount({ name: 'default', namespace }), {
+      what: 'default ServiceAccount',
+    });
   });
   after(async () => {
     await c.core.deleteNamespace({ name: namespace }).catch(() => {});
@@ -84,7 +91,10 @@ export async function eventually<T>(fn: () => Promise<T> | T, opts: EventuallyOp
     }
     if (Date.now() > deadline) {
       const msg = last instanceof Error ? last.message : String(last);
-      throw new Error(`${opts.what ?? 'condition'} not met within ${(opts.timeoutMs ?? 30_000) / 1000}s: ${msg}`, { cause: last });
+      throw new Error(
+        `${opts.what ?? 'condition'} not met within ${(opts.timeoutMs ?? 30_000) / 1000}s: ${msg}`,
+        { cause: last },
+      );
     }
     await new Promise((r) => setTimeout(r, opts.intervalMs ?? 200));
   }
@@ -95,7 +105,7 @@ export function apiError(err: unknown): { code: number; message: string } {
   const e = err as { code?: number; body?: unknown; message?: string };
   let body: { message?: string } = {};
   try {
-    body = typeof e.body === 'string' ? (JSON.parse(e.body) as { message?: string }) : ((e.body ?? {}));
+    body = typeof e.body === 'string' ? (JSON.parse(e.body) as { message?: string }) : (e.body ?? {});
   } catch {
     // not JSON
   }
@@ -117,7 +127,14 @@ export async function registerNode(
           capacity,
           allocatable: capacity,
           conditions: [
-            { type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'test node', lastHeartbeatTime: new Date(), lastTransitionTime: new Date() },
+            {
+              type: 'Ready',
+              status: 'True',
+              reason: 'KubeletReady',
+              message: 'test node',
+              lastHeartbeatTime: new Date(),
+              lastTransitionTime: new Date(),
+            },
           ],
         },
       },
@@ -180,12 +197,18 @@ export function simPod(o: PodOptions): k8s.V1Pod {
   };
 }
 
-export async function expectReady(core: k8s.CoreV1Api, namespace: string, name: string, timeoutMs = 30_000): Promise<k8s.V1Pod> {
+export async function expectReady(
+  core: k8s.CoreV1Api,
+  namespace: string,
+  name: string,
+  timeoutMs = 30_000,
+): Promise<k8s.V1Pod> {
   return eventually(
     async () => {
       const p = await core.readNamespacedPod({ name, namespace });
       const ready = p.status?.conditions?.find((c) => c.type === 'Ready')?.status;
-      if (ready !== 'True') throw new Error(`pod ${name} is ${p.status?.phase ?? 'unknown'}, Ready=${ready ?? '-'}`);
+      if (ready !== 'True')
+        throw new Error(`pod ${name} is ${p.status?.phase ?? 'unknown'}, Ready=${ready ?? '-'}`);
       return p;
     },
     { timeoutMs, what: `pod ${name} Ready` },
@@ -193,7 +216,13 @@ export async function expectReady(core: k8s.CoreV1Api, namespace: string, name: 
 }
 
 /** Sends a pods/resize patch with the given container resources. */
-export function resize(core: k8s.CoreV1Api, namespace: string, name: string, resources: k8s.V1ResourceRequirements, container = 'app') {
+export function resize(
+  core: k8s.CoreV1Api,
+  namespace: string,
+  name: string,
+  resources: k8s.V1ResourceRequirements,
+  container = 'app',
+) {
   return core.patchNamespacedPodResize(
     { name, namespace, body: { spec: { containers: [{ name: container, resources }] } } },
     k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.StrategicMergePatch),

@@ -21,14 +21,21 @@ export async function startPrometheus(target: string): Promise<TestPrometheus> {
   );
   const child = spawn(
     'prometheus',
-    [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`],
+    [
+      `--config.file=${join(dir, 'prometheus.yml')}`,
+      `--storage.tsdb.path=${join(dir, 'data')}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+    ],
     { stdio: 'ignore' },
   );
   const url = `http://127.0.0.1:${port}`;
-  await eventually(async () => assert.equal((await fetch(`${url}/-/ready`)).status, 200, 'Prometheus ready'), {
-    timeoutMs: 30_000,
-    what: 'Prometheus ready',
-  });
+  await eventually(
+    async () => assert.equal((await fetch(`${url}/-/ready`)).status, 200, 'Prometheus ready'),
+    {
+      timeoutMs: 30_000,
+      what: 'Prometheus ready',
+    },
+  );
   return {
     url,
     stop: () =>

@@ -43,12 +43,22 @@ export function testNodes(prefix = 'sim'): SimNodeSpec[] {
   ];
 }
 
-export async function startTestSimulator(kubeconfigPath: string, log: (line: string) => void): Promise<TestSimulator> {
+export async function startTestSimulator(
+  kubeconfigPath: string,
+  log: (line: string) => void,
+): Promise<TestSimulator> {
   const traces = loadTraceLibrary();
   const sim = await Simulator.start({
     kc: loadKubeConfig(kubeconfigPath),
     nodes: testNodes(),
-    profileFor: profileResolver(traces, { kind: 'idle', cpuCores: 0.01, memoryBytes: 16 * 2 ** 20, noise: 0, startupSeconds: 0, volumeBytes: 0 }),
+    profileFor: profileResolver(traces, {
+      kind: 'idle',
+      cpuCores: 0.01,
+      memoryBytes: 16 * 2 ** 20,
+      noise: 0,
+      startupSeconds: 0,
+      volumeBytes: 0,
+    }),
     clock: simClock(1),
     tickMs: 250,
     log: (m) => log(`sim: ${m}`),

@@ -12,18 +12,29 @@ import { TailorError } from '../../src/errors.ts';
 
 function withEnv<T>(vars: Record<string, string | undefined>, fn: () => Promise<T>): Promise<T> {
   const saved = Object.fromEntries(Object.keys(vars).map((k) => [k, process.env[k]]));
-  for (const [k, v] of Object.entries(vars)) if (v === undefined) delete process.env[k];
-  else process.env[k] = v;
-  return fn().finally(() => {
-    for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k];
+  for (const [k, v] of Object.entries(vars))
+    if (v === undefined) delete process.env[k];
     else process.env[k] = v;
+  return fn().finally(() => {
+    for (const [k, v] of Object.entries(saved))
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
   });
 }
 
 test('without Go and without ready-made binaries, the error names the environment variable', async () => {
   const err = await withEnv(
-    { PATH: '/nonexistent', TAILOR_ASSETS: undefined, KUBEBUILDER_ASSETS: undefined, XDG_CACHE_HOME: mkdtempSync(join(tmpdir(), 'c-')) },
-    () => ensureBinaries().then(() => undefined, (e: unknown) => e),
+    {
+      PATH: '/nonexistent',
+      TAILOR_ASSETS: undefined,
+      KUBEBUILDER_ASSETS: undefined,
+      XDG_CACHE_HOME: mkdtempSync(join(tmpdir(), 'c-')),
+    },
+    () =>
+      ensureBinaries().then(
+        () => undefined,
+        (e: unknown) => e,
+      ),
   );
   assert.ok(err instanceof TailorError);
   assert.equal(err.code, 'Prerequisite');
@@ -38,7 +49,10 @@ test('an assets folder lacking components is refused with the missing names', as
     chmodSync(join(dir, f), 0o755);
   }
   const err = await withEnv({ TAILOR_ASSETS: undefined, KUBEBUILDER_ASSETS: dir }, () =>
-    ensureBinaries().then(() => undefined, (e: unknown) => e),
+    ensureBinaries().then(
+      () => undefined,
+      (e: unknown) => e,
+    ),
   );
   assert.ok(err instanceof TailorError);
   assert.match(err.message, /KUBEBUILDER_ASSETS=.* lacks kube-controller-manager, kube-scheduler/);
@@ -52,7 +66,10 @@ test('a cache entry whose binary does not match its manifest is corrupt; an empt
   const names = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubectl'];
   const sha = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855'; // sha256 of ''
   for (const n of names) writeFileSync(join(dir, n), '');
-  writeFileSync(join(dir, 'manifest.json'), JSON.stringify({ sha256: Object.fromEntries(names.map((n) => [n, sha])) }));
+  writeFileSync(
+    join(dir, 'manifest.json'),
+    JSON.stringify({ sha256: Object.fromEntries(names.map((n) => [n, sha])) }),
+  );
   assert.equal(await verifyCache(dir), 'ok');
   writeFileSync(join(dir, 'kube-apiserver'), 'truncated');
   assert.equal(await verifyCache(dir), 'corrupt');
@@ -62,7 +79,12 @@ test('a cache entry whose binary does not match its manifest is corrupt; an empt
 
 test('issued certificates chain to their CA and carry the requested names', async () => {
   const ca = await createCertificateAuthority('test-ca');
-  const leaf = await ca.issue({ commonName: 'svc', usage: 'server', dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] });
+  const leaf = await ca.issue({
+    commonName: 'svc',
+    usage: 'server',
+    dnsNames: ['localhost'],
+    ipAddresses: ['127.0.0.1'],
+  });
   const caCert = new X509Certificate(ca.certPem);
   const cert = new X509Certificate(leaf.certPem);
   assert.ok(cert.verify(caCert.publicKey));

@@ -15,5 +15,8 @@ test('API errors are classified by HTTP status and reason; a timeout is Unavaila
     [new Error('connect ECONNREFUSED 127.0.0.1:6443'), 'Unavailable'],
   ];
   for (const [err, kind] of cases) assert.equal(classify(err).kind, kind, JSON.stringify(err));
-  assert.equal(classify({ code: 404, body: '{"message":"pods \\"x\\" not found"}' }).message, 'pods "x" not found');
+  assert.equal(
+    classify({ code: 404, body: '{"message":"pods \\"x\\" not found"}' }).message,
+    'pods "x" not found',
+  );
 });

@@ -21,7 +21,11 @@ test('parseQuantity reads the API forms', () => {
   for (const [text, want] of cases) {
     const got = parseQuantity(text);
     if (want === undefined) assert.equal(got, undefined, text);
-    else assert.ok(got !== undefined && Math.abs(got - want) < 1e-12 * Math.max(1, want), `${text}: ${got} != ${want}`);
+    else
+      assert.ok(
+        got !== undefined && Math.abs(got - want) < 1e-12 * Math.max(1, want),
+        `${text}: ${got} != ${want}`,
+      );
   }
 });
 

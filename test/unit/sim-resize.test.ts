@@ -13,14 +13,25 @@ const r = (cpu: number, mem: number, cpuLimit?: number, memLimit?: number): Reso
 const node = { cpu: 2, memory: 2048 * Mi };
 
 test('admission: no change, accepted, deferred beside others, infeasible beyond the node', () => {
-  const cases: { name: string; desired: Resources; others: { cpu: number; memory: number }; want: string }[] = [
-    { name: 'same', desired: r(0.5, 256), others: { cpu: 1, memory: 0 }, want: 'NoChange' },
-    { name: 'fits', desired: r(1, 256), others: { cpu: 1, memory: 0 }, want: 'Accepted' },
-    { name: 'shrink always fits', desired: r(0.1, 64), others: { cpu: 1.9, memory: 2000 * Mi }, want: 'Accepted' },
-    { name: 'not now', desired: r(1.2, 256), others: { cpu: 1, memory: 0 }, want: 'Deferred' },
-    { name: 'memory not now', desired: r(0.5, 1500), others: { cpu: 0, memory: 1000 * Mi }, want: 'Deferred' },
-    { name: 'never', desired: r(3, 256), others: { cpu: 0, memory: 0 }, want: 'Infeasible' },
-  ];
+  const cases: { name: string; desired: Resources; others: { cpu: number; memory: number }; want: string }[] =
+    [
+      { name: 'same', desired: r(0.5, 256), others: { cpu: 1, memory: 0 }, want: 'NoChange' },
+      { name: 'fits', desired: r(1, 256), others: { cpu: 1, memory: 0 }, want: 'Accepted' },
+      {
+        name: 'shrink always fits',
+        desired: r(0.1, 64),
+        others: { cpu: 1.9, memory: 2000 * Mi },
+        want: 'Accepted',
+      },
+      { name: 'not now', desired: r(1.2, 256), others: { cpu: 1, memory: 0 }, want: 'Deferred' },
+      {
+        name: 'memory not now',
+        desired: r(0.5, 1500),
+        others: { cpu: 0, memory: 1000 * Mi },
+        want: 'Deferred',
+      },
+      { name: 'never', desired: r(3, 256), others: { cpu: 0, memory: 0 }, want: 'Infeasible' },
+    ];
   for (const c of cases) {
     const got = admitResize({
       desired: new Map([['app', c.desired]]),

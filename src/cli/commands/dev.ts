@@ -61,7 +61,9 @@ export function registerDev(program: Command): void {
         process.exitCode = 1;
         return;
       }
-      process.stdout.write(`${state.phase}  ${state.controlPlane?.server ?? ''}  kubeconfig=${state.kubeconfigPath}\n`);
+      process.stdout.write(
+        `${state.phase}  ${state.controlPlane?.server ?? ''}  kubeconfig=${state.kubeconfigPath}\n`,
+      );
       if (state.message) process.stdout.write(`${state.message}\n`);
     });
 
@@ -73,7 +75,10 @@ export function registerDev(program: Command): void {
     .option('--dir <path>', 'state folder', defaultDevDir())
     .action(async (args: string[], o: { dir: string }) => {
       const state = runningState(o.dir);
-      if (!state) throw new TailorError('InvalidInput', 'no control plane is running', { hint: 'run `tailor dev up` first' });
+      if (!state)
+        throw new TailorError('InvalidInput', 'no control plane is running', {
+          hint: 'run `tailor dev up` first',
+        });
       const bin = (await ensureBinaries(err)).kubectl ?? 'kubectl';
       const child = spawn(bin, ['--kubeconfig', state.kubeconfigPath, ...args], { stdio: 'inherit' });
       process.exitCode = await new Promise<number>((r) => child.on('close', (c) => r(c ?? 1)));
@@ -83,5 +88,7 @@ export function registerDev(program: Command): void {
     .command('supervise', { hidden: true })
     .requiredOption('--dir <path>')
     .requiredOption('--kubeconfig <path>')
-    .action(async (o: { dir: string; kubeconfig: string }) => supervise({ dir: o.dir, kubeconfigPath: o.kubeconfig }));
+    .action(async (o: { dir: string; kubeconfig: string }) =>
+      supervise({ dir: o.dir, kubeconfigPath: o.kubeconfig }),
+    );
 }

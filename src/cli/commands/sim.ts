@@ -40,11 +40,20 @@ function readScenario(path: string | undefined): Scenario {
 export function registerSim(program: Command): void {
   program
     .command('sim')
-    .description('simulate nodes, kubelets, storage and metrics for a cluster, from a scenario file (runs until Ctrl-C)')
-    .option('--scenario <file>', 'scenario YAML (node pools, clock, workloads); default: 3 general nodes and 1 GPU node')
+    .description(
+      'simulate nodes, kubelets, storage and metrics for a cluster, from a scenario file (runs until Ctrl-C)',
+    )
+    .option(
+      '--scenario <file>',
+      'scenario YAML (node pools, clock, workloads); default: 3 general nodes and 1 GPU node',
+    )
     .option('--kubeconfig <path>', 'cluster to simulate for', defaultKubeconfig())
     .option('--speed <n>', 'simulated seconds per real second (overrides the scenario clock)')
-    .option('--prometheus-port <port>', 'port of the Prometheus endpoint on 127.0.0.1 (0 = any free one)', '9464')
+    .option(
+      '--prometheus-port <port>',
+      'port of the Prometheus endpoint on 127.0.0.1 (0 = any free one)',
+      '9464',
+    )
     .option('--no-metrics-api', 'do not serve metrics.k8s.io (use when metrics-server runs)')
     .option('--no-workloads', "do not create the scenario's workloads")
     .option('--cleanup', 'delete the simulated nodes on exit')
@@ -52,15 +61,22 @@ export function registerSim(program: Command): void {
       const scenario = readScenario(o.scenario);
       const speed = o.speed !== undefined ? Number(o.speed) : scenario.clock.speed;
       if (!Number.isFinite(speed) || speed <= 0) {
-        throw new TailorError('InvalidInput', `--speed ${o.speed}: expected a positive number`, { hint: 'e.g. --speed 60 for a simulated minute per second' });
+        throw new TailorError('InvalidInput', `--speed ${o.speed}: expected a positive number`, {
+          hint: 'e.g. --speed 60 for a simulated minute per second',
+        });
       }
       const port = Number(o.prometheusPort);
       if (!Number.isInteger(port) || port < 0 || port > 65535) {
-        throw new TailorError('InvalidInput', `--prometheus-port ${o.prometheusPort}: expected a port number 0-65535`);
+        throw new TailorError(
+          'InvalidInput',
+          `--prometheus-port ${o.prometheusPort}: expected a port number 0-65535`,
+        );
       }
       const kc = loadKubeConfig(o.kubeconfig);
       const nodes = scenarioNodes(scenario);
-      say(`scenario ${scenario.name}: ${nodes.length} nodes in ${scenario.nodePools.length} pools, ${scenario.workloads.length} workloads, clock x${speed}`);
+      say(
+        `scenario ${scenario.name}: ${nodes.length} nodes in ${scenario.nodePools.length} pools, ${scenario.workloads.length} workloads, clock x${speed}`,
+      );
       const sim = await Simulator.start({
         kc,
         nodes,
@@ -72,12 +88,16 @@ export function registerSim(program: Command): void {
         metricsApi: o.metricsApi,
         log: say,
       });
-      say(`nodes registered; Prometheus metrics on http://127.0.0.1:${sim.prometheus.port}/metrics${sim.metricsApi ? '; metrics.k8s.io served (kubectl top pods)' : ''}`);
+      say(
+        `nodes registered; Prometheus metrics on http://127.0.0.1:${sim.prometheus.port}/metrics${sim.metricsApi ? '; metrics.k8s.io served (kubectl top pods)' : ''}`,
+      );
       if (o.workloads && scenario.workloads.length) await applyWorkloads(makeClients(kc), scenario, say);
       const report = setInterval(() => {
         const pods = [...sim.kubelet.pods.values()];
         const ready = pods.filter((p) => [...p.containers.values()].every((c) => c.ready)).length;
-        say(`${pods.length} pods on simulated nodes, ${ready} ready; ${sim.kubelet.stats.statusWrites} status writes; tick ${sim.kubelet.stats.lastTickMs.toFixed(1)} ms`);
+        say(
+          `${pods.length} pods on simulated nodes, ${ready} ready; ${sim.kubelet.stats.statusWrites} status writes; tick ${sim.kubelet.stats.lastTickMs.toFixed(1)} ms`,
+        );
       }, 30_000);
       await new Promise<void>((resolve) => {
         process.once('SIGINT', resolve);

@@ -12,7 +12,14 @@ import { formatBytes, formatCpu } from '../../core/quantity.ts';
 import type { Clock } from '../clock.ts';
 import type { SimNodeSpec } from '../nodes.ts';
 import type { ProfileContext, UsageProfile, UsageSample } from '../usage/types.ts';
-import { actuateResize, admitResize, podRequests, sameResources, type Capacity, type Resources } from './resize.ts';
+import {
+  actuateResize,
+  admitResize,
+  podRequests,
+  sameResources,
+  type Capacity,
+  type Resources,
+} from './resize.ts';
 import { desiredOf, gpusOf, policyOf, resourcesOf, type ContainerState, type PodState } from './state.ts';
 
 export type ProfileResolution = { ok: true; profile: UsageProfile } | { ok: false; error: string };
@@ -82,7 +89,10 @@ export class Kubelet {
   }
 
   private observe(pod: k8s.V1Pod): void {
-    if (process.env.TAILOR_SIM_DEBUG) this.deps.log(`observe ${pod.metadata?.namespace}/${pod.metadata?.name} node=${pod.spec?.nodeName ?? '-'} rv=${pod.metadata?.resourceVersion}`);
+    if (process.env.TAILOR_SIM_DEBUG)
+      this.deps.log(
+        `observe ${pod.metadata?.namespace}/${pod.metadata?.name} node=${pod.spec?.nodeName ?? '-'} rv=${pod.metadata?.resourceVersion}`,
+      );
     const uid = pod.metadata?.uid;
     const node = pod.spec?.nodeName;
     if (!uid || !node || !this.deps.nodes.has(node)) return;
@@ -121,7 +131,9 @@ export class Kubelet {
       generation: pod.metadata?.generation ?? 1,
       observedGeneration: pod.metadata?.generation ?? 1,
       containers: new Map(),
-      claims: (pod.spec?.volumes ?? []).flatMap((v) => (v.persistentVolumeClaim ? [v.persistentVolumeClaim.claimName] : [])),
+      claims: (pod.spec?.volumes ?? []).flatMap((v) =>
+        v.persistentVolumeClaim ? [v.persistentVolumeClaim.claimName] : [],
+      ),
       dirty: true,
       desired: desiredOf(pod),
     };
@@ -137,7 +149,12 @@ export class Kubelet {
       if (!resolved.ok) {
         state.phase = 'Pending';
         state.unsupported = `container ${c.name}: ${resolved.error}`;
-        this.deps.events.record({ ...pod, apiVersion: 'v1', kind: 'Pod' }, 'Warning', 'SimulationFailed', `${state.unsupported}; the simulator leaves this pod Pending`);
+        this.deps.events.record(
+          { ...pod, apiVersion: 'v1', kind: 'Pod' },
+          'Warning',
+          'SimulationFailed',
+          `${state.unsupported}; the simulator leaves this pod Pending`,
+        );
         break;
       }
       const r = resourcesOf(c);
@@ -172,9 +189,14 @@ export class Kubelet {
     this.pods.delete(uid);
     this.deps.clients.core
       // With a body the apiserver ignores query options, so the grace period goes in the body.
-      .deleteNamespacedPod({ name: pod.metadata!.name!, namespace: pod.metadata!.namespace!, body: { gracePeriodSeconds: 0, preconditions: { uid } } })
+      .deleteNamespacedPod({
+        name: pod.metadata!.name!,
+        namespace: pod.metadata!.namespace!,
+        body: { gracePeriodSeconds: 0, preconditions: { uid } },
+      })
       .catch((e: unknown) => {
-        if (!isNotFound(e)) this.deps.log(`delete ${pod.metadata?.namespace}/${pod.metadata?.name}: ${classify(e).message}`);
+        if (!isNotFound(e))
+          this.deps.log(`delete ${pod.metadata?.namespace}/${pod.metadata?.name}: ${classify(e).message}`);
       })
       .finally(() => this.writing.delete(`delete/${uid}`));
   }
@@ -294,14 +316,16 @@ export class Kubelet {
     if (cpuLimit !== undefined) {
       const periods = dt / CFS_PERIOD_S;
       c.cfsPeriodsTotal += periods;
-      if (u.cpuCores > cpuLimit) c.cfsThrottledPeriodsTotal += periods * Math.min(1, (u.cpuCores - cpuLimit) / u.cpuCores);
+      if (u.cpuCores > cpuLimit)
+        c.cfsThrottledPeriodsTotal += periods * Math.min(1, (u.cpuCores - cpuLimit) / u.cpuCores);
     }
     if (c.actual.memoryLimit !== undefined && u.memoryBytes > c.actual.memoryLimit) {
       c.oomEventsTotal++;
       this.restart(c, now, 'OOMKilled', 137);
       // A crash loop backs off as the kubelet does: at once, then 10 s doubling to 5 min.
       c.consecutiveCrashes++;
-      if (c.consecutiveCrashes > 1) c.backOffUntil = now + Math.min(BACKOFF_MAX_S, BACKOFF_BASE_S * 2 ** (c.consecutiveCrashes - 2));
+      if (c.consecutiveCrashes > 1)
+        c.backOffUntil = now + Math.min(BACKOFF_MAX_S, BACKOFF_BASE_S * 2 ** (c.consecutiveCrashes - 2));
       pod.dirty = true;
       return;
     }
@@ -333,7 +357,10 @@ export class Kubelet {
       this.writing.add(pod.uid);
       this.stats.statusWrites++;
       this.deps.clients.core
-        .patchNamespacedPodStatus({ name: pod.name, namespace: pod.namespace, body: { status: this.statusOf(pod) } }, mergePatch)
+        .patchNamespacedPodStatus(
+          { name: pod.name, namespace: pod.namespace, body: { status: this.statusOf(pod) } },
+          mergePatch,
+        )
         .catch((e: unknown) => {
           if (isNotFound(e)) {
             this.pods.delete(pod.uid);
@@ -368,7 +395,10 @@ export class Kubelet {
     if (pod.unsupported) {
       return {
         phase: 'Pending',
-        conditions: [...(pod.scheduledCondition ? [pod.scheduledCondition] : []), cond('PodReadyToStartContainers', false, 'SimulationFailed', pod.unsupported)],
+        conditions: [
+          ...(pod.scheduledCondition ? [pod.scheduledCondition] : []),
+          cond('PodReadyToStartContainers', false, 'SimulationFailed', pod.unsupported),
+        ],
       };
     }
     const conditions: k8s.V1PodCondition[] = [
@@ -405,7 +435,12 @@ export class Kubelet {
         restartCount: c.restartCount,
         state:
           c.backOffUntil !== undefined
-            ? { waiting: { reason: 'CrashLoopBackOff', message: `back-off restarting failed container ${c.name} in pod ${pod.name}` } }
+            ? {
+                waiting: {
+                  reason: 'CrashLoopBackOff',
+                  message: `back-off restarting failed container ${c.name} in pod ${pod.name}`,
+                },
+              }
             : { running: { startedAt: t(c.startedAt) as unknown as Date } },
         started: c.backOffUntil === undefined,
         ...(c.lastTermination
@@ -422,7 +457,10 @@ export class Kubelet {
             }
           : { lastState: {} }),
         allocatedResources: requestsOf(c.allocated, c.gpus),
-        resources: { requests: requestsOf(c.actual, c.gpus), ...(hasLimits(c.actual, c.gpus) ? { limits: limitsOf(c.actual, c.gpus) } : {}) },
+        resources: {
+          requests: requestsOf(c.actual, c.gpus),
+          ...(hasLimits(c.actual, c.gpus) ? { limits: limitsOf(c.actual, c.gpus) } : {}),
+        },
       })),
     };
   }

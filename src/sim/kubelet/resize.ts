@@ -62,7 +62,8 @@ export function admitResize(input: AdmissionInput): { admission: ResizeAdmission
     need > have + 1e-9 ? `${what}, requested: ${fmt(what, need)}, capacity: ${fmt(what, have)}` : undefined;
 
   const infeasible = over('cpu', want.cpu, node.cpu) ?? over('memory', want.memory, node.memory);
-  if (infeasible) return { admission: 'Infeasible', message: `Node didn't have enough capacity: ${infeasible}` };
+  if (infeasible)
+    return { admission: 'Infeasible', message: `Node didn't have enough capacity: ${infeasible}` };
   const deferred =
     over('cpu', want.cpu, node.cpu - others.cpu) ?? over('memory', want.memory, node.memory - others.memory);
   if (deferred) return { admission: 'Deferred', message: `Node didn't have enough resource: ${deferred}` };
@@ -103,9 +104,12 @@ export function actuateResize(input: ActuationInput): Actuation {
     const current = input.actual.get(name);
     if (sameResources(target, current)) continue;
     const policy = input.policy.get(name) ?? { cpu: 'NotRequired', memory: 'NotRequired' };
-    const memoryChanged = target.memoryLimit !== current?.memoryLimit || target.memoryRequest !== current?.memoryRequest;
+    const memoryChanged =
+      target.memoryLimit !== current?.memoryLimit || target.memoryRequest !== current?.memoryRequest;
     const cpuChanged = target.cpuLimit !== current?.cpuLimit || target.cpuRequest !== current?.cpuRequest;
-    const restart = (memoryChanged && policy.memory === 'RestartContainer') || (cpuChanged && policy.cpu === 'RestartContainer');
+    const restart =
+      (memoryChanged && policy.memory === 'RestartContainer') ||
+      (cpuChanged && policy.cpu === 'RestartContainer');
     const usage = input.memoryUsage.get(name) ?? 0;
     // A restart frees the memory, so the usage check only guards live (NotRequired) changes.
     if (!restart && target.memoryLimit !== undefined && usage > target.memoryLimit) {

@@ -81,10 +81,14 @@ export function desiredOf(pod: k8s.V1Pod): Map<string, Resources> {
 
 export function policyOf(c: k8s.V1Container): { cpu: ResizePolicy; memory: ResizePolicy } {
   const get = (r: string): ResizePolicy =>
-    c.resizePolicy?.find((p) => p.resourceName === r)?.restartPolicy === 'RestartContainer' ? 'RestartContainer' : 'NotRequired';
+    c.resizePolicy?.find((p) => p.resourceName === r)?.restartPolicy === 'RestartContainer'
+      ? 'RestartContainer'
+      : 'NotRequired';
   return { cpu: get('cpu'), memory: get('memory') };
 }
 
 export function gpusOf(c: k8s.V1Container): number {
-  return parseQuantity(c.resources?.limits?.['nvidia.com/gpu'] ?? c.resources?.requests?.['nvidia.com/gpu']) ?? 0;
+  return (
+    parseQuantity(c.resources?.limits?.['nvidia.com/gpu'] ?? c.resources?.requests?.['nvidia.com/gpu']) ?? 0
+  );
 }

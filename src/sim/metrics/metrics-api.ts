@@ -68,7 +68,14 @@ export class MetricsApi {
         memory += c.usage.memoryBytes;
       }
     }
-    return { kind: 'NodeMetrics', apiVersion: GV, metadata: { name, creationTimestamp: now }, timestamp: now, window: '10s', usage: { cpu: nanocores(cpu), memory: kibibytes(memory) } };
+    return {
+      kind: 'NodeMetrics',
+      apiVersion: GV,
+      metadata: { name, creationTimestamp: now },
+      timestamp: now,
+      window: '10s',
+      usage: { cpu: nanocores(cpu), memory: kibibytes(memory) },
+    };
   }
 
   handle(req: IncomingMessage, res: ServerResponse): void {
@@ -80,9 +87,21 @@ export class MetricsApi {
       res.end(JSON.stringify(body));
     };
     const notFound = (what: string) =>
-      send(404, { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'NotFound', code: 404, message: `${what} not found` });
+      send(404, {
+        kind: 'Status',
+        apiVersion: 'v1',
+        status: 'Failure',
+        reason: 'NotFound',
+        code: 404,
+        message: `${what} not found`,
+      });
     if (path === '/healthz' || path === '/readyz' || path === '/livez') return void res.end('ok');
-    if (path === '/openapi/v2') return send(200, { swagger: '2.0', info: { title: 'tailor-sim metrics', version: 'v1beta1' }, paths: {} });
+    if (path === '/openapi/v2')
+      return send(200, {
+        swagger: '2.0',
+        info: { title: 'tailor-sim metrics', version: 'v1beta1' },
+        paths: {},
+      });
     if (path === '/openapi/v3') return send(200, { paths: {} });
     if (path === '/apis') return send(200, { kind: 'APIGroupList', apiVersion: 'v1', groups: [group()] });
     if (path === '/apis/metrics.k8s.io') return send(200, group());
@@ -97,26 +116,49 @@ export class MetricsApi {
         ],
       });
     }
-    const m = /^\/apis\/metrics\.k8s\.io\/v1beta1(?:\/namespaces\/([^/]+))?\/(pods|nodes)(?:\/([^/]+))?$/.exec(path);
+    const m =
+      /^\/apis\/metrics\.k8s\.io\/v1beta1(?:\/namespaces\/([^/]+))?\/(pods|nodes)(?:\/([^/]+))?$/.exec(path);
     if (!m) return notFound(path);
     const [, namespace, resource, name] = m;
     if (resource === 'nodes') {
-      const names = [...this.view.nodes()].filter((n) => matchesSelector(selector, n.labels ?? {})).map((n) => n.name);
-      if (name) return names.includes(name) ? send(200, this.nodeMetrics(name)) : notFound(`nodemetrics ${name}`);
-      return send(200, { kind: 'NodeMetricsList', apiVersion: GV, metadata: {}, items: names.map((n) => this.nodeMetrics(n)) });
+      const names = [...this.view.nodes()]
+        .filter((n) => matchesSelector(selector, n.labels ?? {}))
+        .map((n) => n.name);
+      if (name)
+        return names.includes(name) ? send(200, this.nodeMetrics(name)) : notFound(`nodemetrics ${name}`);
+      return send(200, {
+        kind: 'NodeMetricsList',
+        apiVersion: GV,
+        metadata: {},
+        items: names.map((n) => this.nodeMetrics(n)),
+      });
     }
     const pods = [...this.view.pods()].filter(
-      (p) => (!namespace || p.namespace === namespace) && (!name || p.name === name) && matchesSelector(selector, p.labels),
+      (p) =>
+        (!namespace || p.namespace === namespace) &&
+        (!name || p.name === name) &&
+        matchesSelector(selector, p.labels),
     );
-    if (name) return pods[0] ? send(200, this.podMetrics(pods[0])) : notFound(`podmetrics ${namespace}/${name}`);
-    return send(200, { kind: 'PodMetricsList', apiVersion: GV, metadata: {}, items: pods.map((p) => this.podMetrics(p)) });
+    if (name)
+      return pods[0] ? send(200, this.podMetrics(pods[0])) : notFound(`podmetrics ${namespace}/${name}`);
+    return send(200, {
+      kind: 'PodMetricsList',
+      apiVersion: GV,
+      metadata: {},
+      items: pods.map((p) => this.podMetrics(p)),
+    });
   }
 
   /** Serves on a free loopback port with a certificate of its own CA, then registers the APIService. */
   async start(clients: Clients): Promise<void> {
     const ca = await createCertificateAuthority('tailor-sim-metrics-ca');
     const serviceHost = `${METRICS_SERVICE.name}.${METRICS_SERVICE.namespace}.svc`;
-    const cert = await ca.issue({ commonName: serviceHost, usage: 'server', dnsNames: [serviceHost, 'localhost'], ipAddresses: ['127.0.0.1'] });
+    const cert = await ca.issue({
+      commonName: serviceHost,
+      usage: 'server',
+      dnsNames: [serviceHost, 'localhost'],
+      ipAddresses: ['127.0.0.1'],
+    });
     this.server = createServer({ cert: cert.certPem, key: cert.keyPem }, (req, res) => this.handle(req, res));
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
     this.port = (this.server.address() as AddressInfo).port;
@@ -144,8 +186,16 @@ function group() {
  */
 async function register(clients: Clients, port: number, caPem: string): Promise<void> {
   const svc = {
-    metadata: { name: METRICS_SERVICE.name, namespace: METRICS_SERVICE.namespace, labels: { 'sim.tailor.dev/metrics': 'true' } },
-    spec: { type: 'ExternalName', externalName: 'localhost', ports: [{ name: 'https', port, protocol: 'TCP' }] },
+    metadata: {
+      name: METRICS_SERVICE.name,
+      namespace: METRICS_SERVICE.namespace,
+      labels: { 'sim.tailor.dev/metrics': 'true' },
+    },
+    spec: {
+      type: 'ExternalName',
+      externalName: 'localhost',
+      ports: [{ name: 'https', port, protocol: 'TCP' }],
+    },
   };
   try {
     await clients.core.createNamespacedService({ namespace: METRICS_SERVICE.namespace, body: svc });
@@ -154,7 +204,14 @@ async function register(clients: Clients, port: number, caPem: string): Promise<
     await clients.core.replaceNamespacedService({
       name: METRICS_SERVICE.name,
       namespace: METRICS_SERVICE.namespace,
-      body: { ...svc, metadata: { ...svc.metadata, resourceVersion: (await clients.core.readNamespacedService(METRICS_SERVICE)).metadata?.resourceVersion } },
+      body: {
+        ...svc,
+        metadata: {
+          ...svc.metadata,
+          resourceVersion: (await clients.core.readNamespacedService(METRICS_SERVICE)).metadata
+            ?.resourceVersion,
+        },
+      },
     });
   }
   const apiService = {
@@ -177,7 +234,10 @@ async function register(clients: Clients, port: number, caPem: string): Promise<
     const current = await clients.apiregistration.readAPIService({ name: apiService.metadata.name });
     await clients.apiregistration.replaceAPIService({
       name: apiService.metadata.name,
-      body: { ...apiService, metadata: { ...apiService.metadata, resourceVersion: current.metadata?.resourceVersion } },
+      body: {
+        ...apiService,
+        metadata: { ...apiService.metadata, resourceVersion: current.metadata?.resourceVersion },
+      },
     });
   }
 }

@@ -49,15 +49,71 @@ export function exposition(view: UsageView): string {
         id: `/kubepods/pod${p.uid}/${c.name}`,
         name: `${p.name}_${c.name}`,
       };
-      e.add('container_cpu_usage_seconds_total', 'counter', 'Cumulative cpu time consumed in seconds.', { ...labels, cpu: 'total' }, c.cpuSecondsTotal);
-      e.add('container_memory_working_set_bytes', 'gauge', 'Current working set in bytes.', labels, c.usage.memoryBytes);
-      e.add('container_memory_usage_bytes', 'gauge', 'Current memory usage in bytes, including all memory regardless of when it was accessed.', labels, c.usage.memoryBytes);
-      e.add('container_cpu_cfs_periods_total', 'counter', 'Number of elapsed enforcement period intervals.', labels, Math.floor(c.cfsPeriodsTotal));
-      e.add('container_cpu_cfs_throttled_periods_total', 'counter', 'Number of throttled period intervals.', labels, Math.floor(c.cfsThrottledPeriodsTotal));
-      e.add('container_oom_events_total', 'counter', 'Count of out of memory events observed for the container', labels, c.oomEventsTotal);
-      if (c.actual.memoryLimit !== undefined) e.add('container_spec_memory_limit_bytes', 'gauge', 'Memory limit for the container.', labels, c.actual.memoryLimit);
-      if (c.actual.cpuLimit !== undefined) e.add('container_spec_cpu_quota', 'gauge', 'CPU quota of the container.', labels, Math.round(c.actual.cpuLimit * 100000));
-      e.add('kube_pod_container_status_restarts_total', 'counter', 'The number of container restarts per container.', { namespace: p.namespace, pod: p.name, container: c.name }, c.restartCount);
+      e.add(
+        'container_cpu_usage_seconds_total',
+        'counter',
+        'Cumulative cpu time consumed in seconds.',
+        { ...labels, cpu: 'total' },
+        c.cpuSecondsTotal,
+      );
+      e.add(
+        'container_memory_working_set_bytes',
+        'gauge',
+        'Current working set in bytes.',
+        labels,
+        c.usage.memoryBytes,
+      );
+      e.add(
+        'container_memory_usage_bytes',
+        'gauge',
+        'Current memory usage in bytes, including all memory regardless of when it was accessed.',
+        labels,
+        c.usage.memoryBytes,
+      );
+      e.add(
+        'container_cpu_cfs_periods_total',
+        'counter',
+        'Number of elapsed enforcement period intervals.',
+        labels,
+        Math.floor(c.cfsPeriodsTotal),
+      );
+      e.add(
+        'container_cpu_cfs_throttled_periods_total',
+        'counter',
+        'Number of throttled period intervals.',
+        labels,
+        Math.floor(c.cfsThrottledPeriodsTotal),
+      );
+      e.add(
+        'container_oom_events_total',
+        'counter',
+        'Count of out of memory events observed for the container',
+        labels,
+        c.oomEventsTotal,
+      );
+      if (c.actual.memoryLimit !== undefined)
+        e.add(
+          'container_spec_memory_limit_bytes',
+          'gauge',
+          'Memory limit for the container.',
+          labels,
+          c.actual.memoryLimit,
+        );
+      if (c.actual.cpuLimit !== undefined)
+        e.add(
+          'container_spec_cpu_quota',
+          'gauge',
+          'CPU quota of the container.',
+          labels,
+          Math.round(c.actual.cpuLimit * 100000),
+        );
+      e.add(
+        'kube_pod_container_status_restarts_total',
+        'counter',
+        'The number of container restarts per container.',
+        { namespace: p.namespace, pod: p.name, container: c.name },
+        c.restartCount,
+      );
       for (let g = 0; g < c.gpus; g++) {
         const dcgm: Labels = {
           gpu: g,
@@ -70,22 +126,74 @@ export function exposition(view: UsageView): string {
           container: c.name,
         };
         // DCGM reports framebuffer in MiB; a pod's usage is spread evenly over its GPUs.
-        e.add('DCGM_FI_DEV_FB_USED', 'gauge', 'Framebuffer memory used (in MiB).', dcgm, Math.round(c.usage.gpuMemoryBytes / c.gpus / 2 ** 20));
-        e.add('DCGM_FI_DEV_GPU_UTIL', 'gauge', 'GPU utilization (in %).', dcgm, Math.round(c.usage.gpuUtilPercent));
+        e.add(
+          'DCGM_FI_DEV_FB_USED',
+          'gauge',
+          'Framebuffer memory used (in MiB).',
+          dcgm,
+          Math.round(c.usage.gpuMemoryBytes / c.gpus / 2 ** 20),
+        );
+        e.add(
+          'DCGM_FI_DEV_GPU_UTIL',
+          'gauge',
+          'GPU utilization (in %).',
+          dcgm,
+          Math.round(c.usage.gpuUtilPercent),
+        );
       }
       if (c.usage.llm) {
-        const vllm: Labels = { namespace: p.namespace, pod: p.name, model_name: p.labels['tailor.dev/model'] ?? c.name };
-        e.add('vllm:num_requests_running', 'gauge', 'Number of requests currently running on GPU.', vllm, c.usage.llm.requestsRunning);
-        e.add('vllm:num_requests_waiting', 'gauge', 'Number of requests waiting to be processed.', vllm, c.usage.llm.requestsWaiting);
-        e.add('vllm:kv_cache_usage_perc', 'gauge', 'KV-cache usage. 1 means 100 percent usage.', vllm, c.usage.llm.kvCacheUsage);
+        const vllm: Labels = {
+          namespace: p.namespace,
+          pod: p.name,
+          model_name: p.labels['tailor.dev/model'] ?? c.name,
+        };
+        e.add(
+          'vllm:num_requests_running',
+          'gauge',
+          'Number of requests currently running on GPU.',
+          vllm,
+          c.usage.llm.requestsRunning,
+        );
+        e.add(
+          'vllm:num_requests_waiting',
+          'gauge',
+          'Number of requests waiting to be processed.',
+          vllm,
+          c.usage.llm.requestsWaiting,
+        );
+        e.add(
+          'vllm:kv_cache_usage_perc',
+          'gauge',
+          'KV-cache usage. 1 means 100 percent usage.',
+          vllm,
+          c.usage.llm.kvCacheUsage,
+        );
       }
     }
   }
   for (const v of view.volumes()) {
     const labels: Labels = { namespace: v.namespace, persistentvolumeclaim: v.claim };
-    e.add('kubelet_volume_stats_used_bytes', 'gauge', 'Number of used bytes in the volume', labels, v.usedBytes);
-    e.add('kubelet_volume_stats_capacity_bytes', 'gauge', 'Capacity in bytes of the volume', labels, v.capacityBytes);
-    e.add('kubelet_volume_stats_available_bytes', 'gauge', 'Number of available bytes in the volume', labels, Math.max(0, v.capacityBytes - v.usedBytes));
+    e.add(
+      'kubelet_volume_stats_used_bytes',
+      'gauge',
+      'Number of used bytes in the volume',
+      labels,
+      v.usedBytes,
+    );
+    e.add(
+      'kubelet_volume_stats_capacity_bytes',
+      'gauge',
+      'Capacity in bytes of the volume',
+      labels,
+      v.capacityBytes,
+    );
+    e.add(
+      'kubelet_volume_stats_available_bytes',
+      'gauge',
+      'Number of available bytes in the volume',
+      labels,
+      Math.max(0, v.capacityBytes - v.usedBytes),
+    );
   }
   return e.text();
 }
@@ -114,7 +222,9 @@ export class PrometheusEndpoint {
       this.server!.once('error', (err: NodeJS.ErrnoException) =>
         reject(
           err.code === 'EADDRINUSE'
-            ? new TailorError('InvalidInput', `port ${port} on 127.0.0.1 is already in use`, { hint: 'pass --prometheus-port 0 for any free port' })
+            ? new TailorError('InvalidInput', `port ${port} on 127.0.0.1 is already in use`, {
+                hint: 'pass --prometheus-port 0 for any free port',
+              })
             : err,
         ),
       );
