@@ -13,7 +13,7 @@ import { makeClients, mergePatch } from '../../src/kube/client.ts';
 import { readPodMetrics } from '../../src/sources/metrics-api.ts';
 import { namespaces } from '../../src/sources/scope.ts';
 import type { RecommendationRecord } from '../../src/core/resize/types.ts';
-import { POOL, condition, eventually, expectReady, useCluster } from '../support/cluster.ts';
+import { condition, eventually, expectReady, idleDeployment, useCluster } from '../support/cluster.ts';
 
 const cluster = useCluster(import.meta.url);
 const Mi = 2 ** 20;
@@ -66,27 +66,7 @@ async function applyJson(...args: string[]): Promise<ApplyItem> {
 }
 
 function deployment(name: string): k8s.V1Deployment {
-  return {
-    metadata: { name },
-    spec: {
-      replicas: 1,
-      selector: { matchLabels: { app: name } },
-      template: {
-        metadata: {
-          labels: { app: name },
-          annotations: {
-            'sim.tailor.dev/profile': 'idle',
-            'sim.tailor.dev/params': JSON.stringify({ ...USE, noise: 0, startupSeconds: 0 }),
-          },
-        },
-        spec: {
-          nodeSelector: POOL.general,
-          terminationGracePeriodSeconds: 5,
-          containers: [{ name: 'app', image: 'example.com/web:1', resources: RESOURCES }],
-        },
-      },
-    },
-  };
+  return idleDeployment(name, 1, USE, RESOURCES);
 }
 
 /** Creates the Deployment and returns its pod once it is Ready and metrics.k8s.io has its usage. */

@@ -20,7 +20,7 @@ import {
 import { namespaces } from '../../src/sources/scope.ts';
 import type { ContainerReport, RecommendReport } from '../../src/cli/commands/recommend-report.ts';
 import { startPrometheus } from '../support/prometheus.ts';
-import { POOL, eventually, prometheusTarget, simPod, useCluster } from '../support/cluster.ts';
+import { eventually, idleDeployment, prometheusTarget, simPod, useCluster } from '../support/cluster.ts';
 
 const cluster = useCluster(import.meta.url);
 const Mi = 2 ** 20;
@@ -31,33 +31,9 @@ const historyPath = join(work, 'history.db');
 after(() => rmSync(work, { recursive: true, force: true }));
 
 function deployment(name: string, replicas: number): k8s.V1Deployment {
-  return {
-    metadata: { name },
-    spec: {
-      replicas,
-      selector: { matchLabels: { app: name } },
-      template: {
-        metadata: {
-          labels: { app: name },
-          annotations: {
-            'sim.tailor.dev/profile': 'idle',
-            'sim.tailor.dev/params': JSON.stringify({ ...USE, noise: 0, startupSeconds: 0 }),
-          },
-        },
-        spec: {
-          nodeSelector: POOL.general,
-          terminationGracePeriodSeconds: 5,
-          containers: [
-            {
-              name: 'app',
-              image: 'example.com/web:1',
-              resources: { requests: { cpu: `${REQUEST.cpu * 1000}m`, memory: `${REQUEST.memory / Mi}Mi` } },
-            },
-          ],
-        },
-      },
-    },
-  };
+  return idleDeployment(name, replicas, USE, {
+    requests: { cpu: `${REQUEST.cpu * 1000}m`, memory: `${REQUEST.memory / Mi}Mi` },
+  });
 }
 
 function tailor(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {

@@ -236,3 +236,33 @@ export function condition(pod: k8s.V1Pod, type: string): k8s.V1PodCondition | un
 // Note for test authors: inside `eventually`, give every `assert.ok` a message. Without one,
 // Node 20 re-reads and re-parses the test's source on each failure to print the expression,
 // and under tsx's transformed positions that took minutes and starved the test process.
+
+/** A Deployment of `replicas` one-container pods on the general pool that use `use` (idle profile). */
+export function idleDeployment(
+  name: string,
+  replicas: number,
+  use: { cpuCores: number; memoryBytes: number },
+  resources: k8s.V1ResourceRequirements,
+): k8s.V1Deployment {
+  return {
+    metadata: { name },
+    spec: {
+      replicas,
+      selector: { matchLabels: { app: name } },
+      template: {
+        metadata: {
+          labels: { app: name },
+          annotations: {
+            'sim.tailor.dev/profile': 'idle',
+            'sim.tailor.dev/params': JSON.stringify({ ...use, noise: 0, startupSeconds: 0 }),
+          },
+        },
+        spec: {
+          nodeSelector: POOL.general,
+          terminationGracePeriodSeconds: 5,
+          containers: [{ name: 'app', image: 'example.com/web:1', resources }],
+        },
+      },
+    },
+  };
+}

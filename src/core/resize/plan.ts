@@ -3,7 +3,7 @@
 import { buildPatch, summarize } from './patch.ts';
 import { resolvePolicy, type ResizePolicyInput, type ResolvedPolicy } from './policy.ts';
 import { qosOf } from './qos.ts';
-import { sizeContainer, type ContainerPlan, type Note } from './size.ts';
+import { sizeContainer, unchanged, type ContainerPlan, type Note } from './size.ts';
 import type {
   ContainerRecommendation,
   ContainerUsage,
@@ -339,17 +339,7 @@ function skip(reason: SkipReason, message: string): ResizeDecision {
 }
 
 function unchangedPlans(pod: PodView): ContainerPlan[] {
-  return pod.containers.map((c) => ({
-    name: c.name,
-    before: c.spec,
-    after: c.spec,
-    triggered: false,
-    urgent: false,
-    restarts: false,
-    change: 0,
-    sized: [],
-    notes: [],
-  }));
+  return pod.containers.map((c) => unchanged(c, []));
 }
 
 function result(pod: PodView, decision: ResizeDecision, containers: readonly ContainerPlan[]): ResizePlan {

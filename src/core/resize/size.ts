@@ -283,7 +283,7 @@ export function show(r: ResourceName, v: number): string {
   return `${Math.round((v / Mi) * 10) / 10}Mi`;
 }
 
-function unchanged(c: ContainerView, notes: Note[]): ContainerPlan {
+export function unchanged(c: ContainerView, notes: Note[]): ContainerPlan {
   return {
     name: c.name,
     before: c.spec,
