@@ -498,3 +498,28 @@ test('sampling 10,000 profiles over 60 ticks is fast', () => {
   assert.ok(sum > 0);
   assert.ok(t2 - t1 < 5000, `sampling took ${t2 - t1} ms`);
 });
+
+test('a restarted llm container loads again, but finds the model cache its pod already wrote', () => {
+  const spec = {
+    kind: 'llm' as const,
+    weightsBytes: 8 * Gi,
+    loadBytesPerSecond: Gi,
+    warmupSeconds: 0,
+    modelCacheOnVolume: true,
+  };
+  const first = createProfile(spec, ctx('r', { podStartedAt: T }), real);
+  // Restarted 100 s after the pod started (an OOM kill, say).
+  const again = createProfile(spec, ctx('r', { startedAt: T + 100, podStartedAt: T }), real);
+  assert.ok(first.sample(T + 100).memoryBytes > 7 * Gi, 'the first run has its weights in memory by then');
+  assert.equal(
+    again.sample(T + 101).memoryBytes,
+    first.sample(T + 1).memoryBytes,
+    'the new process loads from scratch',
+  );
+  assert.ok(
+    again.sample(T + 101).memoryBytes < first.sample(T + 100).memoryBytes - 5 * Gi,
+    'far below the loaded one',
+  );
+  assert.equal(again.volumeBytes(T + 101), 8 * Gi, 'the cache on the volume is full already');
+  assert.equal(first.volumeBytes(T + 4), 4 * Gi, 'the first download fills the cache at the load rate');
+});

@@ -145,7 +145,8 @@ export class Kubelet {
         gpus,
         gpuMemoryBytesPerGpu: node.gpuMemoryBytes ?? 0,
       };
-      const resolved = this.deps.profileFor(pod, c, ctx);
+      const ctx0 = { ...ctx, podStartedAt: now };
+      const resolved = this.deps.profileFor(pod, c, ctx0);
       if (!resolved.ok) {
         state.phase = 'Pending';
         state.unsupported = `container ${c.name}: ${resolved.error}`;
@@ -162,6 +163,10 @@ export class Kubelet {
         name: c.name,
         image: c.image ?? '',
         profile: resolved.profile,
+        remake: (startedAt) => {
+          const again = this.deps.profileFor(pod, c, { ...ctx0, startedAt });
+          return again.ok ? again.profile : resolved.profile;
+        },
         startedAt: now,
         restartCount: 0,
         ready: false,
@@ -305,6 +310,7 @@ export class Kubelet {
       // The back-off is over: the kubelet starts the container again.
       c.backOffUntil = undefined;
       c.startedAt = now;
+      c.profile = c.remake(now);
       pod.dirty = true;
     }
     if (c.consecutiveCrashes > 0 && now - c.startedAt >= BACKOFF_RESET_S) c.consecutiveCrashes = 0;
@@ -339,6 +345,8 @@ export class Kubelet {
     c.lastTermination = { reason, exitCode, startedAt: c.startedAt, finishedAt: now };
     c.restartCount++;
     c.startedAt = now;
+    // A new process: loading (and its memory ramp) starts over; the pod's volumes keep their data.
+    c.profile = c.remake(now);
     c.ready = false;
     c.usage = ZERO_USAGE;
   }

@@ -9,6 +9,8 @@ export interface ContainerState {
   name: string;
   image: string;
   profile: UsageProfile;
+  /** The same profile for a container (re)started at the given time: an LLM loads its weights again. */
+  remake: (startedAt: number) => UsageProfile;
   /** Simulated epoch seconds of the current run's start. */
   startedAt: number;
   restartCount: number;

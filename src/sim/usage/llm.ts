@@ -101,7 +101,11 @@ export function llmProfile(spec: LlmSpec, ctx: ProfileContext, traces: TraceLibr
     sample,
     volumeBytes(t: number): number {
       if (!spec.modelCacheOnVolume) return 0;
-      return Math.min(spec.weightsBytes, Math.max(0, t - ctx.startedAt) * spec.loadBytesPerSecond);
+      // The cache is on the volume, so a restarted container finds what was already downloaded.
+      return Math.min(
+        spec.weightsBytes,
+        Math.max(0, t - (ctx.podStartedAt ?? ctx.startedAt)) * spec.loadBytesPerSecond,
+      );
     },
   };
 }

@@ -8,7 +8,8 @@ const DAY = 86400;
 
 function growingVolume(spec: { volumeBytes: number; volumeGrowthBytesPerHour: number }, ctx: ProfileContext) {
   return (t: number): number =>
-    spec.volumeBytes + (spec.volumeGrowthBytesPerHour * Math.max(0, t - ctx.startedAt)) / 3600;
+    spec.volumeBytes +
+    (spec.volumeGrowthBytesPerHour * Math.max(0, t - (ctx.podStartedAt ?? ctx.startedAt))) / 3600;
 }
 
 export function webProfile(spec: WebSpec, ctx: ProfileContext): UsageProfile {

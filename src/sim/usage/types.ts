@@ -22,6 +22,8 @@ export interface ProfileContext {
   seed: string;
   /** Simulated seconds (epoch) at which the container (re)started: loading starts again after an OOM kill. */
   startedAt: number;
+  /** When the pod started: volumes keep what was written across container restarts. Default startedAt. */
+  podStartedAt?: number;
   /** GPUs the container was given (nvidia.com/gpu), and the memory of one. */
   gpus: number;
   gpuMemoryBytesPerGpu: number;
