@@ -5,6 +5,11 @@ export interface Clock {
   /** Simulated epoch seconds. */
   now(): number;
   readonly speed: number;
+  /**
+   * The wall-clock instant at which simulated time `t` happens (or happened). Timestamps written
+   * to the API use it: clients compare them with their own clock, as on a real cluster.
+   */
+  wall(t: number): Date;
 }
 
 export function simClock(
@@ -13,7 +18,11 @@ export function simClock(
   wall: () => number = () => Date.now() / 1000,
 ): Clock {
   const t0 = wall();
-  return { speed, now: () => start + (wall() - t0) * speed };
+  return {
+    speed,
+    now: () => start + (wall() - t0) * speed,
+    wall: (t) => new Date((t0 + (t - start) / speed) * 1000),
+  };
 }
 
 /** A clock the tests move by hand. */
@@ -22,6 +31,7 @@ export function manualClock(start = 1_700_000_000): Clock & { advance(seconds: n
   return {
     speed: 1,
     now: () => t,
+    wall: (x) => new Date(x * 1000),
     advance: (s) => {
       t += s;
     },

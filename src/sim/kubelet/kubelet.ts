@@ -389,7 +389,7 @@ export class Kubelet {
   }
 
   statusOf(pod: PodState): k8s.V1PodStatus {
-    const t = (s: number) => apiTime(new Date(s * 1000));
+    const t = (s: number) => apiTime(this.deps.clock.wall(s));
     const node = this.deps.nodes.get(pod.node);
     const containers = [...pod.containers.values()];
     const allReady = containers.length > 0 && containers.every((c) => c.ready);

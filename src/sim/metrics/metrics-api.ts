@@ -43,7 +43,8 @@ export class MetricsApi {
   constructor(private readonly view: UsageView) {}
 
   podMetrics(p: PodState): object {
-    const now = apiTime(new Date(this.view.now() * 1000));
+    // Like metrics-server: the wall-clock time of the measurement, whatever the simulated clock says.
+    const now = apiTime(new Date());
     return {
       kind: 'PodMetrics',
       apiVersion: GV,
@@ -58,7 +59,8 @@ export class MetricsApi {
   }
 
   private nodeMetrics(name: string): object {
-    const now = apiTime(new Date(this.view.now() * 1000));
+    // Like metrics-server: the wall-clock time of the measurement, whatever the simulated clock says.
+    const now = apiTime(new Date());
     let cpu = 0;
     let memory = 0;
     for (const p of this.view.pods()) {
