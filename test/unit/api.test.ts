@@ -213,17 +213,22 @@ const spCases: { name: string; spec: unknown; want: [path: string, message: RegE
   },
 ];
 
+/** Offline validation reports exactly the wanted paths, each with a message matching its pattern. */
+function expectProblems(
+  got: { path: string; message: string }[],
+  want: readonly (readonly [string, RegExp])[],
+): void {
+  assert.deepEqual(
+    got.map((p) => p.path).sort(),
+    want.map(([path]) => path).sort(),
+    `paths: ${JSON.stringify(got, null, 1)}`,
+  );
+  for (const [path, message] of want)
+    assert.match(got.find((p) => p.path === path)?.message ?? '', message, path);
+}
+
 for (const c of spCases) {
-  test(`SizingPolicy: ${c.name}`, () => {
-    const got = problems(SizingPolicySchema, policy(c.spec));
-    assert.deepEqual(
-      got.map((p) => p.path).sort(),
-      c.want.map(([path]) => path).sort(),
-      `paths: ${JSON.stringify(got, null, 1)}`,
-    );
-    for (const [path, message] of c.want)
-      assert.match(got.find((p) => p.path === path)?.message ?? '', message, path);
-  });
+  test(`SizingPolicy: ${c.name}`, () => expectProblems(problems(SizingPolicySchema, policy(c.spec)), c.want));
 }
 
 test('validate throws InvalidInput listing every problem, one line each', () => {
@@ -384,16 +389,8 @@ const mdCases: { name: string; spec: unknown; want: [string, RegExp][] }[] = [
 ];
 
 for (const c of mdCases) {
-  test(`ModelDeployment: ${c.name}`, () => {
-    const got = problems(ModelDeploymentSchema, model(c.spec));
-    assert.deepEqual(
-      got.map((p) => p.path).sort(),
-      c.want.map(([path]) => path).sort(),
-      `paths: ${JSON.stringify(got, null, 1)}`,
-    );
-    for (const [path, message] of c.want)
-      assert.match(got.find((p) => p.path === path)?.message ?? '', message, path);
-  });
+  test(`ModelDeployment: ${c.name}`, () =>
+    expectProblems(problems(ModelDeploymentSchema, model(c.spec)), c.want));
 }
 
 test('the committed CRD files are what gen-crds writes now (run `npm run gen:crds`)', async () => {
