@@ -229,7 +229,7 @@ export class Kubelet {
   private allocatedByNode(): Map<string, Capacity> {
     const sums = new Map<string, Capacity>();
     for (const p of this.pods.values()) {
-      const r = podRequests(new Map([...p.containers].map(([n, c]) => [n, c.allocated])));
+      const r = allocatedRequests(p);
       const s = sums.get(p.node) ?? { cpu: 0, memory: 0 };
       s.cpu += r.cpu;
       s.memory += r.memory;
@@ -241,7 +241,7 @@ export class Kubelet {
   private resize(pod: PodState, allocatedByNode: Map<string, Capacity>): void {
     const node = this.deps.nodes.get(pod.node)!;
     const allocated = new Map([...pod.containers].map(([n, c]) => [n, c.allocated]));
-    const mine = podRequests(allocated);
+    const mine = allocatedRequests(pod);
     const onNode = allocatedByNode.get(pod.node) ?? { cpu: 0, memory: 0 };
     const admission = admitResize({
       desired: pod.desired,
@@ -263,8 +263,9 @@ export class Kubelet {
           if (c) c.allocated = want;
         }
         // Keep the node's sum current so a later pod in this tick sees this allocation.
-        onNode.cpu += podRequests(pod.desired).cpu - mine.cpu;
-        onNode.memory += podRequests(pod.desired).memory - mine.memory;
+        const wanted = podRequests(pod.desired);
+        onNode.cpu += wanted.cpu - mine.cpu;
+        onNode.memory += wanted.memory - mine.memory;
         allocatedByNode.set(pod.node, onNode);
         pod.dirty = true;
         break;
@@ -472,6 +473,17 @@ export class Kubelet {
       })),
     };
   }
+}
+
+/** The pod's allocated requests, summed over its containers (run for every pod on every tick). */
+function allocatedRequests(pod: PodState): Capacity {
+  let cpu = 0;
+  let memory = 0;
+  for (const c of pod.containers.values()) {
+    cpu += c.allocated.cpuRequest;
+    memory += c.allocated.memoryRequest;
+  }
+  return { cpu, memory };
 }
 
 function hostIpOf(node: SimNodeSpec): string {
