@@ -6,7 +6,13 @@ import type { SizingMode, SizingPolicy } from '../api/index.ts';
 import { describe } from '../errors.ts';
 import { parseQuantity } from '../core/quantity.ts';
 import { format, sameAmount, RESOURCES, type ContainerPlan } from '../core/resize/index.ts';
-import { controllerOf, workloadOf, workloadLabel, type OwnerLink, type WorkloadRef } from '../sources/workloads.ts';
+import {
+  controllerOf,
+  workloadOf,
+  workloadLabel,
+  type OwnerLink,
+  type WorkloadRef,
+} from '../sources/workloads.ts';
 import { coveringPolicy, needsWorkload } from './match.ts';
 import {
   allow,
@@ -48,7 +54,12 @@ export type AdmitDecision =
       readonly summary: string;
       readonly patch: readonly JsonPatchOp[];
     }
-  | { readonly kind: 'Skipped'; readonly reason: SkipReason; readonly message: string; readonly policy?: string }
+  | {
+      readonly kind: 'Skipped';
+      readonly reason: SkipReason;
+      readonly message: string;
+      readonly policy?: string;
+    }
   /** Something went wrong; the pod is admitted as it was written (fails open). */
   | { readonly kind: 'FailedOpen'; readonly message: string };
 
@@ -91,7 +102,11 @@ function sizesNewPods(mode: SizingMode): boolean {
   }
 }
 
-export async function admit(body: unknown, deps: AdmitDeps, actuation: Actuation = 'Patch'): Promise<AdmitResult> {
+export async function admit(
+  body: unknown,
+  deps: AdmitDeps,
+  actuation: Actuation = 'Patch',
+): Promise<AdmitResult> {
   const read = readRequest(body);
   switch (read.kind) {
     case 'Malformed':
@@ -133,7 +148,10 @@ async function decide(
   // The object may not carry its namespace yet (a pod created with `kubectl run`); the request does.
   const pod: V1Pod = { ...req.object, metadata: { ...req.object.metadata, namespace } };
   if (Object.hasOwn(pod.metadata?.annotations ?? {}, STARTUP_BOOST_ANNOTATION))
-    return skip('StartupBoost', `annotation ${STARTUP_BOOST_ANNOTATION}: the start-up boost controller sizes this pod`);
+    return skip(
+      'StartupBoost',
+      `annotation ${STARTUP_BOOST_ANNOTATION}: the start-up boost controller sizes this pod`,
+    );
 
   const policies = deps.policiesIn(namespace);
   const workload = needsWorkload(policies) ? await resolveWorkload(pod, deps, warnings) : undefined;
@@ -153,7 +171,8 @@ async function decide(
     warnings.push(`tailor: SizingPolicy ${name} is not valid, pod left as written`);
     return skip('BadPolicy', describe(err), name);
   }
-  if (!sizesNewPods(spec.mode)) return skip('ModeDoesNotSize', `mode ${spec.mode}: pods are never changed`, name);
+  if (!sizesNewPods(spec.mode))
+    return skip('ModeDoesNotSize', `mode ${spec.mode}: pods are never changed`, name);
   const recommendations = recommendationsOf(coverage.policy);
   if (Object.keys(recommendations).length === 0)
     return skip('NoRecommendation', `SizingPolicy ${name} has no recommendations yet`, name);
@@ -192,7 +211,9 @@ async function resolveWorkload(pod: V1Pod, deps: AdmitDeps, warnings: string[]):
       up = await deps.ownerOf(namespace, owner.kind, owner.name);
     } catch (err) {
       const w = workloadOf(pod, () => undefined);
-      warnings.push(`tailor: could not read ${owner.kind} ${owner.name} (${describe(err)}); taken as ${workloadLabel(w)}`);
+      warnings.push(
+        `tailor: could not read ${owner.kind} ${owner.name} (${describe(err)}); taken as ${workloadLabel(w)}`,
+      );
       return w;
     }
   }
@@ -216,7 +237,11 @@ export function patchFor(
     const requests = merged(c.resources?.requests, plan.after.requests);
     const limits = merged(c.resources?.limits, plan.after.limits);
     if (!c.resources) {
-      ops.push({ op: 'add', path: base, value: { requests, ...(Object.keys(limits).length ? { limits } : {}) } });
+      ops.push({
+        op: 'add',
+        path: base,
+        value: { requests, ...(Object.keys(limits).length ? { limits } : {}) },
+      });
     } else {
       // Whole maps: "add" replaces a present member, and a missing requests/limits map needs no special case.
       ops.push({ op: 'add', path: `${base}/requests`, value: requests });
@@ -260,7 +285,10 @@ function merged(
   return out;
 }
 
-function resourcesAsWritten(c: V1Container): { requests?: Record<string, string>; limits?: Record<string, string> } {
+function resourcesAsWritten(c: V1Container): {
+  requests?: Record<string, string>;
+  limits?: Record<string, string>;
+} {
   const pick = (m: Record<string, string> | undefined) =>
     m ? Object.fromEntries(RESOURCES.filter((r) => m[r] !== undefined).map((r) => [r, m[r]!])) : undefined;
   const requests = pick(c.resources?.requests);

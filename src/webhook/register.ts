@@ -123,7 +123,10 @@ export async function registerWebhook(clients: Clients, o: RegisterOptions): Pro
         await clients.admission.replaceMutatingWebhookConfiguration({
           name,
           fieldManager,
-          body: { ...body, metadata: { ...body.metadata, resourceVersion: current.metadata?.resourceVersion } },
+          body: {
+            ...body,
+            metadata: { ...body.metadata, resourceVersion: current.metadata?.resourceVersion },
+          },
         });
         return name;
       } catch (err) {

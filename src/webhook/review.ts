@@ -75,23 +75,25 @@ function warningsField(warnings: readonly string[]): { warnings?: readonly strin
  */
 export function readRequest(
   body: unknown,
-): { readonly kind: 'Ok'; readonly request: AdmissionRequest } | { readonly kind: 'Malformed'; readonly uid: string; readonly problem: string } {
-  const b = (body ?? {}) as { apiVersion?: unknown; kind?: unknown; request?: unknown };
-  const r = (b.request ?? undefined) as Partial<Record<keyof AdmissionRequest, unknown>> | undefined;
+):
+  | { readonly kind: 'Ok'; readonly request: AdmissionRequest }
+  | { readonly kind: 'Malformed'; readonly uid: string; readonly problem: string } {
+  const b = record(body);
+  const r = record(b?.request);
   const uid = typeof r?.uid === 'string' ? r.uid : '';
   const bad = (problem: string) => ({ kind: 'Malformed' as const, uid, problem });
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) return bad('the body is not a JSON object');
+  if (!b) return bad('the body is not a JSON object');
   if (b.kind !== 'AdmissionReview') return bad(`kind is ${JSON.stringify(b.kind)}, not AdmissionReview`);
   if (b.apiVersion !== ADMISSION_API_VERSION)
     return bad(`apiVersion is ${JSON.stringify(b.apiVersion)}; this webhook speaks ${ADMISSION_API_VERSION}`);
-  if (!r || typeof r !== 'object') return bad('there is no request');
+  if (!r) return bad('there is no request');
   if (uid === '') return bad('request.uid is missing');
-  const k = (r.kind ?? {}) as Record<string, unknown>;
-  if (typeof k.kind !== 'string' || typeof k.version !== 'string')
+  const k = record(r.kind);
+  if (!k || typeof k.kind !== 'string' || typeof k.version !== 'string')
     return bad('request.kind is missing');
   if (typeof r.operation !== 'string') return bad('request.operation is missing');
-  if (r.object !== undefined && (typeof r.object !== 'object' || r.object === null))
-    return bad('request.object is not an object');
+  const object = r.object === undefined ? undefined : record(r.object);
+  if (r.object !== undefined && !object) return bad('request.object is not an object');
   return {
     kind: 'Ok',
     request: {
@@ -100,10 +102,16 @@ export function readRequest(
       operation: r.operation,
       ...(typeof r.namespace === 'string' ? { namespace: r.namespace } : {}),
       ...(typeof r.name === 'string' ? { name: r.name } : {}),
-      ...(r.object !== undefined ? { object: r.object as V1Pod } : {}),
+      ...(object ? { object: object } : {}),
       ...(r.dryRun === true ? { dryRun: true } : {}),
     },
   };
+}
+
+function record(v: unknown): Record<string, unknown> | undefined {
+  return typeof v === 'object' && v !== null && !Array.isArray(v)
+    ? (v as Record<string, unknown>)
+    : undefined;
 }
 
 /** RFC 6901: "/" and "~" in a key (annotation names have "/") must be escaped in a patch path. */

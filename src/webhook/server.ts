@@ -86,7 +86,8 @@ async function handle(
 ): Promise<void> {
   const path = new URL(req.url ?? '/', 'https://webhook').pathname;
   if (path === HEALTHZ_PATH) return void res.end('ok');
-  if (path !== MUTATE_PODS_PATH) return send(res, 404, { message: `no such path ${path}; POST ${MUTATE_PODS_PATH}` });
+  if (path !== MUTATE_PODS_PATH)
+    return send(res, 404, { message: `no such path ${path}; POST ${MUTATE_PODS_PATH}` });
   if (req.method !== 'POST') return send(res, 405, { message: `${req.method} ${path}: use POST` });
 
   const read = await readCapped(req, maxBody);
@@ -115,7 +116,10 @@ async function handle(
   const d = result.decision;
   switch (d.kind) {
     case 'Sized':
-      o.log?.info({ policy: d.policy, uid: result.review.response.uid }, `webhook: sized new pod: ${d.summary}`);
+      o.log?.info(
+        { policy: d.policy, uid: result.review.response.uid },
+        `webhook: sized new pod: ${d.summary}`,
+      );
       break;
     case 'Skipped':
       o.log?.debug({ reason: d.reason, policy: d.policy }, `webhook: pod left as written: ${d.message}`);

@@ -83,7 +83,8 @@ export function sizeNewPod(
       plan.after.limits.cpu !== undefined;
     if (!dropCpuLimit) return plan;
     cpuLimitRemoved.push(c.name);
-    const { cpu: _dropped, ...limits } = plan.after.limits;
+    const limits = { ...plan.after.limits };
+    delete limits.cpu;
     return { ...plan, after: { requests: plan.after.requests, limits } };
   });
 

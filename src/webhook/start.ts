@@ -59,14 +59,18 @@ export async function startWebhook(o: StartWebhookOptions): Promise<WebhookHandl
   const everywhere = host === '0.0.0.0' || host === '::';
   const serveAs = o.serveAs?.length ? [...o.serveAs] : [everywhere ? '127.0.0.1' : host];
   const certs = await createWebhookCerts(serveAs);
-  const policies = watchPolicies(o.clients, (err) => o.log?.warn({ err }, 'webhook: SizingPolicy watch failed; retrying'));
+  const policies = watchPolicies(o.clients, (err) =>
+    o.log?.warn({ err }, 'webhook: SizingPolicy watch failed; retrying'),
+  );
   const ownerOf = apiOwnerLookup(o.clients);
   const synced = await Promise.race([
     policies.synced.then(() => true),
     new Promise<false>((r) => setTimeout(() => r(false), o.syncTimeoutMs ?? 30_000).unref()),
   ]);
   if (!synced)
-    o.log?.warn('webhook: SizingPolicies not listed yet (are the CRDs installed?); new pods pass unchanged until they are');
+    o.log?.warn(
+      'webhook: SizingPolicies not listed yet (are the CRDs installed?); new pods pass unchanged until they are',
+    );
 
   let server;
   try {
@@ -107,5 +111,11 @@ export async function startWebhook(o: StartWebhookOptions): Promise<WebhookHandl
     }
   }
   o.log?.info({ url, configuration }, 'webhook: serving');
-  return { url, caBundle: certs.caBundle, port: server.port, ...(configuration ? { configuration } : {}), stop };
+  return {
+    url,
+    caBundle: certs.caBundle,
+    port: server.port,
+    ...(configuration ? { configuration } : {}),
+    stop,
+  };
 }

@@ -6,7 +6,12 @@ import assert from 'node:assert/strict';
 import type * as k8s from '@kubernetes/client-node';
 import { installCrds } from '../../src/api/install.ts';
 import { makeClients, mergePatch } from '../../src/kube/client.ts';
-import { SIZED_BY_ANNOTATION, startWebhook, unregisterWebhook, type WebhookHandle } from '../../src/webhook/index.ts';
+import {
+  SIZED_BY_ANNOTATION,
+  startWebhook,
+  unregisterWebhook,
+  type WebhookHandle,
+} from '../../src/webhook/index.ts';
 import { eventually, expectReady, idleDeployment, useCluster } from '../support/cluster.ts';
 
 const cluster = useCluster(import.meta.url);
@@ -43,7 +48,12 @@ async function createPolicy(name: string, spec: Record<string, unknown>): Promis
       body: {
         status: {
           recommendations: [
-            { name: 'app', target: RECOMMENDED, lowerBound: RECOMMENDED, upperBound: { cpu: '200m', memory: '256Mi' } },
+            {
+              name: 'app',
+              target: RECOMMENDED,
+              lowerBound: RECOMMENDED,
+              upperBound: { cpu: '200m', memory: '256Mi' },
+            },
           ],
         },
       },
@@ -100,7 +110,11 @@ test('new pods get the recommendation; Recommend leaves them; a stopped webhook 
           spec: { containers: [{ name: 'app', image: 'example.com/app:1', resources: WRITTEN }] },
         },
       });
-      assert.equal(probe.metadata?.annotations?.[SIZED_BY_ANNOTATION], 'probe', 'the webhook sized the probe');
+      assert.equal(
+        probe.metadata?.annotations?.[SIZED_BY_ANNOTATION],
+        'probe',
+        'the webhook sized the probe',
+      );
     },
     { what: 'the apiserver to call the webhook' },
   );
@@ -110,8 +124,8 @@ test('new pods get the recommendation; Recommend leaves them; a stopped webhook 
   const [sized] = await podsOf('sized', 1);
   assert.deepEqual(plain(sized!.spec!.containers[0]!.resources), SIZED);
   assert.equal(sized!.metadata?.annotations?.[SIZED_BY_ANNOTATION], 'sized');
-  assert.deepEqual(JSON.parse(sized!.metadata!.annotations!['tailor.dev/resources-before']!), { app: WRITTEN });
-  const running = await expectReady(core, namespace, sized!.metadata!.name!);
+  assert.deepEqual(JSON.parse(sized!.metadata.annotations['tailor.dev/resources-before']!), { app: WRITTEN });
+  const running = await expectReady(core, namespace, sized!.metadata.name!);
   assert.deepEqual(plain(running.status?.containerStatuses?.[0]?.resources?.requests), RECOMMENDED);
   assert.equal(running.status?.qosClass, 'Burstable');
 
@@ -125,10 +139,16 @@ test('new pods get the recommendation; Recommend leaves them; a stopped webhook 
   await hook.stop();
   hook = undefined;
   const started = Date.now();
-  await apps.patchNamespacedDeploymentScale({ name: 'sized', namespace, body: { spec: { replicas: 2 } } }, mergePatch);
+  await apps.patchNamespacedDeploymentScale(
+    { name: 'sized', namespace, body: { spec: { replicas: 2 } } },
+    mergePatch,
+  );
   const both = await podsOf('sized', 2);
   const fresh = both.find((p) => p.metadata?.name !== sized!.metadata?.name)!;
   assert.deepEqual(plain(fresh.spec!.containers[0]!.resources), WRITTEN, 'created as written');
   assert.equal(fresh.metadata?.annotations?.[SIZED_BY_ANNOTATION], undefined);
-  assert.ok(Date.now() - started < 20_000, `created in ${Date.now() - started}ms despite the webhook being down`);
+  assert.ok(
+    Date.now() - started < 20_000,
+    `created in ${Date.now() - started}ms despite the webhook being down`,
+  );
 });

@@ -29,7 +29,14 @@ function container(name: string, resources?: V1Container['resources']): V1Contai
 type Owner = { kind: string; name: string };
 
 /** A pod as the ReplicaSet controller submits it: owned by web-7d9f (pod-template-hash 7d9f). */
-function pod(o: { containers?: V1Container[]; owner?: Owner | null; annotations?: Record<string, string>; labels?: Record<string, string> } = {}): V1Pod {
+function pod(
+  o: {
+    containers?: V1Container[];
+    owner?: Owner | null;
+    annotations?: Record<string, string>;
+    labels?: Record<string, string>;
+  } = {},
+): V1Pod {
   const owner = o.owner === undefined ? { kind: 'ReplicaSet', name: 'web-7d9f' } : o.owner;
   return {
     apiVersion: 'v1',
@@ -40,7 +47,11 @@ function pod(o: { containers?: V1Container[]; owner?: Owner | null; annotations?
       labels: o.labels ?? { app: 'web', 'pod-template-hash': '7d9f' },
       ...(o.annotations ? { annotations: o.annotations } : {}),
       ...(owner
-        ? { ownerReferences: [{ apiVersion: 'apps/v1', kind: owner.kind, name: owner.name, uid: 'u1', controller: true }] }
+        ? {
+            ownerReferences: [
+              { apiVersion: 'apps/v1', kind: owner.kind, name: owner.name, uid: 'u1', controller: true },
+            ],
+          }
         : {}),
     },
     spec: { containers: o.containers ?? [container('app', BURSTABLE)] },
@@ -72,8 +83,15 @@ function policy(
   return {
     apiVersion: 'tailor.dev/v1alpha1',
     kind: 'SizingPolicy',
-    metadata: { name: o.name ?? 'web', namespace: NS, creationTimestamp: new Date(o.created ?? '2026-01-01T00:00:00Z') },
-    spec: Value.Default(SizingPolicySpec, structuredClone({ mode: 'Initial', targetRef: { kind: 'Deployment', name: 'web' }, ...spec })) as SizingPolicy['spec'],
+    metadata: {
+      name: o.name ?? 'web',
+      namespace: NS,
+      creationTimestamp: new Date(o.created ?? '2026-01-01T00:00:00Z'),
+    },
+    spec: Value.Default(
+      SizingPolicySpec,
+      structuredClone({ mode: 'Initial', targetRef: { kind: 'Deployment', name: 'web' }, ...spec }),
+    ) as SizingPolicy['spec'],
     ...(recs
       ? { status: { recommendations: Object.entries(recs).map(([name, target]) => ({ name, target })) } }
       : {}),
@@ -97,7 +115,10 @@ function deps(policies: SizingPolicy[], over: Partial<AdmitDeps> = {}): AdmitDep
 function applyPatch(doc: unknown, ops: readonly JsonPatchOp[]): V1Pod {
   const out = structuredClone(doc) as Record<string, unknown>;
   for (const op of ops) {
-    const keys = op.path.split('/').slice(1).map((k) => k.replace(/~1/g, '/').replace(/~0/g, '~'));
+    const keys = op.path
+      .split('/')
+      .slice(1)
+      .map((k) => k.replace(/~1/g, '/').replace(/~0/g, '~'));
     const last = keys.pop()!;
     let at: Record<string, unknown> = out;
     for (const k of keys) {
@@ -110,7 +131,7 @@ function applyPatch(doc: unknown, ops: readonly JsonPatchOp[]): V1Pod {
       delete at[last];
     }
   }
-  return out as V1Pod;
+  return out;
 }
 
 function patchOf(r: AdmitResult): JsonPatchOp[] {
@@ -130,14 +151,22 @@ function label(d: AdmitDecision): string {
 }
 
 /** Runs admit and checks the invariants every answer keeps: allowed, right uid, patch iff Sized. */
-async function run(p: V1Pod | unknown, d: AdmitDeps, over: Record<string, unknown> = {}): Promise<{ result: AdmitResult; after: V1Pod }> {
+async function run(
+  p: unknown,
+  d: AdmitDeps,
+  over: Record<string, unknown> = {},
+): Promise<{ result: AdmitResult; after: V1Pod }> {
   const result = await admit(review(p, over), d);
   assert.equal(result.review.apiVersion, 'admission.k8s.io/v1');
   assert.equal(result.review.kind, 'AdmissionReview');
   assert.equal(result.review.response.allowed, true, 'every pod is allowed');
   assert.equal(result.review.response.uid, 'req-1');
   const ops = patchOf(result);
-  assert.equal(ops.length > 0, result.decision.kind === 'Sized', `a patch exactly when Sized: ${label(result.decision)}`);
+  assert.equal(
+    ops.length > 0,
+    result.decision.kind === 'Sized',
+    `a patch exactly when Sized: ${label(result.decision)}`,
+  );
   if (ops.length > 0) assert.equal(result.review.response.patchType, 'JSONPatch');
   return { result, after: applyPatch(p, ops) };
 }
@@ -156,10 +185,14 @@ test('modes: Initial, InPlace and Auto size new pods; Off and Recommend never to
     const { result, after } = await run(pod(), deps([policy({ mode })]));
     assert.equal(label(result.decision), want, `mode ${mode}`);
     if (want === 'Sized') {
-      assert.deepEqual(resources(after), {
-        requests: { cpu: '250m', memory: '256Mi' },
-        limits: { cpu: '500m', memory: '512Mi' },
-      }, `mode ${mode}`);
+      assert.deepEqual(
+        resources(after),
+        {
+          requests: { cpu: '250m', memory: '256Mi' },
+          limits: { cpu: '500m', memory: '512Mi' },
+        },
+        `mode ${mode}`,
+      );
     } else {
       assert.deepEqual(after, pod(), `mode ${mode}: pod unchanged`);
     }
@@ -170,24 +203,103 @@ test('which policy covers the pod: targetRef through the owner chain, or the lab
   const sts = { kind: 'StatefulSet', name: 'db' };
   const cases: [string, V1Pod, SizingPolicy[], string, string?][] = [
     ['targetRef Deployment via ReplicaSet', pod(), [policy({})], 'Sized', 'web'],
-    ['targetRef another Deployment', pod(), [policy({ targetRef: { kind: 'Deployment', name: 'api' } })], 'Skipped:NoPolicy'],
-    ['targetRef StatefulSet', pod({ owner: sts, labels: { app: 'db' } }), [policy({ targetRef: sts })], 'Sized', 'web'],
-    ['targetRef DaemonSet', pod({ owner: { kind: 'DaemonSet', name: 'agent' } }), [policy({ targetRef: { kind: 'DaemonSet', name: 'agent' } })], 'Sized'],
-    ['targetRef bare ReplicaSet (no Deployment above it)', pod({ owner: { kind: 'ReplicaSet', name: 'bare-rs' } }), [policy({ targetRef: { kind: 'ReplicaSet', name: 'bare-rs' } })], 'Sized'],
-    ['targetRef ReplicaSet of a Deployment does not cover it', pod(), [policy({ targetRef: { kind: 'ReplicaSet', name: 'web-7d9f' } })], 'Skipped:NoPolicy'],
-    ['selector matchLabels', pod(), [policy({ targetRef: undefined, selector: { matchLabels: { app: 'web' } } })], 'Sized'],
-    ['selector matchLabels, other app', pod(), [policy({ targetRef: undefined, selector: { matchLabels: { app: 'api' } } })], 'Skipped:NoPolicy'],
-    ['selector In', pod(), [policy({ targetRef: undefined, selector: { matchExpressions: [{ key: 'app', operator: 'In', values: ['api', 'web'] }] } })], 'Sized'],
-    ['selector NotIn', pod(), [policy({ targetRef: undefined, selector: { matchExpressions: [{ key: 'app', operator: 'NotIn', values: ['web'] }] } })], 'Skipped:NoPolicy'],
-    ['selector DoesNotExist', pod(), [policy({ targetRef: undefined, selector: { matchExpressions: [{ key: 'tier', operator: 'DoesNotExist' }] } })], 'Sized'],
-    ['bare pod, selector', pod({ owner: null }), [policy({ targetRef: undefined, selector: { matchLabels: { app: 'web' } } })], 'Sized'],
+    [
+      'targetRef another Deployment',
+      pod(),
+      [policy({ targetRef: { kind: 'Deployment', name: 'api' } })],
+      'Skipped:NoPolicy',
+    ],
+    [
+      'targetRef StatefulSet',
+      pod({ owner: sts, labels: { app: 'db' } }),
+      [policy({ targetRef: sts })],
+      'Sized',
+      'web',
+    ],
+    [
+      'targetRef DaemonSet',
+      pod({ owner: { kind: 'DaemonSet', name: 'agent' } }),
+      [policy({ targetRef: { kind: 'DaemonSet', name: 'agent' } })],
+      'Sized',
+    ],
+    [
+      'targetRef bare ReplicaSet (no Deployment above it)',
+      pod({ owner: { kind: 'ReplicaSet', name: 'bare-rs' } }),
+      [policy({ targetRef: { kind: 'ReplicaSet', name: 'bare-rs' } })],
+      'Sized',
+    ],
+    [
+      'targetRef ReplicaSet of a Deployment does not cover it',
+      pod(),
+      [policy({ targetRef: { kind: 'ReplicaSet', name: 'web-7d9f' } })],
+      'Skipped:NoPolicy',
+    ],
+    [
+      'selector matchLabels',
+      pod(),
+      [policy({ targetRef: undefined, selector: { matchLabels: { app: 'web' } } })],
+      'Sized',
+    ],
+    [
+      'selector matchLabels, other app',
+      pod(),
+      [policy({ targetRef: undefined, selector: { matchLabels: { app: 'api' } } })],
+      'Skipped:NoPolicy',
+    ],
+    [
+      'selector In',
+      pod(),
+      [
+        policy({
+          targetRef: undefined,
+          selector: { matchExpressions: [{ key: 'app', operator: 'In', values: ['api', 'web'] }] },
+        }),
+      ],
+      'Sized',
+    ],
+    [
+      'selector NotIn',
+      pod(),
+      [
+        policy({
+          targetRef: undefined,
+          selector: { matchExpressions: [{ key: 'app', operator: 'NotIn', values: ['web'] }] },
+        }),
+      ],
+      'Skipped:NoPolicy',
+    ],
+    [
+      'selector DoesNotExist',
+      pod(),
+      [
+        policy({
+          targetRef: undefined,
+          selector: { matchExpressions: [{ key: 'tier', operator: 'DoesNotExist' }] },
+        }),
+      ],
+      'Sized',
+    ],
+    [
+      'bare pod, selector',
+      pod({ owner: null }),
+      [policy({ targetRef: undefined, selector: { matchLabels: { app: 'web' } } })],
+      'Sized',
+    ],
     ['no policy in the namespace', pod(), [], 'Skipped:NoPolicy'],
-    ['policy in another namespace', pod(), [{ ...policy({}), metadata: { ...policy({}).metadata, namespace: 'other' } }], 'Skipped:NoPolicy'],
+    [
+      'policy in another namespace',
+      pod(),
+      [{ ...policy({}), metadata: { ...policy({}).metadata, namespace: 'other' } }],
+      'Skipped:NoPolicy',
+    ],
     [
       'targetRef beats an older selector',
       pod(),
       [
-        policy({ targetRef: undefined, selector: { matchLabels: { app: 'web' } }, mode: 'Recommend' }, REC, { name: 'by-label', created: '2025-01-01T00:00:00Z' }),
+        policy({ targetRef: undefined, selector: { matchLabels: { app: 'web' } }, mode: 'Recommend' }, REC, {
+          name: 'by-label',
+          created: '2025-01-01T00:00:00Z',
+        }),
         policy({}, REC, { name: 'by-ref' }),
       ],
       'Sized',
@@ -197,8 +309,14 @@ test('which policy covers the pod: targetRef through the owner chain, or the lab
       'two selectors: the older wins',
       pod(),
       [
-        policy({ targetRef: undefined, selector: { matchLabels: { app: 'web' } } }, REC, { name: 'young', created: '2026-02-01T00:00:00Z' }),
-        policy({ targetRef: undefined, selector: { matchLabels: { app: 'web' } }, mode: 'Off' }, REC, { name: 'old', created: '2025-02-01T00:00:00Z' }),
+        policy({ targetRef: undefined, selector: { matchLabels: { app: 'web' } } }, REC, {
+          name: 'young',
+          created: '2026-02-01T00:00:00Z',
+        }),
+        policy({ targetRef: undefined, selector: { matchLabels: { app: 'web' } }, mode: 'Off' }, REC, {
+          name: 'old',
+          created: '2025-02-01T00:00:00Z',
+        }),
       ],
       'Skipped:ModeDoesNotSize',
       'old',
@@ -210,7 +328,11 @@ test('which policy covers the pod: targetRef through the owner chain, or the lab
     const d = result.decision;
     if (by !== undefined && (d.kind === 'Sized' || d.kind === 'Skipped')) assert.equal(d.policy, by, what);
     if (policies.length > 1 && want !== 'Skipped:NoPolicy')
-      assert.match((result.review.response.warnings ?? []).join(' '), /also cover this pod/, `${what}: the overlap is said`);
+      assert.match(
+        (result.review.response.warnings ?? []).join(' '),
+        /also cover this pod/,
+        `${what}: the overlap is said`,
+      );
   }
 });
 
@@ -221,15 +343,30 @@ test('owner lookup failing: the Deployment is taken from the pod-template-hash, 
   const { result, after } = await run(pod(), failing);
   assert.equal(label(result.decision), 'Sized');
   assert.equal(resources(after)?.requests?.cpu, '250m');
-  assert.match(result.review.response.warnings?.[0] ?? '', /could not read ReplicaSet web-7d9f .*Deployment\/web/);
+  assert.match(
+    result.review.response.warnings?.[0] ?? '',
+    /could not read ReplicaSet web-7d9f .*Deployment\/web/,
+  );
 });
 
 test('limits follow the strategy; requests are the recommendation; the QoS class is kept', async () => {
   const limits = (cpu: Record<string, unknown>, memory: Record<string, unknown>) => ({
     containers: [{ name: '*', limits: { cpu, memory } }],
   });
-  const cases: [string, Record<string, unknown>, V1Container['resources'], string, V1Container['resources']?][] = [
-    ['KeepRatio', {}, BURSTABLE, 'Sized', { requests: { cpu: '250m', memory: '256Mi' }, limits: { cpu: '500m', memory: '512Mi' } }],
+  const cases: [
+    string,
+    Record<string, unknown>,
+    V1Container['resources'],
+    string,
+    V1Container['resources']?,
+  ][] = [
+    [
+      'KeepRatio',
+      {},
+      BURSTABLE,
+      'Sized',
+      { requests: { cpu: '250m', memory: '256Mi' }, limits: { cpu: '500m', memory: '512Mi' } },
+    ],
     [
       'Headroom',
       limits({ strategy: 'Headroom', headroomPercent: 50 }, { strategy: 'Headroom', headroomPercent: 25 }),
@@ -264,12 +401,27 @@ test('limits follow the strategy; requests are the recommendation; the QoS class
       GUARANTEED,
       'Skipped:NothingToChange',
     ],
-    ['Guaranteed, KeepRatio: requests == limits', {}, GUARANTEED, 'Sized', { requests: { cpu: '250m', memory: '256Mi' }, limits: { cpu: '250m', memory: '256Mi' } }],
-    ['requests only, no limits', {}, { requests: { cpu: '1', memory: '1Gi' } }, 'Sized', { requests: { cpu: '250m', memory: '256Mi' } }],
+    [
+      'Guaranteed, KeepRatio: requests == limits',
+      {},
+      GUARANTEED,
+      'Sized',
+      { requests: { cpu: '250m', memory: '256Mi' }, limits: { cpu: '250m', memory: '256Mi' } },
+    ],
+    [
+      'requests only, no limits',
+      {},
+      { requests: { cpu: '1', memory: '1Gi' } },
+      'Sized',
+      { requests: { cpu: '250m', memory: '256Mi' } },
+    ],
     [
       'other resources are kept as written',
       {},
-      { requests: { cpu: '1', memory: '1Gi', 'ephemeral-storage': '1Gi' }, limits: { cpu: '2', memory: '2Gi', 'nvidia.com/gpu': '1' } },
+      {
+        requests: { cpu: '1', memory: '1Gi', 'ephemeral-storage': '1Gi' },
+        limits: { cpu: '2', memory: '2Gi', 'nvidia.com/gpu': '1' },
+      },
       'Sized',
       {
         requests: { cpu: '250m', memory: '256Mi', 'ephemeral-storage': '1Gi' },
@@ -284,7 +436,12 @@ test('limits follow the strategy; requests are the recommendation; the QoS class
       'Sized',
       { requests: { cpu: '1', memory: '256Mi' }, limits: { cpu: '2', memory: '512Mi' } },
     ],
-    ['container mode Off', { containers: [{ name: 'app', mode: 'Off' }] }, BURSTABLE, 'Skipped:NothingToChange'],
+    [
+      'container mode Off',
+      { containers: [{ name: 'app', mode: 'Off' }] },
+      BURSTABLE,
+      'Skipped:NothingToChange',
+    ],
   ];
   for (const [what, spec, res, want, expected] of cases) {
     const p = pod({ containers: [container('app', res)] });
@@ -296,13 +453,21 @@ test('limits follow the strategy; requests are the recommendation; the QoS class
 
 test('minAllowed and maxAllowed bound the recommendation', async () => {
   const cases: [string, Record<string, string>, Record<string, string>, { cpu: string; memory: string }][] = [
-    ['within bounds', { cpu: '100m', memory: '128Mi' }, { cpu: '1', memory: '1Gi' }, { cpu: '250m', memory: '256Mi' }],
+    [
+      'within bounds',
+      { cpu: '100m', memory: '128Mi' },
+      { cpu: '1', memory: '1Gi' },
+      { cpu: '250m', memory: '256Mi' },
+    ],
     ['raised to min', { cpu: '500m', memory: '300Mi' }, {}, { cpu: '500m', memory: '300Mi' }],
     ['cut to max', {}, { cpu: '200m', memory: '128Mi' }, { cpu: '200m', memory: '128Mi' }],
   ];
   for (const [what, minAllowed, maxAllowed, want] of cases) {
     const spec = { containers: [{ name: 'app', minAllowed, maxAllowed }] };
-    const { after } = await run(pod({ containers: [container('app', { requests: { cpu: '1', memory: '1Gi' } })] }), deps([policy(spec)]));
+    const { after } = await run(
+      pod({ containers: [container('app', { requests: { cpu: '1', memory: '1Gi' } })] }),
+      deps([policy(spec)]),
+    );
     assert.deepEqual(resources(after)?.requests, want, what);
   }
   // A policy whose min is above its max is not used at all (the CRD rejects it; a stale cache may hold one).
@@ -314,7 +479,12 @@ test('minAllowed and maxAllowed bound the recommendation', async () => {
 });
 
 test('a container without a recommendation is left as written; the others are sized', async () => {
-  const p = pod({ containers: [container('app', BURSTABLE), container('sidecar', { requests: { cpu: '100m', memory: '64Mi' } })] });
+  const p = pod({
+    containers: [
+      container('app', BURSTABLE),
+      container('sidecar', { requests: { cpu: '100m', memory: '64Mi' } }),
+    ],
+  });
   const { result, after } = await run(p, deps([policy({})]));
   assert.equal(label(result.decision), 'Sized');
   assert.deepEqual(resources(after, 0)?.requests, { cpu: '250m', memory: '256Mi' });
@@ -338,7 +508,10 @@ test('the pod says what Tailor set, and what it asked for before', async () => {
   const a = after.metadata!.annotations!;
   assert.equal(a.team, 'shop', 'existing annotations are kept');
   assert.equal(a[SIZED_BY_ANNOTATION], 'web');
-  assert.equal(a[SIZED_ANNOTATION], 'app: cpu 1 -> 250m (limit 2 -> 500m), memory 1Gi -> 256Mi (limit 2Gi -> 512Mi)');
+  assert.equal(
+    a[SIZED_ANNOTATION],
+    'app: cpu 1 -> 250m (limit 2 -> 500m), memory 1Gi -> 256Mi (limit 2Gi -> 512Mi)',
+  );
   assert.deepEqual(JSON.parse(a[BEFORE_ANNOTATION]!), { app: BURSTABLE });
   // Without annotations the map itself is added.
   const { after: bare } = await run(pod(), deps([policy({})]));
@@ -348,9 +521,15 @@ test('the pod says what Tailor set, and what it asked for before', async () => {
 test('pods left alone: start-up boost, not a CREATE, already right, report-only', async () => {
   const boosted = pod({ annotations: { [STARTUP_BOOST_ANNOTATION]: '{"cpu":"4"}' } });
   assert.equal(label((await run(boosted, deps([policy({})]))).result.decision), 'Skipped:StartupBoost');
-  assert.equal(label((await run(pod(), deps([policy({})]), { operation: 'UPDATE' })).result.decision), 'Skipped:NotPodCreate');
   assert.equal(
-    label((await run(pod(), deps([policy({})]), { kind: { group: 'apps', version: 'v1', kind: 'Deployment' } })).result.decision),
+    label((await run(pod(), deps([policy({})]), { operation: 'UPDATE' })).result.decision),
+    'Skipped:NotPodCreate',
+  );
+  assert.equal(
+    label(
+      (await run(pod(), deps([policy({})]), { kind: { group: 'apps', version: 'v1', kind: 'Deployment' } }))
+        .result.decision,
+    ),
     'Skipped:NotPodCreate',
   );
   const right = pod({ containers: [container('app', { requests: { cpu: '250m', memory: '256Mi' } })] });
@@ -365,7 +544,11 @@ test('malformed or failing: always allowed, with a warning, and the uid when the
     ['not an object', 'hello', ''],
     ['null', null, ''],
     ['wrong kind', { apiVersion: 'admission.k8s.io/v1', kind: 'Pod', request: { uid: 'u9' } }, 'u9'],
-    ['v1beta1', { apiVersion: 'admission.k8s.io/v1beta1', kind: 'AdmissionReview', request: { uid: 'u8' } }, 'u8'],
+    [
+      'v1beta1',
+      { apiVersion: 'admission.k8s.io/v1beta1', kind: 'AdmissionReview', request: { uid: 'u8' } },
+      'u8',
+    ],
     ['no request', { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview' }, ''],
     ['no uid', review(pod(), { uid: undefined }), ''],
     ['no kind', review(pod(), { kind: undefined }), 'req-1'],
@@ -377,7 +560,11 @@ test('malformed or failing: always allowed, with a warning, and the uid when the
     assert.equal(r.review.response.allowed, true, what);
     assert.equal(r.review.response.uid, uid, what);
     assert.equal(r.review.response.patch, undefined, what);
-    assert.match(r.review.response.warnings?.[0] ?? '', /tailor: pod admitted unchanged: malformed AdmissionReview/, what);
+    assert.match(
+      r.review.response.warnings?.[0] ?? '',
+      /tailor: pod admitted unchanged: malformed AdmissionReview/,
+      what,
+    );
   }
   const throwing = deps([], {
     policiesIn: () => {

@@ -51,8 +51,15 @@ export function registerWebhookCommand(program: Command): void {
       '--service <namespace/name[:port]>',
       'with --register: reach the webhook through this Service (in-cluster) instead of its URL',
     )
-    .option('--serve-as <names>', 'host names or IPs the apiserver dials (certificate names), comma-separated')
-    .option('--max-body-bytes <n>', 'larger AdmissionReviews are allowed unchanged', String(DEFAULT_MAX_BODY_BYTES))
+    .option(
+      '--serve-as <names>',
+      'host names or IPs the apiserver dials (certificate names), comma-separated',
+    )
+    .option(
+      '--max-body-bytes <n>',
+      'larger AdmissionReviews are allowed unchanged',
+      String(DEFAULT_MAX_BODY_BYTES),
+    )
     .option('--dry-run', 'decide and log, but never change a pod')
     .option('--log-level <level>', 'debug, info, warn or error', 'info')
     .option('--kubeconfig <path>', 'cluster to serve (default: $KUBECONFIG, then ~/.kube/config)')
@@ -65,9 +72,15 @@ async function run(o: Options): Promise<void> {
     throw new TailorError('InvalidInput', `--port ${o.port}: expected a port number 0-65535`);
   const maxBodyBytes = Number(o.maxBodyBytes);
   if (!Number.isInteger(maxBodyBytes) || maxBodyBytes < 1024)
-    throw new TailorError('InvalidInput', `--max-body-bytes ${o.maxBodyBytes}: expected a whole number of at least 1024`);
+    throw new TailorError(
+      'InvalidInput',
+      `--max-body-bytes ${o.maxBodyBytes}: expected a whole number of at least 1024`,
+    );
   if ((o.namespaces || o.excludeNamespaces || o.service) && !o.register)
-    throw new TailorError('InvalidInput', '--namespaces, --exclude-namespaces and --service only apply with --register');
+    throw new TailorError(
+      'InvalidInput',
+      '--namespaces, --exclude-namespaces and --service only apply with --register',
+    );
   if (o.namespaces && o.excludeNamespaces)
     throw new TailorError('InvalidInput', 'give --namespaces or --exclude-namespaces, not both');
   const level = parseLevel(o.logLevel);
