@@ -45,7 +45,12 @@ export type SkipReason =
   | 'NoRecommendation'
   | 'BadPolicy'
   | 'NothingToChange'
-  | 'WouldChangeQos';
+  | 'WouldChangeQos'
+  /**
+   * The pod sets pod-level resources (spec.resources): its containers' requests must fit under them,
+   * which the container sizing does not check, and an invalid patched pod would be rejected, not admitted.
+   */
+  | 'PodLevelResources';
 
 export type AdmitDecision =
   | {
@@ -176,6 +181,14 @@ async function decide(
   const recommendations = recommendationsOf(coverage.policy);
   if (Object.keys(recommendations).length === 0)
     return skip('NoRecommendation', `SizingPolicy ${name} has no recommendations yet`, name);
+
+  const podLevel = pod.spec?.resources;
+  if (RESOURCES.some((r) => podLevel?.requests?.[r] !== undefined || podLevel?.limits?.[r] !== undefined))
+    return skip(
+      'PodLevelResources',
+      'the pod sets pod-level resources: its containers are left as written',
+      name,
+    );
 
   const sizing = sizeNewPod(pod, spec, recommendations);
   switch (sizing.kind) {

@@ -534,6 +534,9 @@ test('pods left alone: start-up boost, not a CREATE, already right, report-only'
   );
   const right = pod({ containers: [container('app', { requests: { cpu: '250m', memory: '256Mi' } })] });
   assert.equal(label((await run(right, deps([policy({})]))).result.decision), 'Skipped:NothingToChange');
+  const podLevel = pod();
+  podLevel.spec!.resources = { limits: { cpu: '4', memory: '4Gi' } };
+  assert.equal(label((await run(podLevel, deps([policy({})]))).result.decision), 'Skipped:PodLevelResources');
   const reportOnly = await admit(review(pod()), deps([policy({})]), 'ReportOnly');
   assert.equal(reportOnly.decision.kind, 'Sized', 'decided');
   assert.equal(reportOnly.review.response.patch, undefined, 'but not patched');
