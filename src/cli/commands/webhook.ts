@@ -102,6 +102,8 @@ async function run(o: Options): Promise<void> {
     port,
     ...(serveAs.length > 0 ? { serveAs } : {}),
     maxBodyBytes,
+    // A person at a terminal should hear soon that the CRDs are missing; serving starts regardless.
+    syncTimeoutMs: 10_000,
     actuation: o.dryRun ? 'ReportOnly' : 'Patch',
     ...(o.register
       ? { register: { name: o.name, namespaces, ...(service ? { endpoint: service } : {}) } }
