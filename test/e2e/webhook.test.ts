@@ -2,10 +2,12 @@
 // it gives a new Deployment pod its SizingPolicy's recommendation (InPlace), leaves a Recommend-mode
 // workload as written, and once stopped, pods are still created as written (failurePolicy Ignore).
 import { after, test } from 'node:test';
+import { spawn, type ChildProcess } from 'node:child_process';
 import assert from 'node:assert/strict';
 import type * as k8s from '@kubernetes/client-node';
 import { installCrds } from '../../src/api/install.ts';
 import { makeClients, mergePatch } from '../../src/kube/client.ts';
+import { isNotFound } from '../../src/kube/errors.ts';
 import {
   SIZED_BY_ANNOTATION,
   startWebhook,
@@ -27,10 +29,15 @@ const SIZED = { requests: RECOMMENDED, limits: { cpu: '200m', memory: '256Mi' } 
 /** client-node returns class instances; compare their data only. */
 const plain = (v: unknown): unknown => (v === undefined ? v : JSON.parse(JSON.stringify(v)));
 
+const CLI_CONFIG = `${CONFIG}-cli`;
+
 let hook: WebhookHandle | undefined;
+let cli: ChildProcess | undefined;
 after(async () => {
   await hook?.stop();
+  if (cli && cli.exitCode === null) cli.kill('SIGKILL');
   await unregisterWebhook(clients, CONFIG);
+  await unregisterWebhook(clients, CLI_CONFIG);
 });
 
 async function createPolicy(name: string, spec: Record<string, unknown>): Promise<void> {
@@ -64,6 +71,18 @@ async function createPolicy(name: string, spec: Record<string, unknown>): Promis
 
 function deployment(name: string, replicas = 1): k8s.V1Deployment {
   return idleDeployment(name, replicas, { cpuCores: 0.02, memoryBytes: 50 * Mi }, WRITTEN);
+}
+
+/** A dry-run create of a pod labelled for `policy`'s selector: what admission would make of it. */
+async function probe(label: string): Promise<k8s.V1Pod> {
+  return cluster.core.createNamespacedPod({
+    namespace: cluster.namespace,
+    dryRun: 'All',
+    body: {
+      metadata: { name: 'probe', labels: { 'tailor.dev/probe': label } },
+      spec: { containers: [{ name: 'app', image: 'example.com/app:1', resources: WRITTEN }] },
+    },
+  });
 }
 
 async function podsOf(app: string, count: number): Promise<k8s.V1Pod[]> {
@@ -150,5 +169,64 @@ test('new pods get the recommendation; Recommend leaves them; a stopped webhook 
   assert.ok(
     Date.now() - started < 20_000,
     `created in ${Date.now() - started}ms despite the webhook being down`,
+  );
+});
+
+test('`tailor webhook --register` serves until Ctrl-C, then removes its configuration', async () => {
+  const { namespace } = cluster;
+  await installCrds(cluster.ext);
+  await createPolicy('cli-probe', {
+    selector: { matchLabels: { 'tailor.dev/probe': 'cli' } },
+    mode: 'Initial',
+  });
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      'src/cli/main.ts',
+      'webhook',
+      '--port',
+      '0',
+      '--register',
+      '--namespaces',
+      namespace,
+      '--name',
+      CLI_CONFIG,
+      '--kubeconfig',
+      cluster.kubeconfigPath,
+    ],
+    { cwd: process.cwd(), stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  cli = child;
+  let stderr = '';
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  await eventually(
+    () =>
+      assert.ok(
+        /webhook serving https:\/\/127\.0\.0\.1:\d+\/mutate-pods; registered/.test(stderr),
+        `stderr: ${stderr}`,
+      ),
+    { what: 'tailor webhook to serve', timeoutMs: 60_000 },
+  );
+  await eventually(
+    async () => {
+      const p = await probe('cli');
+      assert.equal(
+        p.metadata?.annotations?.[SIZED_BY_ANNOTATION],
+        'cli-probe',
+        'the CLI webhook sized the probe',
+      );
+      assert.deepEqual(plain(p.spec?.containers[0]?.resources), SIZED);
+    },
+    { what: 'the apiserver to call the CLI webhook' },
+  );
+  child.kill('SIGINT');
+  assert.equal(await exited, 0, `exit code; stderr: ${stderr}`);
+  await assert.rejects(
+    clients.admission.readMutatingWebhookConfiguration({ name: CLI_CONFIG }),
+    (err: unknown) => isNotFound(err),
+    'the configuration is deleted on exit',
   );
 });
