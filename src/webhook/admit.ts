@@ -1,6 +1,6 @@
 // The admission decision for one AdmissionReview: which policy covers the new pod, what it should
 // start with, and the JSONPatch that says so. Pure but for its deps; it never denies a pod.
-import type { V1Container, V1Pod } from '@kubernetes/client-node';
+import type { V1Container, V1LimitRange, V1Pod } from '@kubernetes/client-node';
 import { SizingPolicySpec, validate } from '../api/index.ts';
 import type { SizingMode, SizingPolicy } from '../api/index.ts';
 import { describe } from '../errors.ts';
@@ -13,6 +13,7 @@ import {
   type OwnerLink,
   type WorkloadRef,
 } from '../sources/workloads.ts';
+import { limitRangeViolations } from './limit-ranges.ts';
 import { coveringPolicy, needsWorkload } from './match.ts';
 import {
   allow,
@@ -50,7 +51,9 @@ export type SkipReason =
    * The pod sets pod-level resources (spec.resources): its containers' requests must fit under them,
    * which the container sizing does not check, and an invalid patched pod would be rejected, not admitted.
    */
-  | 'PodLevelResources';
+  | 'PodLevelResources'
+  /** The new values break a LimitRange of the namespace: the apiserver would reject the pod. */
+  | 'LimitRange';
 
 export type AdmitDecision =
   | {
@@ -82,6 +85,8 @@ export interface AdmitDeps {
     kind: 'ReplicaSet' | 'Job',
     name: string,
   ) => OwnerLookupResult | Promise<OwnerLookupResult>;
+  /** The namespace's LimitRanges, from a cache; left out, none are known (and none checked). */
+  readonly limitRangesIn?: (namespace: string) => readonly V1LimitRange[];
 }
 
 /** Patch: answer with the patch. ReportOnly: decide and report, send no patch (an operator's dry run). */
@@ -201,13 +206,22 @@ async function decide(
       return skip('NothingToChange', sizing.message, name);
     case 'WouldChangeQos':
       return skip('WouldChangeQos', sizing.message, name);
-    case 'Sized':
+    case 'Sized': {
+      const broken = limitRangeViolations(
+        sizing.containers.map((c) => ({ name: c.name, spec: c.after })),
+        deps.limitRangesIn?.(namespace) ?? [],
+      );
+      if (broken.length > 0) {
+        warnings.push(`tailor: pod left as written: ${broken[0]!}`);
+        return skip('LimitRange', `the recommended size breaks ${broken.join('; ')}`, name);
+      }
       return done({
         kind: 'Sized',
         policy: name,
         summary: sizing.summary,
         patch: patchFor(pod, sizing.containers, name, sizing.summary),
       });
+    }
   }
 }
 

@@ -36,6 +36,27 @@ export function watchPolicies(clients: Clients, onError?: (err: unknown) => void
   };
 }
 
+export interface LimitRangeCache {
+  readonly limitRangesIn: NonNullable<AdmitDeps['limitRangesIn']>;
+  readonly synced: Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Every LimitRange in the cluster: the webhook never sends a size the apiserver would then reject. */
+export function watchLimitRanges(clients: Clients, onError?: (err: unknown) => void): LimitRangeCache {
+  const watched = watchResource<k8s.V1LimitRange>(
+    clients.kc,
+    '/api/v1/limitranges',
+    () => clients.core.listLimitRangeForAllNamespaces(),
+    { ...(onError ? { error: onError } : {}) },
+  );
+  return {
+    limitRangesIn: (namespace) => watched.list().filter((l) => l.metadata?.namespace === namespace),
+    synced: watched.synced,
+    stop: () => watched.stop(),
+  };
+}
+
 export interface OwnerCacheOptions {
   /** Owners hardly change (adoption is rare): minutes. */
   readonly ttlMs?: number;

@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import type { Clients } from '../kube/client.ts';
 import { admit, type Actuation } from './admit.ts';
 import { createWebhookCerts } from './certs.ts';
-import { apiOwnerLookup, watchPolicies } from './lookups.ts';
+import { apiOwnerLookup, watchLimitRanges, watchPolicies } from './lookups.ts';
 import { registerWebhook, type Endpoint, type NamespaceScope } from './register.ts';
 import { MUTATE_PODS_PATH, serveWebhook } from './server.ts';
 
@@ -62,14 +62,18 @@ export async function startWebhook(o: StartWebhookOptions): Promise<WebhookHandl
   const policies = watchPolicies(o.clients, (err) =>
     o.log?.warn({ err }, 'webhook: SizingPolicy watch failed; retrying'),
   );
+  const limitRanges = watchLimitRanges(o.clients, (err) =>
+    o.log?.warn({ err }, 'webhook: LimitRange watch failed; retrying'),
+  );
+  const caches = [policies, limitRanges];
   const ownerOf = apiOwnerLookup(o.clients);
   const synced = await Promise.race([
-    policies.synced.then(() => true),
+    Promise.all(caches.map((c) => c.synced)).then(() => true),
     new Promise<false>((r) => setTimeout(() => r(false), o.syncTimeoutMs ?? 30_000).unref()),
   ]);
   if (!synced)
     o.log?.warn(
-      'webhook: SizingPolicies not listed yet (are the CRDs installed?); new pods pass unchanged until they are',
+      'webhook: SizingPolicies or LimitRanges not listed yet (are the CRDs installed?); new pods pass unchanged until they are',
     );
 
   let server;
@@ -78,20 +82,25 @@ export async function startWebhook(o: StartWebhookOptions): Promise<WebhookHandl
       host,
       port: o.port ?? 0,
       tls: certs,
-      decide: (body) => admit(body, { policiesIn: policies.policiesIn, ownerOf }, o.actuation ?? 'Patch'),
+      decide: (body) =>
+        admit(
+          body,
+          { policiesIn: policies.policiesIn, ownerOf, limitRangesIn: limitRanges.limitRangesIn },
+          o.actuation ?? 'Patch',
+        ),
       ...(o.maxBodyBytes !== undefined ? { maxBodyBytes: o.maxBodyBytes } : {}),
       ...(o.decisionTimeoutMs !== undefined ? { decisionTimeoutMs: o.decisionTimeoutMs } : {}),
       ...(o.log ? { log: o.log } : {}),
     });
   } catch (err) {
-    await policies.stop();
+    await Promise.all(caches.map((c) => c.stop()));
     throw err;
   }
   const dialHost = serveAs[0]!;
   const url = `https://${isIP(dialHost) === 6 ? `[${dialHost}]` : dialHost}:${server.port}${MUTATE_PODS_PATH}`;
   const stop = async () => {
     await server.close();
-    await policies.stop();
+    await Promise.all(caches.map((c) => c.stop()));
   };
 
   let configuration: string | undefined;

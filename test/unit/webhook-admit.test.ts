@@ -2,7 +2,7 @@
 // missing recommendations, the start-up boost skip, and malformed reviews (always allowed).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { V1Container, V1Pod } from '@kubernetes/client-node';
+import type { V1Container, V1LimitRange, V1Pod } from '@kubernetes/client-node';
 import { Value } from '@sinclair/typebox/value';
 import { SizingPolicySpec, type SizingPolicy } from '../../src/api/index.ts';
 import {
@@ -583,4 +583,58 @@ test('malformed or failing: always allowed, with a warning, and the uid when the
   const w = await admit(review(weird), deps([policy({})]));
   assert.equal(w.review.response.allowed, true);
   assert.notEqual(w.decision.kind, 'Sized');
+});
+
+test('a size that breaks a LimitRange is not sent (the apiserver would reject the pod)', async () => {
+  const range = (type: string, rule: Record<string, Record<string, string>>): V1LimitRange => ({
+    metadata: { name: 'limits', namespace: NS },
+    spec: { limits: [{ type, ...rule }] },
+  });
+  const noCpuLimit = { containers: [{ name: '*', limits: { cpu: { strategy: 'NoLimit' } } }] };
+  // The pod gets 250m/256Mi, limits 500m/512Mi (KeepRatio) unless the policy says otherwise.
+  const cases: [string, V1LimitRange, Record<string, unknown>, string][] = [
+    [
+      'Container min cpu above the recommendation',
+      range('Container', { min: { cpu: '300m' } }),
+      {},
+      'Skipped:LimitRange',
+    ],
+    ['Container min met', range('Container', { min: { cpu: '100m', memory: '64Mi' } }), {}, 'Sized'],
+    [
+      'Container max below the new limit',
+      range('Container', { max: { cpu: '400m' } }),
+      {},
+      'Skipped:LimitRange',
+    ],
+    ['Container max met', range('Container', { max: { cpu: '1', memory: '1Gi' } }), {}, 'Sized'],
+    [
+      'Container max needs a limit: NoLimit would drop it',
+      range('Container', { max: { cpu: '4' } }),
+      noCpuLimit,
+      'Skipped:LimitRange',
+    ],
+    [
+      'maxLimitRequestRatio below the ratio kept',
+      range('Container', { maxLimitRequestRatio: { cpu: '1500m' } }),
+      {},
+      'Skipped:LimitRange',
+    ],
+    ['maxLimitRequestRatio met', range('Container', { maxLimitRequestRatio: { cpu: '2' } }), {}, 'Sized'],
+    ['Pod min memory above the sum', range('Pod', { min: { memory: '300Mi' } }), {}, 'Skipped:LimitRange'],
+    [
+      'PersistentVolumeClaim rules do not apply',
+      range('PersistentVolumeClaim', { min: { storage: '1Gi' } }),
+      {},
+      'Sized',
+    ],
+  ];
+  for (const [what, lr, spec, want] of cases) {
+    const d = deps([policy(spec)], { limitRangesIn: (ns) => (ns === NS ? [lr] : []) });
+    const { result, after } = await run(pod(), d);
+    assert.equal(label(result.decision), want, what);
+    if (want === 'Skipped:LimitRange') {
+      assert.deepEqual(after, pod(), `${what}: pod as written`);
+      assert.match(result.review.response.warnings?.[0] ?? '', /LimitRange limits/, what);
+    }
+  }
 });
