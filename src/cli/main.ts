@@ -6,6 +6,7 @@ import { registerDev } from './commands/dev.ts';
 import { registerRecommend } from './commands/recommend.ts';
 import { registerReplay } from './commands/replay.ts';
 import { registerSim } from './commands/sim.ts';
+import { registerWebhookCommand } from './commands/webhook.ts';
 
 const program = new Command()
   .name('tailor')
@@ -17,6 +18,7 @@ registerDev(program);
 registerRecommend(program);
 registerReplay(program);
 registerSim(program);
+registerWebhookCommand(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,0 +1,232 @@
+// The admission webhook against the real kube-apiserver: registered for this file's namespace only,
+// it gives a new Deployment pod its SizingPolicy's recommendation (InPlace), leaves a Recommend-mode
+// workload as written, and once stopped, pods are still created as written (failurePolicy Ignore).
+import { after, test } from 'node:test';
+import { spawn, type ChildProcess } from 'node:child_process';
+import assert from 'node:assert/strict';
+import type * as k8s from '@kubernetes/client-node';
+import { installCrds } from '../../src/api/install.ts';
+import { makeClients, mergePatch } from '../../src/kube/client.ts';
+import { isNotFound } from '../../src/kube/errors.ts';
+import {
+  SIZED_BY_ANNOTATION,
+  startWebhook,
+  unregisterWebhook,
+  type WebhookHandle,
+} from '../../src/webhook/index.ts';
+import { eventually, expectReady, idleDeployment, useCluster } from '../support/cluster.ts';
+
+const cluster = useCluster(import.meta.url);
+const clients = makeClients(cluster.kc);
+// Cluster-scoped: named after this file's namespace so parallel runs never share or delete another's.
+const CONFIG = `tailor-webhook-${cluster.namespace}`;
+const Mi = 2 ** 20;
+const WRITTEN = { requests: { cpu: '200m', memory: '400Mi' }, limits: { cpu: '400m', memory: '800Mi' } };
+const RECOMMENDED = { cpu: '100m', memory: '128Mi' };
+// KeepRatio (the default): limits stay at twice the requests.
+const SIZED = { requests: RECOMMENDED, limits: { cpu: '200m', memory: '256Mi' } };
+
+/** client-node returns class instances; compare their data only. */
+const plain = (v: unknown): unknown => (v === undefined ? v : JSON.parse(JSON.stringify(v)));
+
+const CLI_CONFIG = `${CONFIG}-cli`;
+
+let hook: WebhookHandle | undefined;
+let cli: ChildProcess | undefined;
+after(async () => {
+  await hook?.stop();
+  if (cli && cli.exitCode === null) cli.kill('SIGKILL');
+  await unregisterWebhook(clients, CONFIG);
+  await unregisterWebhook(clients, CLI_CONFIG);
+});
+
+async function createPolicy(name: string, spec: Record<string, unknown>): Promise<void> {
+  const { namespace } = cluster;
+  const group = { group: 'tailor.dev', version: 'v1alpha1', namespace, plural: 'sizingpolicies' };
+  await clients.custom.createNamespacedCustomObject({
+    ...group,
+    body: { apiVersion: 'tailor.dev/v1alpha1', kind: 'SizingPolicy', metadata: { name }, spec },
+  });
+  // What the sizing controller would publish (not this file's business: written here by hand).
+  await clients.custom.patchNamespacedCustomObjectStatus(
+    {
+      ...group,
+      name,
+      body: {
+        status: {
+          recommendations: [
+            {
+              name: 'app',
+              target: RECOMMENDED,
+              lowerBound: RECOMMENDED,
+              upperBound: { cpu: '200m', memory: '256Mi' },
+            },
+          ],
+        },
+      },
+    },
+    mergePatch,
+  );
+}
+
+function deployment(name: string, replicas = 1): k8s.V1Deployment {
+  return idleDeployment(name, replicas, { cpuCores: 0.02, memoryBytes: 50 * Mi }, WRITTEN);
+}
+
+/** A dry-run create of a pod labelled for `policy`'s selector: what admission would make of it. */
+async function probe(label: string): Promise<k8s.V1Pod> {
+  return cluster.core.createNamespacedPod({
+    namespace: cluster.namespace,
+    dryRun: 'All',
+    body: {
+      metadata: { name: 'probe', labels: { 'tailor.dev/probe': label } },
+      spec: { containers: [{ name: 'app', image: 'example.com/app:1', resources: WRITTEN }] },
+    },
+  });
+}
+
+async function podsOf(app: string, count: number): Promise<k8s.V1Pod[]> {
+  const { core, namespace } = cluster;
+  return eventually(
+    async () => {
+      const pods = await core.listNamespacedPod({ namespace, labelSelector: `app=${app}` });
+      assert.equal(pods.items.length, count, `${pods.items.length} pods of ${app}, want ${count}`);
+      return pods.items;
+    },
+    { what: `${count} pods of ${app}` },
+  );
+}
+
+test('new pods get the recommendation; Recommend leaves them; a stopped webhook fails open', async () => {
+  const { core, apps, namespace } = cluster;
+  await installCrds(cluster.ext);
+  await createPolicy('sized', { targetRef: { kind: 'Deployment', name: 'sized' }, mode: 'InPlace' });
+  await createPolicy('watched', { targetRef: { kind: 'Deployment', name: 'watched' }, mode: 'Recommend' });
+  await createPolicy('probe', { selector: { matchLabels: { 'tailor.dev/probe': 'true' } }, mode: 'Initial' });
+
+  hook = await startWebhook({
+    clients,
+    register: { name: CONFIG, namespaces: { kind: 'Only', namespaces: [namespace] } },
+  });
+  assert.match(hook.url, /^https:\/\/127\.0\.0\.1:\d+\/mutate-pods$/);
+  const config = await clients.admission.readMutatingWebhookConfiguration({ name: CONFIG });
+  const w = config.webhooks![0]!;
+  assert.equal(w.failurePolicy, 'Ignore');
+  assert.equal(w.sideEffects, 'None');
+  assert.deepEqual(plain(w.namespaceSelector?.matchExpressions), [
+    { key: 'kubernetes.io/metadata.name', operator: 'In', values: [namespace] },
+  ]);
+
+  // The apiserver loads webhook configurations through an informer: wait until a (dry-run) pod of
+  // the probe policy comes back sized, so the next pods certainly pass through the webhook.
+  await eventually(
+    async () => {
+      const probe = await core.createNamespacedPod({
+        namespace,
+        dryRun: 'All',
+        body: {
+          metadata: { name: 'probe', labels: { 'tailor.dev/probe': 'true' } },
+          spec: { containers: [{ name: 'app', image: 'example.com/app:1', resources: WRITTEN }] },
+        },
+      });
+      assert.equal(
+        probe.metadata?.annotations?.[SIZED_BY_ANNOTATION],
+        'probe',
+        'the webhook sized the probe',
+      );
+    },
+    { what: 'the apiserver to call the webhook' },
+  );
+
+  // InPlace: the Deployment's pod is created with the recommendation, and runs with it.
+  await apps.createNamespacedDeployment({ namespace, body: deployment('sized') });
+  const [sized] = await podsOf('sized', 1);
+  assert.deepEqual(plain(sized!.spec!.containers[0]!.resources), SIZED);
+  assert.equal(sized!.metadata?.annotations?.[SIZED_BY_ANNOTATION], 'sized');
+  assert.deepEqual(JSON.parse(sized!.metadata.annotations['tailor.dev/resources-before']!), { app: WRITTEN });
+  const running = await expectReady(core, namespace, sized!.metadata.name!);
+  assert.deepEqual(plain(running.status?.containerStatuses?.[0]?.resources?.requests), RECOMMENDED);
+  assert.equal(running.status?.qosClass, 'Burstable');
+
+  // Recommend: the pod is as written.
+  await apps.createNamespacedDeployment({ namespace, body: deployment('watched') });
+  const [watched] = await podsOf('watched', 1);
+  assert.deepEqual(plain(watched!.spec!.containers[0]!.resources), WRITTEN);
+  assert.equal(watched!.metadata?.annotations?.[SIZED_BY_ANNOTATION], undefined);
+
+  // Stopped (still registered): the apiserver cannot reach it and admits pods as written.
+  await hook.stop();
+  hook = undefined;
+  const started = Date.now();
+  await apps.patchNamespacedDeploymentScale(
+    { name: 'sized', namespace, body: { spec: { replicas: 2 } } },
+    mergePatch,
+  );
+  const both = await podsOf('sized', 2);
+  const fresh = both.find((p) => p.metadata?.name !== sized!.metadata?.name)!;
+  assert.deepEqual(plain(fresh.spec!.containers[0]!.resources), WRITTEN, 'created as written');
+  assert.equal(fresh.metadata?.annotations?.[SIZED_BY_ANNOTATION], undefined);
+  assert.ok(
+    Date.now() - started < 20_000,
+    `created in ${Date.now() - started}ms despite the webhook being down`,
+  );
+});
+
+test('`tailor webhook --register` serves until Ctrl-C, then removes its configuration', async () => {
+  const { namespace } = cluster;
+  await installCrds(cluster.ext);
+  await createPolicy('cli-probe', {
+    selector: { matchLabels: { 'tailor.dev/probe': 'cli' } },
+    mode: 'Initial',
+  });
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      'src/cli/main.ts',
+      'webhook',
+      '--port',
+      '0',
+      '--register',
+      '--namespaces',
+      namespace,
+      '--name',
+      CLI_CONFIG,
+      '--kubeconfig',
+      cluster.kubeconfigPath,
+    ],
+    { cwd: process.cwd(), stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  cli = child;
+  let stderr = '';
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  await eventually(
+    () =>
+      assert.ok(
+        /webhook serving https:\/\/127\.0\.0\.1:\d+\/mutate-pods; registered/.test(stderr),
+        `stderr: ${stderr}`,
+      ),
+    { what: 'tailor webhook to serve', timeoutMs: 60_000 },
+  );
+  await eventually(
+    async () => {
+      const p = await probe('cli');
+      assert.equal(
+        p.metadata?.annotations?.[SIZED_BY_ANNOTATION],
+        'cli-probe',
+        'the CLI webhook sized the probe',
+      );
+      assert.deepEqual(plain(p.spec?.containers[0]?.resources), SIZED);
+    },
+    { what: 'the apiserver to call the CLI webhook' },
+  );
+  child.kill('SIGINT');
+  assert.equal(await exited, 0, `exit code; stderr: ${stderr}`);
+  await assert.rejects(
+    clients.admission.readMutatingWebhookConfiguration({ name: CLI_CONFIG }),
+    (err: unknown) => isNotFound(err),
+    'the configuration is deleted on exit',
+  );
+});
