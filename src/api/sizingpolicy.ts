@@ -411,6 +411,13 @@ export const SizingPolicyStatus = Type.Object({
         upToDate: Type.Optional(
           Type.Integer({ minimum: 0, description: 'Pods running with the recommendation.' }),
         ),
+        skipped: Type.Optional(
+          Type.Integer({
+            minimum: 0,
+            description:
+              'Pods covered but left alone for now, e.g. during a start-up boost (annotation tailor.dev/startup-boost).',
+          }),
+        ),
       },
       { description: 'Pod counts.' },
     ),
