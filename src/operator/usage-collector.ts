@@ -86,6 +86,9 @@ export class UsageCollector {
     const records = [];
     const touched = new Set<string>();
     for (const s of samples) {
+      // A working set of zero is a container not running yet (or just restarted), not its usage:
+      // taken as usage it would size memory to nothing.
+      if (!(s.memoryBytes > 0)) continue;
       const pod = this.o.pods.get(s.pod, s.namespace);
       // A pod not in the cache yet (or gone) cannot be mapped to its workload; the next poll has it.
       if (!pod) continue;

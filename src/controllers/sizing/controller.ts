@@ -173,6 +173,7 @@ export function sizingController(ctx: OperatorContext, deps: SizingDeps): Contro
     const now = ctx.now();
     const generation = policy.metadata.generation;
     const plog = log.child({ policy: key });
+    plog.debug({ generation }, 'reconcile');
 
     // 1. The spec as the planner reads it. The apiserver validated it at admission, but a CRD
     //    older or newer than this operator may not match: then say so, and change nothing.

@@ -83,6 +83,11 @@ export function monthlySaving(
 
 /** A decimal string the CRD's Decimal fields accept: "12.34", "-0.50", never "-0.00" or "1e-7". */
 export function decimal(v: number, digits = 2): string {
-  const s = (Number.isFinite(v) ? v : 0).toFixed(digits);
+  // toFixed switches to exponent notation from 1e21; the locale formatter never does.
+  const s = (Number.isFinite(v) ? v : 0).toLocaleString('en-US', {
+    useGrouping: false,
+    minimumFractionDigits: digits,
+    maximumFractionDigits: digits,
+  });
   return /^-0\.?0*$/.test(s) ? s.slice(1) : s;
 }
