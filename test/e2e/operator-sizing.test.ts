@@ -108,7 +108,7 @@ test('OOM kill: the container gets a larger memory limit in place within seconds
       const p = await core.readNamespacedPod({ name: 'leaky', namespace });
       const term = p.status?.containerStatuses?.[0]?.lastState?.terminated;
       assert.equal(term?.reason, 'OOMKilled', `last termination ${term?.reason}`);
-      return new Date(term!.finishedAt!).getTime();
+      return new Date(term.finishedAt!).getTime();
     },
     { intervalMs: 100, what: 'an OOM kill' },
   );
