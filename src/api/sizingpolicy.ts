@@ -458,7 +458,7 @@ export const SizingPolicyStatus = Type.Object({
       },
       {
         description:
-          'What applying the recommendations saves per month, by the price sheet and carbon coefficients in use.',
+          "What the recommendations save per month against the requests the workload declares (its pod template; a selector policy: the pods' own requests), by the price sheet and carbon coefficients in use.",
       },
     ),
   ),

@@ -11,6 +11,7 @@ import { UsageHistory } from '../sources/history.ts';
 import { ALL_NAMESPACES, namespaces } from '../sources/scope.ts';
 import { WorkloadResolver, apiOwnerFetcher } from '../sources/workloads.ts';
 import { describe } from '../errors.ts';
+import { installCrds } from '../api/install.ts';
 import { clusterCaches, type ClusterCaches } from './caches.ts';
 import { serveOperatorHttp, type OperatorHttp } from './http.ts';
 import { operatorMetrics, type OperatorMetrics } from './metrics.ts';
@@ -34,6 +35,8 @@ export interface OperatorOptions {
   /** Seconds since the epoch. */
   readonly now?: () => number;
   readonly sizing?: SizingOptions;
+  /** Create or update Tailor's CRDs before watching (needs RBAC on customresourcedefinitions). */
+  readonly installCrds?: boolean;
   /** Register the process metrics (CPU, memory, event loop) too; off when several operators share a process. */
   readonly processMetrics?: boolean;
 }
@@ -82,6 +85,7 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
   const log = options.log ?? pino({ name: 'tailor-operator' });
   const now = options.now ?? (() => Date.now() / 1000);
   const clients: Clients = makeClients(options.kc);
+  if (options.installCrds) await installCrds(clients.ext);
   const metrics = operatorMetrics(options.processMetrics ?? false);
   const ctx: OperatorContext = {
     clients,

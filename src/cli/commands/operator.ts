@@ -17,6 +17,7 @@ interface Options {
   namespace?: string;
   minHistory: string;
   logLevel: string;
+  installCrds: boolean;
 }
 
 export function registerOperator(program: Command): void {
@@ -35,6 +36,10 @@ export function registerOperator(program: Command): void {
       '--min-history <duration>',
       'apply a recommendation only once its history is this long (OOM raises never wait)',
       '10m',
+    )
+    .option(
+      '--no-install-crds',
+      'do not create or update the CRDs at start (deploy/crds applied by other means)',
     )
     .option('--log-level <level>', 'trace, debug, info, warn or error', 'info')
     .action(async (o: Options) => run(o));
@@ -57,6 +62,7 @@ async function run(o: Options): Promise<void> {
     ...(o.namespace ? { namespace: o.namespace } : {}),
     log,
     processMetrics: true,
+    installCrds: o.installCrds,
     sizing: { minHistorySeconds: minHistoryMs / 1000 },
   });
   await new Promise<void>((resolve) => {

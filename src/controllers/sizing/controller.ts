@@ -26,6 +26,7 @@ import {
   type ResizePlan,
   type RolloutCandidate,
 } from '../../core/resize/index.ts';
+import { parseQuantity } from '../../core/quantity.ts';
 import { decimal, monthlySaving, type PriceSheet } from '../../core/cost/price.ts';
 import { DEFAULT_RESOURCE_CONFIGS, type SeriesKey, type UsageHistory } from '../../sources/history.ts';
 import type { WorkloadRef } from '../../sources/workloads.ts';
@@ -196,7 +197,10 @@ export function sizingController(ctx: OperatorContext, deps: SizingDeps): Contro
 
     // 2. The target. A missing workload is a condition, not an error: the user may create it later
     //    (the policy update or the pods' events bring us back), and nothing else may happen first.
-    if (spec.targetRef && !(await workloadExists(namespace, spec.targetRef.kind, spec.targetRef.name))) {
+    const template = spec.targetRef
+      ? await workloadTemplate(namespace, spec.targetRef.kind, spec.targetRef.name)
+      : undefined;
+    if (spec.targetRef && template === null) {
       const message = `${target} not found in namespace ${namespace}`;
       await writeStatus(policy, {
         ...(generation !== undefined ? { observedGeneration: generation } : {}),
@@ -257,8 +261,14 @@ export function sizingController(ctx: OperatorContext, deps: SizingDeps): Contro
         if (latest && s.ageSeconds >= minHistory) recommendations[ct.name] = s.recommendation;
         if (latest) {
           const cur = ct.spec.requests;
+          // Against what the workload declares (its pod template), so a pod Tailor already resized
+          // still counts what it saves; a selector policy has no template, so the pod's own requests.
+          const declared = template ? declaredRequests(template, ct.name) : undefined;
           savings.push({
-            current: { cpuCores: cur.cpu ?? 0, memoryBytes: cur.memory ?? 0 },
+            current: {
+              cpuCores: declared?.cpu ?? cur.cpu ?? 0,
+              memoryBytes: declared?.memory ?? cur.memory ?? 0,
+            },
             recommended: {
               cpuCores:
                 s.recommendation.cpu && cur.cpu !== undefined ? s.recommendation.cpu.target : (cur.cpu ?? 0),
@@ -433,27 +443,27 @@ export function sizingController(ctx: OperatorContext, deps: SizingDeps): Contro
     return { requeueAfterMs: busy ? busyMs : resyncMs };
   }
 
-  async function workloadExists(namespace: string, kind: string, name: string): Promise<boolean> {
+  /** The workload's pod template; null when the workload does not exist. */
+  async function workloadTemplate(
+    namespace: string,
+    kind: string,
+    name: string,
+  ): Promise<k8s.V1PodTemplateSpec | null> {
     try {
       switch (kind) {
         case 'Deployment':
-          await ctx.clients.apps.readNamespacedDeployment({ name, namespace });
-          break;
+          return (await ctx.clients.apps.readNamespacedDeployment({ name, namespace })).spec?.template ?? {};
         case 'StatefulSet':
-          await ctx.clients.apps.readNamespacedStatefulSet({ name, namespace });
-          break;
+          return (await ctx.clients.apps.readNamespacedStatefulSet({ name, namespace })).spec?.template ?? {};
         case 'DaemonSet':
-          await ctx.clients.apps.readNamespacedDaemonSet({ name, namespace });
-          break;
+          return (await ctx.clients.apps.readNamespacedDaemonSet({ name, namespace })).spec?.template ?? {};
         case 'ReplicaSet':
-          await ctx.clients.apps.readNamespacedReplicaSet({ name, namespace });
-          break;
+          return (await ctx.clients.apps.readNamespacedReplicaSet({ name, namespace })).spec?.template ?? {};
         default:
-          return false;
+          return null;
       }
-      return true;
     } catch (err) {
-      if (classify(err).kind === 'NotFound') return false;
+      if (classify(err).kind === 'NotFound') return null;
       throw err;
     }
   }
@@ -545,6 +555,18 @@ export function sizingController(ctx: OperatorContext, deps: SizingDeps): Contro
       await queue.idle();
     },
   };
+}
+
+/** The requests a pod template declares for one container, in cores and bytes. */
+function declaredRequests(
+  template: k8s.V1PodTemplateSpec,
+  container: string,
+): { cpu?: number; memory?: number } {
+  const c = template.spec?.containers.find((x) => x.name === container);
+  const r = { ...c?.resources?.limits, ...c?.resources?.requests };
+  const cpu = parseQuantity(r.cpu);
+  const memory = parseQuantity(r.memory);
+  return { ...(cpu !== undefined ? { cpu } : {}), ...(memory !== undefined ? { memory } : {}) };
 }
 
 function maxDefined(a: number | undefined, b: number | undefined): number | undefined {

@@ -80,7 +80,7 @@ export function statusRecommendation(
         ? `${hours.toFixed(1)} h`
         : `${Math.round(s.ageSeconds / 60)} min`;
   const basis =
-    `${s.samples} one-minute samples from ${pods} pod${pods === 1 ? '' : 's'} over ${span}` +
+    `${s.samples} one-minute sample${s.samples === 1 ? '' : 's'} from ${pods} pod${pods === 1 ? '' : 's'} over ${span}` +
     (s.ageSeconds < shortHistorySeconds ? ' (short history: wider margin)' : '') +
     (s.ooms > 0 ? `; ${s.ooms} OOM kill${s.ooms === 1 ? '' : 's'}` : '');
   return {
