@@ -159,7 +159,7 @@ test('Recommend: status gets recommendations, the pod is never changed', async (
   assert.equal(conditionOf(p, 'Ready')?.reason, 'Recommending');
   const rec = p.status!.recommendations![0]!;
   assert.ok(q(String(rec.target.cpu)) < 0.2, `recommended cpu ${rec.target.cpu} below the 200m requested`);
-  assert.ok(rec.basis && /samples/.test(rec.basis), `basis ${rec.basis}`);
+  assert.ok(rec.basis && /one-minute samples? from 1 pod/.test(rec.basis), `basis ${rec.basis}`);
   assert.ok(
     Number(p.status?.estimatedMonthlySavings?.cost) > 0,
     `saving ${p.status?.estimatedMonthlySavings?.cost}`,
@@ -264,4 +264,38 @@ test('Auto: a resize the node cannot fit (403 NodeCapacity) evicts the pod, held
   assert.match(metrics, /tailor_evictions_total\{result="Evicted"\} [1-9]/);
   // Stop the loop (the replacement would be evicted again: no webhook sizes new pods here).
   await apps.deleteNamespacedDeployment({ name: 'big', namespace });
+});
+
+test('a pod in its start-up boost is left to that controller, counted as skipped, and sized once the boost is done', async () => {
+  const { core, namespace } = cluster;
+  await core.createNamespacedPod({
+    namespace,
+    body: simPod({
+      name: 'boosted',
+      profile: 'idle',
+      params: { memoryBytes: 100 * Mi, cpuCores: 0.05, noise: 0, startupSeconds: 0 },
+      resources: { requests: { cpu: '200m', memory: '400Mi' }, limits: { cpu: '400m', memory: '800Mi' } },
+      annotations: { 'tailor.dev/startup-boost': '{"cpu":"2"}' },
+    }),
+  });
+  await createPolicy(cluster, 'boosted', { mode: 'InPlace', selector: { matchLabels: { app: 'boosted' } } });
+  await expectPolicyStatus(cluster, 'boosted', (s) => {
+    assert.equal(s.status?.pods?.skipped, 1, `pods ${JSON.stringify(s.status?.pods)}`);
+    assert.ok((s.status?.recommendations?.length ?? 0) > 0, 'a recommendation from its usage');
+  });
+  await new Promise((r) => setTimeout(r, 3000));
+  const held = await core.readNamespacedPod({ name: 'boosted', namespace });
+  assert.equal(held.spec?.containers[0]?.resources?.requests?.cpu, '200m', 'not resized during the boost');
+
+  await core.patchNamespacedPod(
+    {
+      name: 'boosted',
+      namespace,
+      body: { metadata: { annotations: { 'tailor.dev/startup-boost-done': 'true' } } },
+    },
+    mergePatch,
+  );
+  await expectResized(cluster, 'boosted', (r) =>
+    assert.ok(q(r.requests?.cpu) < 0.1, `cpu request ${r.requests?.cpu} lowered after the boost`),
+  );
 });
