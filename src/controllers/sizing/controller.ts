@@ -14,7 +14,7 @@ import type { SizingPolicyStatus } from '../../api/index.ts';
 import type { Controller, OperatorContext } from '../controller.ts';
 import { mergePatch } from '../../kube/client.ts';
 import { classify } from '../../kube/errors.ts';
-import { WorkQueue } from '../../kube/workqueue.ts';
+import { WorkQueue, type ReconcileResult } from '../../kube/workqueue.ts';
 import { describe } from '../../errors.ts';
 import {
   lastResizeTime,
@@ -167,10 +167,10 @@ export function sizingController(ctx: OperatorContext, deps: SizingDeps): Contro
     })().catch((err: unknown) => log.warn({ pod: keyOf(pod), err: describe(err) }, 'pod event not mapped'));
   }
 
-  async function reconcile(key: string): Promise<{ requeueAfterMs: number }> {
+  async function reconcile(key: string): Promise<ReconcileResult> {
     const [namespace = '', name = ''] = key.split('/');
     const policy = caches.policies.get(name, namespace);
-    if (!policy) return { requeueAfterMs: resyncMs * 100 }; // deleted: nothing to do, no status to write
+    if (!policy) return {}; // deleted: nothing to undo (pods keep their sizes), no status to write
     const now = ctx.now();
     const generation = policy.metadata.generation;
     const plog = log.child({ policy: key });
