@@ -33,7 +33,7 @@ import type { WorkloadRef } from '../../sources/workloads.ts';
 import type { ClusterCaches } from '../../operator/caches.ts';
 import type { OperatorMetrics } from '../../operator/metrics.ts';
 import type { UsageCollector } from '../../operator/usage-collector.ts';
-import { actuator, type Actuator } from './actuate.ts';
+import { actuator, podRef, policyRef, type Actuator } from './actuate.ts';
 import {
   inStartupBoost,
   isLive,
@@ -98,6 +98,10 @@ export function sizingController(ctx: OperatorContext, deps: SizingDeps): Contro
   const act: Actuator = actuator(ctx, metrics, changes);
   /** Pods whose eviction is held, so the hold is said once, not on every pass. */
   const held = new Set<string>();
+  /** When each policy last evicted a pod (seconds since the epoch). */
+  const lastEviction = new Map<string, number>();
+  /** What --dry-run last said per pod, so a plan is logged when it changes, not on every pass. */
+  const dryRunSaid = new Map<string, string>();
   const unsubscribe: (() => void)[] = [];
 
   const queue = new WorkQueue(
@@ -380,17 +384,25 @@ export function sizingController(ctx: OperatorContext, deps: SizingDeps): Contro
           if (action.reason === 'PdbBlocks' && !held.has(podKey)) {
             held.add(podKey);
             plog.info({ pod: podKey }, 'eviction held: the PodDisruptionBudget allows no disruption now');
+            const message = `${d.message}; held: a PodDisruptionBudget allows no disruption now`;
+            ctx.events.record(podRef(c.pod), 'Normal', 'EvictionHeld', message);
             ctx.events.record(
-              { apiVersion: 'v1', kind: 'Pod', metadata: c.pod.metadata ?? {} },
+              policyRef(policy),
               'Normal',
               'EvictionHeld',
-              `${d.message}; held: a PodDisruptionBudget allows no disruption now`,
+              `pod ${c.pod.metadata?.name}: ${message}`,
             );
           }
           break;
         case 'Resize': {
           if (ctx.dryRun) {
-            plog.info({ pod: podKey, summary: plan.summary, decision: d }, 'dry run: would resize in place');
+            // Said once per plan, not on every poll.
+            if (dryRunSaid.get(podKey) !== plan.summary) {
+              dryRunSaid.set(podKey, plan.summary);
+              const before = plan.containers.map((x) => ({ name: x.name, ...x.before }));
+              const after = plan.containers.map((x) => ({ name: x.name, ...x.after }));
+              plog.info({ pod: podKey, before, after }, `dry run: would resize in place: ${plan.summary}`);
+            }
             break;
           }
           // Without the pod's state the planner would repeat itself; with it, a patch the node
@@ -415,13 +427,28 @@ export function sizingController(ctx: OperatorContext, deps: SizingDeps): Contro
         }
         case 'Evict': {
           if (ctx.dryRun) {
-            plog.info({ pod: podKey, decision: d }, 'dry run: would evict');
+            if (dryRunSaid.get(podKey) !== `evict ${d.message}`) {
+              dryRunSaid.set(podKey, `evict ${d.message}`);
+              plog.info({ pod: podKey, decision: d }, 'dry run: would evict');
+            }
+            break;
+          }
+          // One eviction per policy per cooldown: a replacement created with the same requests (no
+          // webhook, or Initial not in use) would not fit either, and evicting it again at once
+          // would be a restart loop, not a right-sizing.
+          const cooldownSeconds = (parseDuration(spec.update.cooldown) ?? 300_000) / 1000;
+          const last = lastEviction.get(key);
+          if (last !== undefined && now - last < cooldownSeconds) {
+            busy = true;
             break;
           }
           const why = `${d.message}${plan.summary ? ` (${plan.summary})` : ''}`;
           const r = await act.evict(policy, c.pod, why);
           busy = true;
-          if (r === 'Evicted') held.delete(podKey);
+          if (r === 'Evicted') {
+            held.delete(podKey);
+            lastEviction.set(key, now);
+          }
           break;
         }
       }
@@ -530,6 +557,7 @@ export function sizingController(ctx: OperatorContext, deps: SizingDeps): Contro
             changes.forget(uid);
             ooms.forget(uid);
             held.delete(keyOf(p));
+            dryRunSaid.delete(keyOf(p));
             deps.usage.forgetPod(p.metadata?.namespace ?? '', p.metadata?.name ?? '');
             void policiesOf(p).then(
               (ps) => ps.forEach((x) => queue.add(keyOf(x))),
