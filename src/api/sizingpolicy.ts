@@ -411,6 +411,13 @@ export const SizingPolicyStatus = Type.Object({
         upToDate: Type.Optional(
           Type.Integer({ minimum: 0, description: 'Pods running with the recommendation.' }),
         ),
+        skipped: Type.Optional(
+          Type.Integer({
+            minimum: 0,
+            description:
+              'Pods covered but left alone for now, e.g. during a start-up boost (annotation tailor.dev/startup-boost).',
+          }),
+        ),
       },
       { description: 'Pod counts.' },
     ),
@@ -451,7 +458,7 @@ export const SizingPolicyStatus = Type.Object({
       },
       {
         description:
-          'What applying the recommendations saves per month, by the price sheet and carbon coefficients in use.',
+          "What the recommendations save per month against the requests the workload declares (its pod template; a selector policy: the pods' own requests), by the price sheet and carbon coefficients in use.",
       },
     ),
   ),

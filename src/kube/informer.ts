@@ -36,16 +36,22 @@ export function watchResource<T extends k8s.KubernetesObject>(
   informer.on('connect', () => {
     backoff = 500;
   });
-  informer.on('error', (err) => {
+  // A failed list rejects start() without an 'error' event, and a failed watch emits one: both
+  // restart the same way (a CRD just installed answers 429 "storage is (re)initializing" for a while).
+  const retry = (err: unknown) => {
     if (stopped) return; // our own abort on stop, not a failure
     handlers.error?.(err);
     const wait = backoff;
     backoff = Math.min(backoff * 2, opts.maxBackoffMs ?? 30_000);
     setTimeout(() => {
-      if (!stopped) informer.start().then(markSynced, (e: unknown) => handlers.error?.(e));
+      if (!stopped) run();
     }, wait).unref();
-  });
-  informer.start().then(markSynced, (e: unknown) => handlers.error?.(e));
+  };
+  const run = () => {
+    informer.start().then(markSynced, retry);
+  };
+  informer.on('error', retry);
+  run();
   return {
     list: () => informer.list(),
     get: (name, namespace) => informer.get(name, namespace),

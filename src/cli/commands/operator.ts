@@ -1,0 +1,85 @@
+// `tailor operator`: runs the controllers continuously against a cluster until SIGINT/SIGTERM
+// (the sizing controller today), with its usage history, /metrics, /healthz and /readyz.
+import type { Command } from 'commander';
+import { pino } from 'pino';
+import { parseDuration } from '../../api/index.ts';
+import { TailorError } from '../../errors.ts';
+import { loadKubeConfig } from '../../kube/client.ts';
+import { startOperator } from '../../operator/index.ts';
+import { defaultHistoryPath } from './recommend.ts';
+
+interface Options {
+  kubeconfig?: string;
+  history: string;
+  pollInterval: string;
+  metricsAddr: string;
+  dryRun: boolean;
+  namespace?: string;
+  minHistory: string;
+  logLevel: string;
+  installCrds: boolean;
+}
+
+export function registerOperator(program: Command): void {
+  program
+    .command('operator')
+    .description(
+      'run continuously: keep SizingPolicy status current and resize pods in place (InPlace, Auto), react to OOM kills',
+    )
+    .option('--kubeconfig <path>', 'cluster (default: $KUBECONFIG, ~/.kube/config, in-cluster)')
+    .option('--history <path>', 'usage history store (SQLite); survives restarts', defaultHistoryPath())
+    .option('--poll-interval <duration>', 'how often metrics.k8s.io is polled', '15s')
+    .option('--metrics-addr <host:port>', '/metrics, /healthz and /readyz ("0" turns it off)', ':8080')
+    .option('--dry-run', 'compute, log and write status; never resize or evict a pod', false)
+    .option('-n, --namespace <ns>', 'watch and act in this namespace only (default: every namespace)')
+    .option(
+      '--min-history <duration>',
+      'apply a recommendation only once its history is this long (OOM raises never wait)',
+      '10m',
+    )
+    .option(
+      '--no-install-crds',
+      'do not create or update the CRDs at start (deploy/crds applied by other means)',
+    )
+    .option('--log-level <level>', 'trace, debug, info, warn or error', 'info')
+    .action(async (o: Options) => run(o));
+}
+
+async function run(o: Options): Promise<void> {
+  const pollMs = duration('--poll-interval', o.pollInterval);
+  if (pollMs < 1000)
+    throw new TailorError('InvalidInput', `--poll-interval ${o.pollInterval} is under 1s`, {
+      hint: 'metrics.k8s.io refreshes every 15 s or so; e.g. --poll-interval 15s',
+    });
+  const minHistoryMs = o.minHistory === '0' ? 0 : duration('--min-history', o.minHistory);
+  const log = pino({ name: 'tailor-operator', level: o.logLevel });
+  const operator = await startOperator({
+    kc: loadKubeConfig(o.kubeconfig),
+    historyPath: o.history,
+    pollIntervalMs: pollMs,
+    ...(o.metricsAddr !== '0' ? { metricsAddr: o.metricsAddr } : {}),
+    dryRun: o.dryRun,
+    ...(o.namespace ? { namespace: o.namespace } : {}),
+    log,
+    processMetrics: true,
+    installCrds: o.installCrds,
+    sizing: { minHistorySeconds: minHistoryMs / 1000 },
+  });
+  await new Promise<void>((resolve) => {
+    const stop = (sig: string) => {
+      log.info({ signal: sig }, 'stopping');
+      void operator.stop().then(resolve, resolve);
+    };
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM'));
+  });
+}
+
+function duration(flag: string, value: string): number {
+  const ms = parseDuration(value);
+  if (ms === undefined)
+    throw new TailorError('InvalidInput', `${flag} "${value}" is not a duration`, {
+      hint: 'write it like 15s, 5m or 1h',
+    });
+  return ms;
+}

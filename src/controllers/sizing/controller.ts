@@ -1,0 +1,721 @@
+// The sizing controller: keeps every SizingPolicy's status (recommendations, pod counts, savings,
+// conditions) current from the usage history and, in InPlace and Auto, resizes the pods it covers in
+// place (Auto also evicts what cannot fit), reacting to OOM kills as soon as the pod update arrives.
+import type * as k8s from '@kubernetes/client-node';
+import {
+  GROUP,
+  VERSION,
+  parseDuration,
+  SizingPolicySpec,
+  validate,
+  type SizingPolicy,
+} from '../../api/index.ts';
+import type { SizingPolicyStatus } from '../../api/index.ts';
+import type { Controller, OperatorContext } from '../controller.ts';
+import { mergePatch } from '../../kube/client.ts';
+import { classify } from '../../kube/errors.ts';
+import { WorkQueue, type ReconcileResult } from '../../kube/workqueue.ts';
+import { describe } from '../../errors.ts';
+import {
+  lastResizeTime,
+  planResize,
+  planRollout,
+  podView,
+  type ContainerUsage,
+  type PlanSettings,
+  type ResizePlan,
+  type RolloutCandidate,
+} from '../../core/resize/index.ts';
+import { parseQuantity } from '../../core/quantity.ts';
+import { decimal, monthlySaving, type PriceSheet } from '../../core/cost/price.ts';
+import { DEFAULT_RESOURCE_CONFIGS, type SeriesKey, type UsageHistory } from '../../sources/history.ts';
+import type { WorkloadRef } from '../../sources/workloads.ts';
+import type { ClusterCaches } from '../../operator/caches.ts';
+import type { OperatorMetrics } from '../../operator/metrics.ts';
+import type { UsageCollector } from '../../operator/usage-collector.ts';
+import { actuator, podRef, policyRef, type Actuator } from './actuate.ts';
+import {
+  inStartupBoost,
+  isLive,
+  policyCovers,
+  selectorMatches,
+  targetLabel,
+  type Selector,
+} from './matching.ts';
+import { OomTracker } from './oom.ts';
+import { PodChanges } from './pod-changes.ts';
+import { mergeConditions, settleRecommendations, statusChanged, type WantedCondition } from './status.ts';
+import { readSeries, seriesKeyString, statusRecommendation, type SeriesView } from './usage.ts';
+
+export interface SizingOptions {
+  /**
+   * A series younger than this gives recommendations in status but is not applied to pods yet (OOM
+   * raises excepted): the first minutes of a pod are often a start-up, not its steady state.
+   * Default 10 minutes; tests lower it.
+   */
+  readonly minHistorySeconds?: number;
+  /** Every policy is reconciled at least this often, new samples or not. Default 5 minutes. */
+  readonly resyncMs?: number;
+  /** How soon to look again while a resize is waiting (Deferred, in progress) or an eviction is held. Default 5 s. */
+  readonly busyRequeueMs?: number;
+  /** A stored recommendation is kept while the new one is within this relative distance. Default 0.02. */
+  readonly statusTolerance?: number;
+  readonly prices?: PriceSheet;
+  readonly plan?: Partial<PlanSettings>;
+  readonly concurrency?: number;
+}
+
+export interface SizingDeps {
+  readonly caches: ClusterCaches;
+  readonly history: UsageHistory;
+  readonly usage: UsageCollector;
+  readonly metrics: OperatorMetrics;
+  readonly resolve: (pod: k8s.V1Pod) => Promise<WorkloadRef>;
+  readonly options?: SizingOptions;
+}
+
+export const SIZING_CONTROLLER = 'sizing';
+
+/** Why a covered pod was left out of sizing, counted in status.pods.skipped. */
+export type PodSkip = 'StartupBoost';
+
+interface CoveredPod {
+  readonly pod: k8s.V1Pod;
+  readonly workload: WorkloadRef;
+  readonly skip?: PodSkip;
+}
+
+export function sizingController(ctx: OperatorContext, deps: SizingDeps): Controller {
+  const o = deps.options ?? {};
+  const minHistory = o.minHistorySeconds ?? 600;
+  const resyncMs = o.resyncMs ?? 5 * 60_000;
+  const busyMs = o.busyRequeueMs ?? 5_000;
+  const tolerance = o.statusTolerance ?? 0.02;
+  const { caches, history, metrics } = deps;
+  const log = ctx.log.child({ controller: SIZING_CONTROLLER });
+  const changes = new PodChanges();
+  const ooms = new OomTracker();
+  const act: Actuator = actuator(ctx, metrics, changes);
+  /** Pods whose eviction is held, so the hold is said once, not on every pass. */
+  const held = new Set<string>();
+  /** When each policy last evicted a pod (seconds since the epoch). */
+  const lastEviction = new Map<string, number>();
+  /** What --dry-run last said per pod, so a plan is logged when it changes, not on every pass. */
+  const dryRunSaid = new Map<string, string>();
+  const unsubscribe: (() => void)[] = [];
+
+  const queue = new WorkQueue(
+    async (key) => {
+      const end = metrics.passSeconds.startTimer({ controller: SIZING_CONTROLLER });
+      try {
+        const r = await reconcile(key);
+        metrics.reconciles.inc({ controller: SIZING_CONTROLLER, result: 'ok' });
+        return r;
+      } catch (err) {
+        metrics.reconciles.inc({ controller: SIZING_CONTROLLER, result: 'error' });
+        throw err;
+      } finally {
+        end();
+      }
+    },
+    (key, err, retryInMs) => {
+      metrics.apiErrors.inc({ kind: classify(err).kind });
+      log.warn({ policy: key, err: describe(err), retryInMs }, 'reconcile failed; retrying with backoff');
+    },
+    { concurrency: o.concurrency ?? 4, baseBackoffMs: 500, maxBackoffMs: 30_000 },
+  );
+
+  const keyOf = (p: { metadata?: k8s.V1ObjectMeta }) => `${p.metadata?.namespace}/${p.metadata?.name}`;
+  const policiesIn = (namespace: string) =>
+    caches.policies.list().filter((p) => p.metadata.namespace === namespace);
+
+  /** The policies covering a pod; a policy that does not validate covers nothing. */
+  async function policiesOf(pod: k8s.V1Pod): Promise<SizingPolicy[]> {
+    const mine = policiesIn(pod.metadata?.namespace ?? '');
+    if (mine.length === 0) return [];
+    const workload = await deps.resolve(pod);
+    return mine.filter((p) =>
+      policyCovers({ namespace: p.metadata.namespace ?? '', spec: p.spec }, pod, workload),
+    );
+  }
+
+  function onPod(pod: k8s.V1Pod, isUpdate: boolean): void {
+    void (async () => {
+      const kills = ooms.fresh(pod);
+      let workload: WorkloadRef | undefined;
+      if (kills.length > 0) {
+        workload = await deps.resolve(pod);
+        // Recorded at once, not at the next poll: the recommender's OOM floor and the planner's
+        // bump both start from here.
+        history.recordOoms(
+          kills.flatMap((k) =>
+            k.usageBytes
+              ? [
+                  {
+                    workload: workload!,
+                    container: k.container,
+                    pod: pod.metadata?.name ?? '',
+                    t: k.t,
+                    usageBytes: k.usageBytes,
+                  },
+                ]
+              : [],
+          ),
+        );
+        if (isUpdate) {
+          metrics.oomReactions.inc(kills.length);
+          log.info({ pod: keyOf(pod), kills }, 'OOM kill seen: reconciling its policy now');
+        }
+      }
+      for (const p of await policiesOf(pod)) queue.add(keyOf(p));
+    })().catch((err: unknown) => log.warn({ pod: keyOf(pod), err: describe(err) }, 'pod event not mapped'));
+  }
+
+  async function reconcile(key: string): Promise<ReconcileResult> {
+    const [namespace = '', name = ''] = key.split('/');
+    const policy = caches.policies.get(name, namespace);
+    if (!policy) return {}; // deleted: nothing to undo (pods keep their sizes), no status to write
+    const now = ctx.now();
+    const generation = policy.metadata.generation;
+    const plog = log.child({ policy: key });
+    plog.debug({ generation }, 'reconcile');
+
+    // 1. The spec as the planner reads it. The apiserver validated it at admission, but a CRD
+    //    older or newer than this operator may not match: then say so, and change nothing.
+    let spec: SizingPolicySpec;
+    try {
+      spec = validate(SizingPolicySpec, policy.spec, `SizingPolicy ${key}`);
+    } catch (err) {
+      await writeStatus(policy, {
+        ...(generation !== undefined ? { observedGeneration: generation } : {}),
+        conditions: mergeConditions(
+          policy.status?.conditions,
+          [{ type: 'Ready', status: 'False', reason: 'InvalidSpec', message: describe(err) }],
+          generation,
+          new Date(now * 1000),
+        ),
+      });
+      return { requeueAfterMs: resyncMs };
+    }
+    const target = targetLabel(spec);
+
+    // 2. The target. A missing workload is a condition, not an error: the user may create it later
+    //    (the policy update or the pods' events bring us back), and nothing else may happen first.
+    const template = spec.targetRef
+      ? await workloadTemplate(namespace, spec.targetRef.kind, spec.targetRef.name)
+      : undefined;
+    if (spec.targetRef && template === null) {
+      const message = `${target} not found in namespace ${namespace}`;
+      await writeStatus(policy, {
+        ...(generation !== undefined ? { observedGeneration: generation } : {}),
+        target,
+        pods: { targeted: 0, withoutMetrics: 0, upToDate: 0, skipped: 0 },
+        conditions: mergeConditions(
+          policy.status?.conditions,
+          [
+            { type: 'Ready', status: 'False', reason: 'TargetNotFound', message },
+            { type: 'TargetFound', status: 'False', reason: 'TargetNotFound', message },
+            { type: 'RecommendationsAvailable', status: 'False', reason: 'TargetNotFound', message },
+          ],
+          generation,
+          new Date(now * 1000),
+        ),
+        ...(policy.status?.lastApplied ? { lastApplied: policy.status.lastApplied } : {}),
+      });
+      return { requeueAfterMs: resyncMs };
+    }
+
+    // 3. The pods and their usage. A pod without metrics gets no recommendation (never a shrink on
+    //    missing data); one in its start-up boost belongs to that controller for now.
+    const covered: CoveredPod[] = [];
+    for (const pod of caches.pods.list()) {
+      if (pod.metadata?.namespace !== namespace || !isLive(pod)) continue;
+      const workload = await deps.resolve(pod);
+      if (!policyCovers({ namespace, spec }, pod, workload)) continue;
+      covered.push({ pod, workload, ...(inStartupBoost(pod) ? { skip: 'StartupBoost' as const } : {}) });
+    }
+    const windowSeconds = (parseDuration(spec.history.window) ?? 8 * 86_400_000) / 1000;
+    const series = new Map<string, SeriesView>();
+    const seriesOf = (key: SeriesKey) => {
+      const k = seriesKeyString(key);
+      let s = series.get(k);
+      if (!s) series.set(k, (s = readSeries(history, key, now, windowSeconds)));
+      return s;
+    };
+    let withoutMetrics = 0;
+    const plans: { c: CoveredPod; plan: ResizePlan; input: Parameters<typeof planResize>[0] }[] = [];
+    const savings: {
+      current: { cpuCores: number; memoryBytes: number };
+      recommended: { cpuCores: number; memoryBytes: number };
+    }[] = [];
+    for (const c of covered) {
+      const view = podView(c.pod);
+      const latest = deps.usage.latestOf(namespace, view.name);
+      if (!latest) withoutMetrics++;
+      const recommendations: Record<string, ReturnType<typeof seriesOf>['recommendation']> = {};
+      const usage: Record<string, ContainerUsage> = {};
+      for (const ct of view.containers) {
+        const s = seriesOf({ workload: c.workload, container: ct.name });
+        const now_ = latest?.get(ct.name);
+        usage[ct.name] = {
+          ...(s.memoryPeak !== undefined ? { memoryPeak: s.memoryPeak } : {}),
+          ...(now_ ? { memoryNow: now_.memoryBytes } : {}),
+        };
+        // Applied only with this pod's own metrics and a history past its first minutes.
+        if (latest && s.ageSeconds >= minHistory) recommendations[ct.name] = s.recommendation;
+        if (latest) {
+          const cur = ct.spec.requests;
+          // Against what the workload declares (its pod template), so a pod Tailor already resized
+          // still counts what it saves; a selector policy has no template, so the pod's own requests.
+          const declared = template ? declaredRequests(template, ct.name) : undefined;
+          savings.push({
+            current: {
+              cpuCores: declared?.cpu ?? cur.cpu ?? 0,
+              memoryBytes: declared?.memory ?? cur.memory ?? 0,
+            },
+            recommended: {
+              cpuCores:
+                s.recommendation.cpu && cur.cpu !== undefined ? s.recommendation.cpu.target : (cur.cpu ?? 0),
+              memoryBytes:
+                s.recommendation.memory && cur.memory !== undefined
+                  ? Math.max(s.recommendation.memory.target, s.memoryPeak ?? 0)
+                  : (cur.memory ?? 0),
+            },
+          });
+        }
+      }
+      if (c.skip) continue;
+      const uid = c.pod.metadata?.uid ?? '';
+      const lastChange = maxDefined(changes.lastChange(uid), lastResizeTime(c.pod));
+      const lastAttempt = changes.lastAttempt(uid);
+      const input = {
+        pod: view,
+        recommendations,
+        usage,
+        policy: spec,
+        ...(lastChange !== undefined ? { lastChange } : {}),
+        changesLastHour: changes.changesSince(uid, now - 3600),
+        ...(lastAttempt ? { lastAttempt } : {}),
+        now,
+        ...(o.plan ? { settings: o.plan } : {}),
+      };
+      plans.push({ c, plan: planResize(input), input });
+    }
+
+    // 4. Status before any pod is touched: the recommendations are published even when acting fails,
+    //    and a reader sees what Tailor is about to do. Written only when it changed.
+    const recs = statusRecommendations(covered, seriesOf);
+    const upToDate = plans.filter(
+      (p) =>
+        deps.usage.latestOf(namespace, p.c.pod.metadata?.name ?? '') &&
+        !p.plan.containers.some((c) => c.triggered),
+    ).length;
+    const saving = monthlySaving(savings, o.prices);
+    const podCounts = {
+      targeted: covered.length,
+      withoutMetrics,
+      upToDate,
+      skipped: covered.filter((c) => c.skip).length,
+    };
+    const conditions = wantedConditions(
+      spec,
+      target,
+      covered.length,
+      recs.length,
+      withoutMetrics,
+      ctx.dryRun,
+    );
+    const base = (lastApplied: SizingPolicyStatus['lastApplied']): SizingPolicyStatus => ({
+      ...(generation !== undefined ? { observedGeneration: generation } : {}),
+      target,
+      pods: podCounts,
+      conditions: mergeConditions(policy.status?.conditions, conditions, generation, new Date(now * 1000)),
+      recommendations: settleRecommendations(policy.status?.recommendations, recs, tolerance),
+      ...(savings.length > 0
+        ? {
+            estimatedMonthlySavings: {
+              cost: decimal(saving.cost),
+              currency: saving.currency,
+              co2eKg: decimal(saving.co2eKg, 3),
+            },
+          }
+        : {}),
+      ...(lastApplied ? { lastApplied } : {}),
+    });
+    const stored = await writeStatus(policy, base(policy.status?.lastApplied));
+
+    // 5. Only InPlace and Auto touch running pods; Recommend, Initial (the webhook's) and Off never do.
+    switch (spec.mode) {
+      case 'Off':
+      case 'Recommend':
+      case 'Initial':
+        return { requeueAfterMs: resyncMs };
+      case 'InPlace':
+      case 'Auto':
+        break;
+    }
+
+    // 6. Which pods change now: a bounded number across the workload, OOM raises first, evictions one
+    //    at a time and only when the PodDisruptionBudgets allow one.
+    const candidates: RolloutCandidate[] = plans.map((p) => ({ pod: p.input.pod, plan: p.plan }));
+    const rollout = planRollout({
+      candidates,
+      maxPodsAtOnce: spec.update.maxPodsAtOnce,
+      ...disruptionsAllowed(
+        namespace,
+        plans.filter((p) => p.plan.decision.kind === 'Evict').map((p) => p.c.pod),
+      ),
+    });
+    let busy = false;
+    let again = false;
+    const applied: ResizePlan[] = [];
+    for (const [i, { action }] of rollout.actions.entries()) {
+      const { c, plan, input } = plans[i]!;
+      const podKey = keyOf(c.pod);
+      const d = plan.decision;
+      if (d.kind === 'Deferred' || (d.kind === 'Skip' && d.reason === 'ResizeInProgress')) busy = true;
+      switch (action.kind) {
+        case 'Nothing':
+          if (d.kind === 'Infeasible')
+            plog.debug({ pod: podKey, message: d.message }, 'resize infeasible, reported');
+          break;
+        case 'Hold':
+          busy = true;
+          if (action.reason === 'PdbBlocks' && !held.has(podKey)) {
+            held.add(podKey);
+            plog.info({ pod: podKey }, 'eviction held: the PodDisruptionBudget allows no disruption now');
+            const message = `${d.message}; held: a PodDisruptionBudget allows no disruption now`;
+            ctx.events.record(podRef(c.pod), 'Normal', 'EvictionHeld', message);
+            ctx.events.record(
+              policyRef(policy),
+              'Normal',
+              'EvictionHeld',
+              `pod ${c.pod.metadata?.name}: ${message}`,
+            );
+          }
+          break;
+        case 'Resize': {
+          if (ctx.dryRun) {
+            // Said once per plan, not on every poll.
+            if (dryRunSaid.get(podKey) !== plan.summary) {
+              dryRunSaid.set(podKey, plan.summary);
+              const before = plan.containers.map((x) => ({ name: x.name, ...x.before }));
+              const after = plan.containers.map((x) => ({ name: x.name, ...x.after }));
+              plog.info({ pod: podKey, before, after }, `dry run: would resize in place: ${plan.summary}`);
+            }
+            break;
+          }
+          // Without the pod's state the planner would repeat itself; with it, a patch the node
+          // cannot fit comes back as Evict (Auto) or Infeasible (InPlace) on the next look.
+          const r = await act.resize(policy, input, c.pod);
+          switch (r.kind) {
+            case 'Applied':
+              applied.push(r.plan);
+              busy = true;
+              break;
+            case 'Failed':
+              if (r.outcome.kind === 'Infeasible') again = true;
+              else busy = true;
+              break;
+            case 'Replanned':
+              busy = true;
+              break;
+            case 'Gone':
+              break;
+          }
+          break;
+        }
+        case 'Evict': {
+          if (ctx.dryRun) {
+            if (dryRunSaid.get(podKey) !== `evict ${d.message}`) {
+              dryRunSaid.set(podKey, `evict ${d.message}`);
+              plog.info({ pod: podKey, decision: d }, 'dry run: would evict');
+            }
+            break;
+          }
+          // One eviction per policy per cooldown: a replacement created with the same requests (no
+          // webhook, or Initial not in use) would not fit either, and evicting it again at once
+          // would be a restart loop, not a right-sizing.
+          const cooldownSeconds = (parseDuration(spec.update.cooldown) ?? 300_000) / 1000;
+          const last = lastEviction.get(key);
+          if (last !== undefined && now - last < cooldownSeconds) {
+            busy = true;
+            break;
+          }
+          const why = `${d.message}${plan.summary ? ` (${plan.summary})` : ''}`;
+          const r = await act.evict(policy, c.pod, why);
+          busy = true;
+          if (r === 'Evicted') {
+            held.delete(podKey);
+            lastEviction.set(key, now);
+          }
+          break;
+        }
+      }
+    }
+
+    // 7. What was applied, for `kubectl get` readers: a second write only when something changed.
+    if (applied.length > 0) {
+      const lastApplied = {
+        time: new Date(now * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+        pods: applied.length,
+        summary: applied
+          .map((p) => `${p.pod}: ${p.summary}`)
+          .join('; ')
+          .slice(0, 1024),
+      };
+      await writeStatus({ ...policy, status: stored }, base(lastApplied));
+    }
+    if (again) queue.add(key);
+    return { requeueAfterMs: busy ? busyMs : resyncMs };
+  }
+
+  /** The workload's pod template; null when the workload does not exist. */
+  async function workloadTemplate(
+    namespace: string,
+    kind: string,
+    name: string,
+  ): Promise<k8s.V1PodTemplateSpec | null> {
+    try {
+      switch (kind) {
+        case 'Deployment':
+          return (await ctx.clients.apps.readNamespacedDeployment({ name, namespace })).spec?.template ?? {};
+        case 'StatefulSet':
+          return (await ctx.clients.apps.readNamespacedStatefulSet({ name, namespace })).spec?.template ?? {};
+        case 'DaemonSet':
+          return (await ctx.clients.apps.readNamespacedDaemonSet({ name, namespace })).spec?.template ?? {};
+        case 'ReplicaSet':
+          return (await ctx.clients.apps.readNamespacedReplicaSet({ name, namespace })).spec?.template ?? {};
+        default:
+          return null;
+      }
+    } catch (err) {
+      if (classify(err).kind === 'NotFound') return null;
+      throw err;
+    }
+  }
+
+  /** The smallest disruptionsAllowed among the PDBs covering any of these pods; undefined when none does. */
+  function disruptionsAllowed(
+    namespace: string,
+    pods: readonly k8s.V1Pod[],
+  ): { disruptionsAllowed?: number } {
+    if (pods.length === 0) return {};
+    let min: number | undefined;
+    for (const pdb of caches.pdbs.list()) {
+      if (pdb.metadata?.namespace !== namespace || !pdb.spec?.selector) continue;
+      const sel = pdb.spec.selector as Selector;
+      if (!pods.some((p) => selectorMatches(sel, p.metadata?.labels ?? {}))) continue;
+      const allowed = pdb.status?.disruptionsAllowed ?? 0;
+      min = min === undefined ? allowed : Math.min(min, allowed);
+    }
+    return min === undefined ? {} : { disruptionsAllowed: min };
+  }
+
+  /** Writes status through the status subresource when it differs from the stored one; returns what is stored. */
+  async function writeStatus(policy: SizingPolicy, wanted: SizingPolicyStatus): Promise<SizingPolicyStatus> {
+    const stored = policy.status;
+    if (!statusChanged(stored, wanted)) return wanted;
+    // A merge patch keeps fields it does not name: clear the ones this status no longer has.
+    const cleared = Object.fromEntries(
+      Object.keys(stored ?? {})
+        .filter((k) => !(k in wanted))
+        .map((k) => [k, null]),
+    );
+    await ctx.clients.custom.patchNamespacedCustomObjectStatus(
+      {
+        group: GROUP,
+        version: VERSION,
+        namespace: policy.metadata.namespace ?? '',
+        plural: 'sizingpolicies',
+        name: policy.metadata.name ?? '',
+        body: { status: { ...cleared, ...wanted } },
+        fieldManager: ctx.fieldManager,
+      },
+      mergePatch,
+    );
+    return wanted;
+  }
+
+  return {
+    name: SIZING_CONTROLLER,
+    async start() {
+      unsubscribe.push(
+        caches.policies.subscribe({
+          add: (p) => queue.add(keyOf(p)),
+          update: (p) => queue.add(keyOf(p)),
+          delete: (p) => {
+            // Nothing to undo: pods keep the sizes they have.
+            log.info({ policy: keyOf(p) }, 'policy deleted');
+          },
+        }),
+        caches.pods.subscribe({
+          add: (p) => onPod(p, false),
+          update: (p) => onPod(p, true),
+          delete: (p) => {
+            const uid = p.metadata?.uid ?? '';
+            changes.forget(uid);
+            ooms.forget(uid);
+            held.delete(keyOf(p));
+            dryRunSaid.delete(keyOf(p));
+            deps.usage.forgetPod(p.metadata?.namespace ?? '', p.metadata?.name ?? '');
+            void policiesOf(p).then(
+              (ps) => ps.forEach((x) => queue.add(keyOf(x))),
+              () => {},
+            );
+          },
+        }),
+        caches.pdbs.subscribe({
+          add: (b) => policiesIn(b.metadata?.namespace ?? '').forEach((p) => queue.add(keyOf(p))),
+          update: (b) => policiesIn(b.metadata?.namespace ?? '').forEach((p) => queue.add(keyOf(p))),
+        }),
+        deps.usage.onSamples((nss) => {
+          for (const ns of nss) for (const p of policiesIn(ns)) queue.add(keyOf(p));
+        }),
+      );
+      await caches.synced;
+      for (const pod of caches.pods.list()) ooms.fresh(pod);
+      for (const p of caches.policies.list()) queue.add(keyOf(p));
+    },
+    async stop() {
+      for (const u of unsubscribe.splice(0)) u();
+      queue.stop();
+      await queue.idle();
+    },
+  };
+}
+
+/** The requests a pod template declares for one container, in cores and bytes. */
+function declaredRequests(
+  template: k8s.V1PodTemplateSpec,
+  container: string,
+): { cpu?: number; memory?: number } {
+  const c = template.spec?.containers.find((x) => x.name === container);
+  const r = { ...c?.resources?.limits, ...c?.resources?.requests };
+  const cpu = parseQuantity(r.cpu);
+  const memory = parseQuantity(r.memory);
+  return { ...(cpu !== undefined ? { cpu } : {}), ...(memory !== undefined ? { memory } : {}) };
+}
+
+function maxDefined(a: number | undefined, b: number | undefined): number | undefined {
+  if (a === undefined) return b;
+  if (b === undefined) return a;
+  return Math.max(a, b);
+}
+
+/** One status entry per container name, from the workload with the most covered pods. */
+function statusRecommendations(
+  covered: readonly CoveredPod[],
+  seriesOf: (key: SeriesKey) => SeriesView,
+): NonNullable<SizingPolicyStatus['recommendations']> {
+  const byContainer = new Map<string, Map<string, { workload: WorkloadRef; pods: number }>>();
+  for (const c of covered) {
+    for (const ct of c.pod.spec?.containers ?? []) {
+      let m = byContainer.get(ct.name);
+      if (!m) byContainer.set(ct.name, (m = new Map<string, { workload: WorkloadRef; pods: number }>()));
+      const wk = `${c.workload.kind}/${c.workload.name}`;
+      const e = m.get(wk) ?? { workload: c.workload, pods: 0 };
+      e.pods++;
+      m.set(wk, e);
+    }
+  }
+  const shortHistory = Math.max(
+    DEFAULT_RESOURCE_CONFIGS.cpu.shortHistorySeconds,
+    DEFAULT_RESOURCE_CONFIGS.memory.shortHistorySeconds,
+  );
+  const out: NonNullable<SizingPolicyStatus['recommendations']> = [];
+  for (const [name, m] of [...byContainer].sort(([a], [b]) => a.localeCompare(b))) {
+    const best = [...m.values()].sort((a, b) => b.pods - a.pods)[0]!;
+    const r = statusRecommendation(
+      name,
+      seriesOf({ workload: best.workload, container: name }),
+      best.pods,
+      shortHistory,
+    );
+    if (r) out.push(r);
+  }
+  return out;
+}
+
+function wantedConditions(
+  spec: SizingPolicySpec,
+  target: string,
+  pods: number,
+  recommendations: number,
+  withoutMetrics: number,
+  dryRun: boolean,
+): WantedCondition[] {
+  const found: WantedCondition = {
+    type: 'TargetFound',
+    status: 'True',
+    reason: 'Found',
+    message: `${target}: ${pods} pod${pods === 1 ? '' : 's'}`,
+  };
+  const recs: WantedCondition =
+    recommendations > 0
+      ? {
+          type: 'RecommendationsAvailable',
+          status: 'True',
+          reason: 'Computed',
+          message:
+            `recommendations for ${recommendations} container${recommendations === 1 ? '' : 's'}` +
+            (withoutMetrics > 0 ? `; ${withoutMetrics} pod(s) without metrics get none yet` : ''),
+        }
+      : pods === 0
+        ? {
+            type: 'RecommendationsAvailable',
+            status: 'False',
+            reason: 'NoPods',
+            message: `${target} has no running pods`,
+          }
+        : {
+            type: 'RecommendationsAvailable',
+            status: 'False',
+            reason: 'NoMetrics',
+            message:
+              'no usage data yet: metrics.k8s.io has not reported these pods (no recommendation without data)',
+          };
+  const ready: WantedCondition =
+    recs.status === 'True'
+      ? {
+          type: 'Ready',
+          status: 'True',
+          reason: readyReason(spec.mode, dryRun),
+          message: readyMessage(spec.mode, dryRun),
+        }
+      : { type: 'Ready', status: 'False', reason: recs.reason, message: recs.message };
+  return [ready, found, recs];
+}
+
+function readyReason(mode: SizingPolicySpec['mode'], dryRun: boolean): string {
+  switch (mode) {
+    case 'Off':
+      return 'Off';
+    case 'Recommend':
+      return 'Recommending';
+    case 'Initial':
+      return 'SizingNewPods';
+    case 'InPlace':
+    case 'Auto':
+      return dryRun ? 'DryRun' : 'Applying';
+  }
+}
+
+function readyMessage(mode: SizingPolicySpec['mode'], dryRun: boolean): string {
+  switch (mode) {
+    case 'Off':
+      return 'mode Off: recommendations only, nothing is changed';
+    case 'Recommend':
+      return 'recommendations are published in status; pods are never changed';
+    case 'Initial':
+      return 'new pods get the recommendation at admission; running pods are never changed';
+    case 'InPlace':
+      return dryRun
+        ? 'the operator runs with --dry-run: resizes are logged, not sent'
+        : 'running pods are resized in place (pods/resize); never evicted';
+    case 'Auto':
+      return dryRun
+        ? 'the operator runs with --dry-run: resizes and evictions are logged, not sent'
+        : 'running pods are resized in place; a pod whose node cannot fit it is evicted (PDBs respected)';
+  }
+}

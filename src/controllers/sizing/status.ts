@@ -1,0 +1,107 @@
+// The SizingPolicy status the controller wants, built from what one pass found, and whether it
+// differs from the stored one: status is only written when something a reader would see changed.
+import type { Condition, ContainerRecommendation, SizingPolicyStatus } from '../../api/index.ts';
+import { parseQuantity } from '../../core/quantity.ts';
+import { apiTime } from '../../kube/time.ts';
+
+export type ConditionType = 'Ready' | 'TargetFound' | 'RecommendationsAvailable';
+
+export interface WantedCondition {
+  readonly type: ConditionType;
+  readonly status: 'True' | 'False' | 'Unknown';
+  readonly reason: string;
+  readonly message: string;
+}
+
+/**
+ * Conditions as metav1 wants them: lastTransitionTime moves only when the status flips, so a reason
+ * or message update is not a transition (and `kubectl wait` sees the real one).
+ */
+export function mergeConditions(
+  previous: readonly Condition[] | undefined,
+  wanted: readonly WantedCondition[],
+  generation: number | undefined,
+  now: Date,
+): Condition[] {
+  return wanted.map((w) => {
+    const prev = previous?.find((c) => c.type === w.type);
+    const lastTransitionTime = prev && prev.status === w.status ? prev.lastTransitionTime : apiTime(now);
+    return {
+      type: w.type,
+      status: w.status,
+      reason: w.reason,
+      message: w.message.slice(0, 32_768),
+      lastTransitionTime,
+      ...(generation !== undefined ? { observedGeneration: generation } : {}),
+    };
+  });
+}
+
+/**
+ * Keeps the stored recommendation of a container whose every value moved by less than `tolerance`
+ * (relative): a young history's margin fades a little on each pass, and rewriting status for that
+ * would be one write per policy per poll for nothing.
+ */
+export function settleRecommendations(
+  previous: readonly ContainerRecommendation[] | undefined,
+  next: readonly ContainerRecommendation[],
+  tolerance: number,
+): ContainerRecommendation[] {
+  return next.map((n) => {
+    const p = previous?.find((x) => x.name === n.name);
+    if (!p) return n;
+    const close = (
+      a: Record<string, string | number> | undefined,
+      b: Record<string, string | number> | undefined,
+    ) => {
+      const keys = new Set([...Object.keys(a ?? {}), ...Object.keys(b ?? {})]);
+      for (const k of keys) {
+        const x = parseQuantity(a?.[k]);
+        const y = parseQuantity(b?.[k]);
+        if (x === undefined || y === undefined) return false;
+        const scale = Math.max(Math.abs(x), Math.abs(y));
+        if (scale > 0 && Math.abs(x - y) / scale > tolerance) return false;
+      }
+      return true;
+    };
+    const sameShape = (n.uncappedTarget === undefined) === (p.uncappedTarget === undefined);
+    return sameShape &&
+      close(p.target, n.target) &&
+      close(p.lowerBound, n.lowerBound) &&
+      close(p.upperBound, n.upperBound) &&
+      close(p.uncappedTarget, n.uncappedTarget)
+      ? { ...p, ...(n.basis !== undefined ? { basis: basisKept(p.basis, n.basis) } : {}) }
+      : n;
+  });
+}
+
+/** The basis text changes with every sample; only its first words (the kind of data) matter for a rewrite. */
+function basisKept(previous: string | undefined, next: string): string {
+  return previous !== undefined && kindOfBasis(previous) === kindOfBasis(next) ? previous : next;
+}
+
+function kindOfBasis(b: string): string {
+  return b.replace(/[0-9.,]+/g, '#');
+}
+
+/** True when the two statuses differ in anything but key order. */
+export function statusChanged(stored: SizingPolicyStatus | undefined, wanted: SizingPolicyStatus): boolean {
+  return canonical(stored ?? {}) !== canonical(wanted);
+}
+
+function canonical(v: unknown): string {
+  return JSON.stringify(sortKeys(v));
+}
+
+function sortKeys(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(sortKeys);
+  if (v && typeof v === 'object' && !(v instanceof Date)) {
+    return Object.fromEntries(
+      Object.entries(v as Record<string, unknown>)
+        .filter(([, x]) => x !== undefined)
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([k, x]) => [k, sortKeys(x)]),
+    );
+  }
+  return v instanceof Date ? apiTime(v) : v;
+}

@@ -1,0 +1,168 @@
+// `tailor operator` as a function: the composition root that builds the shared context, caches, usage
+// history and metrics once, starts every controller on them, and serves /healthz, /readyz, /metrics.
+import { pino, type Logger } from 'pino';
+import type * as k8s from '@kubernetes/client-node';
+import type { Controller, OperatorContext } from '../controllers/controller.ts';
+import { sizingController, type SizingOptions } from '../controllers/sizing/controller.ts';
+import { makeClients, type Clients } from '../kube/client.ts';
+import { classify } from '../kube/errors.ts';
+import { eventRecorder } from '../kube/events.ts';
+import { UsageHistory } from '../sources/history.ts';
+import { ALL_NAMESPACES, namespaces } from '../sources/scope.ts';
+import { WorkloadResolver, apiOwnerFetcher } from '../sources/workloads.ts';
+import { describe } from '../errors.ts';
+import { installCrds } from '../api/install.ts';
+import { clusterCaches, type ClusterCaches } from './caches.ts';
+import { serveOperatorHttp, type OperatorHttp } from './http.ts';
+import { operatorMetrics, type OperatorMetrics } from './metrics.ts';
+import { UsageCollector } from './usage-collector.ts';
+
+export const FIELD_MANAGER = 'tailor';
+
+export interface OperatorOptions {
+  readonly kc: k8s.KubeConfig;
+  /** SQLite file of the usage history (survives restarts), or ':memory:'. */
+  readonly historyPath: string;
+  /** How often metrics.k8s.io is polled. Default 15 s. */
+  readonly pollIntervalMs?: number;
+  /** host:port of /metrics, /healthz, /readyz; port 0 picks one; undefined: no HTTP server. */
+  readonly metricsAddr?: string;
+  /** Compute, log and write status; never resize or evict. */
+  readonly dryRun?: boolean;
+  /** Watch and act in this namespace only (tests, or a tenant's own operator); default every namespace. */
+  readonly namespace?: string;
+  readonly log?: Logger;
+  /** Seconds since the epoch. */
+  readonly now?: () => number;
+  readonly sizing?: SizingOptions;
+  /** Create or update Tailor's CRDs before watching (needs RBAC on customresourcedefinitions). */
+  readonly installCrds?: boolean;
+  /** Register the process metrics (CPU, memory, event loop) too; off when several operators share a process. */
+  readonly processMetrics?: boolean;
+}
+
+export interface RunningOperator {
+  readonly ctx: OperatorContext;
+  readonly caches: ClusterCaches;
+  readonly history: UsageHistory;
+  readonly usage: UsageCollector;
+  readonly metrics: OperatorMetrics;
+  readonly controllers: readonly Controller[];
+  /** Undefined without `metricsAddr`. */
+  readonly http?: OperatorHttp;
+  stop(): Promise<void>;
+}
+
+/** Everything a controller may be built from; the one list below decides which run. */
+export interface OperatorParts {
+  readonly ctx: OperatorContext;
+  readonly caches: ClusterCaches;
+  readonly history: UsageHistory;
+  readonly usage: UsageCollector;
+  readonly metrics: OperatorMetrics;
+  readonly resolve: (pod: k8s.V1Pod) => ReturnType<WorkloadResolver['resolve']>;
+  readonly options: OperatorOptions;
+}
+
+/**
+ * The controllers the operator runs. Add a controller here (e.g. `modelsController(p.ctx, ...)`);
+ * each gets the same context, caches and metrics.
+ */
+function controllersOf(p: OperatorParts): Controller[] {
+  return [
+    sizingController(p.ctx, {
+      caches: p.caches,
+      history: p.history,
+      usage: p.usage,
+      metrics: p.metrics,
+      resolve: p.resolve,
+      ...(p.options.sizing ? { options: p.options.sizing } : {}),
+    }),
+  ];
+}
+
+export async function startOperator(options: OperatorOptions): Promise<RunningOperator> {
+  const log = options.log ?? pino({ name: 'tailor-operator' });
+  const now = options.now ?? (() => Date.now() / 1000);
+  const clients: Clients = makeClients(options.kc);
+  if (options.installCrds) await installCrds(clients.ext);
+  const metrics = operatorMetrics(options.processMetrics ?? false);
+  const ctx: OperatorContext = {
+    clients,
+    log,
+    events: eventRecorder(clients, 'tailor', (m) => log.warn(m)),
+    now,
+    dryRun: options.dryRun ?? false,
+    fieldManager: FIELD_MANAGER,
+  };
+  const history = UsageHistory.open(options.historyPath);
+  const caches = clusterCaches(clients, options.namespace, (what, err) => {
+    metrics.apiErrors.inc({ kind: classify(err).kind });
+    log.warn({ watch: what, err: describe(err) }, 'watch failed; it restarts with backoff');
+  });
+  const resolver = new WorkloadResolver({ fetchOwner: apiOwnerFetcher(clients) });
+  const usage = new UsageCollector({
+    custom: clients.custom,
+    scope: options.namespace ? namespaces(options.namespace) : ALL_NAMESPACES,
+    history,
+    pods: caches.pods,
+    resolve: (pod) => resolver.resolve(pod),
+    intervalMs: options.pollIntervalMs ?? 15_000,
+    now,
+    log: log.child({ component: 'usage' }),
+    metrics,
+  });
+  const parts: OperatorParts = {
+    ctx,
+    caches,
+    history,
+    usage,
+    metrics,
+    resolve: (pod) => resolver.resolve(pod),
+    options,
+  };
+  const controllers = controllersOf(parts);
+  let ready = false;
+  let http: OperatorHttp | undefined;
+  const stopAll = async () => {
+    ready = false;
+    await usage.stop();
+    await Promise.all(controllers.map((c) => c.stop()));
+    await caches.stop();
+    await http?.close();
+    history.close();
+  };
+  try {
+    if (options.metricsAddr !== undefined)
+      http = await serveOperatorHttp(options.metricsAddr, metrics.registry, () => ready);
+    await caches.synced;
+    // Usage first: the controllers' first passes find the samples of the first poll.
+    usage.start();
+    await Promise.all(controllers.map((c) => c.start()));
+    ready = true;
+  } catch (err) {
+    await stopAll().catch(() => {});
+    throw err;
+  }
+  log.info(
+    {
+      controllers: controllers.map((c) => c.name),
+      namespace: options.namespace ?? '(all)',
+      history: history.path,
+      dryRun: ctx.dryRun,
+      ...(http ? { metrics: `${http.host}:${http.port}` } : {}),
+    },
+    'operator started',
+  );
+  let stopping: Promise<void> | undefined;
+  return {
+    ctx,
+    caches,
+    history,
+    usage,
+    metrics,
+    controllers,
+    ...(http ? { http } : {}),
+    stop: () => (stopping ??= stopAll()),
+  };
+}

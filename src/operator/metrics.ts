@@ -1,0 +1,81 @@
+// The operator's own Prometheus metrics (/metrics), one registry per running operator so several can
+// run in one process (tests, benchmarks) without clashing.
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { ResizeOutcome } from '../core/resize/index.ts';
+
+export type EvictionResult = 'Evicted' | 'Blocked' | 'Failed';
+
+export interface OperatorMetrics {
+  readonly registry: Registry;
+  readonly reconciles: Counter<'controller' | 'result'>;
+  readonly resizes: Counter<'outcome'>;
+  readonly evictions: Counter<'result'>;
+  readonly oomReactions: Counter<string>;
+  readonly apiErrors: Counter<'kind'>;
+  readonly passSeconds: Histogram<'controller'>;
+  readonly polls: Counter<'result'>;
+}
+
+export function operatorMetrics(defaults = true): OperatorMetrics {
+  const registry = new Registry();
+  if (defaults) collectDefaultMetrics({ register: registry, prefix: 'tailor_operator_' });
+  const registers = [registry];
+  return {
+    registry,
+    reconciles: new Counter({
+      name: 'tailor_reconciles_total',
+      help: 'Reconcile passes by controller and result (ok or error).',
+      labelNames: ['controller', 'result'],
+      registers,
+    }),
+    resizes: new Counter({
+      name: 'tailor_resizes_total',
+      help: 'pods/resize patches sent, by outcome (Applied, Infeasible, Rejected, Error, ...).',
+      labelNames: ['outcome'],
+      registers,
+    }),
+    evictions: new Counter({
+      name: 'tailor_evictions_total',
+      help: 'Evictions through the Eviction API, by result (Evicted, Blocked by a PodDisruptionBudget, Failed).',
+      labelNames: ['result'],
+      registers,
+    }),
+    oomReactions: new Counter({
+      name: 'tailor_oom_reactions_total',
+      help: 'OOM kills seen in pod status and reacted to (recorded, policy reconciled at once).',
+      registers,
+    }),
+    apiErrors: new Counter({
+      name: 'tailor_api_errors_total',
+      help: 'Kubernetes API errors, by kind (NotFound, Conflict, Unavailable, ...).',
+      labelNames: ['kind'],
+      registers,
+    }),
+    passSeconds: new Histogram({
+      name: 'tailor_reconcile_duration_seconds',
+      help: 'Duration of one reconcile pass of one key.',
+      labelNames: ['controller'],
+      buckets: [0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10],
+      registers,
+    }),
+    polls: new Counter({
+      name: 'tailor_usage_polls_total',
+      help: 'metrics.k8s.io polls into the usage history, by result.',
+      labelNames: ['result'],
+      registers,
+    }),
+  };
+}
+
+export function outcomeLabel(o: ResizeOutcome): string {
+  switch (o.kind) {
+    case 'Rejected':
+      return `Rejected:${o.reason}`;
+    case 'Applied':
+    case 'InProgress':
+    case 'Deferred':
+    case 'Infeasible':
+    case 'Error':
+      return o.kind;
+  }
+}

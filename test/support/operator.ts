@@ -1,0 +1,176 @@
+// The operator in-process for end-to-end tests: started against the run's control plane, scoped to
+// the test file's namespace (other files run beside it), fast polls; plus SizingPolicy and pod helpers.
+import { after, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type * as k8s from '@kubernetes/client-node';
+import { pino } from 'pino';
+import { GROUP, VERSION, type SizingPolicy, type SizingPolicySpec } from '../../src/api/index.ts';
+import { installCrds } from '../../src/api/install.ts';
+import { makeClients } from '../../src/kube/client.ts';
+import { startOperator, type OperatorOptions, type RunningOperator } from '../../src/operator/index.ts';
+import { eventually, type TestCluster } from './cluster.ts';
+
+export interface TestOperator extends RunningOperator {
+  /** http://127.0.0.1:PORT of /metrics, /healthz, /readyz. */
+  readonly url: string;
+}
+
+/**
+ * Starts the operator for this test file's namespace (CRDs installed first). It polls
+ * metrics.k8s.io every second and applies recommendations without waiting for history. Stop it
+ * yourself, or use `useTestOperator` at the top of the file.
+ */
+export async function startTestOperator(
+  cluster: TestCluster,
+  overrides: Partial<OperatorOptions> = {},
+): Promise<TestOperator> {
+  await installCrds(cluster.ext);
+  const dir = mkdtempSync(join(tmpdir(), 'tailor-operator-'));
+  const level = process.env.TAILOR_TEST_OPERATOR_LOG ?? 'silent';
+  const op = await startOperator({
+    kc: cluster.kc,
+    historyPath: join(dir, 'history.db'),
+    pollIntervalMs: 1000,
+    metricsAddr: '127.0.0.1:0',
+    namespace: cluster.namespace,
+    log: pino({ name: 'tailor-operator', level }, pino.destination({ dest: 2, sync: true })),
+    ...overrides,
+    sizing: { minHistorySeconds: 0, busyRequeueMs: 1000, resyncMs: 5000, ...overrides.sizing },
+  });
+  return {
+    ...op,
+    url: `http://127.0.0.1:${op.http!.port}`,
+    stop: async () => {
+      await op.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * Call at the top of a test file (after useCluster): the operator runs for the file's tests. Hooks
+ * are registered here, at the top level: node:test runs an `after` registered inside a `before`
+ * hook as soon as that hook ends, which would stop the operator before the first test.
+ */
+export function useTestOperator(
+  cluster: TestCluster,
+  overrides: Partial<OperatorOptions> = {},
+): { readonly current: TestOperator } {
+  let op: TestOperator | undefined;
+  before(async () => {
+    op = await startTestOperator(cluster, overrides);
+  });
+  after(async () => {
+    await op?.stop();
+  });
+  return {
+    get current() {
+      if (!op) throw new Error('the operator is not started yet (use it inside a test)');
+      return op;
+    },
+  };
+}
+
+export function createPolicy(
+  cluster: TestCluster,
+  name: string,
+  spec: Partial<SizingPolicySpec> & Pick<SizingPolicySpec, 'mode'>,
+): Promise<unknown> {
+  return makeClients(cluster.kc).custom.createNamespacedCustomObject({
+    group: GROUP,
+    version: VERSION,
+    namespace: cluster.namespace,
+    plural: 'sizingpolicies',
+    body: { apiVersion: `${GROUP}/${VERSION}`, kind: 'SizingPolicy', metadata: { name }, spec },
+  });
+}
+
+export async function readPolicy(cluster: TestCluster, name: string): Promise<SizingPolicy> {
+  return (await makeClients(cluster.kc).custom.getNamespacedCustomObject({
+    group: GROUP,
+    version: VERSION,
+    namespace: cluster.namespace,
+    plural: 'sizingpolicies',
+    name,
+  })) as SizingPolicy;
+}
+
+/** Waits until `check` passes on the policy (it should assert, with messages); returns the policy. */
+export function expectPolicyStatus(
+  cluster: TestCluster,
+  name: string,
+  check: (p: SizingPolicy) => void,
+  opts: { timeoutMs?: number; what?: string } = {},
+): Promise<SizingPolicy> {
+  return eventually(
+    async () => {
+      const p = await readPolicy(cluster, name);
+      check(p);
+      return p;
+    },
+    {
+      timeoutMs: opts.timeoutMs ?? 60_000,
+      intervalMs: 250,
+      what: opts.what ?? `status of SizingPolicy ${name}`,
+    },
+  );
+}
+
+export function conditionOf(p: SizingPolicy, type: string) {
+  return p.status?.conditions?.find((c) => c.type === type);
+}
+
+/** The one pod of a Deployment (labels app=NAME), once it is Ready. */
+export async function podOf(cluster: TestCluster, app: string, timeoutMs = 60_000): Promise<k8s.V1Pod> {
+  return eventually(
+    async () => {
+      const pods = await cluster.core.listNamespacedPod({
+        namespace: cluster.namespace,
+        labelSelector: `app=${app}`,
+      });
+      const live = pods.items.filter((p) => !p.metadata?.deletionTimestamp);
+      assert.equal(live.length, 1, `${live.length} live pods of ${app}`);
+      const ready = live[0]!.status?.conditions?.find((c) => c.type === 'Ready')?.status;
+      assert.equal(ready, 'True', `pod of ${app} Ready: ${ready}`);
+      return live[0]!;
+    },
+    { timeoutMs, what: `the Ready pod of ${app}` },
+  );
+}
+
+/** Waits until the pod's container spec passes `check` (a resize Tailor sent); returns the pod. */
+export function expectResized(
+  cluster: TestCluster,
+  pod: string,
+  check: (resources: k8s.V1ResourceRequirements, pod: k8s.V1Pod) => void,
+  opts: { timeoutMs?: number; intervalMs?: number; container?: string } = {},
+): Promise<k8s.V1Pod> {
+  return eventually(
+    async () => {
+      const p = await cluster.core.readNamespacedPod({ name: pod, namespace: cluster.namespace });
+      const c = p.spec?.containers.find((x) => x.name === (opts.container ?? 'app'));
+      check(c?.resources ?? {}, p);
+      return p;
+    },
+    { timeoutMs: opts.timeoutMs ?? 60_000, intervalMs: opts.intervalMs ?? 200, what: `pod ${pod} resized` },
+  );
+}
+
+/** Events with this reason about the object (a pod, or a SizingPolicy) in the test's namespace. */
+export async function eventsFor(
+  cluster: TestCluster,
+  kind: string,
+  name: string,
+  reason?: string,
+): Promise<k8s.CoreV1Event[]> {
+  const list = await cluster.core.listNamespacedEvent({
+    namespace: cluster.namespace,
+    fieldSelector: `involvedObject.kind=${kind},involvedObject.name=${name}`,
+  });
+  return list.items.filter((e) => reason === undefined || e.reason === reason);
+}
+
+export const Mi = 2 ** 20;
