@@ -16,6 +16,12 @@ import { clusterCaches, type ClusterCaches } from './caches.ts';
 import { serveOperatorHttp, type OperatorHttp } from './http.ts';
 import { operatorMetrics, type OperatorMetrics } from './metrics.ts';
 import { UsageCollector } from './usage-collector.ts';
+import {
+  startWebhook,
+  unregisterWebhook,
+  type StartWebhookOptions,
+  type WebhookHandle,
+} from '../webhook/index.ts';
 
 export const FIELD_MANAGER = 'tailor';
 
@@ -39,7 +45,17 @@ export interface OperatorOptions {
   readonly installCrds?: boolean;
   /** Register the process metrics (CPU, memory, event loop) too; off when several operators share a process. */
   readonly processMetrics?: boolean;
+  /**
+   * Serve the admission webhook (new pods start with their recommendation) and register it. Left
+   * out: no webhook. With `namespace`, the registration covers that namespace only.
+   */
+  readonly webhook?: OperatorWebhookOptions;
 }
+
+export type OperatorWebhookOptions = Omit<StartWebhookOptions, 'clients' | 'log' | 'actuation'> & {
+  /** Delete the MutatingWebhookConfiguration on stop (default true; pods pass unchanged either way). */
+  readonly unregisterOnStop?: boolean;
+};
 
 export interface RunningOperator {
   readonly ctx: OperatorContext;
@@ -50,6 +66,8 @@ export interface RunningOperator {
   readonly controllers: readonly Controller[];
   /** Undefined without `metricsAddr`. */
   readonly http?: OperatorHttp;
+  /** Undefined without `webhook`. */
+  readonly webhook?: WebhookHandle;
   stop(): Promise<void>;
 }
 
@@ -124,8 +142,11 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
   const controllers = controllersOf(parts);
   let ready = false;
   let http: OperatorHttp | undefined;
+  let webhook: WebhookHandle | undefined;
   const stopAll = async () => {
     ready = false;
+    // The webhook first: pods created while the rest stops pass unchanged rather than time out.
+    await stopWebhook(webhook, options.webhook, clients, log);
     await usage.stop();
     await Promise.all(controllers.map((c) => c.stop()));
     await caches.stop();
@@ -139,6 +160,8 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     // Usage first: the controllers' first passes find the samples of the first poll.
     usage.start();
     await Promise.all(controllers.map((c) => c.start()));
+    // The webhook last: it sizes new pods from the policies' status, which the controllers keep current.
+    if (options.webhook) webhook = await startWebhook(webhookOptions(options, clients, log));
     ready = true;
   } catch (err) {
     await stopAll().catch(() => {});
@@ -151,6 +174,7 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
       history: history.path,
       dryRun: ctx.dryRun,
       ...(http ? { metrics: `${http.host}:${http.port}` } : {}),
+      ...(webhook ? { webhook: webhook.url } : {}),
     },
     'operator started',
   );
@@ -163,6 +187,41 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     metrics,
     controllers,
     ...(http ? { http } : {}),
+    ...(webhook ? { webhook } : {}),
     stop: () => (stopping ??= stopAll()),
   };
+}
+
+function webhookOptions(options: OperatorOptions, clients: Clients, log: Logger): StartWebhookOptions {
+  const w = options.webhook!;
+  const register = w.register ?? {};
+  return {
+    ...w,
+    clients,
+    log: log.child({ component: 'webhook' }),
+    actuation: options.dryRun ? 'ReportOnly' : 'Patch',
+    register: {
+      ...register,
+      // One namespace's operator registers for that namespace only, under a name of its own
+      // (the configuration is cluster-scoped: two such operators must not replace each other's).
+      ...(options.namespace && !register.namespaces
+        ? { namespaces: { kind: 'Only', namespaces: [options.namespace] } }
+        : {}),
+      ...(options.namespace && !register.name ? { name: `tailor-webhook-${options.namespace}` } : {}),
+    },
+  };
+}
+
+async function stopWebhook(
+  webhook: WebhookHandle | undefined,
+  options: OperatorWebhookOptions | undefined,
+  clients: Clients,
+  log: Logger,
+): Promise<void> {
+  if (!webhook) return;
+  await webhook.stop();
+  if (webhook.configuration && (options?.unregisterOnStop ?? true))
+    await unregisterWebhook(clients, webhook.configuration).catch((err: unknown) =>
+      log.warn({ err: describe(err) }, 'webhook: could not delete its configuration'),
+    );
 }

@@ -3,8 +3,7 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import type { SizingPolicy } from '../api/index.ts';
 import type { WorkloadRef } from '../sources/workloads.ts';
-
-type Selector = NonNullable<SizingPolicy['spec']['selector']>;
+import { selectorMatches } from '../kube/selector.ts';
 
 export type MatchedBy = 'TargetRef' | 'Selector';
 
@@ -54,30 +53,6 @@ export function coveringPolicy(
 /** Whether any policy needs the pod's workload: only then is its owner chain looked up. */
 export function needsWorkload(policies: readonly SizingPolicy[]): boolean {
   return policies.some((p) => p.spec.targetRef !== undefined && !p.metadata.deletionTimestamp);
-}
-
-/** metav1.LabelSelector semantics: every matchLabels pair and every expression must hold. */
-export function selectorMatches(selector: Selector, labels: Readonly<Record<string, string>>): boolean {
-  for (const [k, v] of Object.entries(selector.matchLabels ?? {})) if (labels[k] !== v) return false;
-  for (const e of selector.matchExpressions ?? []) {
-    const has = Object.hasOwn(labels, e.key);
-    const values = e.values ?? [];
-    switch (e.operator) {
-      case 'In':
-        if (!has || !values.includes(labels[e.key]!)) return false;
-        break;
-      case 'NotIn':
-        if (has && values.includes(labels[e.key]!)) return false;
-        break;
-      case 'Exists':
-        if (!has) return false;
-        break;
-      case 'DoesNotExist':
-        if (has) return false;
-        break;
-    }
-  }
-  return true;
 }
 
 function rank(by: MatchedBy): number {

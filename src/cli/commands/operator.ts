@@ -7,6 +7,10 @@ import { TailorError } from '../../errors.ts';
 import { loadKubeConfig } from '../../kube/client.ts';
 import { startOperator } from '../../operator/index.ts';
 import { defaultHistoryPath } from './recommend.ts';
+import { list, parseService } from './webhook.ts';
+import { parseAddr } from '../../operator/http.ts';
+import { serviceHosts } from '../../webhook/certs.ts';
+import type { OperatorWebhookOptions } from '../../operator/index.ts';
 
 interface Options {
   kubeconfig?: string;
@@ -18,6 +22,9 @@ interface Options {
   minHistory: string;
   logLevel: string;
   installCrds: boolean;
+  webhook?: string | boolean;
+  webhookServeAs?: string;
+  webhookService?: string;
 }
 
 export function registerOperator(program: Command): void {
@@ -40,6 +47,15 @@ export function registerOperator(program: Command): void {
     .option(
       '--no-install-crds',
       'do not create or update the CRDs at start (deploy/crds applied by other means)',
+    )
+    .option(
+      '--webhook [host:port]',
+      'also serve the admission webhook (new pods start with their recommendation) and register it; default address 127.0.0.1:9443',
+    )
+    .option('--webhook-serve-as <names>', 'host names or IPs the apiserver dials, comma-separated')
+    .option(
+      '--webhook-service <namespace/name[:port]>',
+      'in-cluster: register the webhook behind this Service instead of its URL',
     )
     .option('--log-level <level>', 'trace, debug, info, warn or error', 'info')
     .action(async (o: Options) => run(o));
@@ -64,6 +80,7 @@ async function run(o: Options): Promise<void> {
     processMetrics: true,
     installCrds: o.installCrds,
     sizing: { minHistorySeconds: minHistoryMs / 1000 },
+    ...(o.webhook || o.webhookServeAs || o.webhookService ? { webhook: webhookOptions(o) } : {}),
   });
   await new Promise<void>((resolve) => {
     const stop = (sig: string) => {
@@ -73,6 +90,23 @@ async function run(o: Options): Promise<void> {
     process.once('SIGINT', () => stop('SIGINT'));
     process.once('SIGTERM', () => stop('SIGTERM'));
   });
+}
+
+function webhookOptions(o: Options): OperatorWebhookOptions {
+  if ((o.webhookServeAs || o.webhookService) && !o.webhook)
+    throw new TailorError('InvalidInput', '--webhook-serve-as and --webhook-service need --webhook');
+  const { host, port } = parseAddr(typeof o.webhook === 'string' ? o.webhook : '127.0.0.1:9443');
+  const service = o.webhookService ? parseService(o.webhookService) : undefined;
+  const serveAs = [
+    ...list(o.webhookServeAs ?? ''),
+    ...(service ? serviceHosts(service.namespace, service.name) : []),
+  ];
+  return {
+    host,
+    port,
+    ...(serveAs.length > 0 ? { serveAs } : {}),
+    register: service ? { endpoint: service } : {},
+  };
 }
 
 function duration(flag: string, value: string): number {

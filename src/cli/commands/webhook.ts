@@ -124,14 +124,14 @@ async function run(o: Options): Promise<void> {
   await handle.stop();
 }
 
-function list(s: string): string[] {
+export function list(s: string): string[] {
   return s
     .split(',')
     .map((x) => x.trim())
     .filter((x) => x !== '');
 }
 
-function parseService(s: string): Endpoint & { kind: 'Service' } {
+export function parseService(s: string): Endpoint & { kind: 'Service' } {
   const m = /^([a-z0-9-]+)\/([a-z0-9-]+)(?::(\d+))?$/.exec(s);
   if (!m)
     throw new TailorError('InvalidInput', `--service ${s}: expected NAMESPACE/NAME or NAMESPACE/NAME:PORT`, {

@@ -3,32 +3,9 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import type { SizingPolicySpec } from '../../api/index.ts';
 import type { WorkloadRef } from '../../sources/workloads.ts';
+import { selectorMatches, type Selector } from '../../kube/selector.ts';
 
-export type Selector = NonNullable<SizingPolicySpec['selector']>;
-
-/** metav1.LabelSelector semantics: every matchLabels pair and every expression must hold. */
-export function selectorMatches(selector: Selector, labels: Readonly<Record<string, string>>): boolean {
-  for (const [k, v] of Object.entries(selector.matchLabels ?? {})) if (labels[k] !== v) return false;
-  for (const e of selector.matchExpressions ?? []) {
-    const has = Object.prototype.hasOwnProperty.call(labels, e.key);
-    const values = e.values ?? [];
-    switch (e.operator) {
-      case 'In':
-        if (!has || !values.includes(labels[e.key]!)) return false;
-        break;
-      case 'NotIn':
-        if (has && values.includes(labels[e.key]!)) return false;
-        break;
-      case 'Exists':
-        if (!has) return false;
-        break;
-      case 'DoesNotExist':
-        if (has) return false;
-        break;
-    }
-  }
-  return true;
-}
+export { selectorMatches, type Selector };
 
 /** The policy's own words for what it targets, for status.target: "Deployment/web" or "pods app=web". */
 export function targetLabel(spec: Pick<SizingPolicySpec, 'targetRef' | 'selector'>): string {
