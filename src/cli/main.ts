@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { TailorError, exitCode, describe } from '../errors.ts';
 import { registerApply } from './commands/apply.ts';
 import { registerDev } from './commands/dev.ts';
+import { registerModels } from './commands/models.ts';
 import { registerRecommend } from './commands/recommend.ts';
 import { registerReplay } from './commands/replay.ts';
 import { registerSim } from './commands/sim.ts';
@@ -14,6 +15,7 @@ const program = new Command()
 
 registerApply(program);
 registerDev(program);
+registerModels(program);
 registerRecommend(program);
 registerReplay(program);
 registerSim(program);

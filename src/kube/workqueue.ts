@@ -23,7 +23,7 @@ export class WorkQueue {
   /** Keys added while running: they go back in the queue when their run ends. */
   private readonly dirty = new Set<string>();
   private readonly failures = new Map<string, number>();
-  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly timers = new Map<string, NodeJS.Timeout & { dueAt?: number }>();
   private active = 0;
   private stopped = false;
   private idleWaiters: (() => void)[] = [];
@@ -50,7 +50,7 @@ export class WorkQueue {
   addAfter(key: string, ms: number): void {
     if (this.stopped) return;
     if (ms <= 0) return this.add(key);
-    const existing = this.timers.get(key) as (NodeJS.Timeout & { dueAt?: number }) | undefined;
+    const existing = this.timers.get(key);
     const dueAt = Date.now() + ms;
     if (existing?.dueAt !== undefined && existing.dueAt <= dueAt) return;
     if (existing) clearTimeout(existing);

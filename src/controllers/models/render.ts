@@ -203,7 +203,11 @@ export function render(md: ModelDeployment, e: Estimate, fit: FitResult): Render
   const selector = { [MODEL_LABEL]: name };
   const annotations: Record<string, string> = {
     ...(p.metricsPath
-      ? { 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(p.port), 'prometheus.io/path': p.metricsPath }
+      ? {
+          'prometheus.io/scrape': 'true',
+          'prometheus.io/port': String(p.port),
+          'prometheus.io/path': p.metricsPath,
+        }
       : {}),
     'sim.tailor.dev/profile': 'llm',
     'sim.tailor.dev/params': JSON.stringify(simParams(md, e, boost)),
@@ -247,7 +251,10 @@ export function render(md: ModelDeployment, e: Estimate, fit: FitResult): Render
     args: p.command ? p.args : mergeArgs(p.args, spec.runtime.args),
     ...(env.length > 0 ? { env } : {}),
     ports: [{ name: 'http', containerPort: p.port, protocol: 'TCP' }],
-    resources: resources(boost.loading, gpuModel ? { resource: gpuModel.resourceName, count: gpus } : undefined),
+    resources: resources(
+      boost.loading,
+      gpuModel ? { resource: gpuModel.resourceName, count: gpus } : undefined,
+    ),
     resizePolicy: [
       { resourceName: 'cpu', restartPolicy: 'NotRequired' },
       { resourceName: 'memory', restartPolicy: 'NotRequired' },

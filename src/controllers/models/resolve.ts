@@ -64,7 +64,10 @@ export function formatOf(md: ModelDeployment): WeightFormat {
 export function catalogueForGguf(repo: string): Result<ModelArchitecture> | undefined {
   const direct = catalogueArchitecture(repo);
   if (direct) return direct;
-  const base = repo.split('/').pop()!.replace(/[-_.]GGUF$/i, '');
+  const base = repo
+    .split('/')
+    .pop()!
+    .replace(/[-_.]GGUF$/i, '');
   for (const owner of ['meta-llama', 'Qwen', 'mistralai', 'google', 'microsoft', 'deepseek-ai']) {
     const hit = catalogueArchitecture(`${owner}/${base}`);
     if (hit) return hit;
@@ -169,11 +172,19 @@ export function plan(md: ModelDeployment, arch: ModelArchitecture, source: strin
   const format = formatOf(md);
   const gpuType = s.gpu.type;
   if (gpuType !== 'auto' && findGpu(gpuType) === undefined) {
-    return problem('UnknownGpu', `gpu.type "${gpuType}" is not in the GPU catalogue`, 'use auto, or an id such as l4, a100-80gb or h100-80gb');
+    return problem(
+      'UnknownGpu',
+      `gpu.type "${gpuType}" is not in the GPU catalogue`,
+      'use auto, or an id such as l4, a100-80gb or h100-80gb',
+    );
   }
   const q = s.model.quantization;
   if (format === 'gguf' && q !== undefined && ggufFileTypeByName(q) === undefined) {
-    return problem('InvalidRequest', `quantization "${q}" is not a GGUF file type`, 'use a GGUF type such as Q4_K_M, Q5_K_M, Q6_K or Q8_0');
+    return problem(
+      'InvalidRequest',
+      `quantization "${q}" is not a GGUF file type`,
+      'use a GGUF type such as Q4_K_M, Q5_K_M, Q6_K or Q8_0',
+    );
   }
   const device = s.gpu.count === 0 ? 'cpu' : 'gpu';
   const gguf = ggufType(md);
@@ -185,7 +196,9 @@ export function plan(md: ModelDeployment, arch: ModelArchitecture, source: strin
     ...(s.serving.maxSequences !== undefined ? { concurrency: s.serving.maxSequences } : {}),
     dtype: s.serving.dtype,
     ...(s.gpu.count !== undefined && s.gpu.count > 0 ? { tensorParallel: s.gpu.count } : {}),
-    ...(s.serving.gpuMemoryUtilization !== undefined ? { gpuMemoryUtilization: s.serving.gpuMemoryUtilization } : {}),
+    ...(s.serving.gpuMemoryUtilization !== undefined
+      ? { gpuMemoryUtilization: s.serving.gpuMemoryUtilization }
+      : {}),
     ...(gguf ? { ggufFileType: gguf } : {}),
   });
   if (est.kind === 'problem') {
@@ -203,7 +216,9 @@ export function plan(md: ModelDeployment, arch: ModelArchitecture, source: strin
   const e = est.value;
   const f = fit(e, {
     ...(gpuType !== 'auto' ? { gpu: gpuType } : {}),
-    ...(s.serving.gpuMemoryUtilization !== undefined ? { gpuMemoryUtilization: s.serving.gpuMemoryUtilization } : {}),
+    ...(s.serving.gpuMemoryUtilization !== undefined
+      ? { gpuMemoryUtilization: s.serving.gpuMemoryUtilization }
+      : {}),
   });
   if (f.outcome === 'NoFit') {
     const l = f.largest;
@@ -216,19 +231,20 @@ export function plan(md: ModelDeployment, arch: ModelArchitecture, source: strin
   const rev = s.model.huggingFace ? `@${s.model.huggingFace.revision}` : '';
   return {
     kind: 'Resolved',
-    value: { architecture: arch, estimate: e, fit: f, model: `${name}${rev} (${e.model.quantization})`, source },
+    value: {
+      architecture: arch,
+      estimate: e,
+      fit: f,
+      model: `${name}${rev} (${e.model.quantization})`,
+      source,
+    },
   };
 }
 
 function fieldHint(reason: ProblemReason, hint: string): string {
-  switch (reason) {
-    case 'ContextTooLong':
-      return `${hint} (serving.contextLength)`;
-    case 'FormatUnsupportedByRuntime':
-      return `${hint} (model.format / runtime.name)`;
-    default:
-      return hint;
-  }
+  if (reason === 'ContextTooLong') return `${hint} (serving.contextLength)`;
+  if (reason === 'FormatUnsupportedByRuntime') return `${hint} (model.format / runtime.name)`;
+  return hint;
 }
 
 export async function resolve(md: ModelDeployment, deps: ResolveDeps): Promise<Resolution> {

@@ -56,7 +56,8 @@ export function parseBoostAnnotation(text: string | undefined): ParsedBoost {
         const raw = list?.[r];
         if (raw === undefined) continue;
         const n = parseQuantity(typeof raw === 'number' || typeof raw === 'string' ? raw : undefined);
-        if (n === undefined || n < 0) return `${name}.${field}.${r}: ${JSON.stringify(raw)} is not a quantity`;
+        if (n === undefined || n < 0)
+          return `${name}.${field}.${r}: ${JSON.stringify(raw)} is not a quantity`;
         out[r] = n;
       }
       return out;
@@ -72,7 +73,11 @@ export function parseBoostAnnotation(text: string | undefined): ParsedBoost {
 
 export type ShrinkOutcome =
   /** One patch for the pod; notes say where a value was kept above the steady one. */
-  | { readonly kind: 'Shrink'; readonly containers: readonly ContainerPlan[]; readonly notes: readonly string[] }
+  | {
+      readonly kind: 'Shrink';
+      readonly containers: readonly ContainerPlan[];
+      readonly notes: readonly string[];
+    }
   /** Already at the steady sizes (or above only where usage requires). */
   | { readonly kind: 'NothingToDo'; readonly notes: readonly string[] }
   /** The steady sizes would change the pod's QoS class, which the apiserver refuses. */
@@ -145,9 +150,7 @@ export function steadyPlan(
   }
   const qos = (specs: ResourceSpec[]): QosClass => qosOf(specs);
   const before = qos(pod.containers.map((c) => c.spec));
-  const after = qos(
-    pod.containers.map((c) => plans.find((p) => p.name === c.name)?.after ?? c.spec),
-  );
+  const after = qos(pod.containers.map((c) => plans.find((p) => p.name === c.name)?.after ?? c.spec));
   if (before !== after) {
     return {
       kind: 'WouldChangeQos',

@@ -165,7 +165,11 @@ export class Kubelet {
         image: c.image ?? '',
         profile: resolved.profile,
         remake: (startedAt, cpuCores) => {
-          const again = this.deps.profileFor(pod, c, { ...ctx0, startedAt, cpuCores: cpuCores ?? r.cpuRequest });
+          const again = this.deps.profileFor(pod, c, {
+            ...ctx0,
+            startedAt,
+            cpuCores: cpuCores ?? r.cpuRequest,
+          });
           return again.ok ? again.profile : resolved.profile;
         },
         startedAt: now,

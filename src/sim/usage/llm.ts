@@ -115,7 +115,8 @@ export function llmProfile(spec: LlmSpec, ctx: ProfileContext, traces: TraceLibr
       // The cache is on the volume, so a restarted container finds what was already downloaded.
       return Math.min(
         spec.weightsBytes,
-        Math.max(0, t - (ctx.podStartedAt ?? ctx.startedAt)) * (spec.weightsBytes / Math.max(1e-9, loadSeconds)),
+        Math.max(0, t - (ctx.podStartedAt ?? ctx.startedAt)) *
+          (spec.weightsBytes / Math.max(1e-9, loadSeconds)),
       );
     },
   };
