@@ -32,7 +32,12 @@ export type BoostStep =
   /** Gone, terminating or already done. */
   | 'Skipped';
 
-export function startupBoostController(ctx: OperatorContext): Controller {
+export interface BoostOptions {
+  /** Only pods in these namespaces; default all. Tests use it to share a cluster. */
+  namespaces?: readonly string[];
+}
+
+export function startupBoostController(ctx: OperatorContext, opts: BoostOptions = {}): Controller {
   const { clients, log, events } = ctx;
   let pods: Watched<k8s.V1Pod> | undefined;
   // Pods whose boost was announced (one BoostApplied Event per pod, not per look).
@@ -43,6 +48,7 @@ export function startupBoostController(ctx: OperatorContext): Controller {
     { concurrency: 4 },
   );
   const boosted = (p: k8s.V1Pod) =>
+    (opts.namespaces === undefined || opts.namespaces.includes(p.metadata?.namespace ?? '')) &&
     p.metadata?.annotations?.[BOOST_ANNOTATION] !== undefined &&
     p.metadata.annotations[BOOST_DONE_ANNOTATION] === undefined;
   const enqueue = (p: k8s.V1Pod) => {

@@ -21,6 +21,8 @@ export interface ModelsOptions {
   hub?: HubOptions;
   /** Look again this often even without changes (status, recommendations); default 60 s. */
   resyncMs?: number;
+  /** Only these namespaces (tenants); default all. Tests use it to share a cluster. */
+  namespaces?: readonly string[];
 }
 
 const PLURAL = 'modeldeployments';
@@ -46,12 +48,15 @@ export function modelsController(ctx: OperatorContext, opts: ModelsOptions = {})
     (key, err, retryInMs) => log.warn({ key, err: String(err), retryInMs }, 'models: reconcile failed'),
     { concurrency: 4 },
   );
+  const mine = (ns: string | undefined): ns is string =>
+    ns !== undefined && (opts.namespaces === undefined || opts.namespaces.includes(ns));
   const enqueue = (o: k8s.KubernetesObject) => {
-    if (o.metadata?.namespace && o.metadata.name) queue.add(`${o.metadata.namespace}/${o.metadata.name}`);
+    if (mine(o.metadata?.namespace) && o.metadata.name)
+      queue.add(`${o.metadata.namespace}/${o.metadata.name}`);
   };
   const enqueueOwner = (o: k8s.KubernetesObject) => {
     const owner = o.metadata?.labels?.[MODEL_LABEL];
-    if (o.metadata?.namespace && owner) queue.add(`${o.metadata.namespace}/${owner}`);
+    if (mine(o.metadata?.namespace) && owner) queue.add(`${o.metadata.namespace}/${owner}`);
   };
   const onError = (what: string) => (err: unknown) =>
     log.warn({ err: String(err) }, `models: watch of ${what} failed; restarting`);

@@ -10,7 +10,10 @@ export { render, type Rendered } from './render.ts';
 
 /** Both controllers, for an operator's controller list. */
 export function modelControllers(ctx: OperatorContext, opts: ModelsOptions = {}): Controller[] {
-  return [modelsController(ctx, opts), startupBoostController(ctx)];
+  return [
+    modelsController(ctx, opts),
+    startupBoostController(ctx, opts.namespaces ? { namespaces: opts.namespaces } : {}),
+  ];
 }
 
 /** Starts both; resolves once their caches have synced. The result stops them. */
