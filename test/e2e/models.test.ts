@@ -4,9 +4,15 @@
 // changes nothing that runs, and a bad new ModelDeployment creates nothing.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type * as k8s from '@kubernetes/client-node';
+import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import type { RecommendReport } from '../../src/cli/commands/recommend-report.ts';
 import { parseQuantity } from '../../src/core/quantity.ts';
-import { eventually } from '../support/cluster.ts';
+import { eventually, kubeconfigPath } from '../support/cluster.ts';
 import {
   createModel,
   eventReasons,
@@ -223,6 +229,80 @@ test('two tenants deploy different models: sized from the estimate, boosted whil
     'memory covers the serving estimate',
   );
   assert.notEqual(mdA.status!.model, mdB.status!.model);
+});
+
+test('tailor recommend and the ModelDeployment status show the estimate beside usage and recommendation', async () => {
+  assert.ok(chatPodUid, 'runs after the first test');
+  // What the sizing controller publishes on the SizingPolicy the ModelDeployment owns.
+  await env.custom.patchNamespacedCustomObjectStatus(
+    {
+      group: 'tailor.dev',
+      version: 'v1alpha1',
+      namespace: A(),
+      plural: 'sizingpolicies',
+      name: 'chat',
+      body: {
+        status: {
+          recommendations: [
+            { name: 'server', target: { cpu: '1200m', memory: '2600Mi' }, basis: '30 samples over 5m' },
+          ],
+        },
+      },
+    },
+    setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+  );
+  const m = await eventually(
+    async () => {
+      const m = await readModel(env, A(), 'chat');
+      assert.ok(m.status?.recommendation, 'recommendation in status');
+      return m;
+    },
+    { what: 'the recommendation in the ModelDeployment status', timeoutMs: 20_000 },
+  );
+  assert.deepEqual(m.status!.recommendation, {
+    sizingPolicy: 'chat',
+    containers: [{ name: 'server', cpu: '1200m', memory: '2600Mi', basis: '30 samples over 5m' }],
+  });
+  assert.ok(m.status!.estimate?.cpuServing, 'the estimate beside it');
+
+  const home = mkdtempSync(join(tmpdir(), 'tailor-models-'));
+  try {
+    const run = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) =>
+      execFile(
+        process.execPath,
+        [
+          '--import',
+          'tsx',
+          'src/cli/main.ts',
+          'recommend',
+          '-n',
+          A(),
+          '--sample-for',
+          '8s',
+          '-o',
+          'json',
+          '--kubeconfig',
+          kubeconfigPath(),
+        ],
+        { cwd: process.cwd(), timeout: 120_000, env: { ...process.env, TAILOR_HOME: home } },
+        (err, stdout, stderr) =>
+          resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+      ),
+    );
+    assert.equal(run.code, 0, run.stderr);
+    const report = JSON.parse(run.stdout) as RecommendReport;
+    const item = report.items.find((i) => i.workload.name === 'chat' && i.container === 'server');
+    assert.ok(
+      item,
+      `chat/server in ${report.items.map((i) => `${i.workload.name}/${i.container}`).join(', ')}`,
+    );
+    assert.equal(item.estimate?.modelDeployment, 'chat');
+    assert.equal(item.estimate?.cpu, parseQuantity(m.status!.estimate.cpuServing));
+    assert.ok(item.memory.usage !== null, 'usage beside the estimate');
+    assert.ok(item.memory.recommendation !== null, 'recommendation beside the estimate');
+  } finally {
+    rmSync(home, { recursive: true, force: true });
+  }
 });
 
 test('a bad edit (context too long) is refused with a condition and leaves the running Deployment unchanged', async () => {
