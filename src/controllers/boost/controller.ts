@@ -208,7 +208,11 @@ export function startupBoostController(ctx: OperatorContext, opts: BoostOptions 
         {
           add: enqueue,
           update: enqueue,
-          error: (err) => log.warn({ err: String(err) }, 'boost: pod watch failed; restarting'),
+          error: (err) =>
+            log[classify(err).kind === 'TooManyRequests' ? 'debug' : 'warn'](
+              { err: classify(err).message },
+              'boost: pod watch failed; restarting',
+            ),
         },
       );
       await pods.synced;

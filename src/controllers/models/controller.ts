@@ -58,8 +58,12 @@ export function modelsController(ctx: OperatorContext, opts: ModelsOptions = {})
     const owner = o.metadata?.labels?.[MODEL_LABEL];
     if (mine(o.metadata?.namespace) && owner) queue.add(`${o.metadata.namespace}/${owner}`);
   };
+  // 429 right after the CRDs are installed ("storage is (re)initializing") is routine: the watch retries.
   const onError = (what: string) => (err: unknown) =>
-    log.warn({ err: String(err) }, `models: watch of ${what} failed; restarting`);
+    log[classify(err).kind === 'TooManyRequests' ? 'debug' : 'warn'](
+      { err: classify(err).message },
+      `models: watch of ${what} failed; restarting`,
+    );
 
   async function reconcile(key: string): Promise<ReconcileResult | void> {
     const [namespace, name] = key.split('/') as [string, string];

@@ -105,7 +105,7 @@ function resources(sizes: Sizes, gpu: { resource: string; count: number } | unde
 }
 
 /** The simulator's llm profile for this model: a real cluster ignores these annotations. */
-export function simParams(md: ModelDeployment, e: Estimate, boost: BoostSchedule): Record<string, unknown> {
+export function simParams(md: ModelDeployment, e: Estimate): Record<string, unknown> {
   const onGpu = e.device === 'gpu';
   const steadyHost = e.cpuMemoryBytes.steady.value;
   const readSeconds = e.checkpoint.value / DISK_BYTES_PER_SECOND;
@@ -123,7 +123,8 @@ export function simParams(md: ModelDeployment, e: Estimate, boost: BoostSchedule
     ),
     // The estimate counts the checkpoint's page cache while loading only: it is reclaimable after.
     pageCacheFraction: 0,
-    loadCpuCores: boost.loading.requests.cpu,
+    // What the runtime would use while loading, whatever the pod was given: fewer cores load slower.
+    loadCpuCores: e.cpuCores.load.value,
     servingCpuCores: Math.round(e.cpuCores.steady.value * 0.5 * 1000) / 1000,
     gpuMemoryUtilization: e.gpu.budgetFraction,
     preallocateKvCache: e.runtime === 'vllm' || e.runtime === 'tgi',
@@ -210,7 +211,7 @@ export function render(md: ModelDeployment, e: Estimate, fit: FitResult): Render
         }
       : {}),
     'sim.tailor.dev/profile': 'llm',
-    'sim.tailor.dev/params': JSON.stringify(simParams(md, e, boost)),
+    'sim.tailor.dev/params': JSON.stringify(simParams(md, e)),
     [ESTIMATE_ANNOTATION]: JSON.stringify({
       [SERVER_CONTAINER]: {
         cpu: formatCpu(e.cpuCores.steady.value),
