@@ -13,7 +13,7 @@ import { catalogueArchitecture } from '../src/core/llm/catalogue/index.ts';
 import {
   createProfile,
   loadTraceLibrary,
-  type ProfileInput,
+  type LlmParams,
   type TraceLibrary,
 } from '../src/sim/usage/index.ts';
 import { runOnCluster, type ClusterRun } from './startup-cluster.ts';
@@ -138,7 +138,7 @@ function runCase(c: Case, traces: TraceLibrary): CaseResult {
   const e = r.value.estimate;
   const out = render(m, e, r.value.fit);
   const b = out.boost;
-  const params = simParams(m, e) as Partial<ProfileInput>;
+  const params = simParams(m, e) as Partial<LlmParams>;
   const gpu = r.value.fit.choice!;
   const variants: VariantResult[] = [];
   const sizes: Record<Variant, { loading: typeof b.loading; serving: typeof b.steady }> = {
@@ -149,7 +149,7 @@ function runCase(c: Case, traces: TraceLibrary): CaseResult {
   for (const variant of ['Boost', 'ServingSize', 'LoadingSize'] as const) {
     const s = sizes[variant];
     const profile = createProfile(
-      { kind: 'llm', ...params } as ProfileInput,
+      { kind: 'llm', ...params },
       {
         seed: `bench/${c.name}`,
         startedAt: 0,
