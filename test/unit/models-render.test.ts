@@ -3,7 +3,11 @@
 // references, cache size; and the spec problems refused before anything is written.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
+import { ModelDeploymentSchema } from '../../src/api/modeldeployment.ts';
 import type { ModelDeployment, ModelDeploymentSpec } from '../../src/api/modeldeployment.ts';
+import { validate } from '../../src/api/validate.ts';
 import { render } from '../../src/controllers/models/render.ts';
 import { mergeArgs } from '../../src/controllers/models/presets.ts';
 import { catalogueForGguf, plan, type Resolution } from '../../src/controllers/models/resolve.ts';
@@ -347,4 +351,13 @@ void test('status: a bad edit keeps the running estimate and says the edit was n
   });
   assert.equal(s3.phase, 'Failed');
   assert.match(s3.conditions?.find((c) => c.type === 'Accepted')?.message ?? '', /Nothing was created/);
+});
+
+void test('the example ModelDeployments are valid and resolve from the catalogue', () => {
+  for (const file of ['examples/modeldeployment.yaml', 'examples/modeldeployment-llamacpp.yaml']) {
+    const obj = validate(ModelDeploymentSchema, parse(readFileSync(file, 'utf8')), file);
+    const m = { ...obj, metadata: { ...obj.metadata, uid: 'u', generation: 1 } } as ModelDeployment;
+    const r = planOf(m);
+    assert.equal(r.kind, 'Resolved', file);
+  }
 });
