@@ -48,7 +48,8 @@ const chat = () => ({
     runtime: { name: 'vllm' as const },
     serving: { contextLength: 4096, maxSequences: 8, dtype: 'auto' as const },
     replicas: 1,
-    gpu: { type: 'l4' },
+    // auto: the cheapest GPU that fits among those the cluster's nodes have (the simulator's L4).
+    gpu: { type: 'auto' },
     cache: { size: 'auto', storageClassName: 'tailor-sim' },
     sizing: { mode: 'InPlace' as const, startupBoost: true },
   },
@@ -191,7 +192,7 @@ test('two tenants deploy different models: sized from the estimate, boosted whil
   assert.equal(mdA.status!.endpoint, `http://chat.${A()}.svc:8000/v1`);
   assert.equal(mdA.status!.gpu!.type, 'l4');
   assert.equal(mdA.status!.gpu!.count, 1);
-  assert.match(mdA.status!.gpu!.reason, /l4/);
+  assert.match(mdA.status!.gpu!.reason, /on this cluster's nodes \(l4\)/);
   assert.ok(mdA.status!.estimate!.memory, 'estimated memory');
   assert.equal(mdA.status!.estimate!.cpuServing, steady['server']!.requests.cpu);
   assert.equal(mdA.status!.observedGeneration, mdA.metadata.generation);

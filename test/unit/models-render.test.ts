@@ -10,7 +10,12 @@ import type { ModelDeployment, ModelDeploymentSpec } from '../../src/api/modelde
 import { validate } from '../../src/api/validate.ts';
 import { render } from '../../src/controllers/models/render.ts';
 import { mergeArgs } from '../../src/controllers/models/presets.ts';
-import { catalogueForGguf, plan, type Resolution } from '../../src/controllers/models/resolve.ts';
+import {
+  catalogueForGguf,
+  gpusOnNodes,
+  plan,
+  type Resolution,
+} from '../../src/controllers/models/resolve.ts';
 import { buildStatus } from '../../src/controllers/models/status.ts';
 import { catalogueArchitecture } from '../../src/core/llm/catalogue/index.ts';
 import { parseQuantity } from '../../src/core/quantity.ts';
@@ -360,4 +365,34 @@ void test('the example ModelDeployments are valid and resolve from the catalogue
     const r = planOf(m);
     assert.equal(r.kind, 'Resolved', file);
   }
+});
+
+void test('gpu type auto picks among the GPUs the cluster has, by product label (MIG only where advertised)', () => {
+  const node = (product: string, allocatable: Record<string, string> = {}) => ({
+    metadata: { name: product, labels: { 'nvidia.com/gpu.product': product } },
+    status: { allocatable: { 'nvidia.com/gpu': '1', ...allocatable } },
+  });
+  assert.deepEqual(
+    gpusOnNodes([node('NVIDIA-L4'), { metadata: { name: 'cpu' } }]).map((g) => g.id),
+    ['l4'],
+  );
+  const mig = gpusOnNodes([node('NVIDIA-A100-SXM4-80GB', { 'nvidia.com/mig-3g.40gb': '2' })]).map(
+    (g) => g.id,
+  );
+  assert.ok(mig.includes('a100-80gb') && mig.includes('a100-80gb-mig-3g.40gb'), mig.join(','));
+  assert.ok(!mig.includes('a100-80gb-mig-1g.10gb'), 'a slice the node does not advertise');
+
+  const m = md({ model: hf('Qwen/Qwen2.5-0.5B-Instruct'), runtime: { name: 'vllm' } });
+  const a = catalogueArchitecture('Qwen/Qwen2.5-0.5B-Instruct');
+  assert.equal(a?.kind, 'ok');
+  if (a?.kind !== 'ok') return;
+  const anywhere = plan(m, a.value, 'catalogue');
+  const here = plan(m, a.value, 'catalogue', gpusOnNodes([node('NVIDIA-L4')]));
+  assert.equal(
+    anywhere.kind === 'Resolved' && anywhere.value.fit.choice?.gpu.id,
+    't4',
+    'cheapest in the catalogue',
+  );
+  assert.equal(here.kind === 'Resolved' && here.value.fit.choice?.gpu.id, 'l4', 'cheapest on the cluster');
+  assert.match(here.kind === 'Resolved' ? here.value.fit.reason : '', /on this cluster's nodes \(l4\)/);
 });

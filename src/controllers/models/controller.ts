@@ -13,7 +13,7 @@ import { WorkQueue, type ReconcileResult } from '../../kube/workqueue.ts';
 import type { HubOptions } from '../../sources/huggingface.ts';
 import type { Controller, OperatorContext } from '../controller.ts';
 import { render, type Rendered } from './render.ts';
-import { resolve, secretReader, type Resolution } from './resolve.ts';
+import { gpusOnNodes, resolve, secretReader, type Resolution } from './resolve.ts';
 import { APPLIED_GENERATION_ANNOTATION, buildStatus, sameStatus } from './status.ts';
 
 export interface ModelsOptions {
@@ -41,6 +41,7 @@ export function modelsController(ctx: OperatorContext, opts: ModelsOptions = {})
   let deployments: Watched<k8s.V1Deployment> | undefined;
   let policies: Watched<SizingPolicy & k8s.KubernetesObject> | undefined;
   let pods: Watched<k8s.V1Pod> | undefined;
+  let nodes: Watched<k8s.V1Node> | undefined;
   let synced: Promise<unknown> = Promise.resolve();
 
   const queue = new WorkQueue(
@@ -81,7 +82,13 @@ export function modelsController(ctx: OperatorContext, opts: ModelsOptions = {})
     const cacheKey = `${md.metadata.uid}/${gen}`;
     let resolution = resolutions.get(cacheKey);
     if (resolution === undefined) {
-      resolution = await resolve(md, { hub, readSecret });
+      // The cluster's GPUs are read once per generation: a node pool scaling to zero later must not
+      // move a running model to another GPU type (a rollout) without an edit.
+      resolution = await resolve(md, {
+        hub,
+        readSecret,
+        gpusOnCluster: () => gpusOnNodes(nodes?.list() ?? []),
+      });
       if (resolution.kind === 'Resolved' || !resolution.problem.transient)
         resolutions.set(cacheKey, resolution);
       for (const k of resolutions.keys())
@@ -211,7 +218,10 @@ export function modelsController(ctx: OperatorContext, opts: ModelsOptions = {})
         { add: enqueueOwner, update: enqueueOwner, delete: enqueueOwner, error: onError('pods') },
         { labelSelector: MODEL_LABEL },
       );
-      synced = Promise.all([deployments.synced, policies.synced, pods.synced]);
+      nodes = watchResource<k8s.V1Node>(clients.kc, '/api/v1/nodes', () => clients.core.listNode(), {
+        error: onError('nodes'),
+      });
+      synced = Promise.all([deployments.synced, policies.synced, pods.synced, nodes.synced]);
       await synced;
       await mds.synced;
       for (const md of mds.list()) enqueue(md);
@@ -219,7 +229,7 @@ export function modelsController(ctx: OperatorContext, opts: ModelsOptions = {})
     },
     async stop() {
       queue.stop();
-      await Promise.all([mds?.stop(), deployments?.stop(), policies?.stop(), pods?.stop()]);
+      await Promise.all([mds?.stop(), deployments?.stop(), policies?.stop(), pods?.stop(), nodes?.stop()]);
       await queue.idle();
     },
   };

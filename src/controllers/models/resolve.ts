@@ -8,7 +8,7 @@ import { estimate, type Estimate } from '../../core/llm/estimate.ts';
 import { ggufFileTypeByName, ggufFileTypeFromFileName, type GgufFileType } from '../../core/llm/quant.ts';
 import type { ModelArchitecture, Result } from '../../core/llm/types.ts';
 import { fit, type FitResult } from '../../core/gpu/fit.ts';
-import { findGpu } from '../../core/gpu/catalogue.ts';
+import { GPU_CATALOGUE, findGpu, type GpuModel } from '../../core/gpu/catalogue.ts';
 import {
   HuggingFaceError,
   fetchGgufArchitecture,
@@ -75,8 +75,30 @@ export function catalogueForGguf(repo: string): Result<ModelArchitecture> | unde
   return undefined;
 }
 
+/**
+ * The catalogue GPUs the cluster's nodes offer: by the `nvidia.com/gpu.product` label GPU feature
+ * discovery sets, and for MIG slices only where a node advertises the slice's resource.
+ */
+export function gpusOnNodes(
+  nodes: readonly k8s.V1Node[],
+  catalogue: readonly GpuModel[] = GPU_CATALOGUE,
+): GpuModel[] {
+  const products = new Set<string>();
+  const resources = new Set<string>();
+  for (const n of nodes) {
+    const p = n.metadata?.labels?.['nvidia.com/gpu.product'];
+    if (p) products.add(p);
+    for (const r of Object.keys(n.status?.allocatable ?? {})) resources.add(r);
+  }
+  return catalogue.filter(
+    (g) => products.has(g.productLabel) && (g.mig === undefined || resources.has(g.resourceName)),
+  );
+}
+
 export interface ResolveDeps {
   hub: HubOptions;
+  /** GPUs the cluster offers, for gpu.type auto; empty or undefined: the whole catalogue. */
+  gpusOnCluster?: () => readonly GpuModel[];
   /** Reads a Secret's key; undefined when the Secret or the key is missing. */
   readSecret: (namespace: string, name: string, key: string) => Promise<string | undefined>;
 }
@@ -167,7 +189,12 @@ function ggufType(md: ModelDeployment): GgufFileType | undefined {
 }
 
 /** The pure part: estimate and GPU fit for an architecture, or the problem with the spec. */
-export function plan(md: ModelDeployment, arch: ModelArchitecture, source: string): Resolution {
+export function plan(
+  md: ModelDeployment,
+  arch: ModelArchitecture,
+  source: string,
+  onCluster: readonly GpuModel[] = [],
+): Resolution {
   const s = md.spec;
   const format = formatOf(md);
   const gpuType = s.gpu.type;
@@ -214,12 +241,20 @@ export function plan(md: ModelDeployment, arch: ModelArchitecture, source: strin
     return problem(reason, p.message, fieldHint(reason, p.hint));
   }
   const e = est.value;
-  const f = fit(e, {
-    ...(gpuType !== 'auto' ? { gpu: gpuType } : {}),
-    ...(s.serving.gpuMemoryUtilization !== undefined
-      ? { gpuMemoryUtilization: s.serving.gpuMemoryUtilization }
-      : {}),
-  });
+  // auto picks among the GPUs the cluster has, when it says: the cheapest card elsewhere cannot run here.
+  const scoped = gpuType === 'auto' && onCluster.length > 0;
+  const f = fit(
+    e,
+    {
+      ...(gpuType !== 'auto' ? { gpu: gpuType } : {}),
+      ...(s.serving.gpuMemoryUtilization !== undefined
+        ? { gpuMemoryUtilization: s.serving.gpuMemoryUtilization }
+        : {}),
+    },
+    scoped ? onCluster : GPU_CATALOGUE,
+  );
+  if (scoped)
+    f.reason = `among the GPUs on this cluster's nodes (${onCluster.map((g) => g.id).join(', ')}): ${f.reason}`;
   if (f.outcome === 'NoFit') {
     const l = f.largest;
     const hint = l
@@ -264,7 +299,7 @@ export async function resolve(md: ModelDeployment, deps: ResolveDeps): Promise<R
   if (a.arch.kind === 'problem') {
     return problem('InvalidModel', a.arch.problem.message, a.arch.problem.hint);
   }
-  return plan(md, a.arch.value, a.source);
+  return plan(md, a.arch.value, a.source, deps.gpusOnCluster?.() ?? []);
 }
 
 /** A Secret reader over the core API. */
