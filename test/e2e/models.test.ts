@@ -401,3 +401,36 @@ test('a bad new ModelDeployment creates nothing: no GPU fits, or the model is un
     );
   }
 });
+
+test('deleting a ModelDeployment removes what it owns (the garbage collector follows the owner references)', async () => {
+  const before = await env.apps.listNamespacedDeployment({ namespace: B() });
+  assert.deepEqual(
+    before.items.map((d) => d.metadata?.name),
+    ['assistant'],
+  );
+  await env.custom.deleteNamespacedCustomObject({
+    group: 'tailor.dev',
+    version: 'v1alpha1',
+    namespace: B(),
+    plural: 'modeldeployments',
+    name: 'assistant',
+  });
+  await eventually(
+    async () => {
+      const [d, s, sp] = await Promise.all([
+        env.apps.listNamespacedDeployment({ namespace: B() }),
+        env.core.listNamespacedService({ namespace: B() }),
+        env.custom.listNamespacedCustomObject({
+          group: 'tailor.dev',
+          version: 'v1alpha1',
+          namespace: B(),
+          plural: 'sizingpolicies',
+        }) as Promise<{ items: unknown[] }>,
+      ]);
+      assert.equal(d.items.length, 0, `deployments left: ${d.items.map((x) => x.metadata?.name).join(',')}`);
+      assert.equal(s.items.length, 0, 'services left');
+      assert.equal(sp.items.length, 0, 'sizing policies left');
+    },
+    { what: 'owned objects collected', timeoutMs: 60_000 },
+  );
+});

@@ -14,6 +14,7 @@ import {
   catalogueForGguf,
   gpusOnNodes,
   plan,
+  resolve,
   type Resolution,
 } from '../../src/controllers/models/resolve.ts';
 import { buildStatus } from '../../src/controllers/models/status.ts';
@@ -395,4 +396,68 @@ void test('gpu type auto picks among the GPUs the cluster has, by product label 
   );
   assert.equal(here.kind === 'Resolved' && here.value.fit.choice?.gpu.id, 'l4', 'cheapest on the cluster');
   assert.match(here.kind === 'Resolved' ? here.value.fit.reason : '', /on this cluster's nodes \(l4\)/);
+});
+
+void test('resolve: a model outside the catalogue is read from the hub with the tenant token, or a named problem', async () => {
+  const ghost = md({ model: hf('acme/private-model'), runtime: { name: 'vllm' } });
+  const withToken = md({
+    model: {
+      huggingFace: {
+        repo: 'acme/private-model',
+        revision: 'main',
+        tokenSecretRef: { name: 'hf', key: 'token' },
+      },
+    },
+    runtime: { name: 'vllm' },
+  });
+  const config = JSON.stringify({
+    architectures: ['LlamaForCausalLM'],
+    model_type: 'llama',
+    torch_dtype: 'bfloat16',
+    hidden_size: 2048,
+    intermediate_size: 8192,
+    num_hidden_layers: 16,
+    num_attention_heads: 32,
+    num_key_value_heads: 8,
+    vocab_size: 128256,
+    max_position_embeddings: 131072,
+    tie_word_embeddings: true,
+  });
+  const seen: (string | null)[] = [];
+  const hub = (status: number, body: string, code?: string): typeof fetch =>
+    ((_url: string, init?: RequestInit) => {
+      seen.push(new Headers(init?.headers).get('authorization'));
+      return Promise.resolve(new Response(body, { status, headers: code ? { 'x-error-code': code } : {} }));
+    }) as typeof fetch;
+  const secrets = (value: string | undefined) => () => Promise.resolve(value);
+  const cases: {
+    name: string;
+    m: ModelDeployment;
+    fetch: typeof fetch;
+    secret?: string;
+    want: string;
+    transient?: boolean;
+  }[] = [
+    { name: 'config.json from the hub', m: ghost, fetch: hub(200, config), want: 'Resolved' },
+    { name: 'no such repository', m: ghost, fetch: hub(404, 'nope', 'RepoNotFound'), want: 'ModelNotFound' },
+    {
+      name: 'hub down',
+      m: ghost,
+      fetch: () => Promise.reject(new TypeError('fetch failed')),
+      want: 'HubUnreachable',
+      transient: true,
+    },
+    { name: 'token Secret missing', m: withToken, fetch: hub(200, config), want: 'TokenMissing' },
+    { name: 'token sent', m: withToken, fetch: hub(200, config), secret: 'hf_secret', want: 'Resolved' },
+  ];
+  for (const c of cases) {
+    seen.length = 0;
+    const r = await resolve(c.m, {
+      hub: { baseUrl: 'http://hub.invalid', fetch: c.fetch },
+      readSecret: secrets(c.secret),
+    });
+    assert.equal(r.kind === 'Resolved' ? 'Resolved' : r.problem.reason, c.want, c.name);
+    if (r.kind === 'Problem') assert.equal(r.problem.transient, c.transient ?? false, c.name);
+    if (c.secret) assert.equal(seen[0], `Bearer ${c.secret}`, `${c.name}: bearer token`);
+  }
 });

@@ -29,7 +29,7 @@ const PLURAL = 'modeldeployments';
 const TRANSIENT_RETRY_MS = 30_000;
 
 export function modelsController(ctx: OperatorContext, opts: ModelsOptions = {}): Controller {
-  const { clients, log } = ctx;
+  const { clients, log, events } = ctx;
   const hub: HubOptions = {
     ...(process.env.HF_ENDPOINT ? { baseUrl: process.env.HF_ENDPOINT } : {}),
     ...opts.hub,
@@ -133,10 +133,31 @@ export function modelsController(ctx: OperatorContext, opts: ModelsOptions = {})
       sizingPolicy: policies?.get(name, namespace),
       now: new Date(ctx.now() * 1000),
     });
-    if (!sameStatus(md.status, status)) await writeStatus(md, status);
+    if (!sameStatus(md.status, status)) {
+      await writeStatus(md, status);
+      announce(md, status);
+    }
     if (resolution.kind === 'Problem' && resolution.problem.transient)
       return { requeueAfterMs: TRANSIENT_RETRY_MS };
     return { requeueAfterMs: opts.resyncMs ?? 60_000 };
+  }
+
+  /** An Event when the Accepted condition or the phase changes, for `kubectl describe`. */
+  function announce(md: ModelDeployment, status: ModelDeploymentStatus): void {
+    const was = md.status?.conditions?.find((c) => c.type === 'Accepted');
+    const now = status.conditions?.find((c) => c.type === 'Accepted');
+    const obj = { ...md, apiVersion: API_VERSION, kind: 'ModelDeployment' };
+    if (now && (was?.reason !== now.reason || was.observedGeneration !== now.observedGeneration)) {
+      events.record(obj, now.status === 'True' ? 'Normal' : 'Warning', now.reason, now.message);
+    }
+    if (status.phase !== md.status?.phase && status.phase !== undefined) {
+      events.record(
+        obj,
+        status.phase === 'Failed' ? 'Warning' : 'Normal',
+        status.phase,
+        `phase ${status.phase}`,
+      );
+    }
   }
 
   async function apply(obj: k8s.KubernetesObject): Promise<void> {
