@@ -37,6 +37,8 @@ export function modelsController(ctx: OperatorContext, opts: ModelsOptions = {})
   const readSecret = secretReader(clients.core);
   // A resolution per (uid, generation): the hub is asked once per edit, not on every pod change.
   const resolutions = new Map<string, Resolution>();
+  /** The last status written per key (namespace/name). */
+  const written = new Map<string, ModelDeploymentStatus>();
   let mds: Watched<ModelDeployment & k8s.KubernetesObject> | undefined;
   let deployments: Watched<k8s.V1Deployment> | undefined;
   let policies: Watched<SizingPolicy & k8s.KubernetesObject> | undefined;
@@ -72,7 +74,10 @@ export function modelsController(ctx: OperatorContext, opts: ModelsOptions = {})
     await synced;
     const md = mds?.get(name, namespace);
     // Gone: the garbage collector removes what it owned (ownerReferences); nothing to do here.
-    if (md === undefined || md.metadata.deletionTimestamp) return;
+    if (md === undefined || md.metadata.deletionTimestamp) {
+      written.delete(key);
+      return;
+    }
     const gen = md.metadata.generation ?? 0;
     const existing = deployments?.get(name, namespace);
     const ownedByUs = existing?.metadata?.ownerReferences?.some((r) => r.uid === md.metadata.uid);
@@ -133,9 +138,13 @@ export function modelsController(ctx: OperatorContext, opts: ModelsOptions = {})
       sizingPolicy: policies?.get(name, namespace),
       now: new Date(ctx.now() * 1000),
     });
-    if (!sameStatus(md.status, status)) {
+    // The cache may not show our last write yet: compare with that too, so neither the write nor
+    // its Events repeat.
+    const previous = written.get(key) ?? md.status;
+    if (!sameStatus(md.status, status) && !sameStatus(written.get(key), status)) {
       await writeStatus(md, status);
-      announce(md, status);
+      written.set(key, status);
+      announce(md, previous, status);
     }
     if (resolution.kind === 'Problem' && resolution.problem.transient)
       return { requeueAfterMs: TRANSIENT_RETRY_MS };
@@ -143,14 +152,18 @@ export function modelsController(ctx: OperatorContext, opts: ModelsOptions = {})
   }
 
   /** An Event when the Accepted condition or the phase changes, for `kubectl describe`. */
-  function announce(md: ModelDeployment, status: ModelDeploymentStatus): void {
-    const was = md.status?.conditions?.find((c) => c.type === 'Accepted');
+  function announce(
+    md: ModelDeployment,
+    previous: ModelDeploymentStatus | undefined,
+    status: ModelDeploymentStatus,
+  ): void {
+    const was = previous?.conditions?.find((c) => c.type === 'Accepted');
     const now = status.conditions?.find((c) => c.type === 'Accepted');
     const obj = { ...md, apiVersion: API_VERSION, kind: 'ModelDeployment' };
     if (now && (was?.reason !== now.reason || was.observedGeneration !== now.observedGeneration)) {
       events.record(obj, now.status === 'True' ? 'Normal' : 'Warning', now.reason, now.message);
     }
-    if (status.phase !== md.status?.phase && status.phase !== undefined) {
+    if (status.phase !== previous?.phase && status.phase !== undefined) {
       events.record(
         obj,
         status.phase === 'Failed' ? 'Warning' : 'Normal',
@@ -210,7 +223,7 @@ export function modelsController(ctx: OperatorContext, opts: ModelsOptions = {})
             version: VERSION,
             plural: PLURAL,
           }) as Promise<k8s.KubernetesListObject<ModelDeployment & k8s.KubernetesObject>>,
-        { add: enqueue, update: enqueue, error: onError('ModelDeployments') },
+        { add: enqueue, update: enqueue, delete: enqueue, error: onError('ModelDeployments') },
       );
       deployments = watchResource<k8s.V1Deployment>(
         clients.kc,
