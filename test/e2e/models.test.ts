@@ -331,6 +331,17 @@ test('a bad edit (context too long) is refused with a condition and leaves the r
   assert.equal(after.metadata!.generation, chatGeneration);
   const args = after.spec!.template.spec!.containers[0]!.args!;
   assert.equal(args[args.indexOf('--max-model-len') + 1], '4096');
+  // One Event per change, on the ModelDeployment, for `kubectl describe`.
+  const reasons = await eventually(
+    async () => {
+      const r = await eventReasons(env, A(), 'chat');
+      assert.ok(r.includes('ContextTooLong'), `events: ${r.join(',')}`);
+      return r;
+    },
+    { what: 'the refusal Event', timeoutMs: 10_000 },
+  );
+  assert.equal(reasons.filter((x) => x === 'Applied').length, 1, `events: ${reasons.join(',')}`);
+  assert.equal(reasons.filter((x) => x === 'ContextTooLong').length, 1, `events: ${reasons.join(',')}`);
   const pods = await modelPods(env, A(), 'chat');
   assert.deepEqual(
     pods.map((p) => p.metadata!.uid),
