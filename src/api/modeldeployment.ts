@@ -361,6 +361,26 @@ export type Estimate = Static<typeof Estimate>;
 export type GpuChoice = Static<typeof GpuChoice>;
 export type GpuOption = Static<typeof GpuOption>;
 
+export const UsageRecommendation = Type.Object(
+  {
+    sizingPolicy: Type.String({ maxLength: 253, description: 'The SizingPolicy it comes from.' }),
+    containers: Type.Array(
+      Type.Object({
+        name: Type.String({ maxLength: 63 }),
+        cpu: Type.Optional(Type.String({ maxLength: 64, description: 'Recommended CPU request.' })),
+        memory: Type.Optional(Type.String({ maxLength: 64, description: 'Recommended memory request.' })),
+        basis: Type.Optional(Type.String({ maxLength: 1024 })),
+      }),
+      { maxItems: 16, 'x-kubernetes-list-type': 'atomic' },
+    ),
+  },
+  {
+    description:
+      'What real usage says, from the SizingPolicy this ModelDeployment owns, beside the estimate (what the model says).',
+  },
+);
+export type UsageRecommendation = Static<typeof UsageRecommendation>;
+
 export const ModelDeploymentStatus = Type.Object({
   observedGeneration: Type.Optional(Type.Integer({ minimum: 0, format: 'int64' })),
   phase: Type.Optional(
@@ -386,6 +406,7 @@ export const ModelDeploymentStatus = Type.Object({
   readyReplicas: Type.Optional(Type.Integer({ minimum: 0 })),
   estimate: Type.Optional(Estimate),
   gpu: Type.Optional(GpuChoice),
+  recommendation: Type.Optional(UsageRecommendation),
   lastTransitionTime: Type.Optional(Timestamp({ description: 'When phase last changed.' })),
   conditions: Type.Optional(Conditions()),
 });

@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { TailorError, exitCode, describe } from '../errors.ts';
 import { registerApply } from './commands/apply.ts';
 import { registerDev } from './commands/dev.ts';
+import { registerModels } from './commands/models.ts';
 import { registerOperator } from './commands/operator.ts';
 import { registerRecommend } from './commands/recommend.ts';
 import { registerReplay } from './commands/replay.ts';
@@ -16,6 +17,7 @@ const program = new Command()
 
 registerApply(program);
 registerDev(program);
+registerModels(program);
 registerOperator(program);
 registerRecommend(program);
 registerReplay(program);

@@ -9,7 +9,12 @@ import {
   type ContainerReport,
   type RecommendReport,
 } from '../../src/cli/commands/recommend-report.ts';
-import { currentResources, groupContainers, oomsFromPods } from '../../src/cli/commands/recommend.ts';
+import {
+  currentResources,
+  estimateOf,
+  groupContainers,
+  oomsFromPods,
+} from '../../src/cli/commands/recommend.ts';
 import type { WorkloadRef } from '../../src/sources/workloads.ts';
 
 const Mi = 2 ** 20;
@@ -206,4 +211,38 @@ test('OOM kills in pod status become history events at the limit the container h
     { workload: deploy, container: 'app', pod: 'web-a', t: 1735689630, usageBytes: 256 * Mi },
   ]);
   assert.deepEqual(oomsFromPods([{ pod: pod('web-b', '1', '1Gi'), workload: deploy }]), []);
+});
+
+test('pods of a ModelDeployment show the estimate beside usage and recommendation', () => {
+  const withEstimate = { ...web, estimate: { modelDeployment: 'chat', cpu: 2, memory: 2560 * Mi } };
+  const lines = render(report([withEstimate, web]), 'table').split('\n');
+  assert.match(
+    lines[2]!,
+    /^NAMESPACE\s+WORKLOAD\s+CONTAINER\s+RESOURCE\s+REQUEST\s+LIMIT\s+ESTIMATE\s+P50\s/,
+  );
+  assert.match(lines[3]!, /\scpu\s+200m\s+-\s+2\s+50m\s/);
+  assert.match(lines[4]!, /\smemory\s+400Mi\s+1Gi\s+2\.5Gi\s+100Mi\s/);
+  assert.match(lines[5]!, /\scpu\s+200m\s+-\s+-\s+50m\s/, 'no estimate for other workloads');
+  const csv = render(report([withEstimate]), 'csv')
+    .trim()
+    .split('\n');
+  assert.match(csv[0]!, /,modelDeployment,estimate$/);
+  assert.match(csv[1]!, /,chat,2$/);
+  // Without a ModelDeployment in scope the table is as before.
+  assert.doesNotMatch(render(report([web]), 'table'), /ESTIMATE/);
+});
+
+test('the estimate is read from the pod annotation a ModelDeployment writes', () => {
+  const p: k8s.V1Pod = {
+    metadata: {
+      name: 'chat-1',
+      labels: { 'tailor.dev/model-deployment': 'chat' },
+      annotations: { 'tailor.dev/estimate': '{"server":{"cpu":"2","memory":"2560Mi"}}' },
+    },
+  };
+  assert.deepEqual(estimateOf([p], 'server'), {
+    estimate: { modelDeployment: 'chat', cpu: 2, memory: 2560 * Mi },
+  });
+  assert.deepEqual(estimateOf([p], 'sidecar'), {});
+  assert.deepEqual(estimateOf([{ metadata: { name: 'x' } }], 'server'), {});
 });

@@ -60,6 +60,15 @@ export interface ContainerReport {
   };
   readonly cpu: ResourceReport;
   readonly memory: ResourceReport;
+  /** For pods of a ModelDeployment: what the model needs to serve, worked out before any usage. */
+  readonly estimate?: ModelEstimate;
+}
+
+export interface ModelEstimate {
+  readonly modelDeployment: string;
+  /** Cores and bytes; null when the estimate does not say. */
+  readonly cpu: number | null;
+  readonly memory: number | null;
 }
 
 export interface RecommendReport {
@@ -163,6 +172,8 @@ export function formatSeconds(s: number): string {
 }
 
 export function renderTable(report: RecommendReport): string {
+  // The estimate column appears only where a ModelDeployment's pods are in scope.
+  const withEstimate = report.items.some((i) => i.estimate !== undefined);
   const header = [
     'NAMESPACE',
     'WORKLOAD',
@@ -170,6 +181,7 @@ export function renderTable(report: RecommendReport): string {
     'RESOURCE',
     'REQUEST',
     'LIMIT',
+    ...(withEstimate ? ['ESTIMATE'] : []),
     'P50',
     'P95',
     'MAX',
@@ -196,6 +208,7 @@ export function renderTable(report: RecommendReport): string {
         resource,
         f(r.request),
         f(r.limit),
+        ...(withEstimate ? [f(item.estimate?.[resource])] : []),
         f(r.usage?.p50),
         f(r.usage?.p95),
         f(r.usage?.max),
@@ -222,6 +235,11 @@ export function renderTable(report: RecommendReport): string {
   if (report.items.length > 0) {
     footnotes.push(
       'P50/P95/MAX: one-minute peaks of the busiest pod; RECOMMEND: requests (RANGE: keep the current value inside it).',
+    );
+  }
+  if (withEstimate) {
+    footnotes.push(
+      'ESTIMATE: what the model needs to serve, from its ModelDeployment, worked out from the model before any usage.',
     );
   }
   if (report.items.some((i) => i.history.short && (i.cpu.status === 'Ok' || i.memory.status === 'Ok'))) {
@@ -263,7 +281,8 @@ export function renderCsv(report: RecommendReport): string {
     const s = v === null || v === undefined ? '' : String(v);
     return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
   };
-  const lines = [CSV_HEADER.join(',')];
+  const withEstimate = report.items.some((i) => i.estimate !== undefined);
+  const lines = [[...CSV_HEADER, ...(withEstimate ? ['modelDeployment', 'estimate'] : [])].join(',')];
   for (const i of report.items) {
     for (const resource of ['cpu', 'memory'] as const) {
       const r = i[resource];
@@ -290,6 +309,7 @@ export function renderCsv(report: RecommendReport): string {
           i.history.seconds,
           i.history.short,
           i.history.ooms,
+          ...(withEstimate ? [i.estimate?.modelDeployment, i.estimate?.[resource]] : []),
         ]
           .map(cell)
           .join(','),

@@ -26,11 +26,13 @@ import {
   type OomRecord,
   type SeriesKey,
 } from '../../sources/history.ts';
+import { ESTIMATE_ANNOTATION, MODEL_LABEL } from '../../core/boost/index.ts';
 import {
   OUTPUT_FORMATS,
   render,
   resourceReport,
   type ContainerReport,
+  type ModelEstimate,
   type OutputFormat,
   type RecommendReport,
 } from './recommend-report.ts';
@@ -228,7 +230,32 @@ function containerReport(store: UsageHistory, g: Group, now: number, windowSecon
       values: minutes.flatMap((m) => (m.memoryMax === undefined ? [] : [m.memoryMax])),
       recommendation: rec.memory.recommendation,
     }),
+    ...estimateOf(g.pods, g.key.container),
   };
+}
+
+/** The ModelDeployment's estimate for a container, from the annotation its pod template carries. */
+export function estimateOf(pods: readonly k8s.V1Pod[], container: string): { estimate?: ModelEstimate } {
+  for (const p of pods) {
+    const owner = p.metadata?.labels?.[MODEL_LABEL];
+    const text = p.metadata?.annotations?.[ESTIMATE_ANNOTATION];
+    if (owner === undefined || text === undefined) continue;
+    try {
+      const all = JSON.parse(text) as Record<string, { cpu?: string; memory?: string } | undefined>;
+      const e = all[container];
+      if (e === undefined) continue;
+      return {
+        estimate: {
+          modelDeployment: owner,
+          cpu: parseQuantity(e.cpu) ?? null,
+          memory: parseQuantity(e.memory) ?? null,
+        },
+      };
+    } catch {
+      // not ours to judge: a hand-edited annotation just shows no estimate
+    }
+  }
+  return {};
 }
 
 /** Containers that run for the pod's life: app containers and restartable init containers (sidecars). */

@@ -139,11 +139,13 @@ export class Kubelet {
     };
     for (const c of pod.spec?.containers ?? []) {
       const gpus = gpusOf(c);
+      const r = resourcesOf(c);
       const ctx: ProfileContext = {
         seed: `${state.uid}/${c.name}`,
         startedAt: now,
         gpus,
         gpuMemoryBytesPerGpu: node.gpuMemoryBytes ?? 0,
+        cpuCores: r.cpuRequest,
       };
       const ctx0 = { ...ctx, podStartedAt: now };
       const resolved = this.deps.profileFor(pod, c, ctx0);
@@ -158,13 +160,16 @@ export class Kubelet {
         );
         break;
       }
-      const r = resourcesOf(c);
       state.containers.set(c.name, {
         name: c.name,
         image: c.image ?? '',
         profile: resolved.profile,
-        remake: (startedAt) => {
-          const again = this.deps.profileFor(pod, c, { ...ctx0, startedAt });
+        remake: (startedAt, cpuCores) => {
+          const again = this.deps.profileFor(pod, c, {
+            ...ctx0,
+            startedAt,
+            cpuCores: cpuCores ?? r.cpuRequest,
+          });
           return again.ok ? again.profile : resolved.profile;
         },
         startedAt: now,
@@ -311,7 +316,7 @@ export class Kubelet {
       // The back-off is over: the kubelet starts the container again.
       c.backOffUntil = undefined;
       c.startedAt = now;
-      c.profile = c.remake(now);
+      c.profile = c.remake(now, c.actual.cpuRequest);
       pod.dirty = true;
     }
     if (c.consecutiveCrashes > 0 && now - c.startedAt >= BACKOFF_RESET_S) c.consecutiveCrashes = 0;
@@ -347,7 +352,7 @@ export class Kubelet {
     c.restartCount++;
     c.startedAt = now;
     // A new process: loading (and its memory ramp) starts over; the pod's volumes keep their data.
-    c.profile = c.remake(now);
+    c.profile = c.remake(now, c.actual.cpuRequest);
     c.ready = false;
     c.usage = ZERO_USAGE;
   }

@@ -10,7 +10,8 @@ export interface ContainerState {
   image: string;
   profile: UsageProfile;
   /** The same profile for a container (re)started at the given time: an LLM loads its weights again. */
-  remake: (startedAt: number) => UsageProfile;
+  /** A new process: its profile again, at the CPU it is guaranteed now. */
+  remake: (startedAt: number, cpuCores?: number) => UsageProfile;
   /** Simulated epoch seconds of the current run's start. */
   startedAt: number;
   restartCount: number;

@@ -1,10 +1,12 @@
 // The llm profile: a vLLM-like server that first loads its weights (CPU-heavy, host memory rising
 // to the weights plus page cache, GPU memory rising to the weights), then serves a request trace.
+// With loadBytesPerSecondPerCore set, more CPU loads faster, up to the disk or network bound.
 import type { ProfileContext, UsageProfile, UsageSample } from './types.ts';
 import type { LlmSpec } from './params.ts';
 import type { TraceLibrary } from './traces.ts';
 import { hash2, hashString, smoothNoise } from './prng.ts';
 import { servedTrace } from './server.ts';
+import { loadSeconds as loadTiming } from '../../core/boost/schedule.ts';
 
 export interface LlmProfile extends UsageProfile {
   readonly kind: 'llm';
@@ -40,8 +42,17 @@ export function llmProfile(spec: LlmSpec, ctx: ProfileContext, traces: TraceLibr
   const L = served.loopSeconds;
   // Replicas of one deployment sit at different points of the trace, as if load-balanced.
   const offset = hash2(seed, 0x22) % L;
-  const loadSeconds = spec.weightsBytes / spec.loadBytesPerSecond;
-  const readyAfter = loadSeconds + spec.warmupSeconds;
+  const timing = loadTiming({
+    weightsBytes: spec.weightsBytes,
+    // No request (BestEffort) is no guarantee either way: play it at the cores loading wants.
+    cores: ctx.cpuCores !== undefined && ctx.cpuCores > 0 ? ctx.cpuCores : spec.loadCpuCores,
+    boundBytesPerSecond: spec.loadBytesPerSecond,
+    bytesPerSecondPerCore: spec.loadBytesPerSecondPerCore,
+    warmupSeconds: spec.warmupSeconds,
+    warmupCores: spec.loadCpuCores,
+  });
+  const loadSeconds = timing.read;
+  const readyAfter = timing.total;
   const pageCache = spec.weightsBytes * spec.pageCacheFraction;
   const idle = { requestsRunning: 0, requestsWaiting: 0, kvCacheUsage: 0, tokensPerSecond: 0 };
 
@@ -104,7 +115,8 @@ export function llmProfile(spec: LlmSpec, ctx: ProfileContext, traces: TraceLibr
       // The cache is on the volume, so a restarted container finds what was already downloaded.
       return Math.min(
         spec.weightsBytes,
-        Math.max(0, t - (ctx.podStartedAt ?? ctx.startedAt)) * spec.loadBytesPerSecond,
+        Math.max(0, t - (ctx.podStartedAt ?? ctx.startedAt)) *
+          (spec.weightsBytes / Math.max(1e-9, loadSeconds)),
       );
     },
   };

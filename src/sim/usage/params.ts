@@ -35,6 +35,12 @@ export interface LlmParams {
   rateMultiplier: number;
   /** How fast weights are read (download or disk, then host-to-GPU copy). */
   loadBytesPerSecond: number;
+  /**
+   * Reading speed per CPU core the container is guaranteed, up to loadBytesPerSecond (deserialising
+   * and copying tensors is CPU work). 0: loading does not depend on CPU. When set, warm-up also
+   * takes longer on fewer than loadCpuCores cores.
+   */
+  loadBytesPerSecondPerCore: number;
   /** After the weights are in: CUDA graphs, profiling run, compilation. */
   warmupSeconds: number;
   /** Decode speed of one sequence. */
@@ -181,6 +187,7 @@ const SCHEMAS: { [K in ProfileKind]: Schema<ParamsByKind[K]> } = {
     // Half the published rate: the traces came from a larger deployment than one mid-size GPU.
     rateMultiplier: p.num(0.5, { above: 0, max: 1000 }),
     loadBytesPerSecond: p.bytes(500 * Mi, { min: 1 }),
+    loadBytesPerSecondPerCore: p.bytes(0),
     warmupSeconds: p.seconds(30),
     decodeTokensPerSecond: p.num(40, { min: 1 }),
     prefillTokensPerSecond: p.num(8000, { min: 1 }),

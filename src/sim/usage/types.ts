@@ -27,6 +27,8 @@ export interface ProfileContext {
   /** GPUs the container was given (nvidia.com/gpu), and the memory of one. */
   gpus: number;
   gpuMemoryBytesPerGpu: number;
+  /** CPU the container is guaranteed at start (its request): an LLM loads faster with more. */
+  cpuCores?: number;
 }
 
 export interface UsageProfile {

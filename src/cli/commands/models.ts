@@ -1,0 +1,50 @@
+// `tailor models`: runs the ModelDeployment and start-up boost controllers in this process against
+// a cluster (until Ctrl-C), ahead of `tailor operator`; installs the CRDs first unless told not to.
+import type { Command } from 'commander';
+import { pino } from 'pino';
+import { installCrds } from '../../api/install.ts';
+import { startModels } from '../../controllers/models/index.ts';
+import type { OperatorContext } from '../../controllers/controller.ts';
+import { defaultKubeconfig } from '../../devcluster/paths.ts';
+import { loadKubeConfig, makeClients } from '../../kube/client.ts';
+import { eventRecorder } from '../../kube/events.ts';
+
+interface ModelsCliOptions {
+  kubeconfig: string;
+  dryRun: boolean;
+  installCrds: boolean;
+  hubUrl?: string;
+}
+
+export function registerModels(program: Command): void {
+  program
+    .command('models')
+    .description('run the ModelDeployment and start-up boost controllers in this process (until Ctrl-C)')
+    .option('--kubeconfig <path>', 'cluster to run against', defaultKubeconfig())
+    .option('--dry-run', 'compute and report, send every write as a server-side dry run', false)
+    .option('--no-install-crds', 'do not install or update the Tailor CRDs first')
+    .option(
+      '--hub-url <url>',
+      'Hugging Face hub or mirror for config.json (default $HF_ENDPOINT or huggingface.co)',
+    )
+    .action(async (o: ModelsCliOptions) => {
+      const log = pino({ base: undefined }, pino.destination(2));
+      const clients = makeClients(loadKubeConfig(o.kubeconfig));
+      if (o.installCrds) await installCrds(clients.ext);
+      const ctx: OperatorContext = {
+        clients,
+        log,
+        events: eventRecorder(clients, 'tailor', (m) => log.warn(m)),
+        now: () => Date.now() / 1000,
+        dryRun: o.dryRun,
+        fieldManager: 'tailor',
+      };
+      const running = await startModels(ctx, o.hubUrl ? { hub: { baseUrl: o.hubUrl } } : {});
+      log.info('models: running; Ctrl-C stops');
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', resolve);
+        process.once('SIGTERM', resolve);
+      });
+      await running.stop();
+    });
+}

@@ -1,0 +1,140 @@
+// End-to-end vocabulary for ModelDeployments: tenant namespaces of the test's own, the model
+// controllers running in the test process against the real control plane, a fixture Hugging Face
+// hub on loopback, and small readers for the objects a ModelDeployment owns.
+import { after, before } from 'node:test';
+import { createServer, type Server } from 'node:http';
+import { randomBytes } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import * as k8s from '@kubernetes/client-node';
+import { pino } from 'pino';
+import { installCrds } from '../../src/api/install.ts';
+import type { ModelDeployment } from '../../src/api/modeldeployment.ts';
+import { startModels } from '../../src/controllers/models/index.ts';
+import { MODEL_LABEL } from '../../src/core/boost/index.ts';
+import { makeClients } from '../../src/kube/client.ts';
+import { eventRecorder } from '../../src/kube/events.ts';
+import { clients as testClients, eventually } from './cluster.ts';
+
+export interface ModelsEnv {
+  /** Tenant namespaces created for this file and deleted after it. */
+  tenants: string[];
+  core: k8s.CoreV1Api;
+  apps: k8s.AppsV1Api;
+  custom: k8s.CustomObjectsApi;
+  hubUrl: string;
+}
+
+/** A hub that knows no repository: every file is 404 RepoNotFound, as huggingface.co answers. */
+function emptyHub(): Promise<Server> {
+  const server = createServer((_req, res) => {
+    res.writeHead(404, { 'x-error-code': 'RepoNotFound', 'content-type': 'text/plain' });
+    res.end('Repository not found');
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
+}
+
+export function useModels(stem: string, tenantCount: number): ModelsEnv {
+  const c = testClients();
+  const kc = c.kc;
+  const clients = makeClients(kc);
+  const suffix = randomBytes(3).toString('hex');
+  const env: ModelsEnv = {
+    tenants: Array.from(
+      { length: tenantCount },
+      (_, i) => `t-${stem}-${String.fromCharCode(97 + i)}-${suffix}`,
+    ),
+    core: clients.core,
+    apps: clients.apps,
+    custom: clients.custom,
+    hubUrl: '',
+  };
+  let hub: Server | undefined;
+  let running: { stop(): Promise<void> } | undefined;
+  before(async () => {
+    await installCrds(clients.ext);
+    for (const ns of env.tenants) {
+      await clients.core.createNamespace({
+        body: { metadata: { name: ns, labels: { 'tailor.dev/test': stem } } },
+      });
+      await eventually(() => clients.core.readNamespacedServiceAccount({ name: 'default', namespace: ns }), {
+        what: `default ServiceAccount in ${ns}`,
+      });
+    }
+    hub = await emptyHub();
+    env.hubUrl = `http://127.0.0.1:${(hub.address() as AddressInfo).port}`;
+    const log = pino({ level: process.env.TAILOR_TEST_DEBUG ? 'debug' : 'warn' }, pino.destination(2));
+    running = await startModels(
+      {
+        clients,
+        log,
+        events: eventRecorder(clients, 'tailor'),
+        now: () => Date.now() / 1000,
+        dryRun: false,
+        fieldManager: 'tailor',
+      },
+      { hub: { baseUrl: env.hubUrl, timeoutMs: 2_000 }, namespaces: env.tenants, resyncMs: 5_000 },
+    );
+  });
+  after(async () => {
+    await running?.stop();
+    hub?.close();
+    for (const ns of env.tenants) await clients.core.deleteNamespace({ name: ns }).catch(() => {});
+  });
+  return env;
+}
+
+export async function createModel(
+  env: ModelsEnv,
+  md: Omit<ModelDeployment, 'metadata'> & { metadata: k8s.V1ObjectMeta },
+) {
+  return (await env.custom.createNamespacedCustomObject({
+    group: 'tailor.dev',
+    version: 'v1alpha1',
+    namespace: md.metadata.namespace!,
+    plural: 'modeldeployments',
+    body: md,
+  })) as ModelDeployment;
+}
+
+export async function readModel(env: ModelsEnv, namespace: string, name: string): Promise<ModelDeployment> {
+  return (await env.custom.getNamespacedCustomObject({
+    group: 'tailor.dev',
+    version: 'v1alpha1',
+    namespace,
+    plural: 'modeldeployments',
+    name,
+  })) as ModelDeployment;
+}
+
+export async function patchModel(
+  env: ModelsEnv,
+  namespace: string,
+  name: string,
+  body: unknown,
+): Promise<ModelDeployment> {
+  return (await env.custom.patchNamespacedCustomObject(
+    { group: 'tailor.dev', version: 'v1alpha1', namespace, plural: 'modeldeployments', name, body },
+    k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
+  )) as ModelDeployment;
+}
+
+export async function readSizingPolicy(env: ModelsEnv, namespace: string, name: string) {
+  return (await env.custom.getNamespacedCustomObject({
+    group: 'tailor.dev',
+    version: 'v1alpha1',
+    namespace,
+    plural: 'sizingpolicies',
+    name,
+  })) as k8s.KubernetesObject & { spec: { mode: string; targetRef?: { name: string } } };
+}
+
+/** The live (not terminating) pods of a ModelDeployment. */
+export async function modelPods(env: ModelsEnv, namespace: string, name: string): Promise<k8s.V1Pod[]> {
+  const list = await env.core.listNamespacedPod({ namespace, labelSelector: `${MODEL_LABEL}=${name}` });
+  return list.items.filter((p) => !p.metadata?.deletionTimestamp);
+}
+
+export async function eventReasons(env: ModelsEnv, namespace: string, pod: string): Promise<string[]> {
+  const list = await env.core.listNamespacedEvent({ namespace, fieldSelector: `involvedObject.name=${pod}` });
+  return list.items.map((e) => e.reason ?? '');
+}
