@@ -4,6 +4,7 @@ import { pino, type Logger } from 'pino';
 import type * as k8s from '@kubernetes/client-node';
 import type { Controller, OperatorContext } from '../controllers/controller.ts';
 import { sizingController, type SizingOptions } from '../controllers/sizing/controller.ts';
+import { modelControllers, type ModelsOptions } from '../controllers/models/index.ts';
 import { makeClients, type Clients } from '../kube/client.ts';
 import { classify } from '../kube/errors.ts';
 import { eventRecorder } from '../kube/events.ts';
@@ -50,6 +51,8 @@ export interface OperatorOptions {
    * out: no webhook. With `namespace`, the registration covers that namespace only.
    */
   readonly webhook?: OperatorWebhookOptions;
+  /** The ModelDeployment and start-up boost controllers (default on); false leaves them out. */
+  readonly models?: Omit<ModelsOptions, 'namespaces'> | false;
 }
 
 export type OperatorWebhookOptions = Omit<StartWebhookOptions, 'clients' | 'log' | 'actuation'> & {
@@ -96,6 +99,12 @@ function controllersOf(p: OperatorParts): Controller[] {
       resolve: p.resolve,
       ...(p.options.sizing ? { options: p.options.sizing } : {}),
     }),
+    ...(p.options.models === false
+      ? []
+      : modelControllers(p.ctx, {
+          ...p.options.models,
+          ...(p.options.namespace ? { namespaces: [p.options.namespace] } : {}),
+        })),
   ];
 }
 

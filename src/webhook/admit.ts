@@ -25,9 +25,10 @@ import {
   type JsonPatchOp,
 } from './review.ts';
 import { changed, recommendationsOf, sizeNewPod } from './size-pod.ts';
+import { BOOST_ANNOTATION as STARTUP_BOOST_ANNOTATION } from '../core/boost/annotations.ts';
 
 /** A start-up boost controller owns pods carrying this: their first size is its business. */
-export const STARTUP_BOOST_ANNOTATION = 'tailor.dev/startup-boost';
+export { BOOST_ANNOTATION as STARTUP_BOOST_ANNOTATION } from '../core/boost/annotations.ts';
 /** The policy that sized the pod. */
 export const SIZED_BY_ANNOTATION = 'tailor.dev/sized-by';
 /** What changed, in words: "app: cpu 2 -> 500m, memory 4Gi -> 1Gi (limit 8Gi -> 2Gi)". */

@@ -1,7 +1,11 @@
-// End-to-end vocabulary for ModelDeployments: tenant namespaces of the test's own, the model
-// controllers running in the test process against the real control plane, a fixture Hugging Face
-// hub on loopback, and small readers for the objects a ModelDeployment owns.
+// End-to-end vocabulary for ModelDeployments: tenant namespaces of the test's own, each with the
+// whole operator (models, start-up boost and sizing controllers) running in the test process
+// against the real control plane, a fixture Hugging Face hub on loopback, and small readers for
+// the objects a ModelDeployment owns.
 import { after, before } from 'node:test';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer, type Server } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
@@ -9,10 +13,10 @@ import * as k8s from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { installCrds } from '../../src/api/install.ts';
 import type { ModelDeployment } from '../../src/api/modeldeployment.ts';
-import { startModels } from '../../src/controllers/models/index.ts';
+import type { SizingPolicy } from '../../src/api/sizingpolicy.ts';
+import { startOperator, type RunningOperator } from '../../src/operator/index.ts';
 import { MODEL_LABEL } from '../../src/core/boost/index.ts';
 import { makeClients } from '../../src/kube/client.ts';
-import { eventRecorder } from '../../src/kube/events.ts';
 import { clients as testClients, eventually } from './cluster.ts';
 
 export interface ModelsEnv {
@@ -49,7 +53,8 @@ export function useModels(stem: string, tenantCount: number): ModelsEnv {
     hubUrl: '',
   };
   let hub: Server | undefined;
-  let running: { stop(): Promise<void> } | undefined;
+  const running: RunningOperator[] = [];
+  const dir = mkdtempSync(join(tmpdir(), 'tailor-models-'));
   before(async () => {
     await installCrds(clients.ext);
     for (const ns of env.tenants) {
@@ -63,20 +68,26 @@ export function useModels(stem: string, tenantCount: number): ModelsEnv {
     hub = await emptyHub();
     env.hubUrl = `http://127.0.0.1:${(hub.address() as AddressInfo).port}`;
     const log = pino({ level: process.env.TAILOR_TEST_DEBUG ? 'debug' : 'warn' }, pino.destination(2));
-    running = await startModels(
-      {
-        clients,
-        log,
-        events: eventRecorder(clients, 'tailor'),
-        now: () => Date.now() / 1000,
-        dryRun: false,
-        fieldManager: 'tailor',
-      },
-      { hub: { baseUrl: env.hubUrl, timeoutMs: 2_000 }, namespaces: env.tenants, resyncMs: 5_000 },
-    );
+    // One operator per tenant, as a tenant's own operator would run (-n NAMESPACE). Its sizing
+    // controller publishes recommendations at once but applies them only after a minute of history,
+    // so the start-up boost's shrink is what the tests see on the pods.
+    for (const namespace of env.tenants) {
+      running.push(
+        await startOperator({
+          kc,
+          historyPath: join(dir, `${namespace}.db`),
+          pollIntervalMs: 1000,
+          namespace,
+          log,
+          sizing: { minHistorySeconds: 60, busyRequeueMs: 1000, resyncMs: 3000 },
+          models: { hub: { baseUrl: env.hubUrl, timeoutMs: 2_000 }, resyncMs: 5_000 },
+        }),
+      );
+    }
   });
   after(async () => {
-    await running?.stop();
+    await Promise.all(running.map((o) => o.stop()));
+    rmSync(dir, { recursive: true, force: true });
     hub?.close();
     for (const ns of env.tenants) await clients.core.deleteNamespace({ name: ns }).catch(() => {});
   });
@@ -125,7 +136,7 @@ export async function readSizingPolicy(env: ModelsEnv, namespace: string, name: 
     namespace,
     plural: 'sizingpolicies',
     name,
-  })) as k8s.KubernetesObject & { spec: { mode: string; targetRef?: { name: string } } };
+  })) as SizingPolicy;
 }
 
 /** The live (not terminating) pods of a ModelDeployment. */

@@ -4,6 +4,7 @@ import type { V1Pod } from '@kubernetes/client-node';
 import type { SizingPolicySpec } from '../../api/index.ts';
 import type { WorkloadRef } from '../../sources/workloads.ts';
 import { selectorMatches, type Selector } from '../../kube/selector.ts';
+import { BOOST_ANNOTATION, BOOST_DONE_ANNOTATION } from '../../core/boost/annotations.ts';
 
 export { selectorMatches, type Selector };
 
@@ -46,14 +47,11 @@ export function isLive(pod: V1Pod): boolean {
   return phase !== 'Succeeded' && phase !== 'Failed' && !pod.metadata?.deletionTimestamp;
 }
 
-export const STARTUP_BOOST = 'tailor.dev/startup-boost';
-export const STARTUP_BOOST_DONE = 'tailor.dev/startup-boost-done';
-
 /**
  * A pod in its start-up boost belongs to the start-up boost controller until it marks the boost done:
  * sizing it now would fight that controller (it raised the pod on purpose, and lowers it itself).
  */
 export function inStartupBoost(pod: V1Pod): boolean {
   const a = pod.metadata?.annotations ?? {};
-  return a[STARTUP_BOOST] !== undefined && a[STARTUP_BOOST_DONE] === undefined;
+  return a[BOOST_ANNOTATION] !== undefined && a[BOOST_DONE_ANNOTATION] === undefined;
 }
