@@ -39,7 +39,7 @@ test('examples/scenarios/llm-fleet.yaml describes three pools, a GPU pool among 
     s.nodePools.map((p) => [p.name, p.count, p.gpu?.model]),
     [
       ['general', 3, undefined],
-      ['gpu-l4', 2, 'NVIDIA-L4'],
+      ['gpu-l4', 3, 'NVIDIA-L4'],
       ['gpu-a100', 1, 'NVIDIA-A100-SXM4-40GB'],
     ],
   );
