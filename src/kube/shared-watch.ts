@@ -1,16 +1,31 @@
 // One watch of a resource shared by every controller of the operator: one cache and one stream per
-// resource however many controllers read it; each subscribes its own handlers.
+// resource however many controllers read it; each subscribes its own handlers. The cache is
+// indexed by namespace (a controller asks for one namespace's pods, not all of them), and keeps
+// objects slim: managedFields lose their field sets, which are most of a pod's bytes.
 import type * as k8s from '@kubernetes/client-node';
 import { watchResource, type WatchHandlers } from './informer.ts';
 
 export interface SharedWatch<T extends k8s.KubernetesObject> {
   list(): readonly T[];
+  /** The objects of one namespace, from an index (no scan of the whole cache). */
+  inNamespace(namespace: string): readonly T[];
   get(name: string, namespace?: string): T | undefined;
   /** Handlers see every event from now on; the returned function unsubscribes. Call `list()` for what exists already. */
   subscribe(handlers: WatchHandlers<T>): () => void;
   /** Resolves after the first successful list. */
   readonly synced: Promise<void>;
   stop(): Promise<void>;
+}
+
+/**
+ * Drops each managedFields entry's fieldsV1 (what fields it owns), keeping who wrote, how and
+ * when: enough for "when was this pod last resized" (a `resize` subresource entry's time). An
+ * object about to be changed is read fresh from the API, with its full managedFields.
+ */
+export function slim<T extends k8s.KubernetesObject>(obj: T): T {
+  const mf = obj.metadata?.managedFields;
+  if (mf) for (const e of mf) delete e.fieldsV1;
+  return obj;
 }
 
 export function sharedWatch<T extends k8s.KubernetesObject>(
@@ -20,13 +35,35 @@ export function sharedWatch<T extends k8s.KubernetesObject>(
   onError: (err: unknown) => void,
 ): SharedWatch<T> {
   const subscribers = new Set<WatchHandlers<T>>();
+  const byNamespace = new Map<string, Map<string, T>>();
   const each = (fn: (h: WatchHandlers<T>) => void) => {
     for (const h of subscribers) fn(h);
   };
+  const index = (o: T) => {
+    const ns = o.metadata?.namespace ?? '';
+    let m = byNamespace.get(ns);
+    if (!m) byNamespace.set(ns, (m = new Map<string, T>()));
+    m.set(o.metadata?.name ?? '', o);
+  };
+  const unindex = (o: T) => {
+    const ns = o.metadata?.namespace ?? '';
+    const m = byNamespace.get(ns);
+    m?.delete(o.metadata?.name ?? '');
+    if (m?.size === 0) byNamespace.delete(ns);
+  };
   const watched = watchResource<T>(kc, path, list, {
-    add: (o) => each((h) => h.add?.(o)),
-    update: (o) => each((h) => h.update?.(o)),
-    delete: (o) => each((h) => h.delete?.(o)),
+    add: (o) => {
+      index(slim(o));
+      each((h) => h.add?.(o));
+    },
+    update: (o) => {
+      index(slim(o));
+      each((h) => h.update?.(o));
+    },
+    delete: (o) => {
+      unindex(o);
+      each((h) => h.delete?.(o));
+    },
     error: (e) => {
       onError(e);
       each((h) => h.error?.(e));
@@ -34,6 +71,7 @@ export function sharedWatch<T extends k8s.KubernetesObject>(
   });
   return {
     list: () => watched.list(),
+    inNamespace: (namespace) => [...(byNamespace.get(namespace)?.values() ?? [])],
     get: (name, namespace) => watched.get(name, namespace),
     subscribe: (h) => {
       subscribers.add(h);

@@ -1,5 +1,6 @@
-// The watched objects the operator's controllers share (pods, PodDisruptionBudgets, SizingPolicies),
-// each one watch for the whole operator, over every namespace or the one it is scoped to.
+// The watched objects the operator's controllers share (pods, PodDisruptionBudgets, SizingPolicies,
+// and the workloads policies target), each one watch for the whole operator, over every namespace
+// or the one it is scoped to. Reading these instead of the API keeps a full pass free of requests.
 import type * as k8s from '@kubernetes/client-node';
 import { GROUP, VERSION, type SizingPolicy } from '../api/index.ts';
 import type { Clients } from '../kube/client.ts';
@@ -10,8 +11,17 @@ export interface ClusterCaches {
   readonly pdbs: SharedWatch<k8s.V1PodDisruptionBudget>;
   /** Every SizingPolicy in scope, as the apiserver returns it (defaults filled in). A webhook can read it too. */
   readonly policies: SharedWatch<SizingPolicy>;
+  /** The workloads a policy can target, for their pod templates and owner chains. */
+  readonly workloads: WorkloadCaches;
   readonly synced: Promise<void>;
   stop(): Promise<void>;
+}
+
+export interface WorkloadCaches {
+  readonly Deployment: SharedWatch<k8s.V1Deployment>;
+  readonly StatefulSet: SharedWatch<k8s.V1StatefulSet>;
+  readonly DaemonSet: SharedWatch<k8s.V1DaemonSet>;
+  readonly ReplicaSet: SharedWatch<k8s.V1ReplicaSet>;
 }
 
 /** `namespace` undefined: every namespace. */
@@ -56,11 +66,54 @@ export function clusterCaches(
           })) as k8s.KubernetesListObject<SizingPolicy>,
     (e) => onError('sizingpolicies', e),
   );
-  const all = [pods, pdbs, policies];
+  const apps = <T extends k8s.KubernetesObject>(
+    plural: string,
+    inNs: (namespace: string) => Promise<k8s.KubernetesListObject<T>>,
+    everywhere: () => Promise<k8s.KubernetesListObject<T>>,
+  ) =>
+    sharedWatch<T>(
+      clients.kc,
+      ns('/apis/apps/v1', plural),
+      () => (namespace ? inNs(namespace) : everywhere()),
+      (e) => onError(plural, e),
+    );
+  const a = clients.apps;
+  const workloads: WorkloadCaches = {
+    Deployment: apps(
+      'deployments',
+      (n) => a.listNamespacedDeployment({ namespace: n }),
+      () => a.listDeploymentForAllNamespaces(),
+    ),
+    StatefulSet: apps(
+      'statefulsets',
+      (n) => a.listNamespacedStatefulSet({ namespace: n }),
+      () => a.listStatefulSetForAllNamespaces(),
+    ),
+    DaemonSet: apps(
+      'daemonsets',
+      (n) => a.listNamespacedDaemonSet({ namespace: n }),
+      () => a.listDaemonSetForAllNamespaces(),
+    ),
+    ReplicaSet: apps(
+      'replicasets',
+      (n) => a.listNamespacedReplicaSet({ namespace: n }),
+      () => a.listReplicaSetForAllNamespaces(),
+    ),
+  };
+  const all: readonly { synced: Promise<void>; stop(): Promise<void> }[] = [
+    pods,
+    pdbs,
+    policies,
+    workloads.Deployment,
+    workloads.StatefulSet,
+    workloads.DaemonSet,
+    workloads.ReplicaSet,
+  ];
   return {
     pods,
     pdbs,
     policies,
+    workloads,
     synced: Promise.all(all.map((w) => w.synced)).then(() => undefined),
     stop: async () => {
       await Promise.all(all.map((w) => w.stop()));

@@ -10,7 +10,7 @@ import { classify } from '../kube/errors.ts';
 import { eventRecorder } from '../kube/events.ts';
 import { UsageHistory } from '../sources/history.ts';
 import { ALL_NAMESPACES, namespaces } from '../sources/scope.ts';
-import { WorkloadResolver, apiOwnerFetcher } from '../sources/workloads.ts';
+import { WorkloadResolver, apiOwnerFetcher, controllerOf } from '../sources/workloads.ts';
 import { describe } from '../errors.ts';
 import { installCrds } from '../api/install.ts';
 import { clusterCaches, type ClusterCaches } from './caches.ts';
@@ -127,7 +127,15 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     metrics.apiErrors.inc({ kind: classify(err).kind });
     log.warn({ watch: what, err: describe(err) }, 'watch failed; it restarts with backoff');
   });
-  const resolver = new WorkloadResolver({ fetchOwner: apiOwnerFetcher(clients) });
+  // A ReplicaSet's owner from the watch cache; the API only for one the cache has not seen yet
+  // (created a moment ago) or a Job.
+  const fromApi = apiOwnerFetcher(clients);
+  const resolver = new WorkloadResolver({
+    fetchOwner: (namespace, kind, name) => {
+      const cached = kind === 'ReplicaSet' ? caches.workloads.ReplicaSet.get(name, namespace) : undefined;
+      return cached ? Promise.resolve(controllerOf(cached) ?? null) : fromApi(namespace, kind, name);
+    },
+  });
   const usage = new UsageCollector({
     custom: clients.custom,
     scope: options.namespace ? namespaces(options.namespace) : ALL_NAMESPACES,

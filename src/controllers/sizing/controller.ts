@@ -7,6 +7,7 @@ import {
   VERSION,
   parseDuration,
   SizingPolicySpec,
+  WORKLOAD_KINDS,
   validate,
   type SizingPolicy,
 } from '../../api/index.ts';
@@ -126,8 +127,7 @@ export function sizingController(ctx: OperatorContext, deps: SizingDeps): Contro
   );
 
   const keyOf = (p: { metadata?: k8s.V1ObjectMeta }) => `${p.metadata?.namespace}/${p.metadata?.name}`;
-  const policiesIn = (namespace: string) =>
-    caches.policies.list().filter((p) => p.metadata.namespace === namespace);
+  const policiesIn = (namespace: string) => caches.policies.inNamespace(namespace);
 
   /** The policies covering a pod; a policy that does not validate covers nothing. */
   async function policiesOf(pod: k8s.V1Pod): Promise<SizingPolicy[]> {
@@ -202,7 +202,7 @@ export function sizingController(ctx: OperatorContext, deps: SizingDeps): Contro
     // 2. The target. A missing workload is a condition, not an error: the user may create it later
     //    (the policy update or the pods' events bring us back), and nothing else may happen first.
     const template = spec.targetRef
-      ? await workloadTemplate(namespace, spec.targetRef.kind, spec.targetRef.name)
+      ? workloadTemplate(namespace, spec.targetRef.kind, spec.targetRef.name)
       : undefined;
     if (spec.targetRef && template === null) {
       const message = `${target} not found in namespace ${namespace}`;
@@ -228,8 +228,8 @@ export function sizingController(ctx: OperatorContext, deps: SizingDeps): Contro
     // 3. The pods and their usage. A pod without metrics gets no recommendation (never a shrink on
     //    missing data); one in its start-up boost belongs to that controller for now.
     const covered: CoveredPod[] = [];
-    for (const pod of caches.pods.list()) {
-      if (pod.metadata?.namespace !== namespace || !isLive(pod)) continue;
+    for (const pod of caches.pods.inNamespace(namespace)) {
+      if (!isLive(pod)) continue;
       const workload = await deps.resolve(pod);
       if (!policyCovers({ namespace, spec }, pod, workload)) continue;
       covered.push({ pod, workload, ...(inStartupBoost(pod) ? { skip: 'StartupBoost' as const } : {}) });
@@ -470,28 +470,21 @@ export function sizingController(ctx: OperatorContext, deps: SizingDeps): Contro
     return { requeueAfterMs: busy ? busyMs : resyncMs };
   }
 
-  /** The workload's pod template; null when the workload does not exist. */
-  async function workloadTemplate(
-    namespace: string,
-    kind: string,
-    name: string,
-  ): Promise<k8s.V1PodTemplateSpec | null> {
-    try {
-      switch (kind) {
-        case 'Deployment':
-          return (await ctx.clients.apps.readNamespacedDeployment({ name, namespace })).spec?.template ?? {};
-        case 'StatefulSet':
-          return (await ctx.clients.apps.readNamespacedStatefulSet({ name, namespace })).spec?.template ?? {};
-        case 'DaemonSet':
-          return (await ctx.clients.apps.readNamespacedDaemonSet({ name, namespace })).spec?.template ?? {};
-        case 'ReplicaSet':
-          return (await ctx.clients.apps.readNamespacedReplicaSet({ name, namespace })).spec?.template ?? {};
-        default:
-          return null;
+  /**
+   * The workload's pod template from the watch cache; null when the workload does not exist (or
+   * its add has not arrived yet: its add event requeues the policy).
+   */
+  function workloadTemplate(namespace: string, kind: string, name: string): k8s.V1PodTemplateSpec | null {
+    switch (kind) {
+      case 'Deployment':
+      case 'StatefulSet':
+      case 'DaemonSet':
+      case 'ReplicaSet': {
+        const w = caches.workloads[kind].get(name, namespace);
+        return w ? (w.spec?.template ?? {}) : null;
       }
-    } catch (err) {
-      if (classify(err).kind === 'NotFound') return null;
-      throw err;
+      default:
+        return null;
     }
   }
 
@@ -502,8 +495,8 @@ export function sizingController(ctx: OperatorContext, deps: SizingDeps): Contro
   ): { disruptionsAllowed?: number } {
     if (pods.length === 0) return {};
     let min: number | undefined;
-    for (const pdb of caches.pdbs.list()) {
-      if (pdb.metadata?.namespace !== namespace || !pdb.spec?.selector) continue;
+    for (const pdb of caches.pdbs.inNamespace(namespace)) {
+      if (!pdb.spec?.selector) continue;
       const sel = pdb.spec.selector as Selector;
       if (!pods.some((p) => selectorMatches(sel, p.metadata?.labels ?? {}))) continue;
       const allowed = pdb.status?.disruptionsAllowed ?? 0;
@@ -564,6 +557,14 @@ export function sizingController(ctx: OperatorContext, deps: SizingDeps): Contro
               () => {},
             );
           },
+        }),
+        // A target that appears, changes its template or goes: its policies look again.
+        ...WORKLOAD_KINDS.map((kind) => {
+          const targeting = (w: k8s.KubernetesObject) =>
+            policiesIn(w.metadata?.namespace ?? '')
+              .filter((p) => p.spec.targetRef?.kind === kind && p.spec.targetRef.name === w.metadata?.name)
+              .forEach((p) => queue.add(keyOf(p)));
+          return caches.workloads[kind].subscribe({ add: targeting, update: targeting, delete: targeting });
         }),
         caches.pdbs.subscribe({
           add: (b) => policiesIn(b.metadata?.namespace ?? '').forEach((p) => queue.add(keyOf(p))),
