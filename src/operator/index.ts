@@ -16,6 +16,7 @@ import { clusterCaches, type ClusterCaches } from './caches.ts';
 import { serveOperatorHttp, type OperatorHttp } from './http.ts';
 import { operatorMetrics, type OperatorMetrics } from './metrics.ts';
 import { UsageCollector } from './usage-collector.ts';
+import { PrometheusFeed, type PrometheusFeedSettings } from './prometheus-history.ts';
 
 export const FIELD_MANAGER = 'tailor';
 
@@ -39,6 +40,10 @@ export interface OperatorOptions {
   readonly installCrds?: boolean;
   /** Register the process metrics (CPU, memory, event loop) too; off when several operators share a process. */
   readonly processMetrics?: boolean;
+  /** Prometheus for policies with history.source Prometheus and no history.prometheusURL. */
+  readonly prometheusUrl?: string;
+  /** How Prometheus history is read (steps, intervals, retries); tests shorten them. */
+  readonly prometheus?: PrometheusFeedSettings;
 }
 
 export interface RunningOperator {
@@ -62,6 +67,7 @@ export interface OperatorParts {
   readonly metrics: OperatorMetrics;
   readonly resolve: (pod: k8s.V1Pod) => ReturnType<WorkloadResolver['resolve']>;
   readonly options: OperatorOptions;
+  readonly prometheus?: PrometheusFeed;
 }
 
 /**
@@ -77,6 +83,7 @@ function controllersOf(p: OperatorParts): Controller[] {
       metrics: p.metrics,
       resolve: p.resolve,
       ...(p.options.sizing ? { options: p.options.sizing } : {}),
+      ...(p.prometheus ? { prometheus: p.prometheus } : {}),
     }),
   ];
 }
@@ -112,6 +119,16 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     log: log.child({ component: 'usage' }),
     metrics,
   });
+  // Reads nothing until a policy with history.source Prometheus asks for it.
+  const prometheus = new PrometheusFeed({
+    ...options.prometheus,
+    history,
+    pods: () => caches.pods.list(),
+    resolve: (pod) => resolver.resolve(pod),
+    defaultUrl: options.prometheusUrl,
+    now,
+    log: log.child({ component: 'prometheus' }),
+  });
   const parts: OperatorParts = {
     ctx,
     caches,
@@ -120,6 +137,7 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     metrics,
     resolve: (pod) => resolver.resolve(pod),
     options,
+    prometheus,
   };
   const controllers = controllersOf(parts);
   let ready = false;
@@ -127,6 +145,7 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
   const stopAll = async () => {
     ready = false;
     await usage.stop();
+    await prometheus.stop();
     await Promise.all(controllers.map((c) => c.stop()));
     await caches.stop();
     await http?.close();
@@ -138,6 +157,7 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     await caches.synced;
     // Usage first: the controllers' first passes find the samples of the first poll.
     usage.start();
+    prometheus.start();
     await Promise.all(controllers.map((c) => c.start()));
     ready = true;
   } catch (err) {

@@ -18,6 +18,7 @@ interface Options {
   minHistory: string;
   logLevel: string;
   installCrds: boolean;
+  prometheusUrl?: string;
 }
 
 export function registerOperator(program: Command): void {
@@ -40,6 +41,10 @@ export function registerOperator(program: Command): void {
     .option(
       '--no-install-crds',
       'do not create or update the CRDs at start (deploy/crds applied by other means)',
+    )
+    .option(
+      '--prometheus-url <url>',
+      'Prometheus for policies with history.source Prometheus and no history.prometheusURL',
     )
     .option('--log-level <level>', 'trace, debug, info, warn or error', 'info')
     .action(async (o: Options) => run(o));
@@ -64,6 +69,7 @@ async function run(o: Options): Promise<void> {
     processMetrics: true,
     installCrds: o.installCrds,
     sizing: { minHistorySeconds: minHistoryMs / 1000 },
+    ...(o.prometheusUrl ? { prometheusUrl: o.prometheusUrl } : {}),
   });
   await new Promise<void>((resolve) => {
     const stop = (sig: string) => {
