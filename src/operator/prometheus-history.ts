@@ -250,7 +250,9 @@ export class PrometheusFeed {
           (this.o.retryBaseMs ?? 5000) * 2 ** (t.failures - 1),
           this.o.retryMaxMs ?? 5 * 60_000,
         );
-        t.lastError = describe(err);
+        // The message only: the error's hint speaks of the CLI's flag.
+        const m = err instanceof Error ? err.message : String(err);
+        t.lastError = m.includes(url) ? m : `Prometheus at ${url}: ${m}`;
         t.nextAttemptAt = now + delayMs / 1000;
       }
       this.o.log.warn(
@@ -291,7 +293,7 @@ function stateOf(t: Target, now: number): PrometheusHistoryState {
       kind: 'Unavailable',
       url: t.url,
       message:
-        `Prometheus at ${t.url} is unavailable: ${t.lastError}; retrying in ${retry}s ` +
+        `history from Prometheus unavailable: ${t.lastError}; retrying in ${retry}s ` +
         `(${t.failures} failed read${t.failures === 1 ? '' : 's'}). No recommendation is applied until it answers.`,
     };
   }

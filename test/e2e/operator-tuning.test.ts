@@ -9,6 +9,7 @@ import { parseQuantity } from '../../src/core/quantity.ts';
 import type { SizingPolicy } from '../../src/api/index.ts';
 import { idleDeployment, prometheusTarget, useCluster } from '../support/cluster.ts';
 import { startPrometheus } from '../support/prometheus.ts';
+import { freePort } from '../../src/devcluster/ports.ts';
 import {
   Mi,
   conditionOf,
@@ -112,10 +113,12 @@ test('history.source Prometheus: recommendations from a real Prometheus server; 
     targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'prom' },
     history: { window: '2h', source: 'Prometheus', prometheusURL: prometheus.url },
   });
+  // A port nothing listens on: connection refused.
+  const dead = `http://127.0.0.1:${await freePort()}`;
   await createPolicy(cluster, 'dark', {
     mode: 'InPlace',
     targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'dark' },
-    history: { window: '8d', source: 'Prometheus', prometheusURL: 'http://127.0.0.1:9' },
+    history: { window: '8d', source: 'Prometheus', prometheusURL: dead },
   });
 
   const p = await expectPolicyStatus(
@@ -148,9 +151,10 @@ test('history.source Prometheus: recommendations from a real Prometheus server; 
   });
   const why = conditionOf(dark, 'RecommendationsAvailable')!.message!;
   t.diagnostic(why);
-  assert.match(why, /Prometheus at http:\/\/127\.0\.0\.1:9 is unavailable: .+; retrying in \d+s/);
+  assert.ok(why.startsWith(`history from Prometheus unavailable: cannot reach Prometheus at ${dead}: `), why);
+  assert.match(why, /; retrying in \d+s \(\d+ failed reads?\)/);
   assert.equal(conditionOf(dark, 'Ready')?.status, 'False');
-  assert.equal(dark.status?.recommendations, undefined, 'no recommendation without its history');
+  assert.deepEqual(dark.status?.recommendations ?? [], [], 'no recommendation without its history');
   // Nothing applied to the pod; the operator is still healthy.
   const pod = await podOf(cluster, 'dark');
   assert.equal(pod.spec!.containers[0]!.resources!.requests!.memory, '400Mi');
