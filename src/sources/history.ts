@@ -558,7 +558,7 @@ export class UsageHistory {
 
   private remember(series: number, view: HistoryView, now: number): void {
     let m = this.views.get(series);
-    if (!m) this.views.set(series, (m = new Map()));
+    if (!m) this.views.set(series, (m = new Map<string, { view: HistoryView; readAt: number }>()));
     const fp = fingerprint(view.configs.cpu, view.windowSeconds) + fingerprint(view.configs.memory);
     m.delete(fp);
     m.set(fp, { view, readAt: now });

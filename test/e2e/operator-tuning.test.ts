@@ -149,7 +149,7 @@ test('history.source Prometheus: recommendations from a real Prometheus server; 
     assert.equal(c?.status, 'False', JSON.stringify(s.status?.conditions));
     assert.equal(c?.reason, 'PrometheusUnavailable');
   });
-  const why = conditionOf(dark, 'RecommendationsAvailable')!.message!;
+  const why = conditionOf(dark, 'RecommendationsAvailable')!.message;
   t.diagnostic(why);
   assert.ok(why.startsWith(`history from Prometheus unavailable: cannot reach Prometheus at ${dead}: `), why);
   assert.match(why, /; retrying in \d+s \(\d+ failed reads?\)/);
