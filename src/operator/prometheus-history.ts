@@ -30,6 +30,8 @@ export interface PrometheusFeedSettings {
   readonly retryMaxMs?: number;
   /** Per request. Default 60 s. */
   readonly timeoutMs?: number;
+  /** Tests: a fake Prometheus. */
+  readonly fetch?: typeof fetch;
 }
 
 export interface PrometheusFeedOptions extends PrometheusFeedSettings {
@@ -198,7 +200,11 @@ export class PrometheusFeed {
       const workloadOf = await this.podMapper(nss);
       let client = this.clients.get(url);
       if (!client) {
-        client = new PrometheusClient({ baseUrl: url, timeoutMs: this.o.timeoutMs ?? 60_000 });
+        client = new PrometheusClient({
+          baseUrl: url,
+          timeoutMs: this.o.timeoutMs ?? 60_000,
+          ...(this.o.fetch ? { fetch: this.o.fetch } : {}),
+        });
         this.clients.set(url, client);
       }
       let points = 0;
@@ -251,7 +257,7 @@ export class PrometheusFeed {
           this.o.retryMaxMs ?? 5 * 60_000,
         );
         // The message only: the error's hint speaks of the CLI's flag.
-        const m = err instanceof Error ? err.message : String(err);
+        const m = (err instanceof Error ? err.message : String(err)).split('\n')[0]!.trim();
         t.lastError = m.includes(url) ? m : `Prometheus at ${url}: ${m}`;
         t.nextAttemptAt = now + delayMs / 1000;
       }
