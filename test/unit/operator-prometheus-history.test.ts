@@ -19,12 +19,13 @@ interface Call {
 }
 
 function fakePrometheus(fail: () => boolean, calls: Call[]): typeof fetch {
-  return (async (input: string | URL | Request, init?: RequestInit) => {
-    const endpoint = String(input).split('/api/v1/')[1]!;
-    const params = new URLSearchParams(String(init?.body ?? ''));
+  const fake = (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+    const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+    const endpoint = url.split('/api/v1/')[1]!;
+    const params = new URLSearchParams(typeof init?.body === 'string' ? init.body : '');
     calls.push({ endpoint, params });
-    if (fail()) throw new TypeError('fetch failed', { cause: { code: 'ECONNREFUSED' } });
-    if (endpoint === 'series') return Response.json({ status: 'success', data: [] });
+    if (fail()) return Promise.reject(new TypeError('fetch failed', { cause: { code: 'ECONNREFUSED' } }));
+    if (endpoint === 'series') return Promise.resolve(Response.json({ status: 'success', data: [] }));
     const query = params.get('query') ?? '';
     const end = Number(params.get('end'));
     const metric = { namespace: 'shop', container: 'app' };
@@ -33,8 +34,9 @@ function fakePrometheus(fail: () => boolean, calls: Call[]): typeof fetch {
       metric: { ...metric, pod },
       values: [[end, query.includes('memory') ? String(100 * Mi) : '0.05']],
     }));
-    return Response.json({ status: 'success', data: { resultType: 'matrix', result } });
-  }) as typeof fetch;
+    return Promise.resolve(Response.json({ status: 'success', data: { resultType: 'matrix', result } }));
+  };
+  return fake;
 }
 
 const livePod = {
