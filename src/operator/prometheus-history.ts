@@ -166,7 +166,11 @@ export class PrometheusFeed {
     return Math.max(100, (next - now) * 1000);
   }
 
-  /** Reads every due pair: those at the same URL and the same point of reading share the queries. */
+  /**
+   * Reads every due pair. Pairs at the same URL share the queries: the first reads of the same
+   * window together, and the incremental reads together from the earliest point any of them has
+   * reached (a minute read twice keeps its peaks: the store keeps the higher value).
+   */
   private async tick(): Promise<void> {
     const now = this.o.now();
     const groups = new Map<string, Target[]>();
@@ -179,7 +183,7 @@ export class PrometheusFeed {
       if (t.readThrough !== undefined && t.lastError === undefined) {
         if (now - t.readThrough < Math.max(this.intervalSeconds, this.step)) continue;
       }
-      const phase = t.readThrough === undefined ? `window ${t.windowSeconds}` : `from ${t.readThrough}`;
+      const phase = t.readThrough === undefined ? `window ${t.windowSeconds}` : 'since';
       const g = `${t.url} ${phase}`;
       groups.set(g, [...(groups.get(g) ?? []), t]);
     }
@@ -194,7 +198,10 @@ export class PrometheusFeed {
     const url = first.url;
     const end = this.o.now();
     // The first step's window, (start - step, start], begins where the last read ended.
-    const start = first.readThrough === undefined ? end - first.windowSeconds : first.readThrough + this.step;
+    const start =
+      first.readThrough === undefined
+        ? end - first.windowSeconds
+        : Math.min(...targets.map((t) => t.readThrough ?? end)) + this.step;
     const nss = new Set(targets.map((t) => t.namespace));
     try {
       const workloadOf = await this.podMapper(nss);
