@@ -6,6 +6,7 @@ import { parseDuration } from '../../api/index.ts';
 import { TailorError } from '../../errors.ts';
 import { loadKubeConfig } from '../../kube/client.ts';
 import { startOperator } from '../../operator/index.ts';
+import { PrometheusClient } from '../../sources/prometheus.ts';
 import { defaultHistoryPath } from './recommend.ts';
 
 interface Options {
@@ -57,6 +58,17 @@ async function run(o: Options): Promise<void> {
       hint: 'metrics.k8s.io refreshes every 15 s or so; e.g. --poll-interval 15s',
     });
   const minHistoryMs = o.minHistory === '0' ? 0 : duration('--min-history', o.minHistory);
+  // A malformed --prometheus-url fails here, at start, rather than on each policy that uses it.
+  if (o.prometheusUrl) {
+    try {
+      new PrometheusClient({ baseUrl: o.prometheusUrl });
+    } catch (cause) {
+      throw new TailorError('InvalidInput', `--prometheus-url "${o.prometheusUrl}" is not an http(s) URL`, {
+        cause,
+        hint: 'give the Prometheus server root, e.g. --prometheus-url http://prometheus-server.monitoring:9090',
+      });
+    }
+  }
   const log = pino({ name: 'tailor-operator', level: o.logLevel });
   const operator = await startOperator({
     kc: loadKubeConfig(o.kubeconfig),
