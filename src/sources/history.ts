@@ -433,7 +433,9 @@ export class UsageHistory {
     const closed = this.closedMinute(now);
     let written = 0;
     this.db.transaction(() => {
+      const seen = new Set<number>();
       for (const row of this.stmt.allSeries.all()) {
+        seen.add(row.id);
         for (const view of this.viewsOf(row, now, configsFor)) {
           const window = windowOf(view.windowSeconds, now);
           for (const resource of RESOURCES) {
@@ -455,6 +457,8 @@ export class UsageHistory {
         }
       }
       this.stmt.pruneCheckpoints.run(now - VIEW_IDLE_SECONDS - this.maintainEverySeconds);
+      // Views of series pruned since: forgotten with them.
+      for (const id of this.views.keys()) if (!seen.has(id)) this.views.delete(id);
     })();
     return written;
   }
