@@ -5,6 +5,7 @@ import type { Static } from '@sinclair/typebox';
 import type { V1ObjectMeta } from '@kubernetes/client-node';
 import { Value } from '@sinclair/typebox/value';
 import { parseQuantity } from '../core/quantity.ts';
+import { configFor } from '../core/recommend/tuning.ts';
 import {
   API_VERSION,
   Conditions,
@@ -197,7 +198,11 @@ const Tuning = (resource: string) =>
         Type.Integer({
           minimum: 0,
           maximum: 500,
-          description: `How much to add on top of that percentile, in percent (0 to 500).`,
+          description:
+            `How much to add on top of that percentile, in percent (0 to 500).` +
+            (resource === 'memory'
+              ? " Memory never goes below the last hour's peak plus the profile's margin, whatever this says."
+              : ''),
         }),
       ),
     },
@@ -212,8 +217,11 @@ const Recommendation = Type.Object(
     profile: Enum(PROFILES, {
       default: 'Balanced',
       description:
-        'A preset of percentile and headroom per resource. Conservative: CPU p95 +25%, memory peak +25%. ' +
-        'Balanced: CPU p90 +15%, memory p99 +15%. Aggressive: CPU p80 +10%, memory p95 +10%.',
+        'A preset of percentile and headroom per resource, relative to the recommender defaults. ' +
+        "Balanced (the defaults): CPU p90 of samples +15%; memory the decayed peak of 5-minute peaks +0%, never below the last hour's peak +3%. " +
+        "Conservative: CPU p95 +25%; memory peak +15%, last hour's peak +15%. " +
+        "Aggressive: CPU p80 +10%; memory p95 of 5-minute peaks +0%, last hour's peak +1%. " +
+        'Every profile keeps the OOM floor and the wider margin of a short history.',
     }),
     cpu: Type.Optional(Tuning('CPU')),
     memory: Type.Optional(Tuning('memory')),
@@ -221,21 +229,17 @@ const Recommendation = Type.Object(
   { ...closed, default: {}, description: 'How recommendations are computed from usage history.' },
 );
 
-/** The percentile and headroom each profile stands for (see Recommendation.profile's description). */
+/**
+ * The percentile and headroom (over the slow percentile) each profile stands for, as configFor
+ * (core/recommend/tuning.ts) computes them from the recommender defaults.
+ */
 export const PROFILE_TUNING: Record<
   Profile,
   Record<'cpu' | 'memory', { percentile: number; headroomPercent: number }>
-> = {
-  Conservative: {
-    cpu: { percentile: 95, headroomPercent: 25 },
-    memory: { percentile: 100, headroomPercent: 25 },
-  },
-  Balanced: { cpu: { percentile: 90, headroomPercent: 15 }, memory: { percentile: 99, headroomPercent: 15 } },
-  Aggressive: {
-    cpu: { percentile: 80, headroomPercent: 10 },
-    memory: { percentile: 95, headroomPercent: 10 },
-  },
-};
+> = Object.fromEntries(PROFILES.map((p) => [p, tuning({ profile: p })])) as Record<
+  Profile,
+  Record<'cpu' | 'memory', { percentile: number; headroomPercent: number }>
+>;
 
 const History = withRules(
   Type.Object(
@@ -541,17 +545,20 @@ export function containerPolicy(
   return found ?? (Value.Default(ContainerPolicy, { name: '*' }) as ContainerPolicy);
 }
 
-/** The percentile and headroom to use per resource: the profile's, overridden field by field. */
+/**
+ * The percentile and headroom to use per resource: the profile's, overridden field by field (the
+ * numbers of the recommender configs `configFor` builds, in percent).
+ */
 export function tuning(
-  rec: SizingPolicySpec['recommendation'],
+  rec: Pick<SizingPolicySpec['recommendation'], 'profile'> & Partial<SizingPolicySpec['recommendation']>,
 ): Record<'cpu' | 'memory', { percentile: number; headroomPercent: number }> {
-  const base = PROFILE_TUNING[rec.profile];
-  return {
-    cpu: { ...base.cpu, ...stripUndefined(rec.cpu) },
-    memory: { ...base.memory, ...stripUndefined(rec.memory) },
+  const of = (resource: 'cpu' | 'memory') => {
+    const c = configFor(rec, resource);
+    return { percentile: pct(c.percentile), headroomPercent: pct(c.margin) };
   };
+  return { cpu: of('cpu'), memory: of('memory') };
 }
 
-function stripUndefined<T extends object>(o: T | undefined): Partial<T> {
-  return Object.fromEntries(Object.entries(o ?? {}).filter(([, v]) => v !== undefined)) as Partial<T>;
+function pct(fraction: number): number {
+  return Math.round(fraction * 100 * 1e6) / 1e6;
 }

@@ -23,6 +23,7 @@ import {
   type StartWebhookOptions,
   type WebhookHandle,
 } from '../webhook/index.ts';
+import { PrometheusFeed, type PrometheusFeedSettings } from './prometheus-history.ts';
 
 export const FIELD_MANAGER = 'tailor';
 
@@ -53,6 +54,10 @@ export interface OperatorOptions {
   readonly webhook?: OperatorWebhookOptions;
   /** The ModelDeployment and start-up boost controllers (default on); false leaves them out. */
   readonly models?: Omit<ModelsOptions, 'namespaces'> | false;
+  /** Prometheus for policies with history.source Prometheus and no history.prometheusURL. */
+  readonly prometheusUrl?: string;
+  /** How Prometheus history is read (steps, intervals, retries); tests shorten them. */
+  readonly prometheus?: PrometheusFeedSettings;
 }
 
 export type OperatorWebhookOptions = Omit<StartWebhookOptions, 'clients' | 'log' | 'actuation'> & {
@@ -83,6 +88,7 @@ export interface OperatorParts {
   readonly metrics: OperatorMetrics;
   readonly resolve: (pod: k8s.V1Pod) => ReturnType<WorkloadResolver['resolve']>;
   readonly options: OperatorOptions;
+  readonly prometheus?: PrometheusFeed;
 }
 
 /**
@@ -98,6 +104,7 @@ function controllersOf(p: OperatorParts): Controller[] {
       metrics: p.metrics,
       resolve: p.resolve,
       ...(p.options.sizing ? { options: p.options.sizing } : {}),
+      ...(p.prometheus ? { prometheus: p.prometheus } : {}),
     }),
     ...(p.options.models === false
       ? []
@@ -147,6 +154,16 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     log: log.child({ component: 'usage' }),
     metrics,
   });
+  // Reads nothing until a policy with history.source Prometheus asks for it.
+  const prometheus = new PrometheusFeed({
+    ...options.prometheus,
+    history,
+    pods: () => caches.pods.list(),
+    resolve: (pod) => resolver.resolve(pod),
+    defaultUrl: options.prometheusUrl,
+    now,
+    log: log.child({ component: 'prometheus' }),
+  });
   const parts: OperatorParts = {
     ctx,
     caches,
@@ -155,6 +172,7 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     metrics,
     resolve: (pod) => resolver.resolve(pod),
     options,
+    prometheus,
   };
   const controllers = controllersOf(parts);
   let ready = false;
@@ -165,6 +183,7 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     // The webhook first: pods created while the rest stops pass unchanged rather than time out.
     await stopWebhook(webhook, options.webhook, clients, log);
     await usage.stop();
+    await prometheus.stop();
     await Promise.all(controllers.map((c) => c.stop()));
     await caches.stop();
     await http?.close();
@@ -176,6 +195,7 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     await caches.synced;
     // Usage first: the controllers' first passes find the samples of the first poll.
     usage.start();
+    prometheus.start();
     await Promise.all(controllers.map((c) => c.start()));
     // The webhook last: it sizes new pods from the policies' status, which the controllers keep current.
     if (options.webhook) webhook = await startWebhook(webhookOptions(options, clients, log));

@@ -1,6 +1,8 @@
 // The embedded usage history (SQLite): one-minute peaks per workload and container (not per pod, so
 // 10k pods stay a few thousand series), OOM kills, and checkpoints of the recommender state so a
-// restart resumes from the last checkpoint instead of re-reading the whole window.
+// restart resumes from the last checkpoint instead of re-reading the whole window. A series may be
+// read through several views (recommender configs and a history window: one per SizingPolicy
+// tuning); each view has its own checkpoint, a few per series at most.
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
@@ -26,6 +28,24 @@ export const DEFAULT_RESOURCE_CONFIGS: ResourceConfigs = {
 };
 
 export const DEFAULT_RETENTION_SECONDS = 8 * 86_400;
+
+/**
+ * How a series is read: the recommender configs, and how far back minutes and OOM kills count
+ * (undefined: everything stored).
+ */
+export interface HistoryView {
+  readonly configs: ResourceConfigs;
+  readonly windowSeconds?: number | undefined;
+}
+
+/** Checkpoints kept per series and resource: the views in use, and a few left over by a change of tuning. */
+export const MAX_CHECKPOINTS_PER_SERIES = 4;
+
+/** A view not read for this long is no longer checkpointed by `checkpoint` (a policy changed or went). */
+const VIEW_IDLE_SECONDS = 3600;
+
+/** The longest history a store keeps, whatever windows ask for. */
+const MAX_RETENTION_SECONDS = 400 * 86_400;
 
 export interface SeriesKey {
   readonly workload: WorkloadRef;
@@ -84,7 +104,7 @@ export interface HistoryOptions {
   readonly maintainEverySeconds?: number;
 }
 
-const SCHEMA_VERSION = '1';
+const SCHEMA_VERSION = '2';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -120,11 +140,12 @@ CREATE INDEX IF NOT EXISTS oom_by_t ON oom (t);
 CREATE TABLE IF NOT EXISTS checkpoint (
   series INTEGER NOT NULL REFERENCES series(id) ON DELETE CASCADE,
   resource TEXT NOT NULL,
-  through_minute INTEGER NOT NULL,
   config TEXT NOT NULL,
+  from_minute INTEGER NOT NULL,
+  through_minute INTEGER NOT NULL,
   state TEXT NOT NULL,
   saved_at REAL NOT NULL,
-  PRIMARY KEY (series, resource)
+  PRIMARY KEY (series, resource, config)
 ) WITHOUT ROWID;
 `;
 
@@ -154,8 +175,8 @@ interface OomRow {
 }
 
 interface CheckpointRow {
+  from_minute: number;
   through_minute: number;
-  config: string;
   state: string;
 }
 
@@ -170,7 +191,9 @@ interface Bucket {
 const RESOURCES: readonly HistoryResource[] = ['cpu', 'memory'];
 
 export class UsageHistory {
-  private readonly retentionSeconds: number;
+  private retentionSeconds: number;
+  /** Per series id: the views read recently, by fingerprint, so `checkpoint` keeps them current. */
+  private readonly views = new Map<number, Map<string, { view: HistoryView; readAt: number }>>();
   private readonly closeAfterSeconds: number;
   private readonly maintainEverySeconds: number;
   private lastMaintain = -Infinity;
@@ -199,6 +222,17 @@ export class UsageHistory {
       db.pragma('synchronous = NORMAL');
       db.pragma('busy_timeout = 5000');
       db.pragma('foreign_keys = ON');
+      db.exec(`CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)`);
+      const was = db
+        .prepare<[], { value: string }>(`SELECT value FROM meta WHERE key = 'schema'`)
+        .get()?.value;
+      if (was === '1') {
+        // Schema 1 kept one checkpoint per series and resource. Checkpoints are a cache: drop them.
+        db.transaction(() => {
+          db.exec('DROP TABLE IF EXISTS checkpoint');
+          db.prepare(`UPDATE meta SET value = ? WHERE key = 'schema'`).run(SCHEMA_VERSION);
+        })();
+      }
       db.exec(SCHEMA);
       db.prepare(`INSERT OR IGNORE INTO meta (key, value) VALUES ('schema', ?)`).run(SCHEMA_VERSION);
     } catch (cause) {
@@ -229,6 +263,17 @@ export class UsageHistory {
 
   close(): void {
     this.db.close();
+  }
+
+  /** Keeps at least this much history (a policy's window longer than the retention); never shrinks it. */
+  retainAtLeast(seconds: number): void {
+    if (Number.isFinite(seconds)) {
+      this.retentionSeconds = Math.max(this.retentionSeconds, Math.min(seconds, MAX_RETENTION_SECONDS));
+    }
+  }
+
+  get retention(): number {
+    return this.retentionSeconds;
   }
 
   /** Adds samples in one transaction, folding them into minute rows per workload and container. */
@@ -329,38 +374,51 @@ export class UsageHistory {
   }
 
   /**
-   * The recommender state of a series for one resource, as of every minute stored: the checkpoint
-   * (when it was made with this config) plus the minutes and OOM kills after it.
+   * The recommender state of a series for one resource, as of every minute stored (with a window:
+   * every minute of the window at `now`): the checkpoint made with this config and window, plus the
+   * minutes and OOM kills after it.
    */
   state(
     key: SeriesKey,
     resource: HistoryResource,
     config: RecommenderConfig = DEFAULT_RESOURCE_CONFIGS[resource],
+    now?: number,
+    windowSeconds?: number,
   ): RecommenderState {
     const row = this.findRow(key);
     if (!row) return createState(config);
-    const { state, through } = this.loadCheckpoint(row.id, resource, config);
-    this.fold(row.id, resource, state, config, through, Number.MAX_SAFE_INTEGER);
-    return state;
+    return this.current(row.id, resource, config, windowOf(windowSeconds, now), now);
   }
 
+  /**
+   * The recommendation of a series. With `windowSeconds`, minutes and OOM kills older than
+   * `now - windowSeconds` do not count. A windowed state is rebuilt from the raw minutes when the
+   * window has moved past the start of its checkpoint; so that this happens at most once every
+   * 1/16 of the window (at most 6 h; staggered across series), a rebuild starts at a boundary of
+   * that grid inside the window: up to that much of the window's oldest end may be left out, never
+   * anything older than the window.
+   */
   recommend(
     key: SeriesKey,
     now: number,
     configs: ResourceConfigs = DEFAULT_RESOURCE_CONFIGS,
+    windowSeconds?: number,
   ): SeriesRecommendation {
     const row = this.findRow(key);
+    const window = windowOf(windowSeconds, now);
+    if (row) this.remember(row.id, { configs, windowSeconds: window?.seconds }, now);
     const per = (resource: HistoryResource): ResourceRecommendation => {
       const config = configs[resource];
-      const state = this.state(key, resource, config);
+      const state = row ? this.current(row.id, resource, config, window, now) : createState(config);
       return {
         recommendation: state.sampleCount > 0 ? recommend(state, now, config) : undefined,
         samples: state.sampleCount,
       };
     };
+    const oomsSince = Math.max(now - this.retentionSeconds, window ? now - window.seconds : -Infinity);
     return {
       info: row ? toInfo(row) : undefined,
-      ooms: row ? this.stmt.countOoms.get(row.id, now - this.retentionSeconds)!.n : 0,
+      ooms: row ? this.stmt.countOoms.get(row.id, oomsSince)!.n : 0,
       cpu: per('cpu'),
       memory: per('memory'),
     };
@@ -368,33 +426,39 @@ export class UsageHistory {
 
   /**
    * Folds every closed minute into the stored state of each series, so the next start reads only
-   * what came after. `configsFor` gives a series its own configs (a policy's tuning).
+   * what came after. `configsFor` gives a series its views (a policy's tuning and window); without
+   * it, each series gets the views read in the last hour, or the defaults when none was.
    */
-  checkpoint(
-    now: number,
-    configsFor: (key: SeriesKey) => ResourceConfigs = () => DEFAULT_RESOURCE_CONFIGS,
-  ): number {
-    const closed = Math.floor((now - this.closeAfterSeconds) / 60) - 1;
+  checkpoint(now: number, configsFor?: (key: SeriesKey) => ResourceConfigs | readonly HistoryView[]): number {
+    const closed = this.closedMinute(now);
     let written = 0;
     this.db.transaction(() => {
+      const seen = new Set<number>();
       for (const row of this.stmt.allSeries.all()) {
-        const configs = configsFor(toInfo(row));
-        for (const resource of RESOURCES) {
-          const config = configs[resource];
-          const { state, through } = this.loadCheckpoint(row.id, resource, config);
-          if (through >= closed) continue;
-          this.fold(row.id, resource, state, config, through, closed);
-          this.stmt.writeCheckpoint.run(
-            row.id,
-            resource,
-            closed,
-            fingerprint(config),
-            JSON.stringify(state),
-            now,
-          );
-          written++;
+        seen.add(row.id);
+        for (const view of this.viewsOf(row, now, configsFor)) {
+          const window = windowOf(view.windowSeconds, now);
+          for (const resource of RESOURCES) {
+            const config = view.configs[resource];
+            const cp = this.loadCheckpoint(row.id, resource, config, window);
+            if (cp.through >= closed) continue;
+            this.fold(row.id, resource, cp.state, config, cp.through, closed);
+            this.saveCheckpoint(
+              row.id,
+              resource,
+              fingerprint(config, window?.seconds),
+              cp.from,
+              closed,
+              cp.state,
+              now,
+            );
+            written++;
+          }
         }
       }
+      this.stmt.pruneCheckpoints.run(now - VIEW_IDLE_SECONDS - this.maintainEverySeconds);
+      // Views of series pruned since: forgotten with them.
+      for (const id of this.views.keys()) if (!seen.has(id)) this.views.delete(id);
     })();
     return written;
   }
@@ -429,18 +493,99 @@ export class UsageHistory {
     return this.stmt.findSeries.get(...seriesColumns(key));
   }
 
+  private closedMinute(now: number): number {
+    return Math.floor((now - this.closeAfterSeconds) / 60) - 1;
+  }
+
+  /** The state through every minute stored; a windowed rebuild is checkpointed at once. */
+  private current(
+    series: number,
+    resource: HistoryResource,
+    config: RecommenderConfig,
+    window: Window | undefined,
+    now: number | undefined,
+  ): RecommenderState {
+    const cp = this.loadCheckpoint(series, resource, config, window);
+    let through = cp.through;
+    if (cp.rebuilt && window && now !== undefined) {
+      const closed = this.closedMinute(now);
+      if (closed > through) {
+        this.fold(series, resource, cp.state, config, through, closed);
+        this.saveCheckpoint(
+          series,
+          resource,
+          fingerprint(config, window.seconds),
+          cp.from,
+          closed,
+          cp.state,
+          now,
+        );
+        through = closed;
+      }
+    }
+    this.fold(series, resource, cp.state, config, through, Number.MAX_SAFE_INTEGER);
+    return cp.state;
+  }
+
   private loadCheckpoint(
     series: number,
     resource: HistoryResource,
     config: RecommenderConfig,
-  ): { state: RecommenderState; through: number } {
-    const row = this.stmt.readCheckpoint.get(series, resource);
-    if (row && row.config === fingerprint(config)) {
+    window: Window | undefined,
+  ): { state: RecommenderState; from: number; through: number; rebuilt: boolean } {
+    const row = this.stmt.readCheckpoint.get(series, resource, fingerprint(config, window?.seconds));
+    // With a window, a checkpoint that started before the window's first minute holds samples that
+    // no longer count.
+    if (row && (!window || row.from_minute >= window.firstMinute)) {
       const state = parseState(row.state);
-      if (state) return { state, through: row.through_minute };
+      if (state) return { state, from: row.from_minute, through: row.through_minute, rebuilt: false };
     }
-    // No checkpoint, another config, or an unreadable one: rebuild from the raw minutes kept.
-    return { state: createState(config), through: Number.MIN_SAFE_INTEGER };
+    // No checkpoint, another config, one the window has left, or an unreadable one: rebuild from
+    // the raw minutes kept (of the window).
+    const from = window ? rebuildFrom(window, series) : Number.MIN_SAFE_INTEGER;
+    return { state: createState(config), from, through: window ? from - 1 : from, rebuilt: true };
+  }
+
+  private saveCheckpoint(
+    series: number,
+    resource: HistoryResource,
+    config: string,
+    from: number,
+    through: number,
+    state: RecommenderState,
+    now: number,
+  ): void {
+    this.stmt.writeCheckpoint.run(series, resource, config, from, through, JSON.stringify(state), now);
+    // Bounded: a series read through many tunings over time keeps only the latest few checkpoints.
+    this.stmt.capCheckpoints.run(series, resource, series, resource, MAX_CHECKPOINTS_PER_SERIES);
+  }
+
+  private remember(series: number, view: HistoryView, now: number): void {
+    let m = this.views.get(series);
+    if (!m) this.views.set(series, (m = new Map<string, { view: HistoryView; readAt: number }>()));
+    const fp = fingerprint(view.configs.cpu, view.windowSeconds) + fingerprint(view.configs.memory);
+    m.delete(fp);
+    m.set(fp, { view, readAt: now });
+    // Oldest first (insertion order): keep the most recently read few.
+    while (m.size > MAX_CHECKPOINTS_PER_SERIES) m.delete(m.keys().next().value!);
+  }
+
+  private viewsOf(
+    row: SeriesRow,
+    now: number,
+    configsFor: ((key: SeriesKey) => ResourceConfigs | readonly HistoryView[]) | undefined,
+  ): readonly HistoryView[] {
+    if (configsFor) {
+      const v = configsFor(toInfo(row));
+      return isViewList(v) ? v : [{ configs: v }];
+    }
+    const m = this.views.get(row.id);
+    if (m) {
+      for (const [fp, e] of m) if (now - e.readAt > VIEW_IDLE_SECONDS) m.delete(fp);
+      if (m.size === 0) this.views.delete(row.id);
+      else return [...m.values()].map((e) => e.view);
+    }
+    return [{ configs: DEFAULT_RESOURCE_CONFIGS }];
   }
 
   private fold(
@@ -511,14 +656,20 @@ function prepare(db: Database.Database) {
     countOoms: db.prepare<[number, number], { n: number }>(
       `SELECT count(*) AS n FROM oom WHERE series = ? AND t >= ?`,
     ),
-    readCheckpoint: db.prepare<[number, string], CheckpointRow>(
-      `SELECT through_minute, config, state FROM checkpoint WHERE series = ? AND resource = ?`,
+    readCheckpoint: db.prepare<[number, string, string], CheckpointRow>(
+      `SELECT from_minute, through_minute, state FROM checkpoint WHERE series = ? AND resource = ? AND config = ?`,
     ),
-    writeCheckpoint: db.prepare<[number, string, number, string, string, number]>(
-      `INSERT INTO checkpoint (series, resource, through_minute, config, state, saved_at) VALUES (?, ?, ?, ?, ?, ?)
-       ON CONFLICT (series, resource) DO UPDATE SET through_minute = excluded.through_minute,
-         config = excluded.config, state = excluded.state, saved_at = excluded.saved_at`,
+    writeCheckpoint: db.prepare<[number, string, string, number, number, string, number]>(
+      `INSERT INTO checkpoint (series, resource, config, from_minute, through_minute, state, saved_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (series, resource, config) DO UPDATE SET from_minute = excluded.from_minute,
+         through_minute = excluded.through_minute, state = excluded.state, saved_at = excluded.saved_at`,
     ),
+    capCheckpoints: db.prepare<[number, string, number, string, number]>(
+      `DELETE FROM checkpoint WHERE series = ? AND resource = ? AND config NOT IN (
+         SELECT config FROM checkpoint WHERE series = ? AND resource = ? ORDER BY saved_at DESC LIMIT ?)`,
+    ),
+    pruneCheckpoints: db.prepare<[number]>(`DELETE FROM checkpoint WHERE saved_at < ?`),
     // Late data for a minute a checkpoint already folded: drop it, the next read rebuilds exactly.
     invalidate: db.prepare<[number, number]>(
       `DELETE FROM checkpoint WHERE series = ? AND through_minute >= ?`,
@@ -550,9 +701,40 @@ function finite(v: number | undefined): number | null {
   return v !== undefined && Number.isFinite(v) && v >= 0 ? v : null;
 }
 
-/** A checkpoint is only valid for the config it was folded with (Infinity prints as null; fine here). */
-function fingerprint(config: RecommenderConfig): string {
-  return JSON.stringify(config);
+/**
+ * A checkpoint is only valid for the config and window it was folded with (Infinity prints as null;
+ * fine here). Without a window the fingerprint is the config alone, as in schema 1.
+ */
+function fingerprint(config: RecommenderConfig, windowSeconds?: number): string {
+  const c = JSON.stringify(config);
+  return windowSeconds === undefined ? c : `${c}|window=${windowSeconds}`;
+}
+
+interface Window {
+  readonly seconds: number;
+  /** The first minute that counts at the time asked about: it starts at or after now - seconds. */
+  readonly firstMinute: number;
+}
+
+function windowOf(seconds: number | undefined, now: number | undefined): Window | undefined {
+  if (seconds === undefined || now === undefined || !Number.isFinite(seconds) || seconds <= 0)
+    return undefined;
+  return { seconds, firstMinute: Math.ceil((now - seconds) / 60) };
+}
+
+/**
+ * Where a windowed rebuild starts: the first boundary at or after the window's first minute, on a
+ * grid of 1/16 of the window (1 minute to 6 hours) offset per series, so the state stays valid for
+ * one grid step and the series of a large cluster do not all rebuild at the same pass.
+ */
+function rebuildFrom(window: Window, series: number): number {
+  const grid = Math.max(1, Math.min(360, Math.floor(window.seconds / 16 / 60)));
+  const offset = series % grid;
+  return window.firstMinute + ((((offset - window.firstMinute) % grid) + grid) % grid);
+}
+
+function isViewList(v: ResourceConfigs | readonly HistoryView[]): v is readonly HistoryView[] {
+  return Array.isArray(v);
 }
 
 function parseState(text: string): RecommenderState | undefined {

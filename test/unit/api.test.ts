@@ -281,11 +281,15 @@ test('tuning: the profile, overridden field by field', () => {
     validate(SizingPolicySchema, policy({ targetRef: web, recommendation }), 'policy').spec;
   assert.deepEqual(tuning(spec({}).recommendation), {
     cpu: { percentile: 90, headroomPercent: 15 },
-    memory: { percentile: 99, headroomPercent: 15 },
+    memory: { percentile: 100, headroomPercent: 0 },
   });
   assert.deepEqual(tuning(spec({ profile: 'Aggressive', memory: { headroomPercent: 30 } }).recommendation), {
     cpu: { percentile: 80, headroomPercent: 10 },
     memory: { percentile: 95, headroomPercent: 30 },
+  });
+  assert.deepEqual(tuning(spec({ profile: 'Conservative', cpu: { percentile: 99 } }).recommendation), {
+    cpu: { percentile: 99, headroomPercent: 25 },
+    memory: { percentile: 100, headroomPercent: 15 },
   });
 });
 

@@ -5,8 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { defaultConfig } from '../../src/core/recommend/config.ts';
+import { configsFor } from '../../src/core/recommend/tuning.ts';
 import {
   DEFAULT_RESOURCE_CONFIGS,
+  MAX_CHECKPOINTS_PER_SERIES,
   UsageHistory,
   type SeriesKey,
   type UsageRecord,
@@ -223,6 +225,121 @@ test('a store of another schema version is refused with what to do', () => {
     raw.prepare(`UPDATE meta SET value = '99' WHERE key = 'schema'`).run();
     raw.close();
     assert.throws(() => UsageHistory.open(file.path), /schema 99.*\n.*hint: .*--history/);
+  } finally {
+    file.done();
+  }
+});
+
+test('two configs for one series: each keeps its own checkpoint, both exact, no thrashing', () => {
+  const a = UsageHistory.open(':memory:');
+  const fresh = UsageHistory.open(':memory:');
+  const tight = configsFor({ profile: 'Aggressive' });
+  const loose = configsFor({ profile: 'Conservative' });
+  a.record(traffic(T0, 120));
+  fresh.record(traffic(T0, 120));
+  let now = T0 + 120 * 60 + 300;
+  const views = [{ configs: tight }, { configs: loose }];
+  assert.equal(
+    a.checkpoint(now, () => views),
+    4,
+    'cpu and memory for each of the two views',
+  );
+  assert.equal(
+    a.checkpoint(now, () => views),
+    0,
+    'both still current: neither overwrote the other',
+  );
+  a.record(traffic(T0 + 120 * 60, 30));
+  fresh.record(traffic(T0 + 120 * 60, 30));
+  now += 30 * 60;
+  for (const c of [tight, loose, tight])
+    assert.deepEqual(a.recommend(web, now, c), fresh.recommend(web, now, c));
+  const t = a.recommend(web, now, tight);
+  const l = a.recommend(web, now, loose);
+  assert.ok(l.memory.recommendation!.target > t.memory.recommendation!.target);
+  assert.ok(l.cpu.recommendation!.target > t.cpu.recommendation!.target);
+  // Without configsFor, checkpoint keeps the views read lately current (here: both).
+  assert.equal(a.checkpoint(now), 4);
+  a.close();
+  fresh.close();
+});
+
+test('checkpoints per series stay bounded however many tunings read it', () => {
+  const file = tempDb();
+  try {
+    const h = UsageHistory.open(file.path);
+    h.record(traffic(T0, 60));
+    const now = T0 + 3600 + 300;
+    for (let p = 50; p < 100; p += 5) {
+      const configs = configsFor({ profile: 'Balanced', cpu: { percentile: p }, memory: { percentile: p } });
+      h.recommend(web, now, configs, 86_400);
+      h.checkpoint(now, () => [{ configs, windowSeconds: 86_400 }]);
+    }
+    h.close();
+    const raw = new Database(file.path, { readonly: true });
+    const rows = raw.prepare(`SELECT resource, count(*) AS n FROM checkpoint GROUP BY resource`).all();
+    raw.close();
+    assert.deepEqual(rows, [
+      { resource: 'cpu', n: MAX_CHECKPOINTS_PER_SERIES },
+      { resource: 'memory', n: MAX_CHECKPOINTS_PER_SERIES },
+    ]);
+  } finally {
+    file.done();
+  }
+});
+
+test('a window: minutes and OOM kills older than it do not count, with or without checkpoints', () => {
+  const a = UsageHistory.open(':memory:');
+  const b = UsageHistory.open(':memory:');
+  const spike: UsageRecord = { ...web, t: T0 + 30, memoryBytes: 2000 * Mi, cpuCores: 4 };
+  const oom = { ...web, pod: 'web-1', t: T0 + 40, usageBytes: 3000 * Mi };
+  for (const h of [a, b]) {
+    h.record([spike, ...traffic(T0 + 60, 6 * 60)]);
+    h.recordOoms([oom]);
+  }
+  const window = 4 * 3600;
+  let now = T0 + 6 * 3600;
+  const all = a.recommend(web, now);
+  assert.ok(all.memory.recommendation!.target >= 2000 * Mi, 'without a window the spike counts');
+  assert.equal(all.ooms, 1);
+  const windowed = a.recommend(web, now, DEFAULT_RESOURCE_CONFIGS, window);
+  assert.ok(
+    windowed.memory.recommendation!.target < 400 * Mi,
+    `${windowed.memory.recommendation!.target / Mi}Mi`,
+  );
+  assert.ok(windowed.cpu.recommendation!.target < 1, `${windowed.cpu.recommendation!.target}`);
+  assert.equal(windowed.ooms, 0);
+  // At most one grid step (1/16 of the window) of the window's oldest minutes is left out.
+  assert.ok(windowed.memory.samples <= window / 60 && windowed.memory.samples >= (window * 15) / 16 / 60);
+  // The windowed state was checkpointed at once; a store without that checkpoint agrees, later too.
+  a.checkpoint(now, () => [{ configs: DEFAULT_RESOURCE_CONFIGS, windowSeconds: window }]);
+  for (const h of [a, b]) h.record(traffic(T0 + 6 * 3600 + 60, 60));
+  for (const dt of [0, 10 * 60, 3600]) {
+    now = T0 + 7 * 3600 + dt;
+    assert.deepEqual(
+      a.recommend(web, now, DEFAULT_RESOURCE_CONFIGS, window),
+      b.recommend(web, now, DEFAULT_RESOURCE_CONFIGS, window),
+    );
+  }
+  a.close();
+  b.close();
+});
+
+test('a store of schema 1 opens: its checkpoints (a cache) are dropped, its minutes kept', () => {
+  const file = tempDb();
+  try {
+    let h = UsageHistory.open(file.path);
+    h.record(traffic(T0, 10));
+    h.close();
+    const raw = new Database(file.path);
+    raw.exec(`DROP TABLE checkpoint; UPDATE meta SET value = '1' WHERE key = 'schema';
+      CREATE TABLE checkpoint (series INTEGER NOT NULL, resource TEXT NOT NULL, through_minute INTEGER NOT NULL,
+        config TEXT NOT NULL, state TEXT NOT NULL, saved_at REAL NOT NULL, PRIMARY KEY (series, resource)) WITHOUT ROWID;`);
+    raw.close();
+    h = UsageHistory.open(file.path);
+    assert.equal(h.minutes(web).length, 10);
+    assert.ok(h.checkpoint(T0 + 3600) > 0);
+    h.close();
   } finally {
     file.done();
   }

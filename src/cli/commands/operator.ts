@@ -6,6 +6,7 @@ import { parseDuration } from '../../api/index.ts';
 import { TailorError } from '../../errors.ts';
 import { loadKubeConfig } from '../../kube/client.ts';
 import { startOperator } from '../../operator/index.ts';
+import { PrometheusClient } from '../../sources/prometheus.ts';
 import { defaultHistoryPath } from './recommend.ts';
 import { list, parseService } from './webhook.ts';
 import { parseAddr } from '../../operator/http.ts';
@@ -25,6 +26,7 @@ interface Options {
   webhook?: string | boolean;
   webhookServeAs?: string;
   webhookService?: string;
+  prometheusUrl?: string;
 }
 
 export function registerOperator(program: Command): void {
@@ -57,6 +59,10 @@ export function registerOperator(program: Command): void {
       '--webhook-service <namespace/name[:port]>',
       'in-cluster: register the webhook behind this Service instead of its URL',
     )
+    .option(
+      '--prometheus-url <url>',
+      'Prometheus for policies with history.source Prometheus and no history.prometheusURL',
+    )
     .option('--log-level <level>', 'trace, debug, info, warn or error', 'info')
     .action(async (o: Options) => run(o));
 }
@@ -68,6 +74,17 @@ async function run(o: Options): Promise<void> {
       hint: 'metrics.k8s.io refreshes every 15 s or so; e.g. --poll-interval 15s',
     });
   const minHistoryMs = o.minHistory === '0' ? 0 : duration('--min-history', o.minHistory);
+  // A malformed --prometheus-url fails here, at start, rather than on each policy that uses it.
+  if (o.prometheusUrl) {
+    try {
+      new PrometheusClient({ baseUrl: o.prometheusUrl });
+    } catch (cause) {
+      throw new TailorError('InvalidInput', `--prometheus-url "${o.prometheusUrl}" is not an http(s) URL`, {
+        cause,
+        hint: 'give the Prometheus server root, e.g. --prometheus-url http://prometheus-server.monitoring:9090',
+      });
+    }
+  }
   const log = pino({ name: 'tailor-operator', level: o.logLevel });
   const operator = await startOperator({
     kc: loadKubeConfig(o.kubeconfig),
@@ -81,6 +98,7 @@ async function run(o: Options): Promise<void> {
     installCrds: o.installCrds,
     sizing: { minHistorySeconds: minHistoryMs / 1000 },
     ...(o.webhook || o.webhookServeAs || o.webhookService ? { webhook: webhookOptions(o) } : {}),
+    ...(o.prometheusUrl ? { prometheusUrl: o.prometheusUrl } : {}),
   });
   await new Promise<void>((resolve) => {
     const stop = (sig: string) => {

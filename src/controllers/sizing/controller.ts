@@ -30,6 +30,8 @@ import {
 import { parseQuantity } from '../../core/quantity.ts';
 import { decimal, monthlySaving, type PriceSheet } from '../../core/cost/price.ts';
 import { DEFAULT_RESOURCE_CONFIGS, type SeriesKey, type UsageHistory } from '../../sources/history.ts';
+import { configsFor } from '../../core/recommend/tuning.ts';
+import type { PrometheusFeed, PrometheusHistoryState } from '../../operator/prometheus-history.ts';
 import type { WorkloadRef } from '../../sources/workloads.ts';
 import type { ClusterCaches } from '../../operator/caches.ts';
 import type { OperatorMetrics } from '../../operator/metrics.ts';
@@ -73,6 +75,8 @@ export interface SizingDeps {
   readonly metrics: OperatorMetrics;
   readonly resolve: (pod: k8s.V1Pod) => Promise<WorkloadRef>;
   readonly options?: SizingOptions;
+  /** History from Prometheus for policies with history.source Prometheus; without it they get a condition. */
+  readonly prometheus?: PrometheusFeed;
 }
 
 export const SIZING_CONTROLLER = 'sizing';
@@ -235,11 +239,25 @@ export function sizingController(ctx: OperatorContext, deps: SizingDeps): Contro
       covered.push({ pod, workload, ...(inStartupBoost(pod) ? { skip: 'StartupBoost' as const } : {}) });
     }
     const windowSeconds = (parseDuration(spec.history.window) ?? 8 * 86_400_000) / 1000;
+    // The store keeps at least the longest window a policy asks for.
+    history.retainAtLeast(windowSeconds);
+    // The policy's profile and overrides as recommender configs (Balanced alone: the defaults).
+    const configs = configsFor(spec.recommendation);
+    // With source Prometheus, nothing is applied (OOM raises excepted) until its history is read:
+    // the metrics.k8s.io minutes alone are not the window the policy asked for.
+    const fromPrometheus: PrometheusHistoryState | undefined =
+      spec.history.source !== 'Prometheus'
+        ? undefined
+        : (deps.prometheus?.want(spec.history.prometheusURL, namespace, windowSeconds) ?? {
+            kind: 'NoURL',
+            message: 'history.source is Prometheus, but this operator reads no Prometheus',
+          });
+    const historyReady = fromPrometheus === undefined || fromPrometheus.kind === 'Ready';
     const series = new Map<string, SeriesView>();
     const seriesOf = (key: SeriesKey) => {
       const k = seriesKeyString(key);
       let s = series.get(k);
-      if (!s) series.set(k, (s = readSeries(history, key, now, windowSeconds)));
+      if (!s) series.set(k, (s = readSeries(history, key, now, windowSeconds, configs)));
       return s;
     };
     let withoutMetrics = 0;
@@ -262,8 +280,8 @@ export function sizingController(ctx: OperatorContext, deps: SizingDeps): Contro
           ...(now_ ? { memoryNow: now_.memoryBytes } : {}),
         };
         // Applied only with this pod's own metrics and a history past its first minutes.
-        if (latest && s.ageSeconds >= minHistory) recommendations[ct.name] = s.recommendation;
-        if (latest) {
+        if (latest && historyReady && s.ageSeconds >= minHistory) recommendations[ct.name] = s.recommendation;
+        if (latest && historyReady) {
           const cur = ct.spec.requests;
           // Against what the workload declares (its pod template), so a pod Tailor already resized
           // still counts what it saves; a selector policy has no template, so the pod's own requests.
@@ -304,7 +322,13 @@ export function sizingController(ctx: OperatorContext, deps: SizingDeps): Contro
 
     // 4. Status before any pod is touched: the recommendations are published even when acting fails,
     //    and a reader sees what Tailor is about to do. Written only when it changed.
-    const recs = statusRecommendations(covered, seriesOf);
+    const recs = historyReady
+      ? statusRecommendations(
+          covered,
+          seriesOf,
+          fromPrometheus?.kind === 'Ready' ? `Prometheus ${fromPrometheus.url}` : undefined,
+        )
+      : (policy.status?.recommendations ?? []);
     const upToDate = plans.filter(
       (p) =>
         deps.usage.latestOf(namespace, p.c.pod.metadata?.name ?? '') &&
@@ -324,6 +348,7 @@ export function sizingController(ctx: OperatorContext, deps: SizingDeps): Contro
       recs.length,
       withoutMetrics,
       ctx.dryRun,
+      fromPrometheus,
     );
     const base = (lastApplied: SizingPolicyStatus['lastApplied']): SizingPolicyStatus => ({
       ...(generation !== undefined ? { observedGeneration: generation } : {}),
@@ -573,6 +598,9 @@ export function sizingController(ctx: OperatorContext, deps: SizingDeps): Contro
         deps.usage.onSamples((nss) => {
           for (const ns of nss) for (const p of policiesIn(ns)) queue.add(keyOf(p));
         }),
+        deps.prometheus?.onUpdate((nss) => {
+          for (const ns of nss) for (const p of policiesIn(ns)) queue.add(keyOf(p));
+        }) ?? (() => {}),
       );
       await caches.synced;
       for (const pod of caches.pods.list()) ooms.fresh(pod);
@@ -608,6 +636,7 @@ function maxDefined(a: number | undefined, b: number | undefined): number | unde
 function statusRecommendations(
   covered: readonly CoveredPod[],
   seriesOf: (key: SeriesKey) => SeriesView,
+  source: string | undefined,
 ): NonNullable<SizingPolicyStatus['recommendations']> {
   const byContainer = new Map<string, Map<string, { workload: WorkloadRef; pods: number }>>();
   for (const c of covered) {
@@ -632,6 +661,7 @@ function statusRecommendations(
       seriesOf({ workload: best.workload, container: name }),
       best.pods,
       shortHistory,
+      source,
     );
     if (r) out.push(r);
   }
@@ -645,6 +675,7 @@ function wantedConditions(
   recommendations: number,
   withoutMetrics: number,
   dryRun: boolean,
+  prometheus?: PrometheusHistoryState,
 ): WantedCondition[] {
   const found: WantedCondition = {
     type: 'TargetFound',
@@ -653,29 +684,41 @@ function wantedConditions(
     message: `${target}: ${pods} pod${pods === 1 ? '' : 's'}`,
   };
   const recs: WantedCondition =
-    recommendations > 0
+    prometheus && prometheus.kind !== 'Ready'
       ? {
           type: 'RecommendationsAvailable',
-          status: 'True',
-          reason: 'Computed',
-          message:
-            `recommendations for ${recommendations} container${recommendations === 1 ? '' : 's'}` +
-            (withoutMetrics > 0 ? `; ${withoutMetrics} pod(s) without metrics get none yet` : ''),
+          status: 'False',
+          reason:
+            prometheus.kind === 'Unavailable'
+              ? 'PrometheusUnavailable'
+              : prometheus.kind === 'Pending'
+                ? 'ReadingPrometheus'
+                : 'NoPrometheusURL',
+          message: prometheus.message,
         }
-      : pods === 0
+      : recommendations > 0
         ? {
             type: 'RecommendationsAvailable',
-            status: 'False',
-            reason: 'NoPods',
-            message: `${target} has no running pods`,
-          }
-        : {
-            type: 'RecommendationsAvailable',
-            status: 'False',
-            reason: 'NoMetrics',
+            status: 'True',
+            reason: 'Computed',
             message:
-              'no usage data yet: metrics.k8s.io has not reported these pods (no recommendation without data)',
-          };
+              `recommendations for ${recommendations} container${recommendations === 1 ? '' : 's'}` +
+              (withoutMetrics > 0 ? `; ${withoutMetrics} pod(s) without metrics get none yet` : ''),
+          }
+        : pods === 0
+          ? {
+              type: 'RecommendationsAvailable',
+              status: 'False',
+              reason: 'NoPods',
+              message: `${target} has no running pods`,
+            }
+          : {
+              type: 'RecommendationsAvailable',
+              status: 'False',
+              reason: 'NoMetrics',
+              message:
+                'no usage data yet: metrics.k8s.io has not reported these pods (no recommendation without data)',
+            };
   const ready: WantedCondition =
     recs.status === 'True'
       ? {

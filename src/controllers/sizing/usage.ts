@@ -3,7 +3,12 @@
 import type { ContainerRecommendation as StatusRecommendation } from '../../api/index.ts';
 import { format, roundUp, type Bounds, type ContainerRecommendation } from '../../core/resize/index.ts';
 import type { Recommendation } from '../../core/recommend/types.ts';
-import type { SeriesKey, UsageHistory } from '../../sources/history.ts';
+import {
+  DEFAULT_RESOURCE_CONFIGS,
+  type ResourceConfigs,
+  type SeriesKey,
+  type UsageHistory,
+} from '../../sources/history.ts';
 import { workloadKey } from '../../sources/workloads.ts';
 
 export interface SeriesView {
@@ -23,8 +28,10 @@ export function readSeries(
   key: SeriesKey,
   now: number,
   windowSeconds: number,
+  configs: ResourceConfigs = DEFAULT_RESOURCE_CONFIGS,
 ): SeriesView {
-  const rec = history.recommend(key, now);
+  // The policy's tuning and window: minutes older than the window do not count.
+  const rec = history.recommend(key, now, configs, windowSeconds);
   const minutes = history.minutes(key, now - windowSeconds);
   let memoryPeak: number | undefined;
   for (const m of minutes) {
@@ -39,7 +46,7 @@ export function readSeries(
     recommendation,
     memoryPeak,
     samples: Math.max(rec.cpu.samples, rec.memory.samples),
-    ageSeconds: rec.info ? Math.max(0, now - rec.info.firstSample) : 0,
+    ageSeconds: rec.info ? Math.min(windowSeconds, Math.max(0, now - rec.info.firstSample)) : 0,
     ooms: rec.ooms,
   };
 }
@@ -58,6 +65,8 @@ export function statusRecommendation(
   s: SeriesView,
   pods: number,
   shortHistorySeconds: number,
+  /** Where the history came from when not the metrics.k8s.io poll, e.g. "Prometheus http://...". */
+  source?: string,
 ): StatusRecommendation | undefined {
   const r = s.recommendation;
   if (!r.cpu && !r.memory) return undefined;
@@ -82,7 +91,8 @@ export function statusRecommendation(
   const basis =
     `${s.samples} one-minute sample${s.samples === 1 ? '' : 's'} from ${pods} pod${pods === 1 ? '' : 's'} over ${span}` +
     (s.ageSeconds < shortHistorySeconds ? ' (short history: wider margin)' : '') +
-    (s.ooms > 0 ? `; ${s.ooms} OOM kill${s.ooms === 1 ? '' : 's'}` : '');
+    (s.ooms > 0 ? `; ${s.ooms} OOM kill${s.ooms === 1 ? '' : 's'}` : '') +
+    (source ? `; history from ${source}` : '');
   return {
     name,
     target: pick((b) => b.target),
