@@ -4,7 +4,7 @@ import { pino, type Logger } from 'pino';
 import type * as k8s from '@kubernetes/client-node';
 import type { Controller, OperatorContext } from '../controllers/controller.ts';
 import { sizingController, type SizingOptions } from '../controllers/sizing/controller.ts';
-import { makeClients, type Clients } from '../kube/client.ts';
+import { makeClients, observeApiRequests, type Clients } from '../kube/client.ts';
 import { classify } from '../kube/errors.ts';
 import { eventRecorder } from '../kube/events.ts';
 import { UsageHistory } from '../sources/history.ts';
@@ -87,6 +87,7 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
   const clients: Clients = makeClients(options.kc);
   if (options.installCrds) await installCrds(clients.ext);
   const metrics = operatorMetrics(options.processMetrics ?? false);
+  const unobserve = observeApiRequests(options.kc, (r) => metrics.apiRequests.inc({ ...r }));
   const ctx: OperatorContext = {
     clients,
     log,
@@ -131,6 +132,7 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     await caches.stop();
     await http?.close();
     history.close();
+    if (unobserve) unobserve();
   };
   try {
     if (options.metricsAddr !== undefined)
