@@ -249,10 +249,12 @@ export default async function run(): Promise<void> {
       '0',
       '--no-install-crds',
     ];
+    // e.g. OPERATOR_SCALE_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to see where the time goes.
+    const nodeArgs = (process.env.OPERATOR_SCALE_NODE_ARGS ?? '').split(' ').filter(Boolean);
     const argv =
       runner === 'dist'
-        ? [join(ROOT, 'dist', 'cli', 'main.js'), ...args]
-        : ['--import', 'tsx', join(ROOT, 'src', 'cli', 'main.ts'), ...args];
+        ? [...nodeArgs, join(ROOT, 'dist', 'cli', 'main.js'), ...args]
+        : [...nodeArgs, '--import', 'tsx', join(ROOT, 'src', 'cli', 'main.ts'), ...args];
     const opStarted = Date.now();
     child = spawn(process.execPath, argv, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout!.pipe(out);
@@ -393,6 +395,8 @@ export default async function run(): Promise<void> {
       rssMiBSteadyMax: Math.round(Math.max(...steadyRss) / Mi),
       rssMiBPeak: Math.round(proc.peakRssBytes / Mi),
       heapUsedMiB: Math.round(sumOf(s1, 'tailor_operator_nodejs_heap_size_used_bytes') / Mi),
+      heapTotalMiB: Math.round(sumOf(s1, 'tailor_operator_nodejs_heap_size_total_bytes') / Mi),
+      externalMiB: Math.round(sumOf(s1, 'tailor_operator_nodejs_external_memory_bytes') / Mi),
       cpuCoresSteady: Number(((cpu1 - cpu0) / wall).toFixed(3)),
       fullPassesSteady: passCount,
       fullPassSecondsMean:
