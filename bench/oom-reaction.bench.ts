@@ -11,7 +11,6 @@ import type * as k8s from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { GROUP, VERSION } from '../src/api/index.ts';
 import { installCrds } from '../src/api/install.ts';
-import { parseQuantity } from '../src/core/quantity.ts';
 import { ensureBinaries } from '../src/devcluster/binaries.ts';
 import { ControlPlane } from '../src/devcluster/controlplane.ts';
 import { loadKubeConfig, makeClients } from '../src/kube/client.ts';
@@ -21,36 +20,19 @@ import { Simulator } from '../src/sim/simulator.ts';
 import { profileResolver } from '../src/sim/profiles.ts';
 import { loadTraceLibrary } from '../src/sim/usage/index.ts';
 import { simClock } from '../src/sim/clock.ts';
-import { loadAverages, parsePrometheus, percentile, sleep, sumOf } from './lib.ts';
+import {
+  OomReactions,
+  loadAverages,
+  oomReactionRows,
+  parsePrometheus,
+  podLimits,
+  sleep,
+  sumOf,
+} from './lib.ts';
 
 const Gi = 2 ** 30;
 const Mi = 2 ** 20;
 const NS = 'oom-bench';
-
-interface Kill {
-  readonly pod: string;
-  /** lastState.terminated.finishedAt (whole seconds, as the API has it), ms. */
-  readonly finishedAt: number;
-  /** When this process's watch first saw the kill, ms. */
-  readonly seenAt: number;
-  readonly limitAtKill: number;
-  /** The spec was raised already (the kubelet had not applied it yet): part of an earlier episode. */
-  readonly raisePending: boolean;
-  /** The first spec raise above limitAtKill seen after the kill. */
-  specAt?: number;
-  /** The first status.containerStatuses[].resources raise above limitAtKill seen after the kill. */
-  statusAt?: number;
-}
-
-function summary(values: readonly number[]) {
-  const r = (v: number) => (Number.isFinite(v) ? Number((v / 1000).toFixed(2)) : null);
-  return {
-    n: values.length,
-    p50: r(percentile(values, 50)),
-    p99: r(percentile(values, 99)),
-    max: r(values.length ? Math.max(...values) : NaN),
-  };
-}
 
 export default async function run(): Promise<void> {
   const n = Number(process.env.OOM_REACTION_PODS ?? 40);
@@ -100,46 +82,8 @@ export default async function run(): Promise<void> {
     });
 
     // The watch: kills, spec raises and status raises of each pod, as they arrive.
-    const kills: Kill[] = [];
-    const seenKill = new Set<string>();
-    const specLimit = new Map<string, number>();
-    const statusLimit = new Map<string, number>();
-    const otherTerminations: { pod: string; reason: string }[] = [];
-    const seenTermination = new Set<string>();
-    const onPod = (p: k8s.V1Pod) => {
-      const pod = p.metadata?.name ?? '';
-      const now = Date.now();
-      const spec = parseQuantity(p.spec?.containers[0]?.resources?.limits?.memory) ?? 0;
-      const cs = p.status?.containerStatuses?.[0];
-      const status = parseQuantity(cs?.resources?.limits?.memory) ?? 0;
-      const term = cs?.lastState?.terminated;
-      if (term?.finishedAt) {
-        const key = `${pod}/${new Date(term.finishedAt).getTime()}/${cs?.restartCount}`;
-        if (!seenTermination.has(key)) {
-          seenTermination.add(key);
-          if (term.reason === 'OOMKilled') {
-            if (!seenKill.has(key)) {
-              seenKill.add(key);
-              kills.push({
-                pod,
-                finishedAt: new Date(term.finishedAt).getTime(),
-                seenAt: now,
-                limitAtKill: status || spec,
-                raisePending: spec > (status || spec),
-              });
-            }
-          } else otherTerminations.push({ pod, reason: term.reason ?? '' });
-        }
-      }
-      if (spec > (specLimit.get(pod) ?? Infinity))
-        for (const k of kills)
-          if (k.pod === pod && k.specAt === undefined && spec > k.limitAtKill) k.specAt = now;
-      if (status > (statusLimit.get(pod) ?? Infinity))
-        for (const k of kills)
-          if (k.pod === pod && k.statusAt === undefined && status > k.limitAtKill) k.statusAt = now;
-      specLimit.set(pod, spec);
-      if (status) statusLimit.set(pod, status);
-    };
+    const reactions = new OomReactions();
+    const onPod = (p: k8s.V1Pod) => reactions.update(podLimits(p), Date.now());
     const watched = watchResource<k8s.V1Pod>(
       kc,
       `/api/v1/namespaces/${NS}/pods`,
@@ -204,9 +148,9 @@ export default async function run(): Promise<void> {
     const t0 = Date.now();
     while (Date.now() - t0 < observeSeconds * 1000) {
       await sleep(15_000);
-      const raised = kills.filter((k) => k.specAt !== undefined).length;
+      const raised = reactions.kills.filter((k) => k.specAt !== undefined).length;
       log(
-        `${Math.round((Date.now() - t0) / 1000)} s: ${kills.length} OOM kills seen, ${raised} followed by a raise`,
+        `${Math.round((Date.now() - t0) / 1000)} s: ${reactions.kills.length} OOM kills seen, ${raised} followed by a raise`,
       );
     }
     // Let the raises of the last kills land.
@@ -229,17 +173,7 @@ export default async function run(): Promise<void> {
     const metrics = parsePrometheus(await (await fetch(`http://127.0.0.1:${op.http!.port}/metrics`)).text());
     const loadAfter = loadAverages();
 
-    // An episode: the kills of one pod answered by the same raise; its first kill starts the clock.
-    const pending = kills.filter((k) => k.raisePending);
-    const answered = kills.filter((k) => !k.raisePending && k.specAt !== undefined);
-    const episodes = new Map<string, Kill>();
-    for (const k of answered) {
-      const key = `${k.pod}/${k.specAt}`;
-      const first = episodes.get(key);
-      if (!first || k.seenAt < first.seenAt) episodes.set(key, k);
-    }
-    const firsts = [...episodes.values()];
-    const withStatus = firsts.filter((k) => k.statusAt !== undefined);
+    const f = reactions.figures();
     const result = {
       date: new Date().toISOString(),
       machine: `${cpus().length} cores, ${(totalmem() / Gi).toFixed(0)} GiB, shared with other engineers' test runs`,
@@ -248,20 +182,11 @@ export default async function run(): Promise<void> {
       pods: n,
       observeSeconds,
       operator: 'in-process, production defaults (15 s polls, --min-history 10m: only OOM raises apply here)',
-      oomKillsSeen: kills.length,
-      episodes: firsts.length,
-      killsWhileRaisePending: pending.length,
-      killsNotAnswered: kills.length - answered.length - pending.length,
-      repeatKillsBeforeRaise: answered.length - firsts.length,
-      specRaiseFromSeenSeconds: summary(firsts.map((k) => k.specAt! - k.seenAt)),
-      specRaiseFromFinishedAtSeconds: summary(firsts.map((k) => k.specAt! - k.finishedAt)),
-      statusAppliedFromSeenSeconds: summary(withStatus.map((k) => k.statusAt! - k.seenAt)),
-      statusAppliedFromFinishedAtSeconds: summary(withStatus.map((k) => k.statusAt! - k.finishedAt)),
+      ...f,
       restartCount: restarts,
       restartCountApi: apiRestarts,
       oomKillsByKubelet: oomKills,
       restartsNotFromOom: restarts - oomKills,
-      nonOomTerminationsSeen: otherTerminations.length,
       oomRaisesSent: sumOf(metrics, 'tailor_resizes_total', { outcome: 'Applied' }),
       resizesByOutcome: Object.fromEntries(
         metrics
@@ -272,7 +197,7 @@ export default async function run(): Promise<void> {
     };
     console.log(JSON.stringify(result, null, 2));
     writeResults(result);
-    const unanswered = kills.filter((k) => !k.raisePending && k.specAt === undefined);
+    const unanswered = reactions.kills.filter((k) => !k.raisePending && k.specAt === undefined);
     if (unanswered.length > 0) log(`kills with no raise: ${JSON.stringify(unanswered.slice(0, 5))}`);
     log(`load averages after: ${loadAfter.join(' ')}`);
   } finally {
@@ -286,10 +211,6 @@ export default async function run(): Promise<void> {
 
 function writeResults(r: Record<string, unknown>): void {
   writeFileSync(join(import.meta.dirname, 'results', 'oom-reaction.json'), JSON.stringify(r, null, 2) + '\n');
-  const row = (what: string, key: string, goal = '') => {
-    const s = r[key] as ReturnType<typeof summary>;
-    return `| ${what} | ${s.n} | ${s.p50} | ${s.p99} | ${s.max} | ${goal} |`;
-  };
   const skip = new Set(['date', 'machine', 'loadAveragesBefore', 'loadAveragesAfter', 'resizesByOutcome']);
   writeFileSync(
     join(import.meta.dirname, 'results', 'oom-reaction.md'),
@@ -300,12 +221,7 @@ function writeResults(r: Record<string, unknown>): void {
       '',
       'Seconds from an OOM kill to the raised memory limit, per episode (the first kill of a pod that one raise answers). "seen" is when this benchmark\'s own pod watch first saw the kill in the API (the figure the goal is read against); "finishedAt" is the kill\'s lastState.terminated.finishedAt, which the API keeps in whole seconds (so those figures read up to 1 s long).',
       '',
-      '| interval | episodes | p50 s | p99 s | max s | goal |',
-      '| --- | --- | --- | --- | --- | --- |',
-      row('kill seen -> limit raised in pod spec', 'specRaiseFromSeenSeconds', 'p99 under 5'),
-      row('kill finishedAt -> limit raised in pod spec', 'specRaiseFromFinishedAtSeconds'),
-      row('kill seen -> kubelet status shows the raised limit', 'statusAppliedFromSeenSeconds'),
-      row('kill finishedAt -> kubelet status shows the raised limit', 'statusAppliedFromFinishedAtSeconds'),
+      ...oomReactionRows(r as unknown as Parameters<typeof oomReactionRows>[0]),
       '',
       '| figure | value |',
       '| --- | --- |',

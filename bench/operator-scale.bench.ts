@@ -24,7 +24,10 @@ import { loadTraceLibrary } from '../src/sim/usage/index.ts';
 import { simClock } from '../src/sim/clock.ts';
 import type { SimNodeSpec } from '../src/sim/nodes.ts';
 import {
+  OomReactions,
   loadAverages,
+  oomReactionRows,
+  podLimits,
   parsePrometheus,
   percentile,
   pool,
@@ -367,6 +370,8 @@ export default async function run(): Promise<void> {
       }),
       { targeted: 0, upToDate: 0, withoutMetrics: 0 },
     );
+    // What the operator's pod cache holds, as JSON (in memory as objects it takes a few times that).
+    const podListMiB = JSON.stringify((await clients.core.listPodForAllNamespaces()).items).length / Mi;
     const steadyRss = rss.filter((r) => r.t >= t0).map((r) => r.bytes);
     const result = {
       date: new Date().toISOString(),
@@ -397,6 +402,7 @@ export default async function run(): Promise<void> {
       heapUsedMiB: Math.round(sumOf(s1, 'tailor_operator_nodejs_heap_size_used_bytes') / Mi),
       heapTotalMiB: Math.round(sumOf(s1, 'tailor_operator_nodejs_heap_size_total_bytes') / Mi),
       externalMiB: Math.round(sumOf(s1, 'tailor_operator_nodejs_external_memory_bytes') / Mi),
+      podCacheJsonMiB: Number(podListMiB.toFixed(1)),
       cpuCoresSteady: Number(((cpu1 - cpu0) / wall).toFixed(3)),
       fullPassesSteady: passCount,
       fullPassSecondsMean:
@@ -427,8 +433,103 @@ export default async function run(): Promise<void> {
       podsNotUpToDateAtEnd: podCounts.targeted - podCounts.upToDate - podCounts.withoutMetrics,
       podsWithoutMetricsAtEnd: podCounts.withoutMetrics,
     };
-    console.log(result);
-    writeResults(result);
+
+    // OOM reaction under this load: new pods in one more namespace build up memory past their limit
+    // (each at its own phase) while the operator keeps passing over every policy.
+    const oomPods = Number(process.env.OPERATOR_SCALE_OOM_PODS ?? 20);
+    const oomSeconds = Number(process.env.OPERATOR_SCALE_OOM_SECONDS ?? 150);
+    const reactions = new OomReactions();
+    const oomNs = 'scale-oom';
+    const oomWatch = watchResource<k8s.V1Pod>(
+      kc,
+      `/api/v1/namespaces/${oomNs}/pods`,
+      () => clients.core.listNamespacedPod({ namespace: oomNs }),
+      {
+        add: (p) => reactions.update(podLimits(p), Date.now()),
+        update: (p) => reactions.update(podLimits(p), Date.now()),
+      },
+    );
+    let oomFigures: ReturnType<OomReactions['figures']> | undefined;
+    try {
+      await clients.core.createNamespace({ body: { metadata: { name: oomNs } } });
+      await oomWatch.synced;
+      await clients.custom.createNamespacedCustomObject({
+        group: GROUP,
+        version: VERSION,
+        namespace: oomNs,
+        plural: 'sizingpolicies',
+        body: {
+          apiVersion: `${GROUP}/${VERSION}`,
+          kind: 'SizingPolicy',
+          metadata: { name: 'jobs' },
+          spec: { mode: 'InPlace', targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'jobs' } },
+        },
+      });
+      // Jobs of 60 s every 120 s building up 64Mi -> 448Mi: past the 256Mi limit 30 s in.
+      for (let attempt = 0; ; attempt++) {
+        try {
+          await clients.apps.createNamespacedDeployment({
+            namespace: oomNs,
+            body: {
+              metadata: { name: 'jobs' },
+              spec: {
+                replicas: oomPods,
+                selector: { matchLabels: { app: 'jobs' } },
+                template: {
+                  metadata: {
+                    labels: { app: 'jobs' },
+                    annotations: {
+                      'sim.tailor.dev/profile': 'batch',
+                      'sim.tailor.dev/params': JSON.stringify({
+                        baseMemoryBytes: 64 * Mi,
+                        peakMemoryBytes: 448 * Mi,
+                        periodSeconds: 120,
+                        busySeconds: 60,
+                        startupSeconds: 1,
+                      }),
+                    },
+                  },
+                  spec: {
+                    nodeSelector: { 'sim.tailor.dev/pool': 'scale' },
+                    terminationGracePeriodSeconds: 5,
+                    containers: [
+                      {
+                        name: 'app',
+                        image: 'example.com/jobs:1',
+                        resources: {
+                          requests: { cpu: '100m', memory: '192Mi' },
+                          limits: { memory: '256Mi' },
+                        },
+                      },
+                    ],
+                  },
+                },
+              },
+            },
+          });
+          break;
+        } catch (err) {
+          if (attempt > 20) throw err;
+          await sleep(500);
+        }
+      }
+      const o0 = Date.now();
+      while (Date.now() - o0 < oomSeconds * 1000) {
+        await sleep(15_000);
+        log(
+          `OOM under load: ${reactions.kills.length} kills seen, ${reactions.episodes().length} answered by a raise`,
+        );
+      }
+      await sleep(5000);
+      oomFigures = reactions.figures();
+    } catch (err) {
+      log(`OOM under load failed: ${String(err)}`);
+    } finally {
+      await oomWatch.stop();
+    }
+    const full = { ...result, oomUnderLoad: { pods: oomPods, seconds: oomSeconds, ...oomFigures } };
+    console.log(full);
+    writeResults(full);
     log(`load averages after: ${loadAfter.join(' ')}`);
   } finally {
     if (child && child.exitCode === null) {
@@ -458,6 +559,7 @@ function writeResults(result: Record<string, unknown>): void {
     resizeWritesTotalBelowThreshold: '0',
   };
   const skip = new Set([
+    'oomUnderLoad',
     'date',
     'machine',
     'loadAveragesBefore',
@@ -488,6 +590,21 @@ function writeResults(result: Record<string, unknown>): void {
       '',
       `Resizes sent since start, by outcome: ${JSON.stringify(result.resizesSentByOutcome)}.`,
       '',
+      ...oomSection(result.oomUnderLoad as Record<string, unknown> | undefined),
     ].join('\n'),
   );
+}
+
+function oomSection(o: Record<string, unknown> | undefined): string[] {
+  if (!o || o.episodes === undefined) return [];
+  return [
+    `## OOM reaction under this load`,
+    '',
+    `After the steady window, ${String(o.pods)} new pods (one more namespace, one more InPlace policy) build up memory past their 256Mi limit, each at its own phase, watched for ${String(o.seconds)} s while the operator keeps passing over every policy. Same measure as bench/results/oom-reaction.md ("seen": this benchmark's own watch saw the kill in the API).`,
+    '',
+    ...oomReactionRows(o as unknown as Parameters<typeof oomReactionRows>[0]),
+    '',
+    `Kills seen ${String(o.oomKillsSeen)}, answered episodes ${String(o.episodes)}, repeat kills before the raise ${String(o.repeatKillsBeforeRaise)}, kills while a raise was pending in the kubelet ${String(o.killsWhileRaisePending)}, kills not answered ${String(o.killsNotAnswered)}, non-OOM terminations ${String(o.nonOomTerminationsSeen)}.`,
+    '',
+  ];
 }
