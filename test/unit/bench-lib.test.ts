@@ -2,7 +2,7 @@
 // operator's full-pass timer and API request classification they read.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseProc, parsePrometheus, percentile, sumOf } from '../../bench/lib.ts';
+import { OomReactions, parseProc, parsePrometheus, percentile, sumOf } from '../../bench/lib.ts';
 import { PassTimer } from '../../src/controllers/sizing/pass.ts';
 import { apiRequestOf } from '../../src/kube/client.ts';
 
@@ -79,4 +79,34 @@ test('PassTimer: a pass ends when every key has finished a reconcile begun after
   t.begin(['x', 'y'], 1000);
   t.done('x', 1000, 1010);
   assert.equal(t.forget('y', 1050), 50, 'a deleted policy closes the pass');
+});
+
+test('OomReactions: a kill is timed to the first spec raise and status raise above the limit it hit', () => {
+  const r = new OomReactions();
+  const Mi = 2 ** 20;
+  const pod = (spec: number, status: number, restarts: number, reason?: string, finishedAt = 1000) => ({
+    pod: 'ns/a',
+    spec: spec * Mi,
+    status: status * Mi,
+    restartCount: restarts,
+    ...(reason ? { terminated: { reason, finishedAt } } : {}),
+  });
+  r.update(pod(256, 256, 0), 0);
+  r.update(pod(256, 256, 1, 'OOMKilled', 1000), 1500);
+  r.update(pod(256, 256, 1, 'OOMKilled', 1000), 1600); // the same kill again
+  r.update(pod(256, 256, 2, 'OOMKilled', 2000), 2100); // killed again before the raise
+  r.update(pod(356, 256, 2, 'OOMKilled', 2000), 2200); // spec raised
+  r.update(pod(356, 256, 3, 'OOMKilled', 2300), 2400); // killed while the kubelet has not applied it
+  r.update(pod(356, 356, 3, 'OOMKilled', 2300), 3000); // applied
+  r.update(pod(356, 356, 4, 'Error', 4000), 4100);
+  const f = r.figures();
+  assert.equal(f.oomKillsSeen, 3);
+  assert.equal(f.episodes, 1);
+  assert.equal(f.repeatKillsBeforeRaise, 1);
+  assert.equal(f.killsWhileRaisePending, 1);
+  assert.equal(f.killsNotAnswered, 0);
+  assert.equal(f.nonOomTerminationsSeen, 1);
+  assert.deepEqual(f.specRaiseFromSeenSeconds, { n: 1, p50: 0.7, p99: 0.7, max: 0.7 });
+  assert.deepEqual(f.specRaiseFromFinishedAtSeconds, { n: 1, p50: 1.2, p99: 1.2, max: 1.2 });
+  assert.deepEqual(f.statusAppliedFromSeenSeconds, { n: 1, p50: 1.5, p99: 1.5, max: 1.5 });
 });
