@@ -590,21 +590,24 @@ function writeResults(result: Record<string, unknown>): void {
       '',
       `Resizes sent since start, by outcome: ${JSON.stringify(result.resizesSentByOutcome)}.`,
       '',
-      ...oomSection(result.oomUnderLoad as Record<string, unknown> | undefined),
+      ...oomSection(result.oomUnderLoad as OomUnderLoad | undefined),
     ].join('\n'),
   );
 }
 
-function oomSection(o: Record<string, unknown> | undefined): string[] {
-  if (!o || o.episodes === undefined) return [];
+type OomUnderLoad = { pods: number; seconds: number } & Partial<ReturnType<OomReactions['figures']>>;
+
+function oomSection(u: OomUnderLoad | undefined): string[] {
+  if (u?.episodes === undefined) return [];
+  const o = u as OomUnderLoad & ReturnType<OomReactions['figures']>;
   return [
     `## OOM reaction under this load`,
     '',
-    `After the steady window, ${String(o.pods)} new pods (one more namespace, one more InPlace policy) build up memory past their 256Mi limit, each at its own phase, watched for ${String(o.seconds)} s while the operator keeps passing over every policy. Same measure as bench/results/oom-reaction.md ("seen": this benchmark's own watch saw the kill in the API).`,
+    `After the steady window, ${o.pods} new pods (one more namespace, one more InPlace policy) build up memory past their 256Mi limit, each at its own phase, watched for ${o.seconds} s while the operator keeps passing over every policy. Same measure as bench/results/oom-reaction.md ("seen": this benchmark's own watch saw the kill in the API).`,
     '',
-    ...oomReactionRows(o as unknown as Parameters<typeof oomReactionRows>[0]),
+    ...oomReactionRows(o),
     '',
-    `Kills seen ${String(o.oomKillsSeen)}, answered episodes ${String(o.episodes)}, repeat kills before the raise ${String(o.repeatKillsBeforeRaise)}, kills while a raise was pending in the kubelet ${String(o.killsWhileRaisePending)}, kills not answered ${String(o.killsNotAnswered)}, non-OOM terminations ${String(o.nonOomTerminationsSeen)}.`,
+    `Kills seen ${o.oomKillsSeen}, answered episodes ${o.episodes}, repeat kills before the raise ${o.repeatKillsBeforeRaise}, kills while a raise was pending in the kubelet ${o.killsWhileRaisePending}, kills not answered ${o.killsNotAnswered}, non-OOM terminations ${o.nonOomTerminationsSeen}.`,
     '',
   ];
 }
