@@ -36,7 +36,9 @@ const NS = 'oom-bench';
 
 export default async function run(): Promise<void> {
   const n = Number(process.env.OOM_REACTION_PODS ?? 40);
-  const observeSeconds = Number(process.env.OOM_REACTION_SECONDS ?? 420);
+  // OOM_REACTION_BURST=1: every pod's job in the same phase, so all are killed in the same second.
+  const burst = process.env.OOM_REACTION_BURST === '1';
+  const observeSeconds = Number(process.env.OOM_REACTION_SECONDS ?? (burst ? 240 : 420));
   const log = (m: string) => console.log(`[oom-reaction] ${new Date().toISOString().slice(11, 19)} ${m}`);
   const loadBefore = loadAverages();
   log(`load averages before: ${loadBefore.join(' ')}`);
@@ -127,6 +129,7 @@ export default async function run(): Promise<void> {
                   periodSeconds: 180,
                   busySeconds: 90,
                   startupSeconds: 1,
+                  ...(burst ? { phaseSeconds: 0 } : {}),
                 }),
               },
             },
@@ -180,6 +183,7 @@ export default async function run(): Promise<void> {
       loadAveragesBefore: loadBefore.join(' '),
       loadAveragesAfter: loadAfter.join(' '),
       pods: n,
+      burst,
       observeSeconds,
       operator: 'in-process, production defaults (15 s polls, --min-history 10m: only OOM raises apply here)',
       ...f,
@@ -196,7 +200,7 @@ export default async function run(): Promise<void> {
       oomReactionsCounted: sumOf(metrics, 'tailor_oom_reactions_total'),
     };
     console.log(JSON.stringify(result, null, 2));
-    writeResults(result);
+    writeResults(result, burst ? 'oom-reaction-burst' : 'oom-reaction');
     const unanswered = reactions.kills.filter((k) => !k.raisePending && k.specAt === undefined);
     if (unanswered.length > 0) log(`kills with no raise: ${JSON.stringify(unanswered.slice(0, 5))}`);
     log(`load averages after: ${loadAfter.join(' ')}`);
@@ -209,15 +213,15 @@ export default async function run(): Promise<void> {
   }
 }
 
-function writeResults(r: Record<string, unknown>): void {
-  writeFileSync(join(import.meta.dirname, 'results', 'oom-reaction.json'), JSON.stringify(r, null, 2) + '\n');
+function writeResults(r: Record<string, unknown>, name: string): void {
+  writeFileSync(join(import.meta.dirname, 'results', `${name}.json`), JSON.stringify(r, null, 2) + '\n');
   const skip = new Set(['date', 'machine', 'loadAveragesBefore', 'loadAveragesAfter', 'resizesByOutcome']);
   writeFileSync(
-    join(import.meta.dirname, 'results', 'oom-reaction.md'),
+    join(import.meta.dirname, 'results', `${name}.md`),
     [
-      '# OOM reaction',
+      r.burst ? '# OOM reaction, burst: every pod killed in the same second' : '# OOM reaction',
       '',
-      `Reproduce: \`npm run bench -- oom-reaction\` (OOM_REACTION_PODS=${String(r.pods)}, OOM_REACTION_SECONDS=${String(r.observeSeconds)}). Measured ${String(r.date)} on ${String(r.machine)}; the real control plane, the simulator (1 s kubelet tick) and the operator ran on the same machine. Load averages (1, 5, 15 min) before: ${String(r.loadAveragesBefore)}; after: ${String(r.loadAveragesAfter)}.`,
+      `Reproduce: \`${r.burst ? 'OOM_REACTION_BURST=1 ' : ''}npm run bench -- oom-reaction\` (OOM_REACTION_PODS=${String(r.pods)}, OOM_REACTION_SECONDS=${String(r.observeSeconds)}). Measured ${String(r.date)} on ${String(r.machine)}; the real control plane, the simulator (1 s kubelet tick) and the operator ran on the same machine. Load averages (1, 5, 15 min) before: ${String(r.loadAveragesBefore)}; after: ${String(r.loadAveragesAfter)}.`,
       '',
       'Seconds from an OOM kill to the raised memory limit, per episode (the first kill of a pod that one raise answers). "seen" is when this benchmark\'s own pod watch first saw the kill in the API (the figure the goal is read against); "finishedAt" is the kill\'s lastState.terminated.finishedAt, which the API keeps in whole seconds (so those figures read up to 1 s long).',
       '',
