@@ -13,8 +13,11 @@ export const REQUEST_TIMEOUT_MS = 30_000;
  */
 class TailorKubeConfig extends k8s.KubeConfig {
   private agent: HttpsAgent | undefined;
+  /** Told of every request (watch starts included); set by `observeApiRequests`. */
+  observer: ((r: ApiRequest) => void) | undefined;
 
   override async applySecurityAuthentication(context: k8s.RequestContext): Promise<void> {
+    this.observer?.(apiRequestOf(context.getHttpMethod(), context.getUrl()));
     await super.applySecurityAuthentication(context);
     const built = context.getAgent();
     if (built instanceof HttpsAgent) {
@@ -23,6 +26,59 @@ class TailorKubeConfig extends k8s.KubeConfig {
     }
     context.setSignal(AbortSignal.timeout(REQUEST_TIMEOUT_MS));
   }
+
+  // client-node's Watch (the informers' watches) builds its request here, without a URL.
+  override async applyToFetchOptions(
+    opts: Parameters<k8s.KubeConfig['applyToFetchOptions']>[0],
+  ): ReturnType<k8s.KubeConfig['applyToFetchOptions']> {
+    this.observer?.({ verb: 'watch', resource: '' });
+    return super.applyToFetchOptions(opts);
+  }
+}
+
+/** One API request as counted: the Kubernetes verb and the resource (group-qualified, with subresource). */
+export interface ApiRequest {
+  readonly verb: string;
+  readonly resource: string;
+}
+
+/**
+ * The verb and resource of a request URL: GET of a collection is `list`, of one object `get`;
+ * `/apis/apps/v1/namespaces/a/deployments/b` is `apps/deployments`, `/api/v1/.../pods/p/resize` is
+ * `pods/resize`.
+ */
+export function apiRequestOf(method: string, url: string): ApiRequest {
+  const path = new URL(url, 'https://x').pathname.split('/').filter(Boolean);
+  let rest: string[];
+  let group = '';
+  if (path[0] === 'api') rest = path.slice(2);
+  else if (path[0] === 'apis') {
+    group = path[1] ?? '';
+    rest = path.slice(3);
+  } else return { verb: method.toLowerCase(), resource: path.join('/') };
+  if (rest[0] === 'namespaces' && rest.length > 2) rest = rest.slice(2);
+  const [resource = '', name, sub] = rest;
+  const qualified = `${group ? `${group}/` : ''}${resource}${sub ? `/${sub}` : ''}`;
+  const verbs: Record<string, string> = {
+    GET: name === undefined ? 'list' : 'get',
+    POST: 'create',
+    PUT: 'update',
+    PATCH: 'patch',
+    DELETE: name === undefined ? 'deletecollection' : 'delete',
+  };
+  return { verb: verbs[method.toUpperCase()] ?? method.toLowerCase(), resource: qualified };
+}
+
+/**
+ * Calls `fn` for each API request made through clients of `kc` (a kubeconfig from loadKubeConfig;
+ * others are not observed: returns false). One observer per kubeconfig; the returned function removes it.
+ */
+export function observeApiRequests(kc: k8s.KubeConfig, fn: (r: ApiRequest) => void): (() => void) | false {
+  if (!(kc instanceof TailorKubeConfig)) return false;
+  kc.observer = fn;
+  return () => {
+    if (kc.observer === fn) kc.observer = undefined;
+  };
 }
 
 export interface Clients {

@@ -5,7 +5,7 @@ import type * as k8s from '@kubernetes/client-node';
 import type { Controller, OperatorContext } from '../controllers/controller.ts';
 import { sizingController, type SizingOptions } from '../controllers/sizing/controller.ts';
 import { modelControllers, type ModelsOptions } from '../controllers/models/index.ts';
-import { makeClients, type Clients } from '../kube/client.ts';
+import { makeClients, observeApiRequests, type Clients } from '../kube/client.ts';
 import { classify } from '../kube/errors.ts';
 import { eventRecorder } from '../kube/events.ts';
 import { UsageHistory } from '../sources/history.ts';
@@ -121,6 +121,7 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
   const clients: Clients = makeClients(options.kc);
   if (options.installCrds) await installCrds(clients.ext);
   const metrics = operatorMetrics(options.processMetrics ?? false);
+  const unobserve = observeApiRequests(options.kc, (r) => metrics.apiRequests.inc({ ...r }));
   const ctx: OperatorContext = {
     clients,
     log,
@@ -188,6 +189,7 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     await caches.stop();
     await http?.close();
     history.close();
+    if (unobserve) unobserve();
   };
   try {
     if (options.metricsAddr !== undefined)

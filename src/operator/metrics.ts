@@ -1,6 +1,6 @@
 // The operator's own Prometheus metrics (/metrics), one registry per running operator so several can
 // run in one process (tests, benchmarks) without clashing.
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ResizeOutcome } from '../core/resize/index.ts';
 
 export type EvictionResult = 'Evicted' | 'Blocked' | 'Failed';
@@ -14,6 +14,11 @@ export interface OperatorMetrics {
   readonly apiErrors: Counter<'kind'>;
   readonly passSeconds: Histogram<'controller'>;
   readonly polls: Counter<'result'>;
+  /** Requests the operator's clients sent, by verb and resource (watch starts as verb "watch"). */
+  readonly apiRequests: Counter<'verb' | 'resource'>;
+  /** One full pass: every policy queued together (a poll's samples, start-up) until each has been reconciled. */
+  readonly fullPassSeconds: Histogram<'controller'>;
+  readonly lastFullPassSeconds: Gauge<'controller'>;
 }
 
 export function operatorMetrics(defaults = true): OperatorMetrics {
@@ -62,6 +67,25 @@ export function operatorMetrics(defaults = true): OperatorMetrics {
       name: 'tailor_usage_polls_total',
       help: 'metrics.k8s.io polls into the usage history, by result.',
       labelNames: ['result'],
+      registers,
+    }),
+    apiRequests: new Counter({
+      name: 'tailor_api_requests_total',
+      help: 'Kubernetes API requests sent, by verb and resource (watch starts: verb "watch").',
+      labelNames: ['verb', 'resource'],
+      registers,
+    }),
+    fullPassSeconds: new Histogram({
+      name: 'tailor_sizing_pass_seconds',
+      help: 'Duration of one full pass: the policies queued together (after a poll, at start) all reconciled.',
+      labelNames: ['controller'],
+      buckets: [0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60],
+      registers,
+    }),
+    lastFullPassSeconds: new Gauge({
+      name: 'tailor_sizing_last_pass_seconds',
+      help: 'Duration of the last full pass.',
+      labelNames: ['controller'],
       registers,
     }),
   };

@@ -46,6 +46,7 @@ import {
   type Selector,
 } from './matching.ts';
 import { OomTracker } from './oom.ts';
+import { PassTimer } from './pass.ts';
 import { PodChanges } from './pod-changes.ts';
 import { mergeConditions, settleRecommendations, statusChanged, type WantedCondition } from './status.ts';
 import { readSeries, seriesKeyString, statusRecommendation, type SeriesView } from './usage.ts';
@@ -109,8 +110,18 @@ export function sizingController(ctx: OperatorContext, deps: SizingDeps): Contro
   const dryRunSaid = new Map<string, string>();
   const unsubscribe: (() => void)[] = [];
 
+  const passes = new PassTimer();
+  const passEnded = (ms: number | undefined) => {
+    if (ms === undefined) return;
+    const seconds = ms / 1000;
+    metrics.fullPassSeconds.observe({ controller: SIZING_CONTROLLER }, seconds);
+    metrics.lastFullPassSeconds.set({ controller: SIZING_CONTROLLER }, seconds);
+    log.debug({ seconds }, 'full pass over the queued policies done');
+  };
+
   const queue = new WorkQueue(
     async (key) => {
+      const began = Date.now();
       const end = metrics.passSeconds.startTimer({ controller: SIZING_CONTROLLER });
       try {
         const r = await reconcile(key);
@@ -121,6 +132,7 @@ export function sizingController(ctx: OperatorContext, deps: SizingDeps): Contro
         throw err;
       } finally {
         end();
+        passEnded(passes.done(key, began, Date.now()));
       }
     },
     (key, err, retryInMs) => {
@@ -565,6 +577,7 @@ export function sizingController(ctx: OperatorContext, deps: SizingDeps): Contro
           delete: (p) => {
             // Nothing to undo: pods keep the sizes they have.
             log.info({ policy: keyOf(p) }, 'policy deleted');
+            passEnded(passes.forget(keyOf(p), Date.now()));
           },
         }),
         caches.pods.subscribe({
@@ -596,7 +609,9 @@ export function sizingController(ctx: OperatorContext, deps: SizingDeps): Contro
           update: (b) => policiesIn(b.metadata?.namespace ?? '').forEach((p) => queue.add(keyOf(p))),
         }),
         deps.usage.onSamples((nss) => {
-          for (const ns of nss) for (const p of policiesIn(ns)) queue.add(keyOf(p));
+          const keys = [...nss].flatMap((ns) => policiesIn(ns).map(keyOf));
+          passes.begin(keys, Date.now());
+          for (const k of keys) queue.add(k);
         }),
         deps.prometheus?.onUpdate((nss) => {
           for (const ns of nss) for (const p of policiesIn(ns)) queue.add(keyOf(p));
@@ -604,7 +619,9 @@ export function sizingController(ctx: OperatorContext, deps: SizingDeps): Contro
       );
       await caches.synced;
       for (const pod of caches.pods.list()) ooms.fresh(pod);
-      for (const p of caches.policies.list()) queue.add(keyOf(p));
+      const all = caches.policies.list().map(keyOf);
+      passes.begin(all, Date.now());
+      for (const k of all) queue.add(k);
     },
     async stop() {
       for (const u of unsubscribe.splice(0)) u();
