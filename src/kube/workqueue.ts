@@ -22,6 +22,7 @@ export class WorkQueue {
   private readonly running = new Set<string>();
   /** Keys added while running: they go back in the queue when their run ends. */
   private readonly dirty = new Set<string>();
+  private readonly urgentDirty = new Set<string>();
   private readonly failures = new Map<string, number>();
   private readonly timers = new Map<string, NodeJS.Timeout & { dueAt?: number }>();
   private active = 0;
@@ -34,15 +35,24 @@ export class WorkQueue {
     private readonly options: WorkQueueOptions = {},
   ) {}
 
-  add(key: string): void {
+  /**
+   * Queues the key. `urgent` puts it at the front (ahead of a full pass already queued): an OOM
+   * kill's raise must not wait behind a thousand routine reconciles.
+   */
+  add(key: string, opts: { urgent?: boolean } = {}): void {
     if (this.stopped) return;
     if (this.running.has(key)) {
       this.dirty.add(key);
+      if (opts.urgent) this.urgentDirty.add(key);
       return;
     }
-    if (this.queued.has(key)) return;
+    if (this.queued.has(key)) {
+      if (!opts.urgent) return;
+      this.queue.splice(this.queue.indexOf(key), 1);
+    }
     this.queued.add(key);
-    this.queue.push(key);
+    if (opts.urgent) this.queue.unshift(key);
+    else this.queue.push(key);
     this.pump();
   }
 
@@ -115,7 +125,7 @@ export class WorkQueue {
     } finally {
       this.running.delete(key);
       this.active--;
-      if (this.dirty.delete(key)) this.add(key);
+      if (this.dirty.delete(key)) this.add(key, { urgent: this.urgentDirty.delete(key) });
       this.pump();
     }
   }

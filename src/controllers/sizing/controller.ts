@@ -183,7 +183,7 @@ export function sizingController(ctx: OperatorContext, deps: SizingDeps): Contro
           log.info({ pod: keyOf(pod), kills }, 'OOM kill seen: reconciling its policy now');
         }
       }
-      for (const p of await policiesOf(pod)) queue.add(keyOf(p));
+      for (const p of await policiesOf(pod)) queue.add(keyOf(p), { urgent: kills.length > 0 && isUpdate });
     })().catch((err: unknown) => log.warn({ pod: keyOf(pod), err: describe(err) }, 'pod event not mapped'));
   }
 
