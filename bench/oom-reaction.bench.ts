@@ -179,7 +179,7 @@ export default async function run(): Promise<void> {
     const f = reactions.figures();
     const result = {
       date: new Date().toISOString(),
-      machine: `${cpus().length} cores, ${(totalmem() / Gi).toFixed(0)} GiB, shared with other engineers' test runs`,
+      machine: `${cpus().length} cores, ${(totalmem() / Gi).toFixed(0)} GiB`,
       loadAveragesBefore: loadBefore.join(' '),
       loadAveragesAfter: loadAfter.join(' '),
       pods: n,

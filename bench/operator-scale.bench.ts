@@ -375,7 +375,7 @@ export default async function run(): Promise<void> {
     const steadyRss = rss.filter((r) => r.t >= t0).map((r) => r.bytes);
     const result = {
       date: new Date().toISOString(),
-      machine: `${cpus().length} cores, ${(totalmem() / Gi).toFixed(0)} GiB, shared with other engineers' test runs`,
+      machine: `${cpus().length} cores, ${(totalmem() / Gi).toFixed(0)} GiB`,
       loadAveragesBefore: loadBefore.join(' '),
       loadAveragesAfter: loadAfter.join(' '),
       operatorRunner:
