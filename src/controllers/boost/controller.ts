@@ -1,11 +1,13 @@
 // The start-up boost controller: pods that start with `tailor.dev/startup-boost` (their template
 // carries the boosted sizes, the annotation the steady ones) are shrunk in place through
 // pods/resize once Ready, or after their deadline, then marked `tailor.dev/startup-boost-done`.
+// It watches the pods of ModelDeployments only (label tailor.dev/model-deployment).
 import type * as k8s from '@kubernetes/client-node';
 import {
   BOOST_ANNOTATION,
   BOOST_DEADLINE_ANNOTATION,
   BOOST_DONE_ANNOTATION,
+  MODEL_LABEL,
   parseBoostAnnotation,
   steadyPlan,
 } from '../../core/boost/index.ts';
@@ -201,10 +203,12 @@ export function startupBoostController(ctx: OperatorContext, opts: BoostOptions 
   return {
     name: 'startup-boost',
     async start() {
+      // Only the pods of ModelDeployments (they carry its label, and the boost annotation comes
+      // from it): a cache of every pod in the cluster would double the operator's memory.
       pods = watchResource<k8s.V1Pod>(
         clients.kc,
         '/api/v1/pods',
-        () => clients.core.listPodForAllNamespaces(),
+        () => clients.core.listPodForAllNamespaces({ labelSelector: MODEL_LABEL }),
         {
           add: enqueue,
           update: enqueue,
@@ -214,6 +218,7 @@ export function startupBoostController(ctx: OperatorContext, opts: BoostOptions 
               'boost: pod watch failed; restarting',
             ),
         },
+        { labelSelector: MODEL_LABEL },
       );
       await pods.synced;
       for (const p of pods.list()) enqueue(p);
