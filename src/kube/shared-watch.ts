@@ -28,11 +28,39 @@ export function slim<T extends k8s.KubernetesObject>(obj: T): T {
   return obj;
 }
 
+/**
+ * Drops from a pod spec (a pod's, or a workload's template) what no controller of the operator
+ * reads: volumes, scheduling constraints, and each container's command, environment, mounts,
+ * probes and ports. Names, resources and resizePolicy stay.
+ */
+export function slimPodSpec(spec: k8s.V1PodSpec | undefined): void {
+  if (!spec) return;
+  delete spec.volumes;
+  delete spec.tolerations;
+  delete spec.affinity;
+  for (const c of [...spec.containers, ...(spec.initContainers ?? [])]) {
+    delete c.command;
+    delete c.args;
+    delete c.env;
+    delete c.envFrom;
+    delete c.volumeMounts;
+    delete c.volumeDevices;
+    delete c.livenessProbe;
+    delete c.readinessProbe;
+    delete c.startupProbe;
+    delete c.lifecycle;
+    delete c.ports;
+    delete c.securityContext;
+  }
+}
+
 export function sharedWatch<T extends k8s.KubernetesObject>(
   kc: k8s.KubeConfig,
   path: string,
   list: () => Promise<k8s.KubernetesListObject<T>>,
   onError: (err: unknown) => void,
+  /** Trims each object further before it is cached (e.g. slimPodSpec on pods). */
+  trim: (obj: T) => void = () => {},
 ): SharedWatch<T> {
   const subscribers = new Set<WatchHandlers<T>>();
   const byNamespace = new Map<string, Map<string, T>>();
@@ -53,10 +81,12 @@ export function sharedWatch<T extends k8s.KubernetesObject>(
   };
   const watched = watchResource<T>(kc, path, list, {
     add: (o) => {
+      trim(o);
       index(slim(o));
       each((h) => h.add?.(o));
     },
     update: (o) => {
+      trim(o);
       index(slim(o));
       each((h) => h.update?.(o));
     },

@@ -4,7 +4,7 @@
 import type * as k8s from '@kubernetes/client-node';
 import { GROUP, VERSION, type SizingPolicy } from '../api/index.ts';
 import type { Clients } from '../kube/client.ts';
-import { sharedWatch, type SharedWatch } from '../kube/shared-watch.ts';
+import { sharedWatch, slimPodSpec, type SharedWatch } from '../kube/shared-watch.ts';
 
 export interface ClusterCaches {
   readonly pods: SharedWatch<k8s.V1Pod>;
@@ -38,6 +38,7 @@ export function clusterCaches(
     () =>
       namespace ? clients.core.listNamespacedPod({ namespace }) : clients.core.listPodForAllNamespaces(),
     (e) => onError('pods', e),
+    (p) => slimPodSpec(p.spec),
   );
   const pdbs = sharedWatch<k8s.V1PodDisruptionBudget>(
     clients.kc,
@@ -66,7 +67,7 @@ export function clusterCaches(
           })) as k8s.KubernetesListObject<SizingPolicy>,
     (e) => onError('sizingpolicies', e),
   );
-  const apps = <T extends k8s.KubernetesObject>(
+  const apps = <T extends k8s.KubernetesObject & { spec?: { template?: k8s.V1PodTemplateSpec } }>(
     plural: string,
     inNs: (namespace: string) => Promise<k8s.KubernetesListObject<T>>,
     everywhere: () => Promise<k8s.KubernetesListObject<T>>,
@@ -76,6 +77,7 @@ export function clusterCaches(
       ns('/apis/apps/v1', plural),
       () => (namespace ? inNs(namespace) : everywhere()),
       (e) => onError(plural, e),
+      (w) => slimPodSpec(w.spec?.template?.spec),
     );
   const a = clients.apps;
   const workloads: WorkloadCaches = {
