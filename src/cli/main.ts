@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { TailorError, exitCode, describe } from '../errors.ts';
 import { registerApply } from './commands/apply.ts';
 import { registerDev } from './commands/dev.ts';
+import { registerAdvise } from './commands/advise.ts';
 import { registerModels } from './commands/models.ts';
 import { registerOperator } from './commands/operator.ts';
 import { registerRecommend } from './commands/recommend.ts';
@@ -15,6 +16,7 @@ const program = new Command()
   .description('Right-size Kubernetes workloads and self-hosted LLMs in place, and report what it saved.')
   .showHelpAfterError();
 
+registerAdvise(program);
 registerApply(program);
 registerDev(program);
 registerModels(program);

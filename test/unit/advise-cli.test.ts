@@ -1,0 +1,56 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { adviseQueries, liveMetrics, scalarOf, table } from '../../src/cli/commands/advise.ts';
+
+test('adviseQueries: p95 per pod of one ModelDeployment over the window, vLLM and llama.cpp names', () => {
+  const q = adviseQueries('team-a', 'chat.v2', 3600);
+  assert.equal(
+    q.kvCacheUsageP95,
+    'max(quantile_over_time(0.95, {__name__=~"vllm:kv_cache_usage_perc|llamacpp:kv_cache_usage_ratio",namespace="team-a",pod=~"chat\\\\.v2-[a-z0-9]+-[a-z0-9]+"}[3600s]))',
+  );
+  assert.match(q.requestsWaitingP95, /vllm:num_requests_waiting\|llamacpp:requests_deferred/);
+  assert.match(q.requestsWaitingP95, /\[3600s\]\)\)$/);
+  assert.equal(
+    q.gpuMemoryUsedBytes,
+    'max(max_over_time({__name__=~"DCGM_FI_DEV_FB_USED",namespace="team-a",pod=~"chat\\\\.v2-[a-z0-9]+-[a-z0-9]+"}[3600s])) * 1048576',
+  );
+});
+
+test('scalarOf and liveMetrics: no series means no live metrics, never advice on missing data', () => {
+  assert.equal(scalarOf([]), undefined);
+  assert.equal(scalarOf([{ values: [[1, 0.42]] }]), 0.42);
+  assert.equal(liveMetrics(undefined, 0, undefined), undefined);
+  assert.equal(liveMetrics(0.3, undefined, 1e9), undefined);
+  assert.deepEqual(liveMetrics(0.12345, 0, undefined), { kvCacheUsageP95: 0.123, requestsWaitingP95: 0 });
+  assert.deepEqual(liveMetrics(0.5, 2, 8 * 2 ** 30), {
+    kvCacheUsageP95: 0.5,
+    requestsWaitingP95: 2,
+    gpuMemoryUsedBytes: 8 * 2 ** 30,
+  });
+});
+
+test('table: GPU now, live figures, each advice with its saving, and the no-metrics note', () => {
+  const out = table(
+    [
+      {
+        namespace: 'a',
+        name: 'chat',
+        gpu: { type: 'a100-80gb', count: 1 },
+        live: { kvCacheUsageP95: 0.1, requestsWaitingP95: 0, gpuMemoryUsedBytes: 40 * 2 ** 30 },
+        advice: [{ kind: 'SmallerGpu', message: '1 x l4 holds it', gpu: 'l4', gpus: 1, hourlySaving: 1.2 }],
+      },
+      {
+        namespace: 'a',
+        name: 'idle',
+        gpu: { type: 'l4', count: 1 },
+        advice: [],
+        note: 'no live metrics for idle',
+      },
+    ],
+    '1h',
+  );
+  assert.match(out, /a\/chat {2}GPU now: 1 x a100-80gb/);
+  assert.match(out, /KV cache p95 10%, waiting p95 0, GPU memory peak 40\.0 GiB/);
+  assert.match(out, /SmallerGpu: 1 x l4 holds it \(saves \$1\.2\/h per replica\)/);
+  assert.match(out, /no live metrics for idle/);
+});
