@@ -149,8 +149,10 @@ async function run(
   namespace: string | undefined,
   windowSeconds: number,
 ): Promise<AdviseItem[]> {
-  const models = await listModels(clients, namespace);
   const now = Math.floor(Date.now() / 1000);
+  // Unreachable or not Prometheus: fail before anything else, with the client's hint.
+  await prom.queryRange('vector(1)', now, now, 60);
+  const models = await listModels(clients, namespace);
   const one = async (q: string) => scalarOf(await prom.queryRange(q, now, now, 60));
   const readSecret = secretReader(clients.core);
   const items: AdviseItem[] = [];
@@ -179,8 +181,12 @@ async function run(
       item.note = `no estimate for ${name}: ${r.problem.message}`;
       continue;
     }
-    if (gpu.count === 0 || gpu.type === 'cpu' || gpu.type === 'auto') {
+    if (gpu.count === 0 || gpu.type === 'cpu') {
       item.note = `${name} runs on CPU: no GPU to advise on`;
+      continue;
+    }
+    if (gpu.type === 'auto') {
+      item.note = `${name} has no GPU chosen yet (status.gpu)`;
       continue;
     }
     item.advice = advise(r.value.estimate, live, {
