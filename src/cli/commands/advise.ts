@@ -4,7 +4,8 @@
 import type { Command } from 'commander';
 import type * as k8s from '@kubernetes/client-node';
 import { TailorError } from '../../errors.ts';
-import { GROUP, VERSION, parseDuration } from '../../api/common.ts';
+import { GROUP, VERSION } from '../../api/common.ts';
+import { checkNamespaceFlags, durationFlag } from '../flags.ts';
 import type { ModelDeployment } from '../../api/modeldeployment.ts';
 import { loadKubeConfig, makeClients, type Clients } from '../../kube/client.ts';
 import { PrometheusClient } from '../../sources/prometheus.ts';
@@ -106,18 +107,10 @@ export function registerAdvise(program: Command): void {
           hint: 'e.g. --prometheus http://prometheus-server.monitoring:9090',
         });
       }
-      const windowMs = parseDuration(o.window);
-      if (windowMs === undefined)
-        throw new TailorError('InvalidInput', `--window: "${o.window}" is not a duration`, {
-          hint: 'e.g. --window 1h',
-        });
+      const windowMs = durationFlag('--window', o.window);
       if (!(windowMs > 0))
         throw new TailorError('InvalidInput', '--window must be longer than 0', { hint: 'e.g. --window 1h' });
-      if (o.namespace && o.allNamespaces) {
-        throw new TailorError('InvalidInput', '-n and -A both given', {
-          hint: 'use one: -n NAMESPACE, or -A for all',
-        });
-      }
+      checkNamespaceFlags(o);
       const kc = loadKubeConfig(o.kubeconfig);
       const clients = makeClients(kc);
       const ns = o.allNamespaces ? undefined : (o.namespace ?? contextNamespace(kc));

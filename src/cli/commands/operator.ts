@@ -2,7 +2,7 @@
 // (the sizing controller today), with its usage history, /metrics, /healthz and /readyz.
 import type { Command } from 'commander';
 import { pino } from 'pino';
-import { parseDuration } from '../../api/index.ts';
+import { durationFlag } from '../flags.ts';
 import { TailorError } from '../../errors.ts';
 import { loadKubeConfig } from '../../kube/client.ts';
 import { startOperator } from '../../operator/index.ts';
@@ -68,12 +68,12 @@ export function registerOperator(program: Command): void {
 }
 
 async function run(o: Options): Promise<void> {
-  const pollMs = duration('--poll-interval', o.pollInterval);
+  const pollMs = durationFlag('--poll-interval', o.pollInterval);
   if (pollMs < 1000)
     throw new TailorError('InvalidInput', `--poll-interval ${o.pollInterval} is under 1s`, {
       hint: 'metrics.k8s.io refreshes every 15 s or so; e.g. --poll-interval 15s',
     });
-  const minHistoryMs = o.minHistory === '0' ? 0 : duration('--min-history', o.minHistory);
+  const minHistoryMs = durationFlag('--min-history', o.minHistory);
   // A malformed --prometheus-url fails here, at start, rather than on each policy that uses it.
   if (o.prometheusUrl) {
     try {
@@ -125,13 +125,4 @@ function webhookOptions(o: Options): OperatorWebhookOptions {
     ...(serveAs.length > 0 ? { serveAs } : {}),
     register: service ? { endpoint: service } : {},
   };
-}
-
-function duration(flag: string, value: string): number {
-  const ms = parseDuration(value);
-  if (ms === undefined)
-    throw new TailorError('InvalidInput', `${flag} "${value}" is not a duration`, {
-      hint: 'write it like 15s, 5m or 1h',
-    });
-  return ms;
 }

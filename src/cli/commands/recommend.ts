@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import type * as k8s from '@kubernetes/client-node';
 import { TailorError } from '../../errors.ts';
-import { parseDuration } from '../../api/common.ts';
+import { checkNamespaceFlags, durationFlag } from '../flags.ts';
 import { loadKubeConfig, makeClients, type Clients } from '../../kube/client.ts';
 import { parseQuantity } from '../../core/quantity.ts';
 import { ALL_NAMESPACES, namespaces, type Scope } from '../../sources/scope.ts';
@@ -76,11 +76,7 @@ export function registerRecommend(program: Command): void {
       const windowMs = durationFlag('--window', o.window);
       if (windowMs <= 0)
         throw new TailorError('InvalidInput', '--window must be longer than 0', { hint: 'e.g. --window 8d' });
-      if (o.namespace && o.allNamespaces) {
-        throw new TailorError('InvalidInput', '-n and -A both given', {
-          hint: 'use one: -n NAMESPACE, or -A for all',
-        });
-      }
+      checkNamespaceFlags(o);
       const kc = loadKubeConfig(o.kubeconfig);
       const clients = makeClients(kc);
       const scope: Scope = o.allNamespaces ? ALL_NAMESPACES : namespaces(o.namespace ?? contextNamespace(kc));
@@ -369,14 +365,4 @@ function parseFormat(value: string): OutputFormat {
     });
   }
   return found;
-}
-
-function durationFlag(flag: string, value: string): number {
-  const ms = value === '0' ? 0 : parseDuration(value);
-  if (ms === undefined) {
-    throw new TailorError('InvalidInput', `${flag} "${value}" is not a duration`, {
-      hint: `write it like 30s, 5m, 6h or 8d`,
-    });
-  }
-  return ms;
 }
