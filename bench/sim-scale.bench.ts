@@ -13,17 +13,9 @@ import { profileResolver } from '../src/sim/profiles.ts';
 import { loadTraceLibrary } from '../src/sim/usage/index.ts';
 import { simClock } from '../src/sim/clock.ts';
 import type { SimNodeSpec } from '../src/sim/nodes.ts';
+import { pool } from './lib.ts';
 
 const Gi = 2 ** 30;
-
-async function pool<T>(items: readonly T[], limit: number, fn: (t: T) => Promise<void>): Promise<void> {
-  let i = 0;
-  await Promise.all(
-    Array.from({ length: limit }, async () => {
-      while (i < items.length) await fn(items[i++]!);
-    }),
-  );
-}
 
 export default async function run(): Promise<void> {
   const pods = Number(process.env.SIM_SCALE_PODS ?? 10_000);
