@@ -10,15 +10,15 @@ import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UsageHistory } from '../../src/sources/history.ts';
-import { eventually, idleDeployment, useCluster } from '../support/cluster.ts';
+import { eventually, useCluster } from '../support/cluster.ts';
 import {
-  Mi,
   conditionOf,
   createPolicy,
   eventsFor,
   expectPolicyStatus,
   podOf,
   startTestOperator,
+  overProvisioned,
 } from '../support/operator.ts';
 
 const cluster = useCluster(import.meta.url);
@@ -32,12 +32,7 @@ test('--dry-run: status is written, the pod never changes; the history survives 
   try {
     await apps.createNamespacedDeployment({
       namespace,
-      body: idleDeployment(
-        'web',
-        1,
-        { cpuCores: 0.05, memoryBytes: 100 * Mi },
-        { requests: { cpu: '200m', memory: '400Mi' }, limits: { cpu: '400m', memory: '800Mi' } },
-      ),
+      body: overProvisioned('web'),
     });
     const pod = await podOf(cluster, 'web');
     await createPolicy(cluster, 'web', {

@@ -4,10 +4,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseQuantity } from '../../src/core/quantity.ts';
-import { idleDeployment, useCluster } from '../support/cluster.ts';
+import { useCluster } from '../support/cluster.ts';
 import {
-  Mi,
   createPolicy,
+  overProvisioned,
   expectPolicyStatus,
   expectResized,
   podOf,
@@ -17,13 +17,6 @@ import { apiProxy } from '../support/outage.ts';
 
 const cluster = useCluster(import.meta.url);
 const q = (v: string | undefined) => parseQuantity(v) ?? NaN;
-const overProvisioned = (name: string) =>
-  idleDeployment(
-    name,
-    1,
-    { cpuCores: 0.05, memoryBytes: 100 * Mi },
-    { requests: { cpu: '200m', memory: '400Mi' }, limits: { cpu: '400m', memory: '800Mi' } },
-  );
 
 test('apiserver unreachable: retries with backoff, resumes its watches, then acts on what changed meanwhile', async () => {
   const { apps, namespace } = cluster;

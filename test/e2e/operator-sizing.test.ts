@@ -17,6 +17,7 @@ import {
   expectResized,
   podOf,
   useTestOperator,
+  overProvisioned,
 } from '../support/operator.ts';
 
 const cluster = useCluster(import.meta.url);
@@ -31,12 +32,7 @@ test('InPlace: a Deployment over-provisioned 4x is brought down in place, no res
   // Uses 50m and 100Mi; requests 4x that, limits twice the requests.
   await apps.createNamespacedDeployment({
     namespace,
-    body: idleDeployment(
-      'web',
-      1,
-      { cpuCores: 0.05, memoryBytes: 100 * Mi },
-      { requests: { cpu: '200m', memory: '400Mi' }, limits: { cpu: '400m', memory: '800Mi' } },
-    ),
+    body: overProvisioned('web'),
   });
   const before = await podOf(cluster, 'web');
   const name = before.metadata!.name!;
@@ -139,12 +135,7 @@ test('Recommend: status gets recommendations, the pod is never changed', async (
   const { apps, core, namespace } = cluster;
   await apps.createNamespacedDeployment({
     namespace,
-    body: idleDeployment(
-      'quiet',
-      1,
-      { cpuCores: 0.05, memoryBytes: 100 * Mi },
-      { requests: { cpu: '200m', memory: '400Mi' }, limits: { cpu: '400m', memory: '800Mi' } },
-    ),
+    body: overProvisioned('quiet'),
   });
   const pod = await podOf(cluster, 'quiet');
   const name = pod.metadata!.name!;

@@ -11,7 +11,7 @@ import { GROUP, VERSION, type SizingPolicy, type SizingPolicySpec } from '../../
 import { installCrds } from '../../src/api/install.ts';
 import { makeClients } from '../../src/kube/client.ts';
 import { startOperator, type OperatorOptions, type RunningOperator } from '../../src/operator/index.ts';
-import { eventually, type TestCluster } from './cluster.ts';
+import { eventually, idleDeployment, type TestCluster } from './cluster.ts';
 
 export interface TestOperator extends RunningOperator {
   /** http://127.0.0.1:PORT of /metrics, /healthz, /readyz. */
@@ -174,3 +174,13 @@ export async function eventsFor(
 }
 
 export const Mi = 2 ** 20;
+
+/** One replica using 50m and 100Mi that asks for 4x that, with limits at twice the requests. */
+export function overProvisioned(name: string): k8s.V1Deployment {
+  return idleDeployment(
+    name,
+    1,
+    { cpuCores: 0.05, memoryBytes: 100 * Mi },
+    { requests: { cpu: '200m', memory: '400Mi' }, limits: { cpu: '400m', memory: '800Mi' } },
+  );
+}
