@@ -200,7 +200,7 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     prometheus.start();
     await Promise.all(controllers.map((c) => c.start()));
     // The webhook last: it sizes new pods from the policies' status, which the controllers keep current.
-    if (options.webhook) webhook = await startWebhook(webhookOptions(options, clients, log));
+    if (options.webhook) webhook = await startWebhook(webhookOptions(options, clients, log, caches));
     ready = true;
   } catch (err) {
     await stopAll().catch(() => {});
@@ -231,7 +231,12 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
   };
 }
 
-function webhookOptions(options: OperatorOptions, clients: Clients, log: Logger): StartWebhookOptions {
+function webhookOptions(
+  options: OperatorOptions,
+  clients: Clients,
+  log: Logger,
+  caches: ClusterCaches,
+): StartWebhookOptions {
   const w = options.webhook!;
   const register = w.register ?? {};
   return {
@@ -239,6 +244,8 @@ function webhookOptions(options: OperatorOptions, clients: Clients, log: Logger)
     clients,
     log: log.child({ component: 'webhook' }),
     actuation: options.dryRun ? 'ReportOnly' : 'Patch',
+    // The operator's own SizingPolicy watch, not a second one.
+    policies: { policiesIn: (ns) => caches.policies.inNamespace(ns), synced: caches.policies.synced },
     register: {
       ...register,
       // One namespace's operator registers for that namespace only, under a name of its own

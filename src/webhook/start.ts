@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import type { Clients } from '../kube/client.ts';
 import { admit, type Actuation } from './admit.ts';
 import { createWebhookCerts } from './certs.ts';
-import { apiOwnerLookup, watchLimitRanges, watchPolicies } from './lookups.ts';
+import { apiOwnerLookup, watchLimitRanges, watchPolicies, type PolicyCache } from './lookups.ts';
 import { registerWebhook, type Endpoint, type NamespaceScope } from './register.ts';
 import { MUTATE_PODS_PATH, serveWebhook } from './server.ts';
 
@@ -38,6 +38,11 @@ export interface StartWebhookOptions {
   readonly actuation?: Actuation;
   /** Register the MutatingWebhookConfiguration once serving; left out, the caller registers (registerWebhook). */
   readonly register?: WebhookRegistration;
+  /**
+   * SizingPolicies already watched by the caller (the operator's shared cache); left out, the
+   * webhook watches them itself (`tailor webhook` on its own). The caller stops what it passes.
+   */
+  readonly policies?: Pick<PolicyCache, 'policiesIn' | 'synced'>;
   /** How long to wait for the first list of SizingPolicies before serving anyway (pods pass unchanged until then). */
   readonly syncTimeoutMs?: number;
 }
@@ -59,16 +64,17 @@ export async function startWebhook(o: StartWebhookOptions): Promise<WebhookHandl
   const everywhere = host === '0.0.0.0' || host === '::';
   const serveAs = o.serveAs?.length ? [...o.serveAs] : [everywhere ? '127.0.0.1' : host];
   const certs = await createWebhookCerts(serveAs);
-  const policies = watchPolicies(o.clients, (err) =>
-    o.log?.warn({ err }, 'webhook: SizingPolicy watch failed; retrying'),
-  );
+  const own = o.policies
+    ? undefined
+    : watchPolicies(o.clients, (err) => o.log?.warn({ err }, 'webhook: SizingPolicy watch failed; retrying'));
+  const policies = o.policies ?? own!;
   const limitRanges = watchLimitRanges(o.clients, (err) =>
     o.log?.warn({ err }, 'webhook: LimitRange watch failed; retrying'),
   );
-  const caches = [policies, limitRanges];
+  const caches = [...(own ? [own] : []), limitRanges];
   const ownerOf = apiOwnerLookup(o.clients);
   const synced = await Promise.race([
-    Promise.all(caches.map((c) => c.synced)).then(() => true),
+    Promise.all([policies.synced, limitRanges.synced]).then(() => true),
     new Promise<false>((r) => setTimeout(() => r(false), o.syncTimeoutMs ?? 30_000).unref()),
   ]);
   if (!synced)
