@@ -385,6 +385,13 @@ const ContainerRecommendation = Type.Object({
       description: 'What the recommendation rests on, e.g. "2,880 samples from 3 pods over 2.0 days".',
     }),
   ),
+  notApplied: Type.Optional(
+    Type.String({
+      maxLength: 1024,
+      description:
+        'Resources of this recommendation Tailor does not apply, and why, e.g. "cpu: HorizontalPodAutoscaler web scales on its utilisation".',
+    }),
+  ),
 });
 export type ContainerRecommendation = Static<typeof ContainerRecommendation>;
 

@@ -246,6 +246,7 @@ function webhookOptions(
     actuation: options.dryRun ? 'ReportOnly' : 'Patch',
     // The operator's own SizingPolicy watch, not a second one.
     policies: { policiesIn: (ns) => caches.policies.inNamespace(ns), synced: caches.policies.synced },
+    hpas: { hpasIn: (ns) => caches.hpas.inNamespace(ns), synced: caches.hpas.synced },
     register: {
       ...register,
       // One namespace's operator registers for that namespace only, under a name of its own

@@ -99,3 +99,21 @@ function targets(hpa: V2HorizontalPodAutoscaler, w: ScaledWorkload): boolean {
 function resourceOf(name: string | undefined): ResourceName | undefined {
   return name === 'cpu' || name === 'memory' ? name : undefined;
 }
+
+/**
+ * The recommendations without the frozen resources: what a new pod may be given. Without a
+ * recommendation the sizing leaves a resource's request and limit as written.
+ */
+export function withoutFrozen<R extends Partial<Record<ResourceName, unknown>>>(
+  recommendations: Readonly<Record<string, R>>,
+  frozen: readonly FrozenResource[],
+): Record<string, R> {
+  const out: Record<string, R> = {};
+  for (const [name, r] of Object.entries(recommendations)) {
+    const held = frozenFor(frozen, name);
+    const kept = { ...r };
+    for (const res of held.keys()) delete kept[res];
+    out[name] = kept;
+  }
+  return out;
+}
