@@ -152,6 +152,14 @@ export function sizingController(ctx: OperatorContext, deps: SizingDeps): Contro
   const policiesIn = (namespace: string) => caches.policies.inNamespace(namespace);
   /** Each policy's last seen generation: a spec change (not a status write) requeues its neighbours. */
   const generations = new Map<string, number | undefined>();
+  const hpaGenerations = new Map<string, number | undefined>();
+  const hpaChanged = (h: k8s.V2HorizontalPodAutoscaler, gone: boolean) => {
+    const k = keyOf(h);
+    if (gone) hpaGenerations.delete(k);
+    else if (hpaGenerations.has(k) && hpaGenerations.get(k) === h.metadata?.generation) return;
+    else hpaGenerations.set(k, h.metadata?.generation);
+    for (const p of policiesIn(h.metadata?.namespace ?? '')) queue.add(keyOf(p));
+  };
   const neighbours = (p: SizingPolicy) => {
     queue.add(keyOf(p));
     for (const x of policiesIn(p.metadata.namespace ?? '')) queue.add(keyOf(x));
@@ -651,11 +659,12 @@ export function sizingController(ctx: OperatorContext, deps: SizingDeps): Contro
               .forEach((p) => queue.add(keyOf(p)));
           return caches.workloads[kind].subscribe({ add: targeting, update: targeting, delete: targeting });
         }),
-        // An HPA that appears, changes its metrics or goes: the policies of its namespace look again.
+        // An HPA that appears, changes its spec or goes: the policies of its namespace look again
+        // (not on its status writes, every 15 s).
         caches.hpas.subscribe({
-          add: (h) => policiesIn(h.metadata?.namespace ?? '').forEach((p) => queue.add(keyOf(p))),
-          update: (h) => policiesIn(h.metadata?.namespace ?? '').forEach((p) => queue.add(keyOf(p))),
-          delete: (h) => policiesIn(h.metadata?.namespace ?? '').forEach((p) => queue.add(keyOf(p))),
+          add: (h) => hpaChanged(h, false),
+          update: (h) => hpaChanged(h, false),
+          delete: (h) => hpaChanged(h, true),
         }),
         caches.pdbs.subscribe({
           add: (b) => policiesIn(b.metadata?.namespace ?? '').forEach((p) => queue.add(keyOf(p))),
