@@ -107,10 +107,23 @@ function fail(
   f: PrometheusFailure,
   options: { cause?: unknown; detail?: string; hint?: string } = {},
 ): TailorError {
-  const what =
-    f.kind === 'Unreachable' || f.kind === 'Credentials'
-      ? `cannot reach Prometheus at ${base}: ${f.kind === 'Unreachable' ? f.code : describeFailure(f)}`
-      : `Prometheus at ${base} answered ${endpoint} with ${describeFailure(f)}`;
+  const what = ((): string => {
+    switch (f.kind) {
+      case 'Unreachable':
+        return `cannot reach Prometheus at ${base}: ${f.code}`;
+      case 'Credentials':
+        return `Prometheus at ${base}: ${describeFailure(f)}`;
+      case 'Timeout':
+        return `Prometheus at ${base} did not answer ${endpoint}: ${describeFailure(f)}`;
+      case 'Aborted':
+        return `Prometheus at ${base}: ${endpoint} aborted`;
+      case 'HttpStatus':
+      case 'TooLarge':
+      case 'NotPrometheus':
+      case 'QueryFailed':
+        return `Prometheus at ${base} answered ${endpoint} with ${describeFailure(f)}`;
+    }
+  })();
   const err = new TailorError(
     f.kind === 'Timeout' ? 'Timeout' : 'Prerequisite',
     options.detail ? `${what}: ${options.detail}` : what,
