@@ -57,7 +57,9 @@ export function checkSourceUrl(url: string, where: string): string {
   if (url.includes('?')) throw bad('has a query string ("?"); requests go to <URL>/api/v1/..., nothing else');
   if (url.includes('#')) throw bad('has a fragment ("#"); requests go to <URL>/api/v1/..., nothing else');
   if (u.username !== '' || u.password !== '' || /^[a-z]+:\/\/[^/]*@/i.test(url))
-    throw bad('has user info ("user:password@"); put a token in a file and name it in bearerTokenFile');
+    throw bad(
+      'has user info ("user:password@"); credentials never go in the URL: put the token in a file and name it in bearerTokenFile (--prometheus-config)',
+    );
   if (/\s/.test(url)) throw bad('contains white space');
   if (u.hostname === '') throw bad('has no host');
   return u.toString().replace(/\/+$/, '');

@@ -467,27 +467,73 @@ export async function readPrometheusHistory(
   for (let from = start; from <= end; from += chunk + step) {
     const to = Math.min(end, from + chunk);
     const [memory, cpu] = await Promise.all([
-      client.queryRange(q.memory, from, to, step),
-      client.queryRange(q.cpu, from, to, step),
+      queryRangeSplitting(client, q.memory, from, to, step),
+      queryRangeSplitting(client, q.cpu, from, to, step),
     ]);
     const merged = mergePoints(memory, cpu, step);
     for (const p of merged) containers.add(`${p.namespace}/${p.pod}/${p.container}`);
     let found: PodOom[] = [];
     if (oomSource !== 'None') {
-      const events = await client.queryRange(
+      const events = await queryRangeSplitting(
+        client,
         oomSource === 'ContainerOomEvents' ? q.oomEvents : q.oomRestarts,
         from,
         to,
         step,
       );
       if (events.length > 0)
-        found = oomEvents(events, await client.queryRange(q.memoryLimit, from, to, step), memory, step);
+        found = oomEvents(
+          events,
+          await queryRangeSplitting(client, q.memoryLimit, from, to, step),
+          memory,
+          step,
+        );
     }
     points += merged.length;
     ooms += found.length;
     o.onChunk(merged, found);
   }
   return { points, containers: containers.size, ooms, oomSource };
+}
+
+/**
+ * A range query whose answer passes the client's size cap is asked again in two halves of the time
+ * range (down to a single step), so the cap bounds each answer, not the size of the cluster.
+ */
+export async function queryRangeSplitting(
+  client: PrometheusClient,
+  query: string,
+  from: number,
+  to: number,
+  step: number,
+): Promise<RangeSeries[]> {
+  try {
+    return await client.queryRange(query, from, to, step);
+  } catch (err) {
+    if (failureOf(err)?.kind !== 'TooLarge' || to - from < step) throw err;
+    // Points sit at from, from + step, ... to: split on that grid.
+    const mid = from + Math.floor((to - from) / step / 2) * step;
+    const first = await queryRangeSplitting(client, query, from, mid, step);
+    const second = await queryRangeSplitting(client, query, mid + step, to, step);
+    return concatSeries(first, second);
+  }
+}
+
+/** The series of two consecutive time ranges, joined per label set (values stay oldest first). */
+function concatSeries(a: readonly RangeSeries[], b: readonly RangeSeries[]): RangeSeries[] {
+  const key = (m: Readonly<Record<string, string>>) =>
+    JSON.stringify(Object.entries(m).sort(([x], [y]) => x.localeCompare(y)));
+  const out = new Map<
+    string,
+    { metric: Readonly<Record<string, string>>; values: (readonly [number, number])[] }
+  >();
+  for (const s of [...a, ...b]) {
+    const k = key(s.metric);
+    const e = out.get(k);
+    if (e) e.values.push(...s.values);
+    else out.set(k, { metric: s.metric, values: [...s.values] });
+  }
+  return [...out.values()];
 }
 
 async function findOomSource(

@@ -16,7 +16,7 @@ import { createCertificateAuthority } from '../../src/devcluster/pki.ts';
 import { PrometheusFeed, type PrometheusHistoryState } from '../../src/operator/prometheus-history.ts';
 import type { PrometheusSourceConfig } from '../../src/operator/prometheus-sources.ts';
 import { UsageHistory } from '../../src/sources/history.ts';
-import { PrometheusClient, failureOf } from '../../src/sources/prometheus.ts';
+import { PrometheusClient, failureOf, queryRangeSplitting } from '../../src/sources/prometheus.ts';
 import type { WorkloadRef } from '../../src/sources/workloads.ts';
 
 const Mi = 2 ** 20;
@@ -341,4 +341,38 @@ test('the client: bearer token read from its file at each request, a private CA 
   );
   rmSync(tokenFile);
   await assert.rejects(client.series('up', 0, 60), /cannot read the bearer token file .*token \(ENOENT\)/);
+});
+
+test('a range answer over the cap is read again in halves, so the cap bounds an answer, not the cluster', async () => {
+  const asked: [number, number][] = [];
+  const fake = (_url: string | URL | Request, init?: RequestInit): Promise<Response> => {
+    const p = new URLSearchParams(typeof init?.body === 'string' ? init.body : '');
+    const [start, end] = [Number(p.get('start')), Number(p.get('end'))];
+    asked.push([start, end]);
+    const values: [number, string][] = [];
+    for (let t = start; t <= end; t += 60) values.push([t, String(100 * Mi)]);
+    const metric = { namespace: 'shop', pod: 'web-7d9f8b6c5d-abcde', container: 'app' };
+    return Promise.resolve(
+      Response.json({ status: 'success', data: { resultType: 'matrix', result: [{ metric, values }] } }),
+    );
+  };
+  // About 27 bytes a point: 101 points do not fit in 2,000 bytes, 50 do.
+  const client = new PrometheusClient({ baseUrl: 'http://prom:9090', fetch: fake, maxResponseBytes: 2000 });
+  const series = await queryRangeSplitting(client, 'container_memory_working_set_bytes', 0, 6000, 60);
+  assert.deepEqual(asked, [
+    [0, 6000],
+    [0, 3000],
+    [3060, 6000],
+  ]);
+  assert.equal(series.length, 1);
+  assert.deepEqual(
+    series[0]!.values.map(([t]) => t),
+    Array.from({ length: 101 }, (_, i) => i * 60),
+  );
+  // One step that is still too large: the failure, not an endless split.
+  const tiny = new PrometheusClient({ baseUrl: 'http://prom:9090', fetch: fake, maxResponseBytes: 10 });
+  await assert.rejects(
+    queryRangeSplitting(tiny, 'up', 0, 6000, 60),
+    /answer larger than 10 bytes, read aborted/,
+  );
 });

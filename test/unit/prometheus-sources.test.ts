@@ -3,6 +3,7 @@
 // a secret (user info) or leave HTTP is refused at start with the flag or entry named.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -163,4 +164,22 @@ test('--prometheus-config: sources with token, CA, timeout and size; bad entries
     () => sourcesFromFlags({ prometheusConfig: join(dir, 'nope.yaml') }),
     /nope\.yaml cannot be read/,
   );
+});
+
+test('tailor operator: a bad Prometheus source stops the start, exit code 2, naming the flag', () => {
+  const run = (...args: string[]) =>
+    spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'operator', ...args], {
+      encoding: 'utf8',
+      env: { ...process.env, KUBECONFIG: '/nonexistent' },
+    });
+  const userinfo = run('--prometheus', 'http://admin:hunter2@prometheus:9090');
+  assert.equal(userinfo.status, 2, userinfo.stderr);
+  assert.match(userinfo.stderr, /--prometheus URL: "http:\/\/\*\*\*@prometheus:9090" has user info/);
+  assert.ok(!userinfo.stderr.includes('hunter2'));
+  const legacy = run('--prometheus-url', 'http://prometheus:9090/#/x');
+  assert.equal(legacy.status, 2, legacy.stderr);
+  assert.match(legacy.stderr, /--prometheus-url URL: "http:\/\/prometheus:9090\/#\/x" has a fragment/);
+  const size = run('--prometheus', 'main=http://prometheus:9090', '--prometheus-max-response', 'huge');
+  assert.equal(size.status, 2, size.stderr);
+  assert.match(size.stderr, /--prometheus-max-response: "huge" is not a size of 1Ki or more/);
 });
