@@ -25,6 +25,7 @@ import {
 } from '../sources/prometheus.ts';
 import {
   DEFAULT_SOURCE,
+  allowedIn,
   resolveSources,
   type PrometheusSource,
   type PrometheusSourceConfig,
@@ -135,26 +136,27 @@ export class PrometheusFeed {
    * window), and says where that stands.
    */
   want(source: string | undefined, namespace: string, windowSeconds: number): PrometheusHistoryState {
-    const known = this.sources;
-    const list = known.length > 0 ? known.map((n) => `'${n}'`).join(', ') : 'none';
+    // Only the names this namespace may read: another team's source is not even named to it.
+    const usable = [...this.readers.values()].filter((r) => allowedIn(r.source, namespace));
+    const list = usable.length > 0 ? usable.map((r) => `'${r.source.name}'`).join(', ') : 'none';
+    const name = source ?? DEFAULT_SOURCE;
+    const r = this.readers.get(name);
+    if (r && allowedIn(r.source, namespace)) return r.want(namespace, windowSeconds);
     if (source === undefined) {
-      const d = this.readers.get(DEFAULT_SOURCE);
-      if (d) return d.want(namespace, windowSeconds);
       return {
         kind: 'NoSource',
         message:
           `history.source is Prometheus, but the policy names no history.prometheus and the operator has no ` +
-          `'${DEFAULT_SOURCE}' source; set history.prometheus to one of the operator's sources (${list})`,
+          `'${DEFAULT_SOURCE}' source for this namespace; set history.prometheus to one of the operator's sources (${list})`,
       };
     }
-    const r = this.readers.get(source);
-    if (r) return r.want(namespace, windowSeconds);
+    const withDefault = usable.some((u) => u.source.name === DEFAULT_SOURCE);
     return {
       kind: 'UnknownSource',
       message:
-        `history.prometheus '${source}' is not one of the operator's Prometheus sources (${list}); ` +
+        `history.prometheus '${source}' is not one of the operator's Prometheus sources for this namespace (${list}); ` +
         `name one of them` +
-        (this.readers.has(DEFAULT_SOURCE) ? `, or leave history.prometheus out for '${DEFAULT_SOURCE}'` : ''),
+        (withDefault ? `, or leave history.prometheus out for '${DEFAULT_SOURCE}'` : ''),
     };
   }
 }
@@ -175,7 +177,7 @@ class SourceReader {
   private stopped = false;
 
   constructor(
-    private readonly source: PrometheusSource,
+    readonly source: PrometheusSource,
     private readonly o: PrometheusFeedOptions,
     private readonly notify: (namespaces: ReadonlySet<string>) => void,
   ) {

@@ -28,6 +28,11 @@ export interface PrometheusSource {
   readonly timeoutMs: number;
   /** An answer past this size is aborted. */
   readonly maxResponseBytes: number;
+  /**
+   * Only policies in these namespaces may read it (e.g. a team's own Prometheus, whose series that
+   * team writes); left out, every namespace.
+   */
+  readonly namespaces?: readonly string[];
 }
 
 /** A source as given to startOperator; the limits left out take the defaults. */
@@ -102,6 +107,13 @@ const SourceEntry = Type.Object(
         description: 'Largest answer read, e.g. 32Mi.',
       }),
     ),
+    namespaces: Type.Optional(
+      Type.Array(Matching(SOURCE_NAME_PATTERN, 'a namespace name', { maxLength: 63, minLength: 1 }), {
+        minItems: 1,
+        maxItems: 10_000,
+        description: 'Only policies in these namespaces may read it.',
+      }),
+    ),
   },
   closed,
 );
@@ -147,6 +159,7 @@ export function parsePrometheusConfig(
       ...(s.caFile !== undefined ? { caFile: s.caFile } : {}),
       ...(timeoutMs !== undefined ? { timeoutMs } : {}),
       ...(maxResponseBytes !== undefined ? { maxResponseBytes } : {}),
+      ...(s.namespaces ? { namespaces: s.namespaces } : {}),
     };
   });
 }
@@ -218,8 +231,14 @@ export function resolveSources(
       ...(c.caFile !== undefined ? { caFile: c.caFile } : {}),
       timeoutMs,
       maxResponseBytes,
+      ...(c.namespaces ? { namespaces: [...c.namespaces] } : {}),
     };
   });
+}
+
+/** Whether a policy in `namespace` may read `source`. */
+export function allowedIn(source: Pick<PrometheusSource, 'namespaces'>, namespace: string): boolean {
+  return source.namespaces === undefined || source.namespaces.includes(namespace);
 }
 
 /** What the operator's flags say: --prometheus (repeated), --prometheus-url, --prometheus-config. */

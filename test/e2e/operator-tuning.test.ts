@@ -181,7 +181,7 @@ test('history.source Prometheus: recommendations from a real Prometheus server; 
   });
   assert.equal(
     conditionOf(nowhere, 'RecommendationsAvailable')!.message,
-    "history.prometheus 'elsewhere' is not one of the operator's Prometheus sources ('dark', 'main'); name one of them",
+    "history.prometheus 'elsewhere' is not one of the operator's Prometheus sources for this namespace ('dark', 'main'); name one of them",
   );
   assert.deepEqual(nowhere.status?.recommendations ?? [], []);
 });

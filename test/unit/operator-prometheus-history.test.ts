@@ -128,17 +128,27 @@ test('a policy names a source: none is the default source, an unknown name lists
     sources: [
       { name: 'default', url: 'http://prometheus.monitoring:9090' },
       { name: 'team-a', url: URL_ },
+      // A team's own Prometheus: its series are that team's word, so only its namespace reads it.
+      { name: 'team-b', url: 'http://prometheus.team-b:9090', namespaces: ['team-b'] },
     ],
   });
   feed.start();
   try {
-    assert.deepEqual(feed.sources, ['default', 'team-a']);
+    assert.deepEqual(feed.sources, ['default', 'team-a', 'team-b']);
+    // Named from another namespace, team-b's source is refused as unknown, and not listed.
+    const other = feed.want('team-b', 'shop', 3600);
+    assert.equal(other.kind, 'UnknownSource');
+    assert.match(
+      other.kind === 'UnknownSource' ? other.message : '',
+      /for this namespace \('default', 'team-a'\);/,
+    );
+    assert.equal(feed.want('team-b', 'team-b', 3600).kind, 'Pending');
     const unknown = feed.want('http', 'shop', 3600);
     assert.equal(unknown.kind, 'UnknownSource');
     assert.equal(
       unknown.kind === 'UnknownSource' ? unknown.message : '',
-      "history.prometheus 'http' is not one of the operator's Prometheus sources ('default', 'team-a'); " +
-        "name one of them, or leave history.prometheus out for 'default'",
+      "history.prometheus 'http' is not one of the operator's Prometheus sources for this namespace " +
+        "('default', 'team-a'); name one of them, or leave history.prometheus out for 'default'",
     );
     await until('the default source read', () => feed.want(undefined, 'shop', 3600).kind === 'Ready');
     assert.ok(calls.length > 0);
@@ -157,7 +167,10 @@ test('a policy names a source: none is the default source, an unknown name lists
   });
   const s = none.want(undefined, 'shop', 3600);
   assert.equal(s.kind, 'NoSource');
-  assert.match(s.kind === 'NoSource' ? s.message : '', /the operator has no 'default' source; .*\(none\)$/);
+  assert.match(
+    s.kind === 'NoSource' ? s.message : '',
+    /the operator has no 'default' source for this namespace; .*\(none\)$/,
+  );
   // A bad source stops the operator from starting.
   assert.throws(
     () =>

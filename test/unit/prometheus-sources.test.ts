@@ -97,6 +97,7 @@ test('--prometheus-config: sources with token, CA, timeout and size; bad entries
       '    maxResponseSize: 8Mi',
       '  - name: team-a',
       '    url: http://prometheus.team-a:9090',
+      '    namespaces: [team-a, team-a-staging]',
     ].join('\n'),
   );
   const sources = sourcesFromFlags({
@@ -124,6 +125,7 @@ test('--prometheus-config: sources with token, CA, timeout and size; bad entries
       url: 'http://prometheus.team-a:9090',
       timeoutMs: 30_000,
       maxResponseBytes: 32 * 2 ** 20,
+      namespaces: ['team-a', 'team-a-staging'],
     },
   ]);
 
