@@ -137,7 +137,9 @@ export class PrometheusFeed {
    */
   want(source: string | undefined, namespace: string, windowSeconds: number): PrometheusHistoryState {
     // Only the names this namespace may read: another team's source is not even named to it.
-    const usable = [...this.readers.values()].filter((r) => allowedIn(r.source, namespace));
+    const usable = [...this.readers.values()]
+      .filter((r) => allowedIn(r.source, namespace))
+      .sort((a, b) => a.source.name.localeCompare(b.source.name));
     const list = usable.length > 0 ? usable.map((r) => `'${r.source.name}'`).join(', ') : 'none';
     const name = source ?? DEFAULT_SOURCE;
     const r = this.readers.get(name);
