@@ -33,7 +33,11 @@ import { parseQuantity } from '../../core/quantity.ts';
 import { decimal, monthlySaving, type PriceSheet } from '../../core/cost/price.ts';
 import { DEFAULT_RESOURCE_CONFIGS, type SeriesKey, type UsageHistory } from '../../sources/history.ts';
 import { configsFor } from '../../core/recommend/tuning.ts';
-import type { PrometheusFeed, PrometheusHistoryState } from '../../operator/prometheus-history.ts';
+import {
+  prometheusReason,
+  type PrometheusFeed,
+  type PrometheusHistoryState,
+} from '../../operator/prometheus-history.ts';
 import type { WorkloadRef } from '../../sources/workloads.ts';
 import type { ClusterCaches } from '../../operator/caches.ts';
 import type { OperatorMetrics } from '../../operator/metrics.ts';
@@ -290,8 +294,8 @@ export function sizingController(ctx: OperatorContext, deps: SizingDeps): Contro
     const fromPrometheus: PrometheusHistoryState | undefined =
       spec.history.source !== 'Prometheus'
         ? undefined
-        : (deps.prometheus?.want(spec.history.prometheusURL, namespace, windowSeconds) ?? {
-            kind: 'NoURL',
+        : (deps.prometheus?.want(spec.history.prometheus, namespace, windowSeconds) ?? {
+            kind: 'NoSource',
             message: 'history.source is Prometheus, but this operator reads no Prometheus',
           });
     const historyReady = fromPrometheus === undefined || fromPrometheus.kind === 'Ready';
@@ -374,7 +378,7 @@ export function sizingController(ctx: OperatorContext, deps: SizingDeps): Contro
         ? statusRecommendations(
             covered,
             seriesOf,
-            fromPrometheus?.kind === 'Ready' ? `Prometheus ${fromPrometheus.url}` : undefined,
+            fromPrometheus?.kind === 'Ready' ? `Prometheus source '${fromPrometheus.source}'` : undefined,
           )
         : (policy.status?.recommendations ?? []),
       frozen,
@@ -767,12 +771,7 @@ function wantedConditions(
       ? {
           type: 'RecommendationsAvailable',
           status: 'False',
-          reason:
-            prometheus.kind === 'Unavailable'
-              ? 'PrometheusUnavailable'
-              : prometheus.kind === 'Pending'
-                ? 'ReadingPrometheus'
-                : 'NoPrometheusURL',
+          reason: prometheusReason(prometheus.kind),
           message: prometheus.message,
         }
       : recommendations > 0
