@@ -317,6 +317,7 @@ void test('status: a bad edit keeps the running estimate and says the edit was n
   const s1 = buildStatus({
     md: good,
     outcome: { kind: 'Resolved', value: r.value, endpoint: 'http://x' },
+    synced: { kind: 'Synced' },
     deployment,
     pods: [],
     sizingPolicy: undefined,
@@ -335,6 +336,7 @@ void test('status: a bad edit keeps the running estimate and says the edit was n
   const s2 = buildStatus({
     md: bad,
     outcome: { kind: 'Problem', problem },
+    synced: { kind: 'Synced' },
     deployment,
     pods: [],
     sizingPolicy: undefined,
@@ -350,6 +352,7 @@ void test('status: a bad edit keeps the running estimate and says the edit was n
   const s3 = buildStatus({
     md: bad,
     outcome: { kind: 'Problem', problem },
+    synced: { kind: 'Synced' },
     deployment: undefined,
     pods: [],
     sizingPolicy: undefined,

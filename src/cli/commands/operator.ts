@@ -12,6 +12,7 @@ import { list, parseService } from './webhook.ts';
 import { parseAddr } from '../../operator/http.ts';
 import { serviceHosts } from '../../webhook/certs.ts';
 import type { OperatorWebhookOptions } from '../../operator/index.ts';
+import { ALLOWED_IMAGE_HELP, collectAllowedImage } from './models.ts';
 
 interface Options {
   kubeconfig?: string;
@@ -27,6 +28,7 @@ interface Options {
   webhookServeAs?: string;
   webhookService?: string;
   prometheusUrl?: string;
+  allowedImage: string[];
 }
 
 export function registerOperator(program: Command): void {
@@ -63,6 +65,7 @@ export function registerOperator(program: Command): void {
       '--prometheus-url <url>',
       'Prometheus for policies with history.source Prometheus and no history.prometheusURL',
     )
+    .option('--allowed-image <prefix>', ALLOWED_IMAGE_HELP, collectAllowedImage, [])
     .option('--log-level <level>', 'trace, debug, info, warn or error', 'info')
     .action(async (o: Options) => run(o));
 }
@@ -99,6 +102,7 @@ async function run(o: Options): Promise<void> {
     sizing: { minHistorySeconds: minHistoryMs / 1000 },
     ...(o.webhook || o.webhookServeAs || o.webhookService ? { webhook: webhookOptions(o) } : {}),
     ...(o.prometheusUrl ? { prometheusUrl: o.prometheusUrl } : {}),
+    ...(o.allowedImage.length > 0 ? { models: { allowedImages: o.allowedImage } } : {}),
   });
   await new Promise<void>((resolve) => {
     const stop = (sig: string) => {
