@@ -141,9 +141,13 @@ export function modelsController(ctx: OperatorContext, opts: ModelsOptions = {})
           outcome = { kind: 'Resolved', value: resolution.value, endpoint: rendered.endpoint };
           // 5. Write: the cache volume first (pods wait on it), the Deployment, the Service in
           //    front of it, and the SizingPolicy last, once its target exists.
-          const liveDeployment = live[objects.indexOf(rendered.deployment)] as k8s.V1Deployment | undefined;
-          if (autoscaler && appliesReplicas(liveDeployment?.metadata?.managedFields, ctx.fieldManager))
-            await handOverReplicas(liveDeployment!);
+          const liveDeployment = live[objects.indexOf(rendered.deployment)];
+          if (
+            autoscaler &&
+            liveDeployment &&
+            appliesReplicas(liveDeployment.metadata?.managedFields, ctx.fieldManager)
+          )
+            await handOverReplicas(liveDeployment);
           for (const o of objects) await apply(o, check);
         }
       }
@@ -181,7 +185,7 @@ export function modelsController(ctx: OperatorContext, opts: ModelsOptions = {})
       }
     }
     // The work queue retries a failure with per-key exponential backoff.
-    if (failure !== undefined) throw failure;
+    if (failure !== undefined) throw failure instanceof Error ? failure : new Error(shortError(failure));
     if (outcome.kind === 'Problem' && outcome.problem.transient)
       return { requeueAfterMs: TRANSIENT_RETRY_MS };
     return { requeueAfterMs: opts.resyncMs ?? 60_000 };
@@ -298,7 +302,7 @@ export function modelsController(ctx: OperatorContext, opts: ModelsOptions = {})
    * value: otherwise server-side apply would remove the field (back to 1 replica) until the HPA
    * sets it again (the hand-over the Kubernetes docs describe).
    */
-  async function handOverReplicas(d: k8s.V1Deployment): Promise<void> {
+  async function handOverReplicas(d: k8s.KubernetesObject & { spec?: { replicas?: number } }): Promise<void> {
     const body = {
       apiVersion: 'apps/v1',
       kind: 'Deployment',
