@@ -168,7 +168,7 @@ export function buildStatus(i: StatusInput): ModelDeploymentStatus {
           type: 'Accepted',
           status: 'True',
           reason: 'Applied',
-          message: `generation ${gen} applied: ${out.gpu.type === 'cpu' ? 'runs on CPU' : `${out.gpu.count} x ${out.gpu.type}`}, ${out.estimate.memory} estimated per replica${i.autoscaler ? `; replicas left to HorizontalPodAutoscaler/${i.autoscaler}` : ''}`,
+          message: `generation ${gen} ${i.synced.kind === 'Synced' ? 'applied' : 'accepted, not yet fully applied (see the Synced condition)'}: ${out.gpu.type === 'cpu' ? 'runs on CPU' : `${out.gpu.count} x ${out.gpu.type}`}, ${out.estimate.memory} estimated per replica${i.autoscaler ? `; replicas left to HorizontalPodAutoscaler/${i.autoscaler}` : ''}`,
           observedGeneration: gen,
         },
         i.now,
