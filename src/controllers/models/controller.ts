@@ -165,11 +165,10 @@ export function modelsController(ctx: OperatorContext, opts: ModelsOptions = {})
       outcome,
       synced: failure === undefined ? { kind: 'Synced' } : { kind: 'Error', message: shortError(failure) },
       ...(autoscaler ? { autoscaler } : {}),
-      deployment: deployment?.metadata?.ownerReferences?.some((r) => r.uid === md.metadata.uid)
-        ? deployment
-        : undefined,
+      deployment: ownedBy(deployment, md.metadata.uid),
       pods: ownPods,
-      sizingPolicy: policies?.get(name, namespace),
+      // Only our own SizingPolicy's recommendation: a tenant's policy of that name is not ours to show.
+      sizingPolicy: ownedBy(policies?.get(name, namespace), md.metadata.uid),
       now: new Date(ctx.now() * 1000),
     });
     // The cache may not show our last write yet: compare with that too, so neither the write nor
@@ -423,6 +422,10 @@ export function modelsController(ctx: OperatorContext, opts: ModelsOptions = {})
       await queue.idle();
     },
   };
+}
+
+function ownedBy<T extends k8s.KubernetesObject>(o: T | undefined, uid: string | undefined): T | undefined {
+  return o?.metadata?.ownerReferences?.some((r) => r.controller === true && r.uid === uid) ? o : undefined;
 }
 
 function nameConflict(check: OwnershipCheck & { kind: 'Conflict' }): Problem {
