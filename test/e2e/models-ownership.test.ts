@@ -190,10 +190,8 @@ test('a token Secret without the tailor.dev/huggingface-token label is refused, 
     intervalMs: 1000,
   });
   const env0 = d.spec!.template.spec!.initContainers!.find((c) => c.name === 'download')!.env!;
-  assert.deepEqual(env0.find((e) => e.name === 'HF_TOKEN')?.valueFrom?.secretKeyRef, {
-    name: 'hf',
-    key: 'token',
-  });
+  const selector = env0.find((e) => e.name === 'HF_TOKEN')?.valueFrom?.secretKeyRef;
+  assert.deepEqual([selector?.name, selector?.key], ['hf', 'token']);
 });
 
 test('runtime.image outside the presets and --allowed-image is refused; one under an allowed prefix runs', async () => {
