@@ -242,18 +242,6 @@ test('a HorizontalPodAutoscaler on the Deployment owns replicas: the controller 
       },
     },
   });
-  const m = await eventually(
-    async () => {
-      const m = await readModel(env, n, 'scaled');
-      assert.equal(m.status?.replicasManagedBy, 'HorizontalPodAutoscaler/scaled-hpa');
-      return m;
-    },
-    { what: 'status names the HPA', timeoutMs: 30_000 },
-  );
-  assert.match(
-    m.status!.conditions!.find((c) => c.type === 'Accepted')!.message,
-    /replicas left to HorizontalPodAutoscaler\/scaled-hpa/,
-  );
   await eventually(
     async () => {
       const d = await env.apps.readNamespacedDeployment({ name: 'scaled', namespace: n });
@@ -277,6 +265,18 @@ test('a HorizontalPodAutoscaler on the Deployment owns replicas: the controller 
       );
     await new Promise((r) => setTimeout(r, 500));
   }
+  const m = await eventually(
+    async () => {
+      const m = await readModel(env, n, 'scaled');
+      assert.equal(m.status?.replicasManagedBy, 'HorizontalPodAutoscaler/scaled-hpa');
+      return m;
+    },
+    { what: 'status names the HPA', timeoutMs: 30_000 },
+  );
+  assert.match(
+    m.status!.conditions!.find((c) => c.type === 'Accepted')!.message,
+    /replicas left to HorizontalPodAutoscaler\/scaled-hpa/,
+  );
   const after = await readModel(env, n, 'scaled');
   assert.equal(after.status!.replicas, 2, "status shows the HPA's count");
 
