@@ -153,3 +153,34 @@ void test('a reconcile error in status is one line of what the apiserver said, n
   );
   assert.equal(shortError(new Error('first\nHeaders: secret')), 'first');
 });
+
+void test('token reader: metadata only for the label check; the data only of a labelled Secret, in the given namespace', async () => {
+  const { tokenSecrets } = await import('../../src/controllers/models/token.ts');
+  const calls: { name: string; namespace: string; metadataOnly: boolean }[] = [];
+  const stored: Record<string, { labels?: Record<string, string>; data: Record<string, string> }> = {
+    'acme/hf': { labels: { 'tailor.dev/huggingface-token': 'true' }, data: { token: btoa('hf_ok\n') } },
+    'acme/db': { data: { token: btoa('db-password') } },
+  };
+  const core = {
+    readNamespacedSecret(p: { name: string; namespace: string }, options?: unknown) {
+      calls.push({ ...p, metadataOnly: options !== undefined });
+      const s = stored[`${p.namespace}/${p.name}`];
+      if (!s) return Promise.reject(Object.assign(new Error('not found'), { code: 404, body: '{}' }));
+      return Promise.resolve({
+        metadata: { name: p.name, ...(s.labels ? { labels: s.labels } : {}) },
+        ...(options === undefined ? { data: s.data } : {}),
+      });
+    },
+  };
+  const t = tokenSecrets(core as never);
+  assert.deepEqual(await t.labels('acme', 'hf'), { 'tailor.dev/huggingface-token': 'true' });
+  assert.deepEqual(await t.labels('acme', 'db'), {});
+  assert.equal(await t.labels('acme', 'gone'), null);
+  assert.ok(
+    calls.every((c) => c.metadataOnly && c.namespace === 'acme'),
+    'metadata only',
+  );
+  assert.equal(await t.read('acme', 'hf', 'token'), 'hf_ok');
+  assert.equal(await t.read('acme', 'hf', 'other'), undefined);
+  await assert.rejects(t.read('acme', 'db', 'token'), /lost the label tailor\.dev\/huggingface-token=true/);
+});
