@@ -403,6 +403,14 @@ export const ModelDeploymentStatus = Type.Object({
     }),
   ),
   replicas: Type.Optional(Type.Integer({ minimum: 0 })),
+  replicasManagedBy: Type.Optional(
+    Type.String({
+      maxLength: 512,
+      description:
+        'Set when a HorizontalPodAutoscaler targets the Deployment: "HorizontalPodAutoscaler/<name>". Tailor then ' +
+        'leaves replicas out of what it applies (the HPA owns the field) and spec.replicas is not applied.',
+    }),
+  ),
   readyReplicas: Type.Optional(Type.Integer({ minimum: 0 })),
   estimate: Type.Optional(Estimate),
   gpu: Type.Optional(GpuChoice),

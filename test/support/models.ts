@@ -37,7 +37,12 @@ function emptyHub(): Promise<Server> {
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
 }
 
-export function useModels(stem: string, tenantCount: number): ModelsEnv {
+export interface UseModelsOptions {
+  /** The operator's --allowed-image prefixes. */
+  allowedImages?: readonly string[];
+}
+
+export function useModels(stem: string, tenantCount: number, opts: UseModelsOptions = {}): ModelsEnv {
   const c = testClients();
   const kc = c.kc;
   const clients = makeClients(kc);
@@ -80,7 +85,11 @@ export function useModels(stem: string, tenantCount: number): ModelsEnv {
           namespace,
           log,
           sizing: { minHistorySeconds: 60, busyRequeueMs: 1000, resyncMs: 3000 },
-          models: { hub: { baseUrl: env.hubUrl, timeoutMs: 2_000 }, resyncMs: 5_000 },
+          models: {
+            hub: { baseUrl: env.hubUrl, timeoutMs: 2_000 },
+            resyncMs: 5_000,
+            ...(opts.allowedImages ? { allowedImages: opts.allowedImages } : {}),
+          },
         }),
       );
     }
@@ -148,4 +157,32 @@ export async function modelPods(env: ModelsEnv, namespace: string, name: string)
 export async function eventReasons(env: ModelsEnv, namespace: string, pod: string): Promise<string[]> {
   const list = await env.core.listNamespacedEvent({ namespace, fieldSelector: `involvedObject.name=${pod}` });
   return list.items.map((e) => e.reason ?? '');
+}
+
+/** The ModelDeployment's condition of that type. */
+export async function modelCondition(env: ModelsEnv, namespace: string, name: string, type: string) {
+  const m = await readModel(env, namespace, name);
+  return { md: m, condition: m.status?.conditions?.find((c) => c.type === type) };
+}
+
+/** Names of the Deployments, Services, PVCs and SizingPolicies in the namespace. */
+export async function objectNames(env: ModelsEnv, namespace: string) {
+  const [d, s, pvc, sp] = await Promise.all([
+    env.apps.listNamespacedDeployment({ namespace }),
+    env.core.listNamespacedService({ namespace }),
+    env.core.listNamespacedPersistentVolumeClaim({ namespace }),
+    env.custom.listNamespacedCustomObject({
+      group: 'tailor.dev',
+      version: 'v1alpha1',
+      namespace,
+      plural: 'sizingpolicies',
+    }) as Promise<{ items: k8s.KubernetesObject[] }>,
+  ]);
+  const names = (items: k8s.KubernetesObject[]) => items.map((o) => o.metadata?.name ?? '').sort();
+  return {
+    deployments: names(d.items),
+    services: names(s.items),
+    pvcs: names(pvc.items),
+    sizingPolicies: names(sp.items),
+  };
 }

@@ -317,6 +317,7 @@ void test('status: a bad edit keeps the running estimate and says the edit was n
   const s1 = buildStatus({
     md: good,
     outcome: { kind: 'Resolved', value: r.value, endpoint: 'http://x' },
+    synced: { kind: 'Synced' },
     deployment,
     pods: [],
     sizingPolicy: undefined,
@@ -335,6 +336,7 @@ void test('status: a bad edit keeps the running estimate and says the edit was n
   const s2 = buildStatus({
     md: bad,
     outcome: { kind: 'Problem', problem },
+    synced: { kind: 'Synced' },
     deployment,
     pods: [],
     sizingPolicy: undefined,
@@ -350,6 +352,7 @@ void test('status: a bad edit keeps the running estimate and says the edit was n
   const s3 = buildStatus({
     md: bad,
     outcome: { kind: 'Problem', problem },
+    synced: { kind: 'Synced' },
     deployment: undefined,
     pods: [],
     sizingPolicy: undefined,
@@ -460,4 +463,91 @@ void test('resolve: a model outside the catalogue is read from the hub with the 
     if (r.kind === 'Problem') assert.equal(r.problem.transient, c.transient ?? false, c.name);
     if (c.secret) assert.equal(seen[0], `Bearer ${c.secret}`, `${c.name}: bearer token`);
   }
+});
+
+void test('with an HPA on the Deployment, replicas are left out of the applied object and status says who owns them', () => {
+  const m = md({ model: hf('Qwen/Qwen2.5-0.5B-Instruct'), runtime: { name: 'vllm' }, gpu: { type: 'l4' } });
+  m.spec.replicas = 2;
+  const r = planOf(m);
+  assert.equal(r.kind, 'Resolved');
+  if (r.kind !== 'Resolved') return;
+  assert.equal(render(m, r.value.estimate, r.value.fit).deployment.spec!.replicas, 2);
+  const omitted = render(m, r.value.estimate, r.value.fit, { replicas: 'Omit' }).deployment.spec!;
+  assert.equal('replicas' in omitted, false, 'no replicas field at all');
+  const s = buildStatus({
+    md: m,
+    outcome: { kind: 'Resolved', value: r.value, endpoint: 'http://x' },
+    synced: { kind: 'Synced' },
+    autoscaler: 'chat-hpa',
+    deployment: { metadata: { name: 'chat' }, spec: { replicas: 3 } as never, status: { readyReplicas: 3 } },
+    pods: [],
+    sizingPolicy: undefined,
+    now: new Date('2026-01-01T00:00:00Z'),
+  });
+  assert.equal(s.replicasManagedBy, 'HorizontalPodAutoscaler/chat-hpa');
+  assert.equal(s.replicas, 3, "the HPA's count, not spec.replicas");
+  assert.equal(s.phase, 'Ready');
+  assert.match(
+    s.conditions!.find((c) => c.type === 'Accepted')!.message,
+    /HorizontalPodAutoscaler\/chat-hpa/,
+  );
+});
+
+void test('status: an API error shows as Synced=False ReconcileError and keeps what status said', () => {
+  const m = md({ model: hf('Qwen/Qwen2.5-0.5B-Instruct'), runtime: { name: 'vllm' }, gpu: { type: 'l4' } });
+  const r = planOf(m);
+  if (r.kind !== 'Resolved') return assert.fail('resolves');
+  const now = new Date('2026-01-01T00:00:00Z');
+  const ok = buildStatus({
+    md: m,
+    outcome: { kind: 'Resolved', value: r.value, endpoint: 'http://x' },
+    synced: { kind: 'Synced' },
+    deployment: undefined,
+    pods: [],
+    sizingPolicy: undefined,
+    now,
+  });
+  assert.equal(ok.conditions!.find((c) => c.type === 'Synced')?.status, 'True');
+  const failed = buildStatus({
+    md: { ...m, status: ok },
+    outcome: { kind: 'Unknown' },
+    synced: { kind: 'Error', message: 'read Secret: Unavailable (HTTP 503): etcd down' },
+    deployment: undefined,
+    pods: [],
+    sizingPolicy: undefined,
+    now,
+  });
+  const c = failed.conditions!.find((x) => x.type === 'Synced')!;
+  assert.equal(c.status, 'False');
+  assert.equal(c.reason, 'ReconcileError');
+  assert.match(c.message, /HTTP 503\): etcd down \(retried with backoff\)/);
+  assert.deepEqual(failed.estimate, ok.estimate, 'what was known is kept');
+  assert.deepEqual(
+    failed.conditions!.find((x) => x.type === 'Accepted'),
+    ok.conditions!.find((x) => x.type === 'Accepted'),
+  );
+});
+
+void test('status: a name conflict says nothing was written', () => {
+  const m = md({ model: hf('Qwen/Qwen2.5-0.5B-Instruct'), runtime: { name: 'vllm' } });
+  const problem = {
+    reason: 'NameConflict' as const,
+    message: 'Service/chat (no controller) already exists and is not owned by this ModelDeployment',
+    hint: 'rename the ModelDeployment',
+    transient: false,
+  };
+  const s = buildStatus({
+    md: m,
+    outcome: { kind: 'Problem', problem },
+    synced: { kind: 'Synced' },
+    deployment: undefined,
+    pods: [],
+    sizingPolicy: undefined,
+    now: new Date('2026-01-01T00:00:00Z'),
+  });
+  const a = s.conditions!.find((x) => x.type === 'Accepted')!;
+  assert.equal(a.status, 'False');
+  assert.equal(a.reason, 'NameConflict');
+  assert.match(a.message, /Service\/chat .*To fix: rename the ModelDeployment\. Nothing was created\./);
+  assert.equal(s.phase, 'Failed');
 });

@@ -8,13 +8,29 @@ import type { OperatorContext } from '../../controllers/controller.ts';
 import { defaultKubeconfig } from '../../devcluster/paths.ts';
 import { loadKubeConfig, makeClients } from '../../kube/client.ts';
 import { eventRecorder } from '../../kube/events.ts';
+import { ALLOWED_IMAGE_FLAG, allowedImageProblem } from '../../core/models/image-policy.ts';
+import { TailorError } from '../../errors.ts';
 
 interface ModelsCliOptions {
   kubeconfig: string;
   dryRun: boolean;
   installCrds: boolean;
   hubUrl?: string;
+  allowedImage: string[];
 }
+
+/** `--allowed-image PREFIX`, repeatable (commander's collector). */
+export function collectAllowedImage(value: string, previous: string[] = []): string[] {
+  const problem = allowedImageProblem(value);
+  if (problem)
+    throw new TailorError('InvalidInput', problem, {
+      hint: `give a registry or repository prefix, e.g. ${ALLOWED_IMAGE_FLAG} registry.example.com/llm`,
+    });
+  return [...previous, value];
+}
+
+export const ALLOWED_IMAGE_HELP =
+  "also allow ModelDeployments' runtime.image under this registry/repository prefix (repeatable; the presets' images are always allowed)";
 
 export function registerModels(program: Command): void {
   program
@@ -27,6 +43,7 @@ export function registerModels(program: Command): void {
       '--hub-url <url>',
       'Hugging Face hub or mirror for config.json (default $HF_ENDPOINT or huggingface.co)',
     )
+    .option(`${ALLOWED_IMAGE_FLAG} <prefix>`, ALLOWED_IMAGE_HELP, collectAllowedImage, [])
     .action(async (o: ModelsCliOptions) => {
       const log = pino({ base: undefined }, pino.destination(2));
       const clients = makeClients(loadKubeConfig(o.kubeconfig));
@@ -39,7 +56,10 @@ export function registerModels(program: Command): void {
         dryRun: o.dryRun,
         fieldManager: 'tailor',
       };
-      const running = await startModels(ctx, o.hubUrl ? { hub: { baseUrl: o.hubUrl } } : {});
+      const running = await startModels(ctx, {
+        ...(o.hubUrl ? { hub: { baseUrl: o.hubUrl } } : {}),
+        allowedImages: o.allowedImage,
+      });
       log.info('models: running; Ctrl-C stops');
       await new Promise<void>((resolve) => {
         process.once('SIGINT', resolve);

@@ -12,6 +12,7 @@ import { list, parseService } from './webhook.ts';
 import { parseAddr } from '../../operator/http.ts';
 import { serviceHosts } from '../../webhook/certs.ts';
 import type { OperatorWebhookOptions } from '../../operator/index.ts';
+import { ALLOWED_IMAGE_HELP, collectAllowedImage } from './models.ts';
 
 interface Options {
   kubeconfig?: string;
@@ -31,6 +32,7 @@ interface Options {
   prometheusConfig?: string;
   prometheusTimeout: string;
   prometheusMaxResponse: string;
+  allowedImage: string[];
 }
 
 export function registerOperator(program: Command): void {
@@ -82,6 +84,7 @@ export function registerOperator(program: Command): void {
       'largest Prometheus answer read (larger ones are aborted), unless a source sets its own',
       '32Mi',
     )
+    .option('--allowed-image <prefix>', ALLOWED_IMAGE_HELP, collectAllowedImage, [])
     .option('--log-level <level>', 'trace, debug, info, warn or error', 'info')
     .action(async (o: Options) => run(o));
 }
@@ -118,6 +121,7 @@ async function run(o: Options): Promise<void> {
     sizing: { minHistorySeconds: minHistoryMs / 1000 },
     ...(o.webhook || o.webhookServeAs || o.webhookService ? { webhook: webhookOptions(o) } : {}),
     prometheusSources,
+    ...(o.allowedImage.length > 0 ? { models: { allowedImages: o.allowedImage } } : {}),
   });
   await new Promise<void>((resolve) => {
     const stop = (sig: string) => {

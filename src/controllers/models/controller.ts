@@ -12,9 +12,15 @@ import { watchResource, type Watched } from '../../kube/informer.ts';
 import { WorkQueue, type ReconcileResult } from '../../kube/workqueue.ts';
 import type { HubOptions } from '../../sources/huggingface.ts';
 import type { Controller, OperatorContext } from '../controller.ts';
+import { autoscalerOf, appliesReplicas } from '../../core/models/hpa.ts';
+import { checkImage } from '../../core/models/image-policy.ts';
+import { checkOwnership, type OwnershipCheck } from '../../core/models/ownership.ts';
+import { checkTokenSecret } from '../../core/models/token-secret.ts';
+import { PRESET_IMAGES } from './presets.ts';
 import { render, type Rendered } from './render.ts';
-import { gpusOnNodes, resolve, secretReader, type Resolution } from './resolve.ts';
-import { APPLIED_GENERATION_ANNOTATION, buildStatus, sameStatus } from './status.ts';
+import { gpusOnNodes, resolve, type Problem, type Resolution } from './resolve.ts';
+import { APPLIED_GENERATION_ANNOTATION, buildStatus, sameStatus, type StatusInput } from './status.ts';
+import { tokenSecrets } from './token.ts';
 
 export interface ModelsOptions {
   /** The Hugging Face hub (or a mirror); default $HF_ENDPOINT, else https://huggingface.co. */
@@ -23,6 +29,11 @@ export interface ModelsOptions {
   resyncMs?: number;
   /** Only these namespaces (tenants); default all. Tests use it to share a cluster. */
   namespaces?: readonly string[];
+  /**
+   * Image prefixes a ModelDeployment's runtime.image may name besides the presets' images
+   * (`--allowed-image`, repeatable); default none.
+   */
+  allowedImages?: readonly string[];
 }
 
 const PLURAL = 'modeldeployments';
@@ -34,7 +45,10 @@ export function modelsController(ctx: OperatorContext, opts: ModelsOptions = {})
     ...(process.env.HF_ENDPOINT ? { baseUrl: process.env.HF_ENDPOINT } : {}),
     ...opts.hub,
   };
-  const readSecret = secretReader(clients.core);
+  const secrets = tokenSecrets(clients.core);
+  const autoscaling = clients.kc.makeApiClient(k8s.AutoscalingV2Api);
+  const presetImages = Object.values(PRESET_IMAGES);
+  const allowedImages = opts.allowedImages ?? [];
   // A resolution per (uid, generation): the hub is asked once per edit, not on every pod change.
   const resolutions = new Map<string, Resolution>();
   /** The last status written per key (namespace/name). */
@@ -44,6 +58,7 @@ export function modelsController(ctx: OperatorContext, opts: ModelsOptions = {})
   let policies: Watched<SizingPolicy & k8s.KubernetesObject> | undefined;
   let pods: Watched<k8s.V1Pod> | undefined;
   let nodes: Watched<k8s.V1Node> | undefined;
+  let hpas: Watched<k8s.V2HorizontalPodAutoscaler> | undefined;
   let synced: Promise<unknown> = Promise.resolve();
 
   const queue = new WorkQueue(
@@ -60,6 +75,12 @@ export function modelsController(ctx: OperatorContext, opts: ModelsOptions = {})
   const enqueueOwner = (o: k8s.KubernetesObject) => {
     const owner = o.metadata?.labels?.[MODEL_LABEL];
     if (mine(o.metadata?.namespace) && owner) queue.add(`${o.metadata.namespace}/${owner}`);
+  };
+  /** An HPA names its target Deployment, which has its ModelDeployment's name. */
+  const enqueueTarget = (h: k8s.V2HorizontalPodAutoscaler) => {
+    const t = h.spec?.scaleTargetRef;
+    if (t?.kind === 'Deployment' && mine(h.metadata?.namespace))
+      queue.add(`${h.metadata.namespace}/${t.name}`);
   };
   // 429 right after the CRDs are installed ("storage is (re)initializing") is routine: the watch retries.
   const onError = (what: string) => (err: unknown) =>
@@ -79,19 +100,131 @@ export function modelsController(ctx: OperatorContext, opts: ModelsOptions = {})
       return;
     }
     const gen = md.metadata.generation ?? 0;
-    const existing = deployments?.get(name, namespace);
-    const ownedByUs = existing?.metadata?.ownerReferences?.some((r) => r.uid === md.metadata.uid);
+    const autoscaler = autoscalerOf(namespace, name, hpas?.list() ?? []);
+    let outcome: StatusInput['outcome'] = { kind: 'Unknown' };
+    let rendered: Rendered | undefined;
+    let failure: unknown;
+    try {
+      // 1. The operator's policy on the spec: the image and the token Secret, before the hub is asked.
+      const refused = await admit(md);
+      // 2. Validate and resolve the model, estimate, fit the GPU: all before the first write, so a
+      //    bad spec creates nothing and a bad edit changes nothing.
+      const resolution = refused ? { kind: 'Problem' as const, problem: refused } : await resolved(md);
+      if (resolution.kind === 'Problem') {
+        outcome = resolution;
+        const p = resolution.problem;
+        log.info({ key, reason: p.reason, message: p.message }, 'models: spec not applied');
+      } else {
+        // 3. Build the desired objects purely from the spec, estimate and fit; with an HPA on the
+        //    Deployment, without replicas.
+        rendered = render(md, resolution.value.estimate, resolution.value.fit, {
+          replicas: autoscaler ? 'Omit' : 'Set',
+        });
+        rendered.deployment.metadata!.annotations = { [APPLIED_GENERATION_ANNOTATION]: String(gen) };
+        // 4. Who owns each object now, all of them before any write: one that is not ours stops
+        //    every write (never adopted, never overwritten).
+        const objects = [
+          ...(rendered.pvc ? [rendered.pvc] : []),
+          rendered.deployment,
+          rendered.service,
+          rendered.sizingPolicy,
+        ] as k8s.KubernetesObject[];
+        const live = await Promise.all(objects.map((o) => read(o)));
+        const check = checkOwnership(
+          objects.map((o, n) => ({ kind: o.kind!, name: o.metadata!.name!, existing: live[n] })),
+          md.metadata.uid!,
+        );
+        if (check.kind === 'Conflict') {
+          outcome = { kind: 'Problem', problem: nameConflict(check) };
+          log.info({ key, conflicts: check.conflicts }, 'models: name conflict; nothing written');
+        } else {
+          outcome = { kind: 'Resolved', value: resolution.value, endpoint: rendered.endpoint };
+          // 5. Write: the cache volume first (pods wait on it), the Deployment, the Service in
+          //    front of it, and the SizingPolicy last, once its target exists.
+          const liveDeployment = live[objects.indexOf(rendered.deployment)];
+          if (
+            autoscaler &&
+            liveDeployment &&
+            appliesReplicas(liveDeployment.metadata?.managedFields, ctx.fieldManager)
+          )
+            await handOverReplicas(liveDeployment);
+          for (const o of objects) await apply(o, check);
+        }
+      }
+    } catch (err) {
+      failure = err;
+    }
 
-    // 1. Validate and resolve the model, estimate, fit the GPU: all before the first write, so a bad
-    //    spec creates nothing and a bad edit changes nothing.
-    const cacheKey = `${md.metadata.uid}/${gen}`;
+    // 6. Status, through the status subresource, only when it changed; an API error shows there.
+    const deployment = deployments?.get(name, namespace);
+    const ownPods = (pods?.list() ?? []).filter(
+      (p) => p.metadata?.namespace === namespace && p.metadata.labels?.[MODEL_LABEL] === name,
+    );
+    const status = buildStatus({
+      md,
+      outcome,
+      synced: failure === undefined ? { kind: 'Synced' } : { kind: 'Error', message: shortError(failure) },
+      ...(autoscaler ? { autoscaler } : {}),
+      deployment: ownedBy(deployment, md.metadata.uid),
+      pods: ownPods,
+      // Only our own SizingPolicy's recommendation: a tenant's policy of that name is not ours to show.
+      sizingPolicy: ownedBy(policies?.get(name, namespace), md.metadata.uid),
+      now: new Date(ctx.now() * 1000),
+    });
+    // The cache may not show our last write yet: compare with that too, so neither the write nor
+    // its Events repeat.
+    const previous = written.get(key) ?? md.status;
+    if (!sameStatus(md.status, status) && !sameStatus(written.get(key), status)) {
+      try {
+        await writeStatus(md, status);
+        written.set(key, status);
+        announce(md, previous, status);
+      } catch (err) {
+        failure ??= err;
+      }
+    }
+    // The work queue retries a failure with per-key exponential backoff.
+    if (failure !== undefined) throw failure instanceof Error ? failure : new Error(shortError(failure));
+    if (outcome.kind === 'Problem' && outcome.problem.transient)
+      return { requeueAfterMs: TRANSIENT_RETRY_MS };
+    return { requeueAfterMs: opts.resyncMs ?? 60_000 };
+  }
+
+  /** The operator's policy: an image it allows, and a token Secret marked for Tailor. */
+  async function admit(md: ModelDeployment): Promise<Problem | undefined> {
+    const image = checkImage(md.spec.runtime.image, presetImages, allowedImages);
+    if (image.kind === 'NotAllowed')
+      return { reason: 'ImageNotAllowed', message: image.message, hint: image.hint, transient: false };
+    const ref = md.spec.model.huggingFace?.tokenSecretRef;
+    if (ref === undefined) return undefined;
+    const ns = md.metadata.namespace!;
+    const token = checkTokenSecret(ns, ref.name, await secrets.labels(ns, ref.name));
+    switch (token.kind) {
+      case 'Allowed':
+        return undefined;
+      case 'Missing':
+        // Created later, it is seen at the next resync.
+        return { reason: 'TokenMissing', message: token.message, hint: token.hint, transient: false };
+      case 'NotAllowed':
+        return {
+          reason: 'TokenSecretNotAllowed',
+          message: token.message,
+          hint: token.hint,
+          transient: false,
+        };
+    }
+  }
+
+  /** A resolution per (uid, generation): the hub is asked once per edit, not on every pod change. */
+  async function resolved(md: ModelDeployment): Promise<Resolution> {
+    const cacheKey = `${md.metadata.uid}/${md.metadata.generation ?? 0}`;
     let resolution = resolutions.get(cacheKey);
     if (resolution === undefined) {
       // The cluster's GPUs are read once per generation: a node pool scaling to zero later must not
       // move a running model to another GPU type (a rollout) without an edit.
       resolution = await resolve(md, {
         hub,
-        readSecret,
+        readSecret: (namespace, name, key) => secrets.read(namespace, name, key),
         gpusOnCluster: () => gpusOnNodes(nodes?.list() ?? []),
       });
       if (resolution.kind === 'Resolved' || !resolution.problem.transient)
@@ -99,56 +232,7 @@ export function modelsController(ctx: OperatorContext, opts: ModelsOptions = {})
       for (const k of resolutions.keys())
         if (k.startsWith(`${md.metadata.uid}/`) && k !== cacheKey) resolutions.delete(k);
     }
-
-    let rendered: Rendered | undefined;
-    if (resolution.kind === 'Resolved') {
-      // 2. Build the desired objects purely from the spec, estimate and fit.
-      rendered = render(md, resolution.value.estimate, resolution.value.fit);
-      rendered.deployment.metadata!.annotations = { [APPLIED_GENERATION_ANNOTATION]: String(gen) };
-      // 3. Apply: the cache volume first (pods wait on it), the Deployment, the Service in front of
-      //    it, and the SizingPolicy last, once its target exists.
-      if (existing === undefined || ownedByUs) {
-        if (rendered.pvc) await apply(rendered.pvc);
-        await apply(rendered.deployment);
-        await apply(rendered.service);
-        await apply(rendered.sizingPolicy);
-      } else {
-        log.warn({ key }, 'models: a Deployment of that name exists and is not ours; leaving it');
-      }
-    } else {
-      const p = resolution.problem;
-      log.info({ key, reason: p.reason, message: p.message }, 'models: spec not applied');
-    }
-
-    // 4. Status, through the status subresource, only when it changed.
-    const deployment = deployments?.get(name, namespace);
-    const ownPods = (pods?.list() ?? []).filter(
-      (p) => p.metadata?.namespace === namespace && p.metadata.labels?.[MODEL_LABEL] === name,
-    );
-    const status = buildStatus({
-      md,
-      outcome:
-        resolution.kind === 'Resolved'
-          ? { kind: 'Resolved', value: resolution.value, endpoint: rendered!.endpoint }
-          : resolution,
-      deployment: deployment?.metadata?.ownerReferences?.some((r) => r.uid === md.metadata.uid)
-        ? deployment
-        : undefined,
-      pods: ownPods,
-      sizingPolicy: policies?.get(name, namespace),
-      now: new Date(ctx.now() * 1000),
-    });
-    // The cache may not show our last write yet: compare with that too, so neither the write nor
-    // its Events repeat.
-    const previous = written.get(key) ?? md.status;
-    if (!sameStatus(md.status, status) && !sameStatus(written.get(key), status)) {
-      await writeStatus(md, status);
-      written.set(key, status);
-      announce(md, previous, status);
-    }
-    if (resolution.kind === 'Problem' && resolution.problem.transient)
-      return { requeueAfterMs: TRANSIENT_RETRY_MS };
-    return { requeueAfterMs: opts.resyncMs ?? 60_000 };
+    return resolution;
   }
 
   /** An Event when the Accepted condition or the phase changes, for `kubectl describe`. */
@@ -163,6 +247,10 @@ export function modelsController(ctx: OperatorContext, opts: ModelsOptions = {})
     if (now && (was?.reason !== now.reason || was.observedGeneration !== now.observedGeneration)) {
       events.record(obj, now.status === 'True' ? 'Normal' : 'Warning', now.reason, now.message);
     }
+    const syncedWas = previous?.conditions?.find((c) => c.type === 'Synced');
+    const syncedNow = status.conditions?.find((c) => c.type === 'Synced');
+    if (syncedNow?.status === 'False' && syncedWas?.status !== 'False')
+      events.record(obj, 'Warning', syncedNow.reason, syncedNow.message);
     if (status.phase !== previous?.phase && status.phase !== undefined) {
       events.record(
         obj,
@@ -173,18 +261,67 @@ export function modelsController(ctx: OperatorContext, opts: ModelsOptions = {})
     }
   }
 
-  async function apply(obj: k8s.KubernetesObject): Promise<void> {
+  /** The live object of that kind and name, from the API (the caches see only labelled ones). */
+  async function read(obj: k8s.KubernetesObject): Promise<k8s.KubernetesObject | undefined> {
+    try {
+      return await clients.objects.read({
+        apiVersion: obj.apiVersion!,
+        kind: obj.kind!,
+        metadata: { name: obj.metadata!.name!, namespace: obj.metadata!.namespace! },
+      });
+    } catch (err) {
+      if (classify(err).kind === 'NotFound') return undefined;
+      throw toTailorError(`read ${obj.kind} ${obj.metadata?.namespace}/${obj.metadata?.name}`, err);
+    }
+  }
+
+  /**
+   * Server-side apply. An object we control is applied with force (we are its controller); one
+   * that did not exist a moment ago without: if someone created it since, the apply fails on the
+   * first differing field instead of taking it over.
+   */
+  async function apply(obj: k8s.KubernetesObject, check: OwnershipCheck & { kind: 'Clear' }): Promise<void> {
+    const force = !check.create.includes(`${obj.kind}/${obj.metadata?.name}`);
     try {
       await clients.objects.patch(
         obj,
         undefined,
         ctx.dryRun ? 'All' : undefined,
         ctx.fieldManager,
-        true,
+        force,
         k8s.PatchStrategy.ServerSideApply,
       );
     } catch (err) {
       throw toTailorError(`apply ${obj.kind} ${obj.metadata?.namespace}/${obj.metadata?.name}`, err);
+    }
+  }
+
+  /**
+   * Before `replicas` leaves our applied object, another manager takes it over at its current
+   * value: otherwise server-side apply would remove the field (back to 1 replica) until the HPA
+   * sets it again (the hand-over the Kubernetes docs describe).
+   */
+  async function handOverReplicas(d: k8s.KubernetesObject & { spec?: { replicas?: number } }): Promise<void> {
+    const body = {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: d.metadata!.name!, namespace: d.metadata!.namespace! },
+      spec: { replicas: d.spec?.replicas ?? 1 },
+    };
+    try {
+      await clients.objects.patch(
+        body,
+        undefined,
+        ctx.dryRun ? 'All' : undefined,
+        `${ctx.fieldManager}-handover`,
+        false,
+        k8s.PatchStrategy.ServerSideApply,
+      );
+    } catch (err) {
+      throw toTailorError(
+        `hand replicas of Deployment ${body.metadata.namespace}/${body.metadata.name} over`,
+        err,
+      );
     }
   }
 
@@ -255,7 +392,18 @@ export function modelsController(ctx: OperatorContext, opts: ModelsOptions = {})
       nodes = watchResource<k8s.V1Node>(clients.kc, '/api/v1/nodes', () => clients.core.listNode(), {
         error: onError('nodes'),
       });
-      synced = Promise.all([deployments.synced, policies.synced, pods.synced, nodes.synced]);
+      hpas = watchResource<k8s.V2HorizontalPodAutoscaler>(
+        clients.kc,
+        '/apis/autoscaling/v2/horizontalpodautoscalers',
+        () => autoscaling.listHorizontalPodAutoscalerForAllNamespaces(),
+        {
+          add: enqueueTarget,
+          update: enqueueTarget,
+          delete: enqueueTarget,
+          error: onError('HorizontalPodAutoscalers'),
+        },
+      );
+      synced = Promise.all([deployments.synced, policies.synced, pods.synced, nodes.synced, hpas.synced]);
       await synced;
       await mds.synced;
       for (const md of mds.list()) enqueue(md);
@@ -263,8 +411,35 @@ export function modelsController(ctx: OperatorContext, opts: ModelsOptions = {})
     },
     async stop() {
       queue.stop();
-      await Promise.all([mds?.stop(), deployments?.stop(), policies?.stop(), pods?.stop(), nodes?.stop()]);
+      await Promise.all([
+        mds?.stop(),
+        deployments?.stop(),
+        policies?.stop(),
+        pods?.stop(),
+        nodes?.stop(),
+        hpas?.stop(),
+      ]);
       await queue.idle();
     },
   };
+}
+
+function ownedBy<T extends k8s.KubernetesObject>(o: T | undefined, uid: string | undefined): T | undefined {
+  return o?.metadata?.ownerReferences?.some((r) => r.controller === true && r.uid === uid) ? o : undefined;
+}
+
+function nameConflict(check: OwnershipCheck & { kind: 'Conflict' }): Problem {
+  const names = check.conflicts.map((c) => c.object).join(', ');
+  return {
+    reason: 'NameConflict',
+    message: check.message,
+    hint: `rename the ModelDeployment, or rename or delete ${names} (Tailor creates objects named after the ModelDeployment)`,
+    transient: false,
+  };
+}
+
+/** One line of what the apiserver said, for a condition: no headers, no body dumps. */
+export function shortError(err: unknown): string {
+  const text = err instanceof Error ? err.message : String(err);
+  return (text.split('\n')[0] ?? '').slice(0, 512);
 }

@@ -35,11 +35,20 @@ export interface Preset {
 
 export const MODEL_DIR = '/models';
 
+/** The images the presets run: a ModelDeployment may name any of them in runtime.image. */
+export const PRESET_IMAGES = {
+  vllm: 'vllm/vllm-openai:v0.11.0',
+  llamacppCuda: 'ghcr.io/ggml-org/llama.cpp:server-cuda',
+  llamacpp: 'ghcr.io/ggml-org/llama.cpp:server',
+  ollama: 'ollama/ollama:0.12.3',
+  tgi: 'ghcr.io/huggingface/text-generation-inference:3.3.4',
+} as const;
+
 export function preset(runtime: RuntimeName, s: ServeInput): Preset {
   switch (runtime) {
     case 'vllm':
       return {
-        image: 'vllm/vllm-openai:v0.11.0',
+        image: PRESET_IMAGES.vllm,
         port: 8000,
         healthPath: '/health',
         metricsPath: '/metrics',
@@ -67,7 +76,7 @@ export function preset(runtime: RuntimeName, s: ServeInput): Preset {
       };
     case 'llamacpp':
       return {
-        image: s.gpus > 0 ? 'ghcr.io/ggml-org/llama.cpp:server-cuda' : 'ghcr.io/ggml-org/llama.cpp:server',
+        image: s.gpus > 0 ? PRESET_IMAGES.llamacppCuda : PRESET_IMAGES.llamacpp,
         port: 8080,
         healthPath: '/health',
         metricsPath: '/metrics',
@@ -95,7 +104,7 @@ export function preset(runtime: RuntimeName, s: ServeInput): Preset {
     case 'ollama': {
       const ref = `hf.co/${s.repo ?? s.servedName}${s.quantization ? `:${s.quantization}` : ''}`;
       return {
-        image: 'ollama/ollama:0.12.3',
+        image: PRESET_IMAGES.ollama,
         port: 11434,
         healthPath: '/api/version',
         needsDownload: false,
@@ -115,7 +124,7 @@ export function preset(runtime: RuntimeName, s: ServeInput): Preset {
     }
     case 'tgi':
       return {
-        image: 'ghcr.io/huggingface/text-generation-inference:3.3.4',
+        image: PRESET_IMAGES.tgi,
         port: 8080,
         healthPath: '/health',
         metricsPath: '/metrics',

@@ -179,7 +179,20 @@ function probe(path: string, port: number, periodSeconds: number, failureThresho
   return { httpGet: { path, port }, periodSeconds, failureThreshold, timeoutSeconds: 5 };
 }
 
-export function render(md: ModelDeployment, e: Estimate, fit: FitResult): Rendered {
+export interface RenderOptions {
+  /**
+   * Omit: a HorizontalPodAutoscaler scales the Deployment, so `replicas` is left out of the
+   * applied object and the HPA alone owns the field (server-side apply).
+   */
+  replicas: 'Set' | 'Omit';
+}
+
+export function render(
+  md: ModelDeployment,
+  e: Estimate,
+  fit: FitResult,
+  opts: RenderOptions = { replicas: 'Set' },
+): Rendered {
   const name = md.metadata.name!;
   const ns = md.metadata.namespace!;
   const spec = md.spec;
@@ -271,7 +284,7 @@ export function render(md: ModelDeployment, e: Estimate, fit: FitResult): Render
     kind: 'Deployment',
     metadata: meta(md, name),
     spec: {
-      replicas: spec.replicas,
+      ...(opts.replicas === 'Set' ? { replicas: spec.replicas } : {}),
       selector: { matchLabels: selector },
       // A rolling update needs a second set of GPUs (and a second writer of an RWO cache): recreate.
       strategy: { type: 'Recreate' },

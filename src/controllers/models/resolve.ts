@@ -26,7 +26,13 @@ export type ProblemReason =
   | 'FormatUnsupportedByRuntime'
   | 'NoGpuFits'
   | 'UnknownGpu'
-  | 'InvalidRequest';
+  | 'InvalidRequest'
+  /** The token Secret lacks the label that marks it for Tailor. */
+  | 'TokenSecretNotAllowed'
+  /** runtime.image is neither a preset's image nor under an --allowed-image prefix. */
+  | 'ImageNotAllowed'
+  /** An object the ModelDeployment would write exists and is not its own. */
+  | 'NameConflict';
 
 export interface Problem {
   reason: ProblemReason;

@@ -110,7 +110,15 @@ export function phaseOf(
 export interface StatusInput {
   md: ModelDeployment;
   /** The current generation's resolution, or what is wrong with it. */
-  outcome: { kind: 'Resolved'; value: Resolved; endpoint: string } | { kind: 'Problem'; problem: Problem };
+  outcome:
+    | { kind: 'Resolved'; value: Resolved; endpoint: string }
+    | { kind: 'Problem'; problem: Problem }
+    /** An API error came before the spec was judged: keep what status said. */
+    | { kind: 'Unknown' };
+  /** How the last reconcile's API calls went: an error shows here, not only in the log. */
+  synced: { kind: 'Synced' } | { kind: 'Error'; message: string };
+  /** The HorizontalPodAutoscaler that owns the Deployment's replicas, if one targets it. */
+  autoscaler?: string;
   deployment: k8s.V1Deployment | undefined;
   pods: readonly k8s.V1Pod[];
   sizingPolicy: SizingPolicy | undefined;
@@ -134,12 +142,20 @@ export const APPLIED_GENERATION_ANNOTATION = 'tailor.dev/applied-generation';
 export function buildStatus(i: StatusInput): ModelDeploymentStatus {
   const old = i.md.status ?? {};
   const gen = i.md.metadata.generation ?? 0;
-  const replicas = i.md.spec.replicas;
+  // With an HPA the Deployment's replicas are the HPA's choice, not the spec's.
+  const replicas =
+    i.autoscaler !== undefined ? (i.deployment?.spec?.replicas ?? i.md.spec.replicas) : i.md.spec.replicas;
   const applied = i.deployment?.metadata?.annotations?.[APPLIED_GENERATION_ANNOTATION];
   let phase = phaseOf(replicas, i.deployment, i.pods);
   const conditions: Condition[] = [];
   const out: ModelDeploymentStatus = { observedGeneration: gen };
-  if (i.outcome.kind === 'Resolved') {
+  if (i.outcome.kind === 'Unknown') {
+    for (const k of ['model', 'endpoint', 'estimate', 'gpu'] as const) {
+      if (old[k] !== undefined) (out as Record<string, unknown>)[k] = old[k];
+    }
+    const was = old.conditions?.find((c) => c.type === 'Accepted');
+    if (was) conditions.push(was);
+  } else if (i.outcome.kind === 'Resolved') {
     const r = i.outcome.value;
     out.model = r.model.slice(0, 512);
     out.endpoint = i.outcome.endpoint;
@@ -152,7 +168,7 @@ export function buildStatus(i: StatusInput): ModelDeploymentStatus {
           type: 'Accepted',
           status: 'True',
           reason: 'Applied',
-          message: `generation ${gen} applied: ${out.gpu.type === 'cpu' ? 'runs on CPU' : `${out.gpu.count} x ${out.gpu.type}`}, ${out.estimate.memory} estimated per replica`,
+          message: `generation ${gen} ${i.synced.kind === 'Synced' ? 'applied' : 'accepted, not yet fully applied (see the Synced condition)'}: ${out.gpu.type === 'cpu' ? 'runs on CPU' : `${out.gpu.count} x ${out.gpu.type}`}, ${out.estimate.memory} estimated per replica${i.autoscaler ? `; replicas left to HorizontalPodAutoscaler/${i.autoscaler}` : ''}`,
           observedGeneration: gen,
         },
         i.now,
@@ -170,7 +186,9 @@ export function buildStatus(i: StatusInput): ModelDeploymentStatus {
     }
     const kept =
       i.deployment !== undefined
-        ? ` This edit was not applied: the running deployment${applied ? ` (generation ${applied})` : ''} is unchanged.`
+        ? p.reason === 'NameConflict'
+          ? ' Nothing was written: the running deployment is unchanged.'
+          : ` This edit was not applied: the running deployment${applied ? ` (generation ${applied})` : ''} is unchanged.`
         : ' Nothing was created.';
     conditions.push(
       condition(
@@ -188,6 +206,7 @@ export function buildStatus(i: StatusInput): ModelDeploymentStatus {
   }
   out.phase = phase;
   out.replicas = replicas;
+  if (i.autoscaler !== undefined) out.replicasManagedBy = `HorizontalPodAutoscaler/${i.autoscaler}`;
   out.readyReplicas = i.deployment?.status?.readyReplicas ?? 0;
   const rec = recommendationStatus(i.sizingPolicy);
   if (rec) out.recommendation = rec;
@@ -204,6 +223,27 @@ export function buildStatus(i: StatusInput): ModelDeploymentStatus {
             : `${out.readyReplicas} of ${replicas} replicas ready (${phase})`,
         observedGeneration: gen,
       },
+      i.now,
+    ),
+  );
+  conditions.push(
+    condition(
+      old.conditions,
+      i.synced.kind === 'Synced'
+        ? {
+            type: 'Synced',
+            status: 'True',
+            reason: 'ReconcileSuccess',
+            message: 'the last reconcile made its API calls without error',
+            observedGeneration: gen,
+          }
+        : {
+            type: 'Synced',
+            status: 'False',
+            reason: 'ReconcileError',
+            message: `${i.synced.message} (retried with backoff)`.slice(0, 1024),
+            observedGeneration: gen,
+          },
       i.now,
     ),
   );
