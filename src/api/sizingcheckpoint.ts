@@ -36,7 +36,8 @@ export const SizingCheckpointSpec = Type.Object(
     pods: Type.Optional(
       Type.Array(PodChanges, {
         maxItems: 5000,
-        description: "Per pod, Tailor's recent resizes: the cooldown and update.maxChangesPerHour count them.",
+        description:
+          "Per pod, Tailor's recent resizes: the cooldown and update.maxChangesPerHour count them.",
       }),
     ),
     series: Type.Optional(

@@ -39,7 +39,13 @@ test('a minimal SizingPolicy gets every default, as the apiserver would store it
     mode: 'Recommend',
     recommendation: { profile: 'Balanced' },
     history: { window: '8d', source: 'MetricsServer' },
-    update: { minChangePercent: 10, cooldown: '5m', maxChangesPerHour: 4, maxPodsAtOnce: '25%' },
+    update: {
+      minChangePercent: 10,
+      cooldown: '5m',
+      maxChangesPerHour: 4,
+      maxPodsAtOnce: '25%',
+      maxEvictionsPerHour: 1,
+    },
     oom: { bumpFactor: 1.2, minBumpMemory: '100Mi' },
   });
 });
@@ -205,6 +211,11 @@ const spCases: { name: string; spec: unknown; want: [path: string, message: RegE
       ['spec.update.maxPodsAtOnce', /^must be a number of pods \(1 or more\) or a percentage/],
       ['spec.history.prometheusURL', /^prometheusURL is only used with source: Prometheus$/],
     ],
+  },
+  {
+    name: 'evictions per hour out of range',
+    spec: { targetRef: web, update: { maxEvictionsPerHour: -1 } },
+    want: [['spec.update.maxEvictionsPerHour', /^must be/]],
   },
   {
     name: 'OOM bump factor below 1',

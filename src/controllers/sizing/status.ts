@@ -4,7 +4,7 @@ import type { Condition, ContainerRecommendation, SizingPolicyStatus } from '../
 import { parseQuantity } from '../../core/quantity.ts';
 import { apiTime } from '../../kube/time.ts';
 
-export type ConditionType = 'Ready' | 'TargetFound' | 'RecommendationsAvailable';
+export type ConditionType = 'Ready' | 'TargetFound' | 'RecommendationsAvailable' | 'EvictionsBlocked';
 
 export interface WantedCondition {
   readonly type: ConditionType;

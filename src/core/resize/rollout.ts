@@ -125,14 +125,18 @@ export function planRollout(input: RolloutInput): Rollout {
   };
 }
 
-/** Whether the replacement of an evicted pod would be sized: Tailor's webhook covers the namespace. */
-export type ReplacementSizing = 'Webhook' | 'NoWebhook';
+/**
+ * Whether the replacement of an evicted pod would be sized: Tailor's webhook covers the namespace,
+ * or not, or this operator serves one whose registration is not seen yet.
+ */
+export type ReplacementSizing = 'Webhook' | 'NoWebhook' | 'Registering';
 
 /** Why a policy may not evict now, or that it may. */
 export type EvictionGate =
   | { readonly kind: 'Allowed' }
   /** Nothing sizes the replacement: it would come back at its old size and be evicted again, forever. */
   | { readonly kind: 'NoAdmissionWebhook'; readonly message: string }
+  | { readonly kind: 'WebhookRegistering'; readonly message: string }
   | { readonly kind: 'Cooldown'; readonly untilSeconds: number; readonly message: string }
   | { readonly kind: 'HourlyCap'; readonly message: string };
 
@@ -156,6 +160,8 @@ export function evictionGate(i: EvictionGateInput): EvictionGate {
           "mode Auto evicts only when Tailor's admission webhook sizes the replacement, and none is registered " +
           'for this namespace: run the operator with --webhook (or use mode InPlace)',
       };
+    case 'Registering':
+      return { kind: 'WebhookRegistering', message: "waiting for this operator's webhook registration" };
     case 'Webhook':
       break;
   }
