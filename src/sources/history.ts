@@ -573,8 +573,8 @@ export class UsageHistory {
   }
 
   /**
-   * Takes a snapshot in when this store knows less of the series (nothing, or a first sample more
-   * than a minute later): its minutes, OOM kills and sample span, and its states when they were
+   * Takes a snapshot in when this store knows less of the series (nothing, or a later first
+   * sample): its minutes, OOM kills and sample span, and its states when they were
    * folded with this view. Returns whether it did.
    */
   restore(
@@ -585,7 +585,7 @@ export class UsageHistory {
     windowSeconds?: number,
   ): boolean {
     const local = this.findRow(key);
-    if (local && local.first_t <= s.firstSample + 60) return false;
+    if (local && local.first_t <= s.firstSample) return false;
     const window = windowOf(windowSeconds, now);
     this.db.transaction(() => {
       const id = this.upsertSeries(key, s.firstSample, s.lastSample);
