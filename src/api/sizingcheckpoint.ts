@@ -8,7 +8,7 @@ import { API_VERSION, ObjectMeta, ObjectName, Timestamp, closed } from './common
 import type { KindDefinition } from './common.ts';
 
 /** The apiserver refuses objects over 1.5 MiB; the encoded series are capped below that (src/core/checkpoint). */
-const MAX_SERIES_CHARS = 1_200_000;
+const MAX_SERIES_CHARS = 1_300_000;
 
 const PodChanges = Type.Object(
   {

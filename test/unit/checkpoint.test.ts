@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { gzipSync } from 'node:zlib';
 import {
+  capBookkeeping,
   decodeSeries,
   encodeSeries,
   mergeBookkeeping,
@@ -188,4 +189,28 @@ test('bookkeeping merge: a union, the newer eviction never lost, old times trimm
   ]);
   assert.deepEqual(trimTimes([1, 2, 3], now, 10), [3], 'beyond the hour only the latest');
   assert.deepEqual(trimTimes([now - 1, now - 2, now - 3], now, 2), [now - 2, now - 1], 'capped, newest kept');
+});
+
+test('capBookkeeping: under the byte budget, eviction times always kept, the most recently changed pods first', () => {
+  const now = 1_800_000_000;
+  const pods = Array.from({ length: 5000 }, (_, i) => ({
+    uid: `00000000-0000-0000-0000-${String(i).padStart(12, '0')}`,
+    changes: Array.from({ length: 60 }, (_, k) => now - 3000 + k + i),
+  }));
+  const capped = capBookkeeping({ evictions: [now - 1, now], pods }, 300_000);
+  const json = JSON.stringify({
+    evictions: capped.evictions.map((t) => new Date(t * 1000).toISOString()),
+    pods: capped.pods.map((p) => ({
+      uid: p.uid,
+      changes: p.changes.map((t) => new Date(t * 1000).toISOString()),
+    })),
+  });
+  assert.ok(json.length <= 300_000, `${json.length} bytes`);
+  assert.deepEqual(capped.evictions, [now - 1, now]);
+  assert.ok(capped.pods.length > 0 && capped.pods.length < 5000, `${capped.pods.length} pods kept`);
+  assert.ok(
+    capped.pods.some((p) => p.uid.endsWith('4999')),
+    'the most recently changed pod is kept',
+  );
+  assert.ok(!capped.pods.some((p) => p.uid.endsWith('000000000000')), 'the least recent goes first');
 });

@@ -14,9 +14,12 @@ import type { OperatorContext } from '../controller.ts';
 import { classify } from '../../kube/errors.ts';
 import { describe } from '../../errors.ts';
 import {
+  capBookkeeping,
   decodeSeries,
   encodeSeries,
   mergeBookkeeping,
+  MAX_BOOKKEEPING_BYTES,
+  MAX_CHECKPOINT_BYTES,
   trimTimes,
   MAX_EVICTIONS_KEPT,
   type Bookkeeping,
@@ -167,19 +170,25 @@ export function checkpoints(
       const snap = history.snapshot(s, now, view.configs, view.windowSeconds);
       if (snap) snaps.push(snap);
     }
-    const encoded = encodeSeries(snaps);
+    const bookkeeping = (): Bookkeeping =>
+      capBookkeeping(
+        {
+          evictions: trimTimes(m.evictions, now, MAX_EVICTIONS_KEPT),
+          pods: uids
+            .map((uid) => ({ uid, changes: trimTimes(changes.times(uid), now, 60) }))
+            .filter((p) => p.changes.length > 0),
+        },
+        MAX_BOOKKEEPING_BYTES,
+      );
+    // The series get what the bookkeeping may take (whatever a merge on conflict adds) leaves.
+    const encoded = encodeSeries(snaps, MAX_CHECKPOINT_BYTES - MAX_BOOKKEEPING_BYTES);
     if (encoded.dropped > 0)
       log.warn(
         { policy: key, dropped: encoded.dropped },
         'checkpoint: series left out to stay under the size cap',
       );
     for (let attempt = 1; ; attempt++) {
-      const ours: Bookkeeping = {
-        evictions: trimTimes(m.evictions, now, MAX_EVICTIONS_KEPT),
-        pods: uids
-          .map((uid) => ({ uid, changes: trimTimes(changes.times(uid), now, 60) }))
-          .filter((p) => p.changes.length > 0),
-      };
+      const ours = bookkeeping();
       const body: SizingCheckpoint = {
         apiVersion: API_VERSION,
         kind: 'SizingCheckpoint',

@@ -59,3 +59,21 @@ export function sameBookkeeping(a: Bookkeeping, b: Bookkeeping): boolean {
     });
   return key(a) === key(b);
 }
+
+/**
+ * Keeps the bookkeeping under `maxBytes` of JSON (the object as a whole must stay under the
+ * apiserver's 1.5 MiB): the eviction times always, then the most recently changed pods first.
+ */
+export function capBookkeeping(b: Bookkeeping, maxBytes: number): Bookkeeping {
+  // A time is written as RFC 3339 with milliseconds: about 27 bytes in JSON.
+  const size = (p: PodChangeTimes) => p.uid.length + 30 + p.changes.length * 27;
+  let used = b.evictions.length * 27;
+  const pods: PodChangeTimes[] = [];
+  const latest = (p: PodChangeTimes) => p.changes[p.changes.length - 1] ?? 0;
+  for (const p of [...b.pods].sort((x, y) => latest(y) - latest(x))) {
+    if (used + size(p) > maxBytes) break;
+    used += size(p);
+    pods.push(p);
+  }
+  return { evictions: b.evictions, pods: pods.sort((x, y) => x.uid.localeCompare(y.uid)) };
+}

@@ -40,7 +40,10 @@ export interface SeriesSnapshot {
   readonly ooms: readonly OomSnapshot[];
 }
 
-/** The apiserver refuses objects over 1.5 MiB; the rest of the object (bookkeeping, metadata) needs room too. */
+/** The apiserver refuses objects over 1.5 MiB: what one checkpoint may hold, leaving room for metadata. */
+export const MAX_CHECKPOINT_BYTES = 1_300_000;
+/** Of which the bookkeeping (eviction and change times) at most; the series get the rest. */
+export const MAX_BOOKKEEPING_BYTES = 300_000;
 export const MAX_SERIES_BYTES = 1024 * 1024;
 /** Per series, whatever the window: the newest rows are kept. */
 export const MAX_MINUTES_PER_SERIES = 400;
