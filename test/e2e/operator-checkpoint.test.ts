@@ -2,12 +2,13 @@
 // a workload and evicts one of its pods in Auto; it stops without a goodbye and a new one starts on
 // a brand new, empty --history file. From the policy's SizingCheckpoint it has the series back at
 // once (same first sample, same recommendation) and the eviction bookkeeping: the second pod, which
-// needs an eviction just as much, is not evicted inside the cooldown / hourly cap.
+// needs an eviction just as much, is not evicted inside the cooldown / hourly cap. A conflicting
+// write to the checkpoint meanwhile loses no eviction time.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type * as k8s from '@kubernetes/client-node';
 import { GROUP, VERSION, type SizingCheckpoint } from '../../src/api/index.ts';
-import { makeClients } from '../../src/kube/client.ts';
+import { makeClients, mergePatch } from '../../src/kube/client.ts';
 import { parseQuantity } from '../../src/core/quantity.ts';
 import { configsFor } from '../../src/core/recommend/tuning.ts';
 import type { SeriesKey } from '../../src/sources/history.ts';
@@ -121,6 +122,37 @@ test('restart on an empty disk: the recommendation is back at once and the evict
     { what: 'the SizingCheckpoint' },
   );
   assert.equal(checkpoint.metadata.ownerReferences?.[0]?.uid, policy.metadata.uid, 'owned by the policy');
+  // A write by someone else meanwhile (a process before this one in a rolling update): the
+  // operator's next write gets a 409, re-reads, and keeps that newer eviction time.
+  const foreign = new Date(Date.parse(checkpoint.spec.evictions![0]!) + 1000).toISOString();
+  await makeClients(cluster.kc).custom.patchNamespacedCustomObject(
+    {
+      group: GROUP,
+      version: VERSION,
+      namespace,
+      plural: 'sizingcheckpoints',
+      name: 'pair',
+      body: { spec: { evictions: [...checkpoint.spec.evictions!, foreign] } },
+    },
+    mergePatch,
+  );
+  await eventually(
+    async () => {
+      const cp = (await makeClients(cluster.kc).custom.getNamespacedCustomObject({
+        group: GROUP,
+        version: VERSION,
+        namespace,
+        plural: 'sizingcheckpoints',
+        name: 'pair',
+      })) as SizingCheckpoint;
+      assert.ok(cp.spec.writtenAt > checkpoint.spec.writtenAt, 'written again since');
+      assert.ok(
+        cp.spec.evictions?.some((t) => Date.parse(t) === Date.parse(foreign)),
+        `the other writer's eviction is kept: ${JSON.stringify(cp.spec.evictions)}`,
+      );
+    },
+    { timeoutMs: 20_000, what: 'a write after a conflict that keeps the newer eviction' },
+  );
   // Let it learn a little more than the last write, then take what it knows.
   await new Promise((r) => setTimeout(r, 3000));
   const key: SeriesKey = { workload: { namespace, kind: 'Deployment', name: 'pair' }, container: 'app' };
