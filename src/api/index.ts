@@ -2,11 +2,13 @@
 import type { KindDefinition } from './common.ts';
 import { ModelDeploymentKind } from './modeldeployment.ts';
 import { SizingPolicyKind } from './sizingpolicy.ts';
+import { SizingCheckpointKind } from './sizingcheckpoint.ts';
 
 export * from './common.ts';
 export * from './crd.ts';
 export * from './modeldeployment.ts';
 export * from './sizingpolicy.ts';
+export * from './sizingcheckpoint.ts';
 export * from './validate.ts';
 
 /** Every kind, with the module that defines it and the file its CRD is generated into. */
@@ -20,5 +22,10 @@ export const KINDS: readonly { definition: KindDefinition; source: string; file:
     definition: ModelDeploymentKind,
     source: 'src/api/modeldeployment.ts',
     file: 'deploy/crds/tailor.dev_modeldeployments.yaml',
+  },
+  {
+    definition: SizingCheckpointKind,
+    source: 'src/api/sizingcheckpoint.ts',
+    file: 'deploy/crds/tailor.dev_sizingcheckpoints.yaml',
   },
 ];

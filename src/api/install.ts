@@ -7,9 +7,10 @@ import { toCrd } from './crd.ts';
 import type { CustomResourceDefinition } from './crd.ts';
 import { ModelDeploymentKind } from './modeldeployment.ts';
 import { SizingPolicyKind } from './sizingpolicy.ts';
+import { SizingCheckpointKind } from './sizingcheckpoint.ts';
 
 export function tailorCrds(): CustomResourceDefinition[] {
-  return [toCrd(SizingPolicyKind), toCrd(ModelDeploymentKind)];
+  return [toCrd(SizingPolicyKind), toCrd(ModelDeploymentKind), toCrd(SizingCheckpointKind)];
 }
 
 export interface InstallOptions {

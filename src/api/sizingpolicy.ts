@@ -334,6 +334,15 @@ const Update = Type.Object(
       description: 'At most this many changes per pod in any hour, OOM bumps excepted.',
     }),
     maxPodsAtOnce: PodsOrPercent,
+    maxEvictionsPerHour: Type.Integer({
+      minimum: 0,
+      maximum: 60,
+      default: 1,
+      [EXPECTED]: 'a whole number of evictions from 0 (never evict) to 60',
+      description:
+        'Auto only: at most this many pods evicted per hour across the policy (0: never evict); counted across ' +
+        'operator restarts.',
+    }),
   },
   { ...closed, default: {}, description: 'When and how fast recommendations are applied to pods.' },
 );

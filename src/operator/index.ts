@@ -109,6 +109,7 @@ function controllersOf(p: OperatorParts): Controller[] {
       resolve: p.resolve,
       ...(p.options.sizing ? { options: p.options.sizing } : {}),
       ...(p.prometheus ? { prometheus: p.prometheus } : {}),
+      ownWebhook: p.options.webhook !== undefined,
     }),
     ...(p.options.models === false
       ? []

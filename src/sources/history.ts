@@ -3,6 +3,7 @@
 // restart resumes from the last checkpoint instead of re-reading the whole window. A series may be
 // read through several views (recommender configs and a history window: one per SizingPolicy
 // tuning); each view has its own checkpoint, a few per series at most.
+import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
@@ -16,6 +17,7 @@ import {
   type RecommenderState,
 } from '../core/recommend/recommender.ts';
 import type { Recommendation } from '../core/recommend/types.ts';
+import type { MinuteSnapshot, SeriesSnapshot, StateSnapshot } from '../core/checkpoint/codec.ts';
 import { workloadKey, type WorkloadKind, type WorkloadRef } from './workloads.ts';
 
 export type HistoryResource = 'cpu' | 'memory';
@@ -483,6 +485,132 @@ export class UsageHistory {
     return true;
   }
 
+  /**
+   * What a store on an empty disk needs to resume this series as one view reads it (a SizingCheckpoint
+   * holds it, see src/core/checkpoint): the states folded through the last closed minute (saved here
+   * too), the minutes after them exactly, the ones before as one row of peaks per interval, and the
+   * OOM kills of the window. Undefined for a series this store has never seen.
+   */
+  snapshot(
+    key: SeriesKey,
+    now: number,
+    configs: ResourceConfigs = DEFAULT_RESOURCE_CONFIGS,
+    windowSeconds?: number,
+  ): SeriesSnapshot | undefined {
+    const row = this.findRow(key);
+    if (!row) return undefined;
+    const window = windowOf(windowSeconds, now);
+    const closed = this.closedMinute(now);
+    const states: Partial<Record<HistoryResource, StateSnapshot>> = {};
+    this.db.transaction(() => {
+      for (const resource of RESOURCES) {
+        const config = configs[resource];
+        const cp = this.loadCheckpoint(row.id, resource, config, window);
+        let through = cp.through;
+        if (through < closed) {
+          this.fold(row.id, resource, cp.state, config, through, closed);
+          this.saveCheckpoint(
+            row.id,
+            resource,
+            fingerprint(config, window?.seconds),
+            cp.from,
+            closed,
+            cp.state,
+            now,
+          );
+          through = closed;
+        }
+        states[resource] = { from: cp.from, through, state: cp.state };
+      }
+    })();
+    const through = Math.min(...Object.values(states).map((s) => s.through));
+    const firstMinute = window ? window.firstMinute - 1 : Number.MIN_SAFE_INTEGER;
+    const rows = this.stmt.minutesAfter.all(row.id, firstMinute, Number.MAX_SAFE_INTEGER);
+    // Before `through`, one row per interval (an hour, or more for a window over 12 days): the peaks
+    // keep the memory floor and a later rebuild on the safe side; the states hold the detail.
+    const span = rows.length > 0 ? Math.max(0, through - rows[0]!.minute) : 0;
+    const per = Math.max(60, Math.ceil(span / 300));
+    const minutes: MinuteSnapshot[] = [];
+    let open: [number, number | null, number | null] | undefined;
+    let openGroup = NaN;
+    for (const m of rows) {
+      if (m.minute > through) {
+        if (open) minutes.push(open);
+        open = undefined;
+        minutes.push([m.minute, m.cpu_max, m.mem_max]);
+        continue;
+      }
+      const group = Math.floor(m.minute / per);
+      if (!open || group !== openGroup) {
+        if (open) minutes.push(open);
+        open = [m.minute, m.cpu_max, m.mem_max];
+        openGroup = group;
+      } else {
+        // The row sits at the group's latest minute: a peak stays in the window no shorter than it was.
+        open[0] = m.minute;
+        open[1] = maxOrNull(open[1], m.cpu_max);
+        open[2] = maxOrNull(open[2], m.mem_max);
+      }
+    }
+    if (open) minutes.push(open);
+    const ooms = this.stmt.oomsBetween
+      .all(row.id, window ? now - window.seconds : -Number.MAX_VALUE, Number.MAX_VALUE)
+      .map((o) => ({ pod: o.pod, t: o.t, usage: o.usage }));
+    return {
+      workload: {
+        kind: row.kind,
+        name: row.name,
+        ...(row.owner_kind ? { ownerKind: row.owner_kind } : {}),
+      },
+      container: row.container,
+      firstSample: row.first_t,
+      lastSample: row.last_t,
+      view: viewHash(configs, window?.seconds),
+      states,
+      minutes,
+      ooms,
+    };
+  }
+
+  /**
+   * Takes a snapshot in when this store knows less of the series (nothing, or a later first
+   * sample): its minutes, OOM kills and sample span, and its states when they were
+   * folded with this view. Returns whether it did.
+   */
+  restore(
+    key: SeriesKey,
+    s: SeriesSnapshot,
+    now: number,
+    configs: ResourceConfigs = DEFAULT_RESOURCE_CONFIGS,
+    windowSeconds?: number,
+  ): boolean {
+    const local = this.findRow(key);
+    if (local && local.first_t <= s.firstSample) return false;
+    const window = windowOf(windowSeconds, now);
+    this.db.transaction(() => {
+      const id = this.upsertSeries(key, s.firstSample, s.lastSample);
+      for (const [minute, cpu, mem] of s.minutes) {
+        this.stmt.upsertMinute.run(id, minute, cpu, cpu ?? 0, cpu === null ? 0 : 1, mem);
+      }
+      for (const o of s.ooms) this.stmt.insertOom.run(id, o.pod, o.t, o.usage);
+      if (s.view !== viewHash(configs, window?.seconds)) return; // another tuning: rebuilt from the minutes
+      for (const resource of RESOURCES) {
+        const st = s.states[resource];
+        if (!st) continue;
+        this.saveCheckpoint(
+          id,
+          resource,
+          fingerprint(configs[resource], window?.seconds),
+          st.from,
+          st.through,
+          st.state,
+          now,
+        );
+      }
+    })();
+    return true;
+  }
+
   private upsertSeries(key: SeriesKey, first: number, last: number): number {
     const row = this.stmt.upsertSeries.get(...seriesColumns(key), first, last);
     if (!row) throw new TailorError('Internal', `history: no id returned for ${seriesKeyString(key)}`);
@@ -708,6 +836,20 @@ function finite(v: number | undefined): number | null {
 function fingerprint(config: RecommenderConfig, windowSeconds?: number): string {
   const c = JSON.stringify(config);
   return windowSeconds === undefined ? c : `${c}|window=${windowSeconds}`;
+}
+
+/** A short name for a view (configs and window), so a snapshot is restored only into the same one. */
+function viewHash(configs: ResourceConfigs, windowSeconds: number | undefined): string {
+  return createHash('sha256')
+    .update(`${fingerprint(configs.cpu, windowSeconds)}\n${fingerprint(configs.memory, windowSeconds)}`)
+    .digest('hex')
+    .slice(0, 16);
+}
+
+function maxOrNull(a: number | null, b: number | null): number | null {
+  if (a === null) return b;
+  if (b === null) return a;
+  return Math.max(a, b);
 }
 
 interface Window {

@@ -76,6 +76,7 @@ test('a good SizingPolicy is stored with its defaults and listed with the printe
     cooldown: '5m',
     maxChangesPerHour: 4,
     maxPodsAtOnce: '25%',
+    maxEvictionsPerHour: 1,
   });
   assert.deepEqual((spec.targetRef as { apiVersion: string }).apiVersion, 'apps/v1');
 

@@ -1,8 +1,8 @@
 // The operator's sizing controller on the real control plane and simulator, in-process: a Deployment
 // over-provisioned 4x is brought down in place with no restart; an OOM-killed container gets more
 // memory within seconds; Recommend mode publishes and never touches a pod; a policy naming a missing
-// Deployment gets a condition; in Auto, a resize the node cannot fit leads to an eviction through the
-// Eviction API, held while a PodDisruptionBudget allows no disruption.
+// Deployment gets a condition; in Auto without the admission webhook, a resize the node cannot fit
+// evicts nothing and the policy says why (the eviction with the webhook and a PDB: operator-webhook).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mergePatch } from '../../src/kube/client.ts';
@@ -188,10 +188,10 @@ test('a policy naming a missing Deployment gets TargetFound=False; the operator 
   assert.match(metrics, /tailor_resizes_total\{outcome="Applied"\}/);
 });
 
-test('Auto: a resize the node cannot fit (403 NodeCapacity) evicts the pod, held while the PDB allows no disruption', async () => {
+test('Auto without the webhook: a resize the node cannot fit evicts nothing, and the policy says why (EvictionsBlocked/NoAdmissionWebhook)', async () => {
   const { apps, core, namespace } = cluster;
-  const policyClient = (await import('../../src/kube/client.ts')).makeClients(cluster.kc).policy;
-  // Uses 3 cores on the small pool's 2-core node: the recommendation cannot fit there.
+  // Uses 3 cores on the small pool's 2-core node: the recommendation cannot fit there. An evicted
+  // pod would come back at its template size (no webhook here) and need evicting again, forever.
   const body = idleDeployment(
     'big',
     1,
@@ -200,63 +200,47 @@ test('Auto: a resize the node cannot fit (403 NodeCapacity) evicts the pod, held
   );
   body.spec!.template.spec!.nodeSelector = { 'sim.tailor.dev/pool': 'small' };
   await apps.createNamespacedDeployment({ namespace, body });
-  await policyClient.createNamespacedPodDisruptionBudget({
-    namespace,
-    body: { metadata: { name: 'big' }, spec: { minAvailable: 1, selector: { matchLabels: { app: 'big' } } } },
-  });
   const pod = await podOf(cluster, 'big');
   const name = pod.metadata!.name!;
-  await eventually(
-    async () => {
-      const pdb = await policyClient.readNamespacedPodDisruptionBudget({ name: 'big', namespace });
-      assert.equal(pdb.status?.currentHealthy, 1, 'the PDB counts the pod');
-      assert.equal(pdb.status?.disruptionsAllowed, 0, 'the PDB allows no disruption');
-    },
-    { what: 'the PDB status' },
-  );
   await createPolicy(cluster, 'big', {
     mode: 'Auto',
     targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'big' },
   });
 
-  // The raise is refused by the apiserver (the node has 2 cores), then held by the PDB.
+  // The raise is refused by the apiserver (the node has 2 cores); the policy says evictions are held.
   await eventually(
     async () => {
       const infeasible = await eventsFor(cluster, 'Pod', name, 'ResizeInfeasible');
       assert.ok(infeasible.length >= 1, 'a ResizeInfeasible event');
-      const heldEv = await eventsFor(cluster, 'Pod', name, 'EvictionHeld');
-      assert.ok(heldEv.length >= 1, 'an EvictionHeld event');
     },
-    { timeoutMs: 60_000, what: 'the resize refused and the eviction held' },
+    { timeoutMs: 60_000, what: 'the resize refused' },
   );
-  await new Promise((r) => setTimeout(r, 4000));
-  const still = await core.readNamespacedPod({ name, namespace });
-  assert.equal(still.metadata?.uid, pod.metadata?.uid, 'not evicted while the PDB allows no disruption');
-  assert.ok(!still.metadata?.deletionTimestamp, 'not being deleted');
-  assert.equal((await eventsFor(cluster, 'Pod', name, 'Evicted')).length, 0, 'no Evicted event yet');
-
-  // The PDB now allows one: the operator evicts through the Eviction API.
-  await policyClient.patchNamespacedPodDisruptionBudget(
-    { name: 'big', namespace, body: { spec: { minAvailable: 0 } } },
-    mergePatch,
-  );
-  await eventually(
+  await expectPolicyStatus(cluster, 'big', (p) => {
+    const c = conditionOf(p, 'EvictionsBlocked');
+    assert.equal(c?.status, 'True', `EvictionsBlocked: ${JSON.stringify(c)}`);
+    assert.equal(c?.reason, 'NoAdmissionWebhook');
+    assert.match(c?.message ?? '', /--webhook/, 'says how to fix it');
+  });
+  const told = await eventually(
     async () => {
-      const ev = await eventsFor(cluster, 'Pod', name, 'Evicted');
-      assert.ok(ev.length >= 1, 'an Evicted event on the pod');
-      const onPolicy = await eventsFor(cluster, 'SizingPolicy', 'big', 'Evicted');
-      assert.ok(onPolicy.length >= 1, 'an Evicted event on the policy');
-      const gone = await core
-        .readNamespacedPod({ name, namespace })
-        .then((p) => p.metadata?.uid !== pod.metadata?.uid || Boolean(p.metadata?.deletionTimestamp))
-        .catch(() => true);
-      assert.ok(gone, 'the pod is evicted');
+      const ev = await eventsFor(cluster, 'SizingPolicy', 'big', 'NoAdmissionWebhook');
+      assert.ok(ev.length >= 1, 'a NoAdmissionWebhook event on the policy');
+      return ev;
     },
-    { timeoutMs: 30_000, what: 'the eviction' },
+    { what: 'the NoAdmissionWebhook event' },
+  );
+  await new Promise((r) => setTimeout(r, 6000));
+  const still = await core.readNamespacedPod({ name, namespace });
+  assert.equal(still.metadata?.uid, pod.metadata?.uid, 'not evicted');
+  assert.ok(!still.metadata?.deletionTimestamp, 'not being deleted');
+  assert.equal((await eventsFor(cluster, 'Pod', name, 'Evicted')).length, 0, 'no Evicted event');
+  assert.equal(
+    (await eventsFor(cluster, 'SizingPolicy', 'big', 'NoAdmissionWebhook')).length,
+    told.length,
+    'said once, not on every pass',
   );
   const metrics = await (await fetch(`${operator.current.url}/metrics`)).text();
-  assert.match(metrics, /tailor_evictions_total\{result="Evicted"\} [1-9]/);
-  // The replacement has the old requests again (no webhook here): it waits out the cooldown; clean up.
+  assert.doesNotMatch(metrics, /tailor_evictions_total\{result="Evicted"\} [1-9]/);
   await apps.deleteNamespacedDeployment({ name: 'big', namespace });
 });
 

@@ -39,7 +39,13 @@ test('a minimal SizingPolicy gets every default, as the apiserver would store it
     mode: 'Recommend',
     recommendation: { profile: 'Balanced' },
     history: { window: '8d', source: 'MetricsServer' },
-    update: { minChangePercent: 10, cooldown: '5m', maxChangesPerHour: 4, maxPodsAtOnce: '25%' },
+    update: {
+      minChangePercent: 10,
+      cooldown: '5m',
+      maxChangesPerHour: 4,
+      maxPodsAtOnce: '25%',
+      maxEvictionsPerHour: 1,
+    },
     oom: { bumpFactor: 1.2, minBumpMemory: '100Mi' },
   });
 });
@@ -237,6 +243,11 @@ const spCases: { name: string; spec: unknown; want: [path: string, message: RegE
         /^prometheusURL is no longer supported: the operator chooses the Prometheus servers it reads\. Set history\.prometheus to the name of one of the operator's sources/,
       ],
     ],
+  },
+  {
+    name: 'evictions per hour out of range',
+    spec: { targetRef: web, update: { maxEvictionsPerHour: -1 } },
+    want: [['spec.update.maxEvictionsPerHour', /^must be/]],
   },
   {
     name: 'OOM bump factor below 1',

@@ -1,7 +1,15 @@
 // planRollout: how many pods of a workload change at once, which wait, and when an eviction may go.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { budgetOf, planRollout, type RolloutCandidate } from '../../src/core/resize/rollout.ts';
+import {
+  boundByNodes,
+  budgetOf,
+  evictionGate,
+  planRollout,
+  type EvictionGateInput,
+  type NodeRoom,
+  type RolloutCandidate,
+} from '../../src/core/resize/rollout.ts';
 import type { ResizeDecision, ResizePlan } from '../../src/core/resize/plan.ts';
 import type { PodView, ResizeState } from '../../src/core/resize/types.ts';
 import { pod } from './resize-fixtures.ts';
@@ -223,4 +231,91 @@ test('never more than the budget in flight, over many random workloads', () => {
         assert.ok(c.pod.ready || busy.has(a.pod), `case ${i}: ${a.pod} resized only when Ready`);
     }
   }
+});
+
+test('evictionGate: no webhook holds every eviction; then cooldown, then the hourly cap (0: never)', () => {
+  const now = 100_000;
+  const base: EvictionGateInput = {
+    now,
+    evictions: [],
+    cooldownSeconds: 300,
+    maxPerHour: 1,
+    replacement: 'Webhook',
+  };
+  const cases: [string, Partial<EvictionGateInput>, string][] = [
+    ['nothing yet', {}, 'Allowed'],
+    ['no webhook, nothing yet', { replacement: 'NoWebhook' }, 'NoAdmissionWebhook'],
+    ['no webhook wins over the cap', { replacement: 'NoWebhook', maxPerHour: 0 }, 'NoAdmissionWebhook'],
+    ['inside the cooldown', { evictions: [now - 100] }, 'Cooldown'],
+    ['past the cooldown, one in the hour, cap 1', { evictions: [now - 600] }, 'HourlyCap'],
+    ['past the cooldown, one in the hour, cap 2', { evictions: [now - 600], maxPerHour: 2 }, 'Allowed'],
+    ['two in the hour, cap 2', { evictions: [now - 3000, now - 600], maxPerHour: 2 }, 'HourlyCap'],
+    ['older than an hour', { evictions: [now - 3700] }, 'Allowed'],
+    ['cap 0', { maxPerHour: 0 }, 'HourlyCap'],
+    ['cooldown longer than an hour', { evictions: [now - 4000], cooldownSeconds: 7200 }, 'Cooldown'],
+  ];
+  for (const [what, o, want] of cases) {
+    const g = evictionGate({ ...base, ...o });
+    assert.equal(g.kind, want, what);
+    if (g.kind !== 'Allowed') assert.ok(g.message.length > 0, `${what}: says why`);
+  }
+  const held = evictionGate({ ...base, replacement: 'NoWebhook' });
+  assert.match(held.kind === 'NoAdmissionWebhook' ? held.message : '', /--webhook/, 'says how to fix it');
+});
+
+test('boundByNodes: an eviction for a size no node can allocate becomes Infeasible; one that fits stays', () => {
+  const Gi = 2 ** 30;
+  const evict = (cpu: number, memory: number): ResizePlan => ({
+    ...cand('p', 'Evict').plan,
+    containers: [
+      {
+        name: 'a',
+        before: { requests: { cpu: 0.1, memory: Gi }, limits: {} },
+        after: { requests: { cpu: cpu / 2, memory: memory / 2 }, limits: {} },
+        triggered: true,
+        urgent: false,
+        restarts: false,
+        change: 1,
+        sized: ['cpu', 'memory'],
+        notes: [],
+      },
+      {
+        name: 'b',
+        before: { requests: { cpu: 0.1, memory: Gi }, limits: {} },
+        after: { requests: { cpu: cpu / 2, memory: memory / 2 }, limits: {} },
+        triggered: true,
+        urgent: false,
+        restarts: false,
+        change: 1,
+        sized: ['cpu', 'memory'],
+        notes: [],
+      },
+    ],
+  });
+  const nodes = [
+    { name: 'small', cpu: 2, memory: 4 * Gi },
+    { name: 'big', cpu: 8, memory: 16 * Gi },
+  ];
+  const cases: [string, number, number, NodeRoom[], string][] = [
+    ['fits the big node', 6, 8 * Gi, nodes, 'Evict'],
+    ['fits exactly', 8, 16 * Gi, nodes, 'Evict'],
+    ['more CPU than any node', 9, Gi, nodes, 'Infeasible'],
+    ['more memory than any node', 1, 17 * Gi, nodes, 'Infeasible'],
+    [
+      'cpu fits one, memory the other: no single node',
+      7,
+      16 * Gi,
+      [nodes[0]!, { name: 'cpu', cpu: 8, memory: 8 * Gi }],
+      'Infeasible',
+    ],
+    ['no nodes known: left to the caller', 100, 100 * Gi, [], 'Evict'],
+  ];
+  for (const [what, cpu, mem, ns, want] of cases) {
+    const out = boundByNodes(evict(cpu, mem), ns);
+    assert.equal(out.decision.kind, want, what);
+    if (out.decision.kind === 'Infeasible')
+      assert.match(out.decision.message, /largest: /, `${what}: names the node`);
+  }
+  const noop = cand('q', 'InPlace').plan;
+  assert.equal(boundByNodes(noop, nodes), noop, 'a resize is not its business');
 });

@@ -19,6 +19,8 @@ import { WorkQueue, type ReconcileResult } from '../../kube/workqueue.ts';
 import { describe } from '../../errors.ts';
 import {
   frozenByHpas,
+  boundByNodes,
+  evictionGate,
   lastResizeTime,
   planResize,
   planRollout,
@@ -26,6 +28,7 @@ import {
   type ContainerUsage,
   type FrozenResource,
   type PlanSettings,
+  type ReplacementSizing,
   type ResizePlan,
   type RolloutCandidate,
 } from '../../core/resize/index.ts';
@@ -56,6 +59,8 @@ import {
 import { OomTracker } from './oom.ts';
 import { PassTimer } from './pass.ts';
 import { PodChanges } from './pod-changes.ts';
+import { checkpoints } from './checkpoint.ts';
+import { evictionGuard, type EvictionGuard } from './eviction-guard.ts';
 import { mergeConditions, settleRecommendations, statusChanged, type WantedCondition } from './status.ts';
 import { readSeries, seriesKeyString, statusRecommendation, type SeriesView } from './usage.ts';
 
@@ -75,6 +80,8 @@ export interface SizingOptions {
   readonly prices?: PriceSheet;
   readonly plan?: Partial<PlanSettings>;
   readonly concurrency?: number;
+  /** At most one periodic SizingCheckpoint write per policy this often (evictions and resizes write at once). Default 60. */
+  readonly checkpointIntervalSeconds?: number;
 }
 
 export interface SizingDeps {
@@ -86,6 +93,8 @@ export interface SizingDeps {
   readonly options?: SizingOptions;
   /** History from Prometheus for policies with history.source Prometheus; without it they get a condition. */
   readonly prometheus?: PrometheusFeed;
+  /** This process serves and registers the webhook: until its registration is seen, evictions wait quietly. */
+  readonly ownWebhook?: boolean;
 }
 
 export const SIZING_CONTROLLER = 'sizing';
@@ -112,8 +121,14 @@ export function sizingController(ctx: OperatorContext, deps: SizingDeps): Contro
   const act: Actuator = actuator(ctx, metrics, changes);
   /** Pods whose eviction is held, so the hold is said once, not on every pass. */
   const held = new Set<string>();
-  /** When each policy last evicted a pod (seconds since the epoch). */
-  const lastEviction = new Map<string, number>();
+  /** The recommender state and eviction/change times, kept in a SizingCheckpoint per policy. */
+  const cps = checkpoints(ctx, history, changes, {
+    ...(o.checkpointIntervalSeconds !== undefined ? { intervalSeconds: o.checkpointIntervalSeconds } : {}),
+  });
+  /** The webhook registration and the nodes, watched from start(). */
+  let guard: EvictionGuard | undefined;
+  /** Policies told (Event) that Auto cannot evict without the webhook, so it is said once. */
+  const toldNoWebhook = new Set<string>();
   /** What --dry-run last said per pod, so a plan is logged when it changes, not on every pass. */
   const dryRunSaid = new Map<string, string>();
   /** The Conflict / HPAConflict messages last said as an Event, per policy and condition. */
@@ -289,6 +304,9 @@ export function sizingController(ctx: OperatorContext, deps: SizingDeps): Contro
     history.retainAtLeast(windowSeconds);
     // The policy's profile and overrides as recommender configs (Balanced alone: the defaults).
     const configs = configsFor(spec.recommendation);
+    // Before the history is read: what an earlier process (maybe on another disk) knew comes back first.
+    const view = { configs, windowSeconds };
+    await cps.load(policy, view);
     // With source Prometheus, nothing is applied (OOM raises excepted) until its history is read:
     // the metrics.k8s.io minutes alone are not the window the policy asked for.
     const fromPrometheus: PrometheusHistoryState | undefined =
@@ -396,6 +414,7 @@ export function sizingController(ctx: OperatorContext, deps: SizingDeps): Contro
       skipped: covered.filter((c) => c.skip).length,
     };
     const conflicts = conflictConditions({ lostTo, frozen });
+    const replacement = replacementSizing(namespace);
     const conditions = [
       ...wantedConditions(
         spec,
@@ -407,6 +426,7 @@ export function sizingController(ctx: OperatorContext, deps: SizingDeps): Contro
         fromPrometheus,
       ),
       ...conflicts,
+      ...evictionConditions(spec.mode, replacement),
     ];
     const base = (lastApplied: SizingPolicyStatus['lastApplied']): SizingPolicyStatus => ({
       ...(generation !== undefined ? { observedGeneration: generation } : {}),
@@ -428,6 +448,17 @@ export function sizingController(ctx: OperatorContext, deps: SizingDeps): Contro
     const stored = await writeStatus(policy, base(policy.status?.lastApplied));
     for (const e of conflictEvents(key, policy.status?.conditions, conflicts, conflictSaid))
       ctx.events.record(policyRef(policy), 'Warning', e.reason, e.message);
+    const seriesKeys = covered.flatMap((c) =>
+      (c.pod.spec?.containers ?? []).map((ct) => ({ workload: c.workload, container: ct.name })),
+    );
+    const uids = covered.map((c) => c.pod.metadata?.uid ?? '');
+    await cps.save(policy, view, seriesKeys, uids);
+    if (spec.mode === 'Auto' && replacement === 'NoWebhook' && !toldNoWebhook.has(key)) {
+      toldNoWebhook.add(key);
+      const gate = evictionGate({ now, evictions: [], cooldownSeconds: 0, maxPerHour: 1, replacement });
+      if (gate.kind === 'NoAdmissionWebhook')
+        ctx.events.record(policyRef(policy), 'Warning', 'NoAdmissionWebhook', gate.message);
+    } else if (replacement !== 'NoWebhook') toldNoWebhook.delete(key);
 
     // 5. Only InPlace and Auto touch running pods; Recommend, Initial (the webhook's) and Off never do.
     switch (spec.mode) {
@@ -442,6 +473,9 @@ export function sizingController(ctx: OperatorContext, deps: SizingDeps): Contro
 
     // 6. Which pods change now: a bounded number across the workload, OOM raises first, evictions one
     //    at a time and only when the PodDisruptionBudgets allow one.
+    // An eviction for a size no node can allocate only makes a Pending pod: Infeasible instead.
+    const nodes = guard?.nodes() ?? [];
+    for (const p of plans) p.plan = boundByNodes(p.plan, nodes);
     const candidates: RolloutCandidate[] = plans.map((p) => ({ pod: p.input.pod, plan: p.plan }));
     const rollout = planRollout({
       candidates,
@@ -463,6 +497,10 @@ export function sizingController(ctx: OperatorContext, deps: SizingDeps): Contro
         case 'Nothing':
           if (d.kind === 'Infeasible')
             plog.debug({ pod: podKey, message: d.message }, 'resize infeasible, reported');
+          if (d.kind === 'Infeasible' && spec.mode === 'Auto' && !held.has(`nofit/${podKey}`)) {
+            held.add(`nofit/${podKey}`);
+            ctx.events.record(podRef(c.pod), 'Warning', 'EvictionInfeasible', d.message);
+          }
           break;
         case 'Hold':
           busy = true;
@@ -496,6 +534,7 @@ export function sizingController(ctx: OperatorContext, deps: SizingDeps): Contro
           switch (r.kind) {
             case 'Applied':
               applied.push(r.plan);
+              cps.changed(key);
               busy = true;
               break;
             case 'Failed':
@@ -521,10 +560,31 @@ export function sizingController(ctx: OperatorContext, deps: SizingDeps): Contro
           // One eviction per policy per cooldown: a replacement created with the same requests (no
           // webhook, or Initial not in use) would not fit either, and evicting it again at once
           // would be a restart loop, not a right-sizing.
+          // Capped per hour (update.maxEvictionsPerHour), and never without the webhook to size the
+          // replacement; the times come from the checkpoint too, so a restart does not reset them.
           const cooldownSeconds = (parseDuration(spec.update.cooldown) ?? 300_000) / 1000;
-          const last = lastEviction.get(key);
-          if (last !== undefined && now - last < cooldownSeconds) {
+          // Without the node list (not in yet) nothing is evicted: boundByNodes could not check the size.
+          const gate =
+            nodes.length === 0
+              ? undefined
+              : evictionGate({
+                  now,
+                  evictions: cps.evictions(key),
+                  cooldownSeconds,
+                  maxPerHour: spec.update.maxEvictionsPerHour,
+                  replacement,
+                });
+          if (gate?.kind !== 'Allowed') {
             busy = true;
+            if (
+              gate &&
+              gate.kind !== 'NoAdmissionWebhook' &&
+              gate.kind !== 'WebhookRegistering' &&
+              !held.has(`gate/${podKey}/${gate.kind}`)
+            ) {
+              held.add(`gate/${podKey}/${gate.kind}`);
+              plog.info({ pod: podKey, gate: gate.kind }, `eviction held: ${gate.message}`);
+            }
             break;
           }
           const why = `${d.message}${plan.summary ? ` (${plan.summary})` : ''}`;
@@ -532,14 +592,18 @@ export function sizingController(ctx: OperatorContext, deps: SizingDeps): Contro
           busy = true;
           if (r === 'Evicted') {
             held.delete(podKey);
-            lastEviction.set(key, now);
+            cps.evicted(key, now);
           }
           break;
         }
       }
     }
 
-    // 7. What was applied, for `kubectl get` readers: a second write only when something changed.
+    // 7. What was done is durable before anything else happens: an eviction or a resize writes the
+    //    checkpoint now, not at the next interval.
+    await cps.save(policy, view, seriesKeys, uids);
+
+    // 8. What was applied, for `kubectl get` readers: a second write only when something changed.
     if (applied.length > 0) {
       const lastApplied = {
         time: new Date(now * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z'),
@@ -571,6 +635,12 @@ export function sizingController(ctx: OperatorContext, deps: SizingDeps): Contro
       default:
         return null;
     }
+  }
+
+  /** Whether the replacement of a pod evicted in this namespace would be sized by Tailor's webhook. */
+  function replacementSizing(namespace: string): ReplacementSizing {
+    if (guard?.webhookCovers(namespace)) return 'Webhook';
+    return deps.ownWebhook ? 'Registering' : 'NoWebhook';
   }
 
   /** The smallest disruptionsAllowed among the PDBs covering any of these pods; undefined when none does. */
@@ -632,8 +702,10 @@ export function sizingController(ctx: OperatorContext, deps: SizingDeps): Contro
             neighbours(p);
           },
           delete: (p) => {
-            // Nothing to undo: pods keep the sizes they have.
+            // Nothing to undo: pods keep the sizes they have; the checkpoint goes with the policy (owner).
             log.info({ policy: keyOf(p) }, 'policy deleted');
+            cps.forget(keyOf(p));
+            toldNoWebhook.delete(keyOf(p));
             passEnded(passes.forget(keyOf(p), Date.now()));
             generations.delete(keyOf(p));
             neighbours(p);
@@ -647,6 +719,8 @@ export function sizingController(ctx: OperatorContext, deps: SizingDeps): Contro
             changes.forget(uid);
             ooms.forget(uid);
             held.delete(keyOf(p));
+            for (const h of held)
+              if (h.endsWith(`/${keyOf(p)}`) || h.includes(`/${keyOf(p)}/`)) held.delete(h);
             dryRunSaid.delete(keyOf(p));
             deps.usage.forgetPod(p.metadata?.namespace ?? '', p.metadata?.name ?? '');
             void policiesOf(p).then(
@@ -683,7 +757,17 @@ export function sizingController(ctx: OperatorContext, deps: SizingDeps): Contro
           for (const ns of nss) for (const p of policiesIn(ns)) queue.add(keyOf(p));
         }) ?? (() => {}),
       );
+      guard = evictionGuard(
+        ctx.clients,
+        // A webhook registered or removed: Auto policies look again.
+        () => caches.policies.list().forEach((p) => p.spec.mode === 'Auto' && queue.add(keyOf(p))),
+        (what, err) => {
+          metrics.apiErrors.inc({ kind: classify(err).kind });
+          log.warn({ watch: what, err: describe(err) }, 'watch failed; it restarts with backoff');
+        },
+      );
       await caches.synced;
+      await guard.synced;
       for (const pod of caches.pods.list()) ooms.fresh(pod);
       const all = caches.policies.list().map(keyOf);
       passes.begin(all, Date.now());
@@ -693,6 +777,7 @@ export function sizingController(ctx: OperatorContext, deps: SizingDeps): Contro
       for (const u of unsubscribe.splice(0)) u();
       queue.stop();
       await queue.idle();
+      await guard?.stop();
     },
   };
 }
@@ -807,6 +892,47 @@ function wantedConditions(
         }
       : { type: 'Ready', status: 'False', reason: recs.reason, message: recs.message };
   return [ready, found, recs];
+}
+
+/** Auto says whether it may evict: without Tailor's webhook for the namespace it may not. */
+function evictionConditions(
+  mode: SizingPolicySpec['mode'],
+  replacement: ReplacementSizing,
+): WantedCondition[] {
+  if (mode !== 'Auto') return [];
+  switch (replacement) {
+    case 'NoWebhook':
+      return [
+        {
+          type: 'EvictionsBlocked',
+          status: 'True',
+          reason: 'NoAdmissionWebhook',
+          message:
+            'no Tailor admission webhook is registered for this namespace, so an evicted pod would come back at its ' +
+            'old size: nothing is evicted (in-place resizes go on). Run the operator with --webhook, or use mode InPlace',
+        },
+      ];
+    case 'Registering':
+      return [
+        {
+          type: 'EvictionsBlocked',
+          status: 'True',
+          reason: 'WebhookRegistering',
+          message: 'this operator serves the webhook; evictions wait until its registration is seen',
+        },
+      ];
+    case 'Webhook':
+      return [
+        {
+          type: 'EvictionsBlocked',
+          status: 'False',
+          reason: 'WebhookRegistered',
+          message:
+            "Tailor's admission webhook sizes the replacement of an evicted pod; evictions are capped by " +
+            'update.maxEvictionsPerHour',
+        },
+      ];
+  }
 }
 
 function readyReason(mode: SizingPolicySpec['mode'], dryRun: boolean): string {

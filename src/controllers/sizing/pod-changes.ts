@@ -1,6 +1,7 @@
 // What Tailor did to each pod recently, kept in memory by pod UID: change times (for the cooldown and
 // maxChangesPerHour) and the last patch that did not land (so the planner does not resend it blindly).
-// After a restart the cooldown falls back to the pod's own managedFields (see lastResizeTime).
+// After a restart the change times come back from the policy's SizingCheckpoint (checkpoint.ts), and
+// the cooldown also reads the pod's own managedFields (see lastResizeTime).
 import type { LastAttempt } from '../../core/resize/index.ts';
 
 interface PodRecord {
@@ -35,6 +36,17 @@ export class PodChanges {
 
   lastAttempt(uid: string): LastAttempt | undefined {
     return this.pods.get(uid)?.lastAttempt;
+  }
+
+  /** The change times kept for a pod, oldest first (for the checkpoint). */
+  times(uid: string): readonly number[] {
+    return this.pods.get(uid)?.changes ?? [];
+  }
+
+  /** Adds change times read back from a checkpoint (a union: nothing seen in this process is lost). */
+  restore(uid: string, times: readonly number[]): void {
+    const r = this.get(uid);
+    r.changes = [...new Set([...r.changes, ...times])].sort((a, b) => a - b);
   }
 
   forget(uid: string): void {

@@ -4,7 +4,8 @@ import type { Condition, ContainerRecommendation, SizingPolicyStatus } from '../
 import { parseQuantity } from '../../core/quantity.ts';
 import { apiTime } from '../../kube/time.ts';
 
-export type ConditionType = 'Ready' | 'TargetFound' | 'RecommendationsAvailable' | 'Conflict' | 'HPAConflict';
+export type ConditionType =
+  'Ready' | 'TargetFound' | 'RecommendationsAvailable' | 'Conflict' | 'HPAConflict' | 'EvictionsBlocked';
 
 export interface WantedCondition {
   readonly type: ConditionType;

@@ -124,3 +124,101 @@ export function planRollout(input: RolloutInput): Rollout {
     inFlight,
   };
 }
+
+/**
+ * Whether the replacement of an evicted pod would be sized: Tailor's webhook covers the namespace,
+ * or not, or this operator serves one whose registration is not seen yet.
+ */
+export type ReplacementSizing = 'Webhook' | 'NoWebhook' | 'Registering';
+
+/** Why a policy may not evict now, or that it may. */
+export type EvictionGate =
+  | { readonly kind: 'Allowed' }
+  /** Nothing sizes the replacement: it would come back at its old size and be evicted again, forever. */
+  | { readonly kind: 'NoAdmissionWebhook'; readonly message: string }
+  | { readonly kind: 'WebhookRegistering'; readonly message: string }
+  | { readonly kind: 'Cooldown'; readonly untilSeconds: number; readonly message: string }
+  | { readonly kind: 'HourlyCap'; readonly message: string };
+
+export interface EvictionGateInput {
+  /** Seconds since the epoch. */
+  readonly now: number;
+  /** When this policy evicted pods, seconds since the epoch (kept across restarts by the checkpoint). */
+  readonly evictions: readonly number[];
+  readonly cooldownSeconds: number;
+  /** update.maxEvictionsPerHour; 0 never evicts. */
+  readonly maxPerHour: number;
+  readonly replacement: ReplacementSizing;
+}
+
+export function evictionGate(i: EvictionGateInput): EvictionGate {
+  switch (i.replacement) {
+    case 'NoWebhook':
+      return {
+        kind: 'NoAdmissionWebhook',
+        message:
+          "mode Auto evicts only when Tailor's admission webhook sizes the replacement, and none is registered " +
+          'for this namespace: run the operator with --webhook (or use mode InPlace)',
+      };
+    case 'Registering':
+      return { kind: 'WebhookRegistering', message: "waiting for this operator's webhook registration" };
+    case 'Webhook':
+      break;
+  }
+  const last = i.evictions.length > 0 ? Math.max(...i.evictions) : undefined;
+  if (last !== undefined && i.now - last < i.cooldownSeconds) {
+    return {
+      kind: 'Cooldown',
+      untilSeconds: last + i.cooldownSeconds,
+      message: `the last eviction was ${Math.round(i.now - last)}s ago; update.cooldown is ${i.cooldownSeconds}s`,
+    };
+  }
+  const lastHour = i.evictions.filter((t) => t > i.now - 3600 && t <= i.now).length;
+  if (lastHour >= i.maxPerHour) {
+    return {
+      kind: 'HourlyCap',
+      message:
+        i.maxPerHour === 0
+          ? 'update.maxEvictionsPerHour is 0: this policy never evicts'
+          : `${lastHour} eviction${lastHour === 1 ? '' : 's'} in the last hour: update.maxEvictionsPerHour is ${i.maxPerHour}`,
+    };
+  }
+  return { kind: 'Allowed' };
+}
+
+/** A node's allocatable CPU (cores) and memory (bytes). */
+export interface NodeRoom {
+  readonly name: string;
+  readonly cpu: number;
+  readonly memory: number;
+}
+
+/**
+ * An eviction only helps when the pod, at its new size, fits some node: a plan to evict a pod whose
+ * requests exceed every node's allocatable becomes Infeasible (with the numbers), so nothing is
+ * evicted into Pending. Without nodes to compare (none listed yet) the plan stays as it is: the
+ * controller holds evictions until the node list is in.
+ */
+export function boundByNodes(plan: ResizePlan, nodes: readonly NodeRoom[]): ResizePlan {
+  if (plan.decision.kind !== 'Evict' || nodes.length === 0) return plan;
+  let cpu = 0;
+  let memory = 0;
+  for (const c of plan.containers) {
+    cpu += c.after.requests.cpu ?? 0;
+    memory += c.after.requests.memory ?? 0;
+  }
+  if (nodes.some((n) => n.cpu >= cpu && n.memory >= memory)) return plan;
+  const biggest = [...nodes].sort((a, b) => b.cpu - a.cpu || b.memory - a.memory)[0]!;
+  const gib = (b: number) => `${(b / 2 ** 30).toFixed(2)}Gi`;
+  return {
+    ...plan,
+    decision: {
+      kind: 'Infeasible',
+      cause: plan.decision.cause,
+      message:
+        `the pod would ask for cpu ${cpu.toFixed(3)} and memory ${gib(memory)}, more than any node can ` +
+        `allocate (largest: ${biggest.name}, cpu ${biggest.cpu}, memory ${gib(biggest.memory)}); not evicted: ` +
+        'set containers[].maxAllowed at most that, or add a larger node',
+    },
+  };
+}
