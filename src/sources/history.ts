@@ -112,6 +112,8 @@ export interface HistoryOptions {
   readonly closeAfterSeconds?: number;
   /** How often `maintain` checkpoints and prunes. */
   readonly maintainEverySeconds?: number;
+  /** How long a write waits for another connection's lock before it fails (SQLITE_BUSY). Default 5 s. */
+  readonly busyTimeoutMs?: number;
 }
 
 const SCHEMA_VERSION = '2';
@@ -238,7 +240,7 @@ export class UsageHistory {
       // and a lost last second of samples costs nothing.
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL');
-      db.pragma('busy_timeout = 5000');
+      db.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000))}`);
       db.pragma('foreign_keys = ON');
       db.exec(`CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)`);
       const was = db
