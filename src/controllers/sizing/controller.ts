@@ -306,9 +306,9 @@ export function sizingController(ctx: OperatorContext, deps: SizingDeps): Contro
           ...(s.memoryPeak !== undefined ? { memoryPeak: s.memoryPeak } : {}),
           ...(now_ ? { memoryNow: now_.memoryBytes } : {}),
         };
-        // Applied only with this pod's own metrics; shrinks only past the gate below.
-        if (latest && historyReady) recommendations[ct.name] = s.recommendation;
         if (latest && historyReady) {
+          // Applied only with this pod's own metrics; shrinks only past the gate below.
+          recommendations[ct.name] = s.recommendation;
           const cur = ct.spec.requests;
           // Against what the workload declares (its pod template), so a pod Tailor already resized
           // still counts what it saves; a selector policy has no template, so the pod's own requests.
