@@ -130,7 +130,8 @@ export function DurationBetween(min: string, max: string, options: SchemaOptions
   );
   const total = `self.findAll('[0-9]+(ms|s|m|h|d|w)').map(p, double(p.find('^[0-9]+')) * ${units}).sum()`;
   return withRules(Duration(options), {
-    rule: `!self.matches(r'${DURATION_PATTERN}') || cel.bind(ms, ${total}, ms >= ${lo}.0 && ms <= ${hi}.0)`,
+    // `[x].all(ms, ...)` names the sum once (the CRD's CEL environment has no cel.bind).
+    rule: `!self.matches(r'${DURATION_PATTERN}') || [${total}].all(ms, ms >= ${lo}.0 && ms <= ${hi}.0)`,
     message: `must be between ${min} and ${max}`,
     check: (s) => {
       const ms = parseDuration(s);
