@@ -158,12 +158,14 @@ test('metrics.k8s.io samples go stale: no shrink from a frozen "used now", shrin
       mode: 'InPlace',
       targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'stale' },
     });
-    const p = await expectPolicyStatus(cluster, 'stale', (s) => {
-      assert.ok((s.status?.recommendations?.length ?? 0) > 0, 'recommendations published');
-      assert.match(conditionOf(s, 'Ready')?.message ?? '', /shrinks held .*StaleUsage/);
-    });
-    assert.equal(conditionOf(p, 'Ready')?.status, 'True', 'recommendations are still published');
+    await expectPolicyStatus(cluster, 'stale', (s) =>
+      assert.ok((s.status?.recommendations?.length ?? 0) > 0, 'recommendations published'),
+    );
     await staysFor(pod, 6000, '200m', '400Mi');
+    const p = await expectPolicyStatus(cluster, 'stale', (s) =>
+      assert.match(conditionOf(s, 'Ready')?.message ?? '', /shrinks held .*StaleUsage/),
+    );
+    assert.equal(conditionOf(p, 'Ready')?.status, 'True', 'recommendations are still published');
   } finally {
     op.usage.start();
   }
