@@ -259,21 +259,46 @@ const History = withRules(
           "MetricsServer: poll metrics.k8s.io into the operator's own store (works on any cluster). " +
           'Prometheus: read cAdvisor metrics, weeks of history at once.',
       }),
+      prometheus: Type.Optional(
+        Matching(
+          '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$',
+          "the name of one of the operator's Prometheus sources, a DNS label such as main",
+          {
+            maxLength: 63,
+            minLength: 1,
+            description:
+              "With source Prometheus: which of the operator's Prometheus sources to read (the platform team " +
+              'configures them: tailor operator --prometheus NAME=URL or --prometheus-config); left out, the ' +
+              "operator's source named default.",
+          },
+        ),
+      ),
       prometheusURL: Type.Optional(
-        Matching('^https?://[^ ]+$', 'an http:// or https:// URL', {
+        Type.String({
           maxLength: 2048,
           description:
-            "With source Prometheus: its base URL; left out, the operator's --prometheus-url is used.",
+            'Removed, always refused: a policy cannot choose the URL the operator reads. Name one of the ' +
+            "operator's sources in prometheus instead.",
         }),
       ),
     },
     { ...closed, default: {}, description: 'Where usage history comes from, and how far back.' },
   ),
   {
-    rule: "!has(self.prometheusURL) || self.source == 'Prometheus'",
-    message: 'prometheusURL is only used with source: Prometheus',
+    rule: "!has(self.prometheus) || self.source == 'Prometheus'",
+    message: 'prometheus (a source name) is only used with source: Prometheus',
+    fieldPath: '.prometheus',
+    check: (h) => h.prometheus === undefined || h.source === 'Prometheus',
+  },
+  {
+    // Kept in the schema only to refuse it with this message: dropped as an unknown field, an old
+    // manifest would silently read another Prometheus than the one it names.
+    rule: '!has(self.prometheusURL)',
+    message:
+      "prometheusURL is no longer supported: the operator chooses the Prometheus servers it reads. Set history.prometheus to the name of one of the operator's sources (ask your platform team), or leave it out for the operator's default source",
     fieldPath: '.prometheusURL',
-    check: (h) => h.prometheusURL === undefined || h.source === 'Prometheus',
+    reason: 'FieldValueForbidden',
+    check: (h) => h.prometheusURL === undefined,
   },
 );
 
@@ -388,6 +413,13 @@ const ContainerRecommendation = Type.Object({
     Type.String({
       maxLength: 1024,
       description: 'What the recommendation rests on, e.g. "2,880 samples from 3 pods over 2.0 days".',
+    }),
+  ),
+  notApplied: Type.Optional(
+    Type.String({
+      maxLength: 1024,
+      description:
+        'Resources of this recommendation Tailor does not apply, and why, e.g. "cpu: HorizontalPodAutoscaler web scales on its utilisation".',
     }),
   ),
 });

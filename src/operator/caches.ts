@@ -1,7 +1,7 @@
 // The watched objects the operator's controllers share (pods, PodDisruptionBudgets, SizingPolicies,
 // and the workloads policies target), each one watch for the whole operator, over every namespace
 // or the one it is scoped to. Reading these instead of the API keeps a full pass free of requests.
-import type * as k8s from '@kubernetes/client-node';
+import * as k8s from '@kubernetes/client-node';
 import { GROUP, VERSION, type SizingPolicy } from '../api/index.ts';
 import type { Clients } from '../kube/client.ts';
 import { sharedWatch, slimPodSpec, type SharedWatch } from '../kube/shared-watch.ts';
@@ -11,6 +11,8 @@ export interface ClusterCaches {
   readonly pdbs: SharedWatch<k8s.V1PodDisruptionBudget>;
   /** Every SizingPolicy in scope, as the apiserver returns it (defaults filled in). A webhook can read it too. */
   readonly policies: SharedWatch<SizingPolicy>;
+  /** HorizontalPodAutoscalers (autoscaling/v2): a resource an HPA scales on by utilisation is not sized. */
+  readonly hpas: SharedWatch<k8s.V2HorizontalPodAutoscaler>;
   /** The workloads a policy can target, for their pod templates and owner chains. */
   readonly workloads: WorkloadCaches;
   readonly synced: Promise<void>;
@@ -67,6 +69,16 @@ export function clusterCaches(
           })) as k8s.KubernetesListObject<SizingPolicy>,
     (e) => onError('sizingpolicies', e),
   );
+  const autoscaling = clients.kc.makeApiClient(k8s.AutoscalingV2Api);
+  const hpas = sharedWatch<k8s.V2HorizontalPodAutoscaler>(
+    clients.kc,
+    ns('/apis/autoscaling/v2', 'horizontalpodautoscalers'),
+    () =>
+      namespace
+        ? autoscaling.listNamespacedHorizontalPodAutoscaler({ namespace })
+        : autoscaling.listHorizontalPodAutoscalerForAllNamespaces(),
+    (e) => onError('horizontalpodautoscalers', e),
+  );
   const apps = <T extends k8s.KubernetesObject & { spec?: { template?: k8s.V1PodTemplateSpec } }>(
     plural: string,
     inNs: (namespace: string) => Promise<k8s.KubernetesListObject<T>>,
@@ -106,6 +118,7 @@ export function clusterCaches(
     pods,
     pdbs,
     policies,
+    hpas,
     workloads.Deployment,
     workloads.StatefulSet,
     workloads.DaemonSet,
@@ -115,6 +128,7 @@ export function clusterCaches(
     pods,
     pdbs,
     policies,
+    hpas,
     workloads,
     synced: Promise.all(all.map((w) => w.synced)).then(() => undefined),
     stop: async () => {

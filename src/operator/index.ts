@@ -25,6 +25,7 @@ import {
   type WebhookHandle,
 } from '../webhook/index.ts';
 import { PrometheusFeed, type PrometheusFeedSettings } from './prometheus-history.ts';
+import { resolveSources, type PrometheusSourceConfig } from './prometheus-sources.ts';
 
 export const FIELD_MANAGER = 'tailor';
 
@@ -55,8 +56,11 @@ export interface OperatorOptions {
   readonly webhook?: OperatorWebhookOptions;
   /** The ModelDeployment and start-up boost controllers (default on); false leaves them out. */
   readonly models?: Omit<ModelsOptions, 'namespaces'> | false;
-  /** Prometheus for policies with history.source Prometheus and no history.prometheusURL. */
-  readonly prometheusUrl?: string;
+  /**
+   * The Prometheus servers policies may read (history.prometheus names one; `default` serves those
+   * naming none). Checked at start: a bad one fails startOperator.
+   */
+  readonly prometheusSources?: readonly PrometheusSourceConfig[];
   /** How Prometheus history is read (steps, intervals, retries); tests shorten them. */
   readonly prometheus?: PrometheusFeedSettings;
 }
@@ -121,6 +125,8 @@ function controllersOf(p: OperatorParts): Controller[] {
 export async function startOperator(options: OperatorOptions): Promise<RunningOperator> {
   const log = options.log ?? pino({ name: 'tailor-operator' });
   const now = options.now ?? (() => Date.now() / 1000);
+  // A bad Prometheus source stops the start here, before anything is opened or watched.
+  resolveSources(options.prometheusSources ?? []);
   const clients: Clients = makeClients(options.kc);
   if (options.installCrds) await installCrds(clients.ext);
   const metrics = operatorMetrics(options.processMetrics ?? false);
@@ -166,7 +172,7 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     guard: historyGuard,
     pods: () => caches.pods.list(),
     resolve: (pod) => resolver.resolve(pod),
-    defaultUrl: options.prometheusUrl,
+    ...(options.prometheusSources ? { sources: options.prometheusSources } : {}),
     now,
     log: log.child({ component: 'prometheus' }),
   });
@@ -252,6 +258,7 @@ function webhookOptions(
     actuation: options.dryRun ? 'ReportOnly' : 'Patch',
     // The operator's own SizingPolicy watch, not a second one.
     policies: { policiesIn: (ns) => caches.policies.inNamespace(ns), synced: caches.policies.synced },
+    hpas: { hpasIn: (ns) => caches.hpas.inNamespace(ns), synced: caches.hpas.synced },
     register: {
       ...register,
       // One namespace's operator registers for that namespace only, under a name of its own

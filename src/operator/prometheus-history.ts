@@ -8,14 +8,29 @@
 // The poll still runs for every pod (it is the planner's "used now", and the same working set and
 // CPU): a minute seen by both keeps the higher value of each, which is the same measurement.
 //
-// A Prometheus that cannot be read is a state (Unavailable, with the URL and error) the controller
-// puts on the policy as a condition; reads retry with exponential backoff; nothing is thrown.
+// Policies name a source (the operator's configuration, prometheus-sources.ts), never a URL. Each
+// source has its own reader (queue, timer, client): a slow or dead one delays no other source. A
+// source that cannot be read is a state (Unavailable, with the source's name and a reason built from
+// the failure's kind: "HTTP 502", "timeout after 30s", never the answer's text) the controller puts on
+// the policy as a condition; reads retry with exponential backoff; nothing is thrown.
 import type { Logger } from 'pino';
 import type * as k8s from '@kubernetes/client-node';
 import { describe } from '../errors.ts';
 import type { HistoryGuard } from './history-guard.ts';
 import type { UsageHistory, OomRecord, UsageRecord } from '../sources/history.ts';
-import { PrometheusClient, readPrometheusHistory } from '../sources/prometheus.ts';
+import {
+  PrometheusClient,
+  describeFailure,
+  failureOf,
+  readPrometheusHistory,
+} from '../sources/prometheus.ts';
+import {
+  DEFAULT_SOURCE,
+  allowedIn,
+  resolveSources,
+  type PrometheusSource,
+  type PrometheusSourceConfig,
+} from './prometheus-sources.ts';
 import { namespaces as scopeOf } from '../sources/scope.ts';
 import { inferWorkloadFromPodName, workloadKey, type WorkloadRef } from '../sources/workloads.ts';
 
@@ -29,8 +44,6 @@ export interface PrometheusFeedSettings {
   /** First retry after a failed read; doubles up to retryMaxMs. Default 5 s and 5 min. */
   readonly retryBaseMs?: number;
   readonly retryMaxMs?: number;
-  /** Per request. Default 60 s. */
-  readonly timeoutMs?: number;
   /** Tests: a fake Prometheus. */
   readonly fetch?: typeof fetch;
 }
@@ -42,21 +55,38 @@ export interface PrometheusFeedOptions extends PrometheusFeedSettings {
   /** The live pods (the pod cache), to map Prometheus series to workloads. */
   readonly pods: () => readonly k8s.V1Pod[];
   readonly resolve: (pod: k8s.V1Pod) => Promise<WorkloadRef>;
-  /** For policies without history.prometheusURL (the operator's --prometheus-url). */
-  readonly defaultUrl?: string | undefined;
+  /** The operator's sources (--prometheus NAME=URL, --prometheus-config); `default` serves policies naming none. */
+  readonly sources?: readonly PrometheusSourceConfig[];
   readonly now: () => number;
   readonly log: Logger;
 }
 
 /** What a policy's history from Prometheus is at now. */
 export type PrometheusHistoryState =
-  | { readonly kind: 'Ready'; readonly url: string }
-  | { readonly kind: 'Pending'; readonly url: string; readonly message: string }
-  | { readonly kind: 'Unavailable'; readonly url: string; readonly message: string }
-  | { readonly kind: 'NoURL'; readonly message: string };
+  | { readonly kind: 'Ready'; readonly source: string }
+  | { readonly kind: 'Pending'; readonly source: string; readonly message: string }
+  | { readonly kind: 'Unavailable'; readonly source: string; readonly message: string }
+  /** The policy names no source and the operator has no `default`. */
+  | { readonly kind: 'NoSource'; readonly message: string }
+  /** The policy names a source the operator does not have. */
+  | { readonly kind: 'UnknownSource'; readonly message: string };
+
+/** The RecommendationsAvailable reason of a state that is not Ready. */
+export function prometheusReason(kind: Exclude<PrometheusHistoryState['kind'], 'Ready'>): string {
+  switch (kind) {
+    case 'Pending':
+      return 'ReadingPrometheus';
+    case 'Unavailable':
+      return 'PrometheusUnavailable';
+    case 'NoSource':
+      return 'NoPrometheusSource';
+    case 'UnknownSource':
+      return 'UnknownPrometheusSource';
+  }
+}
 
 interface Target {
-  readonly url: string;
+  readonly source: string;
   readonly namespace: string;
   windowSeconds: number;
   /** End of the last successful read; undefined until the window has been read once. */
@@ -71,19 +101,102 @@ interface Target {
 const FORGET_AFTER_SECONDS = 30 * 60;
 
 export class PrometheusFeed {
-  private readonly targets = new Map<string, Target>();
-  private readonly clients = new Map<string, PrometheusClient>();
+  private readonly readers = new Map<string, SourceReader>();
   private readonly listeners = new Set<(namespaces: ReadonlySet<string>) => void>();
+
+  /** Throws InvalidInput for a bad source (name, URL, files): the operator does not start. */
+  constructor(o: PrometheusFeedOptions) {
+    const notify = (nss: ReadonlySet<string>) => {
+      for (const fn of this.listeners) fn(nss);
+    };
+    for (const source of resolveSources(o.sources ?? [])) {
+      this.readers.set(source.name, new SourceReader(source, o, notify));
+    }
+  }
+
+  /** The configured source names, sorted. */
+  get sources(): string[] {
+    return [...this.readers.keys()].sort();
+  }
+
+  start(): void {
+    for (const r of this.readers.values()) r.start();
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([...this.readers.values()].map((r) => r.stop()));
+  }
+
+  /** Called after each read (or failed read) with the namespaces it was for. */
+  onUpdate(fn: (namespaces: ReadonlySet<string>) => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  /**
+   * A policy in `namespace` reads its history from the source named `source` (left out: the
+   * `default` source) over `windowSeconds`: starts reading it if new (or re-reads a longer
+   * window), and says where that stands.
+   */
+  want(source: string | undefined, namespace: string, windowSeconds: number): PrometheusHistoryState {
+    // Only the names this namespace may read: another team's source is not even named to it.
+    const usable = [...this.readers.values()]
+      .filter((r) => allowedIn(r.source, namespace))
+      .sort((a, b) => a.source.name.localeCompare(b.source.name));
+    const list = usable.length > 0 ? usable.map((r) => `'${r.source.name}'`).join(', ') : 'none';
+    const name = source ?? DEFAULT_SOURCE;
+    const r = this.readers.get(name);
+    if (r && allowedIn(r.source, namespace)) return r.want(namespace, windowSeconds);
+    if (source === undefined) {
+      return {
+        kind: 'NoSource',
+        message:
+          `history.source is Prometheus, but the policy names no history.prometheus and the operator has no ` +
+          `'${DEFAULT_SOURCE}' source for this namespace; set history.prometheus to one of the operator's sources (${list})`,
+      };
+    }
+    const withDefault = usable.some((u) => u.source.name === DEFAULT_SOURCE);
+    return {
+      kind: 'UnknownSource',
+      message:
+        `history.prometheus '${source}' is not one of the operator's Prometheus sources for this namespace (${list}); ` +
+        `name one of them` +
+        (withDefault ? `, or leave history.prometheus out for '${DEFAULT_SOURCE}'` : ''),
+    };
+  }
+}
+
+/**
+ * One source's reads: its own targets, timer and client, so a source that answers slowly (or not at
+ * all, until its timeout) holds up only the policies that name it.
+ */
+class SourceReader {
+  private readonly targets = new Map<string, Target>();
+  private readonly client: PrometheusClient;
   private readonly intervalSeconds: number;
   private readonly step: number;
+  private readonly abort = new AbortController();
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private started = false;
   private stopped = false;
 
-  constructor(private readonly o: PrometheusFeedOptions) {
+  constructor(
+    readonly source: PrometheusSource,
+    private readonly o: PrometheusFeedOptions,
+    private readonly notify: (namespaces: ReadonlySet<string>) => void,
+  ) {
     this.intervalSeconds = (o.intervalMs ?? 60_000) / 1000;
     this.step = o.stepSeconds ?? 60;
+    this.client = new PrometheusClient({
+      baseUrl: source.url,
+      timeoutMs: source.timeoutMs,
+      maxResponseBytes: source.maxResponseBytes,
+      ...(source.bearerTokenFile ? { bearerTokenFile: source.bearerTokenFile } : {}),
+      ...(source.caFile ? { caFile: source.caFile } : {}),
+      signal: this.abort.signal,
+      ...(o.fetch ? { fetch: o.fetch } : {}),
+    });
   }
 
   start(): void {
@@ -94,34 +207,17 @@ export class PrometheusFeed {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
+    // A read in flight ends now rather than at its timeout.
+    this.abort.abort();
     await this.running;
   }
 
-  /** Called after each read (or failed read) with the namespaces it was for. */
-  onUpdate(fn: (namespaces: ReadonlySet<string>) => void): () => void {
-    this.listeners.add(fn);
-    return () => this.listeners.delete(fn);
-  }
-
-  /**
-   * A policy in `namespace` reads its history from `url` (else the default URL) over `windowSeconds`:
-   * starts reading it if new (or re-reads a longer window), and says where that stands.
-   */
-  want(url: string | undefined, namespace: string, windowSeconds: number): PrometheusHistoryState {
-    const base = url ?? this.o.defaultUrl;
-    if (!base) {
-      return {
-        kind: 'NoURL',
-        message:
-          'history.source is Prometheus, but the policy has no history.prometheusURL and the operator no --prometheus-url',
-      };
-    }
+  want(namespace: string, windowSeconds: number): PrometheusHistoryState {
     const now = this.o.now();
-    const key = `${base} ${namespace}`;
-    let t = this.targets.get(key);
+    let t = this.targets.get(namespace);
     if (!t) {
       t = {
-        url: base,
+        source: this.source.name,
         namespace,
         windowSeconds,
         readThrough: undefined,
@@ -130,7 +226,7 @@ export class PrometheusFeed {
         lastError: undefined,
         wantedAt: now,
       };
-      this.targets.set(key, t);
+      this.targets.set(namespace, t);
       this.schedule(0);
     } else if (windowSeconds > t.windowSeconds) {
       // A longer window: read it whole again (minutes already stored merge, keeping the higher value).
@@ -148,7 +244,12 @@ export class PrometheusFeed {
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.running = this.tick()
-        .catch((err: unknown) => this.o.log.warn({ err: describe(err) }, 'Prometheus history read failed'))
+        .catch((err: unknown) =>
+          this.o.log.warn(
+            { prometheus: this.source.name, err: describe(err) },
+            'Prometheus history read failed',
+          ),
+        )
         .finally(() => {
           this.running = undefined;
           this.schedule(this.nextDelayMs());
@@ -170,9 +271,9 @@ export class PrometheusFeed {
   }
 
   /**
-   * Reads every due pair. Pairs at the same URL share the queries: the first reads of the same
-   * window together, and the incremental reads together from the earliest point any of them has
-   * reached (a minute read twice keeps its peaks: the store keeps the higher value).
+   * Reads every due namespace. Namespaces share the queries: the first reads of the same window
+   * together, and the incremental reads together from the earliest point any of them has reached
+   * (a minute read twice keeps its peaks: the store keeps the higher value).
    */
   private async tick(): Promise<void> {
     const now = this.o.now();
@@ -186,8 +287,7 @@ export class PrometheusFeed {
       if (t.readThrough !== undefined && t.lastError === undefined) {
         if (now - t.readThrough < Math.max(this.intervalSeconds, this.step)) continue;
       }
-      const phase = t.readThrough === undefined ? `window ${t.windowSeconds}` : 'since';
-      const g = `${t.url} ${phase}`;
+      const g = t.readThrough === undefined ? `window ${t.windowSeconds}` : 'since';
       groups.set(g, [...(groups.get(g) ?? []), t]);
     }
     for (const targets of groups.values()) {
@@ -198,7 +298,6 @@ export class PrometheusFeed {
 
   private async read(targets: readonly Target[]): Promise<void> {
     const first = targets[0]!;
-    const url = first.url;
     const end = this.o.now();
     // The first step's window, (start - step, start], begins where the last read ended.
     const start =
@@ -208,17 +307,8 @@ export class PrometheusFeed {
     const nss = new Set(targets.map((t) => t.namespace));
     try {
       const workloadOf = await this.podMapper(nss);
-      let client = this.clients.get(url);
-      if (!client) {
-        client = new PrometheusClient({
-          baseUrl: url,
-          timeoutMs: this.o.timeoutMs ?? 60_000,
-          ...(this.o.fetch ? { fetch: this.o.fetch } : {}),
-        });
-        this.clients.set(url, client);
-      }
       let points = 0;
-      const result = await readPrometheusHistory(client, {
+      const result = await readPrometheusHistory(this.client, {
         scope: scopeOf(...nss),
         start,
         end,
@@ -247,7 +337,7 @@ export class PrometheusFeed {
         if (t.readThrough === undefined)
           this.o.log.info(
             {
-              prometheus: url,
+              prometheus: this.source.name,
               namespace: t.namespace,
               windowSeconds: t.windowSeconds,
               points,
@@ -261,24 +351,33 @@ export class PrometheusFeed {
         t.nextAttemptAt = end;
       }
     } catch (err) {
+      if (this.stopped) return;
       const now = this.o.now();
+      // The status gets the failure's kind only ("HTTP 502", "timeout after 30s"): whatever the
+      // server wrote stays in the log.
+      const f = failureOf(err);
+      const reason = f ? describeFailure(f) : 'read failed (see the operator log)';
       for (const t of targets) {
         t.failures++;
         const delayMs = Math.min(
           (this.o.retryBaseMs ?? 5000) * 2 ** (t.failures - 1),
           this.o.retryMaxMs ?? 5 * 60_000,
         );
-        // The message only: the error's hint speaks of the CLI's flag.
-        const m = (err instanceof Error ? err.message : String(err)).split('\n')[0]!.trim();
-        t.lastError = m.includes(url) ? m : `Prometheus at ${url}: ${m}`;
+        t.lastError = reason;
         t.nextAttemptAt = now + delayMs / 1000;
       }
       this.o.log.warn(
-        { prometheus: url, namespaces: [...nss], err: describe(err), failures: first.failures },
+        {
+          prometheus: this.source.name,
+          url: this.source.url,
+          namespaces: [...nss],
+          err: describe(err),
+          failures: first.failures,
+        },
         'Prometheus history read failed; retrying with backoff',
       );
     }
-    for (const fn of this.listeners) fn(nss);
+    this.notify(nss);
   }
 
   /** One write into the store; a failure (counted by the guard) fails this read, which is retried. */
@@ -316,18 +415,18 @@ function stateOf(t: Target, now: number): PrometheusHistoryState {
     const retry = Math.max(0, Math.round(t.nextAttemptAt - now));
     return {
       kind: 'Unavailable',
-      url: t.url,
+      source: t.source,
       message:
-        `history from Prometheus unavailable: ${t.lastError}; retrying in ${retry}s ` +
+        `Prometheus source '${t.source}' unavailable: ${t.lastError}; retrying in ${retry}s ` +
         `(${t.failures} failed read${t.failures === 1 ? '' : 's'}). No recommendation is applied until it answers.`,
     };
   }
   if (t.readThrough === undefined) {
     return {
       kind: 'Pending',
-      url: t.url,
-      message: `reading ${Math.round(t.windowSeconds / 3600)}h of usage history from Prometheus at ${t.url}`,
+      source: t.source,
+      message: `reading ${Math.round(t.windowSeconds / 3600)}h of usage history from Prometheus source '${t.source}'`,
     };
   }
-  return { kind: 'Ready', url: t.url };
+  return { kind: 'Ready', source: t.source };
 }

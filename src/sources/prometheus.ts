@@ -1,6 +1,11 @@
 // Usage history from Prometheus (cAdvisor names, as the kubelet exports them): per-minute memory
 // peaks, CPU rates and OOM kills over a window, read in time chunks with range queries, the way
 // VPA's and KRR's Prometheus modes read weeks of history at start-up.
+import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import { Readable } from 'node:stream';
 import { TailorError } from '../errors.ts';
 import type { Scope } from './scope.ts';
 
@@ -35,17 +40,105 @@ export interface PrometheusClientOptions {
   /** e.g. http://prometheus-server.monitoring:9090 (a path prefix such as /prometheus is kept). */
   readonly baseUrl: string;
   readonly fetch?: typeof fetch;
+  /** Per request, the answer's body included. Default 60 s. */
   readonly timeoutMs?: number;
+  /** An answer larger than this is aborted mid-read (a failure, never a crash). Default 32 MiB. */
+  readonly maxResponseBytes?: number;
+  /** Sent as `Authorization: Bearer <contents>`, read at each request (projected tokens rotate). */
+  readonly bearerTokenFile?: string;
+  /** PEM bundle the server's certificate must chain to (https), instead of the system's roots. */
+  readonly caFile?: string;
+  /** Aborts every request in flight (the operator stopping). */
+  readonly signal?: AbortSignal;
   readonly headers?: Readonly<Record<string, string>>;
 }
 
 /** Prometheus refuses range queries of more points per series than this. */
 const MAX_POINTS = 11_000;
 
+export const DEFAULT_MAX_RESPONSE_BYTES = 32 * 2 ** 20;
+
+/**
+ * Why a request to Prometheus failed, in a closed form that holds nothing the server wrote except
+ * its status code and a Prometheus errorType word: what a status condition may say.
+ */
+export type PrometheusFailure =
+  | { readonly kind: 'Unreachable'; readonly code: string }
+  | { readonly kind: 'Timeout'; readonly afterMs: number }
+  | { readonly kind: 'HttpStatus'; readonly status: number }
+  | { readonly kind: 'TooLarge'; readonly limitBytes: number }
+  | { readonly kind: 'NotPrometheus' }
+  | { readonly kind: 'QueryFailed'; readonly errorType: string }
+  | { readonly kind: 'Credentials'; readonly file: string; readonly code: string }
+  | { readonly kind: 'Aborted' };
+
+/** The failure in a few words, e.g. "HTTP 502", "timeout after 10s". Never any response text. */
+export function describeFailure(f: PrometheusFailure): string {
+  switch (f.kind) {
+    case 'Unreachable':
+      return `cannot connect (${f.code})`;
+    case 'Timeout':
+      return `timeout after ${seconds(f.afterMs)}`;
+    case 'HttpStatus':
+      return `HTTP ${f.status}`;
+    case 'TooLarge':
+      return `answer larger than ${humanSize(f.limitBytes)}, read aborted`;
+    case 'NotPrometheus':
+      return 'the answer is not the Prometheus HTTP API (JSON with status "success")';
+    case 'QueryFailed':
+      return `query failed (${f.errorType})`;
+    case 'Credentials':
+      return `cannot read the bearer token file ${f.file} (${f.code})`;
+    case 'Aborted':
+      return 'aborted';
+  }
+}
+
+const failures = new WeakMap<object, PrometheusFailure>();
+
+/** The structured reason of an error the client threw; undefined for any other error. */
+export function failureOf(err: unknown): PrometheusFailure | undefined {
+  return typeof err === 'object' && err !== null ? failures.get(err) : undefined;
+}
+
+function fail(
+  base: string,
+  endpoint: string,
+  f: PrometheusFailure,
+  options: { cause?: unknown; detail?: string; hint?: string } = {},
+): TailorError {
+  const what = ((): string => {
+    switch (f.kind) {
+      case 'Unreachable':
+        return `cannot reach Prometheus at ${base}: ${f.code}`;
+      case 'Credentials':
+        return `Prometheus at ${base}: ${describeFailure(f)}`;
+      case 'Timeout':
+        return `Prometheus at ${base} did not answer ${endpoint}: ${describeFailure(f)}`;
+      case 'Aborted':
+        return `Prometheus at ${base}: ${endpoint} aborted`;
+      case 'HttpStatus':
+      case 'TooLarge':
+      case 'NotPrometheus':
+      case 'QueryFailed':
+        return `Prometheus at ${base} answered ${endpoint} with ${describeFailure(f)}`;
+    }
+  })();
+  const err = new TailorError(
+    f.kind === 'Timeout' ? 'Timeout' : 'Prerequisite',
+    options.detail ? `${what}: ${options.detail}` : what,
+    { cause: options.cause, ...(options.hint ? { hint: options.hint } : {}) },
+  );
+  failures.set(err, f);
+  return err;
+}
+
 export class PrometheusClient {
   private readonly base: string;
+  private readonly shown: string;
   private readonly fetchFn: typeof fetch;
   private readonly timeoutMs: number;
+  private readonly maxBytes: number;
 
   constructor(private readonly options: PrometheusClientOptions) {
     let url: URL;
@@ -63,8 +156,14 @@ export class PrometheusClient {
       });
     }
     this.base = url.toString().replace(/\/+$/, '');
-    this.fetchFn = options.fetch ?? fetch;
+    // In messages and logs: without any user:password the URL carries.
+    url.username = '';
+    url.password = '';
+    this.shown = url.toString().replace(/\/+$/, '');
+    this.fetchFn =
+      options.fetch ?? (options.caFile ? fetchTrusting(readFileSync(options.caFile, 'utf8')) : fetch);
     this.timeoutMs = options.timeoutMs ?? 60_000;
+    this.maxBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
   }
 
   async queryRange(query: string, start: number, end: number, stepSeconds: number): Promise<RangeSeries[]> {
@@ -91,45 +190,176 @@ export class PrometheusClient {
 
   private async call(endpoint: string, params: Record<string, string>): Promise<unknown> {
     const url = `${this.base}/api/v1/${endpoint}`;
-    let res: Response;
-    try {
-      // POST, so long selectors never hit a URL length limit.
-      res = await this.fetchFn(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded', ...this.options.headers },
-        body: new URLSearchParams(params).toString(),
-        signal: AbortSignal.timeout(this.timeoutMs),
-      });
-    } catch (cause) {
-      throw new TailorError(
-        'Prerequisite',
-        `cannot reach Prometheus at ${this.base}: ${describeCause(cause)}`,
+    const timeout = AbortSignal.timeout(this.timeoutMs);
+    const signal = this.options.signal ? AbortSignal.any([timeout, this.options.signal]) : timeout;
+    const headers: Record<string, string> = {
+      'content-type': 'application/x-www-form-urlencoded',
+      ...this.options.headers,
+    };
+    const tokenFile = this.options.bearerTokenFile;
+    if (tokenFile) {
+      try {
+        headers.authorization = `Bearer ${(await readFile(tokenFile, 'utf8')).trim()}`;
+      } catch (cause) {
+        throw fail(
+          this.shown,
+          endpoint,
+          { kind: 'Credentials', file: tokenFile, code: codeOf(cause) },
+          { cause },
+        );
+      }
+    }
+    const transport = (cause: unknown): TailorError =>
+      fail(
+        this.shown,
+        endpoint,
+        timeout.aborted
+          ? { kind: 'Timeout', afterMs: this.timeoutMs }
+          : this.options.signal?.aborted
+            ? { kind: 'Aborted' }
+            : { kind: 'Unreachable', code: codeOf(cause) },
         {
           cause,
           hint: 'check the --prometheus URL (the server, not a Grafana or Alertmanager one), or leave it out to sample metrics.k8s.io',
         },
       );
+    let res: Response;
+    let text: string | undefined;
+    try {
+      // POST, so long selectors never hit a URL length limit. Redirects are not followed: the
+      // configured server answers, or the read fails with its status.
+      res = await this.fetchFn(url, {
+        method: 'POST',
+        headers,
+        body: new URLSearchParams(params).toString(),
+        signal,
+        redirect: 'manual',
+      });
+      text = await readCapped(res, this.maxBytes);
+    } catch (cause) {
+      throw transport(cause);
     }
-    const text = await res.text();
-    let body: { status?: string; data?: unknown; error?: string; errorType?: string } = {};
+    if (text === undefined) {
+      throw fail(
+        this.shown,
+        endpoint,
+        { kind: 'TooLarge', limitBytes: this.maxBytes },
+        { hint: 'read a shorter --window or fewer namespaces, or raise the size limit' },
+      );
+    }
+    let body: { status?: unknown; data?: unknown; error?: unknown; errorType?: unknown } = {};
     try {
       body = JSON.parse(text) as typeof body;
     } catch {
       // not JSON: a proxy page, or not Prometheus at all
     }
-    if (!res.ok || body.status !== 'success') {
-      const why = body.error
-        ? `${body.errorType ?? 'error'}: ${body.error}`
-        : `HTTP ${res.status}: ${text.slice(0, 200)}`;
-      throw new TailorError('Prerequisite', `Prometheus at ${this.base} answered ${endpoint} with ${why}`, {
-        hint:
-          res.status === 404
-            ? 'the URL must be the Prometheus server root (it serves /api/v1/query_range)'
-            : 'too many samples? read a shorter --window or fewer namespaces',
-      });
+    if (res.ok && body.status === 'success') return body.data;
+    if (body.status === 'error' && typeof body.errorType === 'string') {
+      // Prometheus's errorType is a word (bad_data, execution, timeout...); its `error` text goes to
+      // the CLI's message and the operator's log, never into a status.
+      const errorType = /^[a-z_]{1,32}$/.test(body.errorType) ? body.errorType : 'unknown';
+      throw fail(
+        this.shown,
+        endpoint,
+        { kind: 'QueryFailed', errorType },
+        {
+          ...(typeof body.error === 'string' ? { detail: body.error.slice(0, 300) } : {}),
+          hint: 'too many samples? read a shorter --window or fewer namespaces',
+        },
+      );
     }
-    return body.data;
+    throw fail(
+      this.shown,
+      endpoint,
+      res.ok ? { kind: 'NotPrometheus' } : { kind: 'HttpStatus', status: res.status },
+      {
+        hint:
+          res.status === 404 || res.ok
+            ? 'the URL must be the Prometheus server root (it serves /api/v1/query_range)'
+            : 'is the Prometheus server healthy?',
+      },
+    );
   }
+}
+
+/** The body as text, or undefined once it passes `max` bytes (the read is cancelled there). */
+async function readCapped(res: Response, max: number): Promise<string | undefined> {
+  const declared = Number(res.headers.get('content-length') ?? NaN);
+  if (declared > max) {
+    await res.body?.cancel().catch(() => {});
+    return undefined;
+  }
+  if (!res.body) return '';
+  const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > max) {
+      await reader.cancel().catch(() => {});
+      return undefined;
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/**
+ * fetch over node:https trusting only `ca` (Node's fetch takes no CA without undici's Agent). Just
+ * what the client uses: one request, its status, headers and a streamed body, abortable.
+ */
+function fetchTrusting(ca: string): typeof fetch {
+  const agent = new https.Agent({ ca, keepAlive: true });
+  const f = (input: string | URL | Request, init?: RequestInit): Promise<Response> =>
+    new Promise<Response>((resolve, reject) => {
+      const url = new URL(typeof input === 'string' || input instanceof URL ? input : input.url);
+      const secure = url.protocol === 'https:';
+      const req = (secure ? https : http).request(
+        url,
+        {
+          method: init?.method ?? 'GET',
+          headers: init?.headers as Record<string, string> | undefined,
+          ...(secure ? { agent } : {}),
+          ...(init?.signal ? { signal: init.signal } : {}),
+        },
+        (res) => {
+          const headers = new Headers();
+          for (const [k, v] of Object.entries(res.headers))
+            if (v !== undefined) headers.set(k, Array.isArray(v) ? v.join(', ') : v);
+          const status = res.statusCode ?? 502;
+          const body =
+            status === 204 || status === 304 ? null : (Readable.toWeb(res) as ReadableStream<Uint8Array>);
+          resolve(new Response(body, { status, headers }));
+        },
+      );
+      req.on('error', reject);
+      req.end(typeof init?.body === 'string' ? init.body : undefined);
+    });
+  return f;
+}
+
+/** A system error code (ECONNREFUSED, ENOTFOUND, UND_ERR_SOCKET...), never a message a server wrote. */
+function codeOf(cause: unknown): string {
+  const c = cause as { code?: unknown; cause?: { code?: unknown } } | undefined;
+  const code = c?.cause?.code ?? c?.code;
+  return typeof code === 'string' && /^[A-Z0-9_]{1,40}$/.test(code) ? code : 'network error';
+}
+
+function seconds(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000}s` : `${(ms / 1000).toFixed(1)}s`;
+}
+
+function humanSize(bytes: number): string {
+  for (const [unit, size] of [
+    ['GiB', 2 ** 30],
+    ['MiB', 2 ** 20],
+    ['KiB', 2 ** 10],
+  ] as const) {
+    if (bytes >= size) return `${Number((bytes / size).toFixed(1))} ${unit}`;
+  }
+  return `${bytes} bytes`;
 }
 
 function matrix(data: unknown, query: string): RangeSeries[] {
@@ -149,11 +379,6 @@ function matrix(data: unknown, query: string): RangeSeries[] {
       .map(([t, v]) => [Number(t), Number(v)] as const)
       .filter(([, v]) => Number.isFinite(v)),
   }));
-}
-
-function describeCause(cause: unknown): string {
-  const c = cause as { message?: string; cause?: { code?: string; message?: string } };
-  return c.cause?.code ?? c.cause?.message ?? c.message ?? String(cause);
 }
 
 const BY = 'namespace, pod, container';
@@ -242,27 +467,73 @@ export async function readPrometheusHistory(
   for (let from = start; from <= end; from += chunk + step) {
     const to = Math.min(end, from + chunk);
     const [memory, cpu] = await Promise.all([
-      client.queryRange(q.memory, from, to, step),
-      client.queryRange(q.cpu, from, to, step),
+      queryRangeSplitting(client, q.memory, from, to, step),
+      queryRangeSplitting(client, q.cpu, from, to, step),
     ]);
     const merged = mergePoints(memory, cpu, step);
     for (const p of merged) containers.add(`${p.namespace}/${p.pod}/${p.container}`);
     let found: PodOom[] = [];
     if (oomSource !== 'None') {
-      const events = await client.queryRange(
+      const events = await queryRangeSplitting(
+        client,
         oomSource === 'ContainerOomEvents' ? q.oomEvents : q.oomRestarts,
         from,
         to,
         step,
       );
       if (events.length > 0)
-        found = oomEvents(events, await client.queryRange(q.memoryLimit, from, to, step), memory, step);
+        found = oomEvents(
+          events,
+          await queryRangeSplitting(client, q.memoryLimit, from, to, step),
+          memory,
+          step,
+        );
     }
     points += merged.length;
     ooms += found.length;
     o.onChunk(merged, found);
   }
   return { points, containers: containers.size, ooms, oomSource };
+}
+
+/**
+ * A range query whose answer passes the client's size cap is asked again in two halves of the time
+ * range (down to a single step), so the cap bounds each answer, not the size of the cluster.
+ */
+export async function queryRangeSplitting(
+  client: PrometheusClient,
+  query: string,
+  from: number,
+  to: number,
+  step: number,
+): Promise<RangeSeries[]> {
+  try {
+    return await client.queryRange(query, from, to, step);
+  } catch (err) {
+    if (failureOf(err)?.kind !== 'TooLarge' || to - from < step) throw err;
+    // Points sit at from, from + step, ... to: split on that grid.
+    const mid = from + Math.floor((to - from) / step / 2) * step;
+    const first = await queryRangeSplitting(client, query, from, mid, step);
+    const second = await queryRangeSplitting(client, query, mid + step, to, step);
+    return concatSeries(first, second);
+  }
+}
+
+/** The series of two consecutive time ranges, joined per label set (values stay oldest first). */
+function concatSeries(a: readonly RangeSeries[], b: readonly RangeSeries[]): RangeSeries[] {
+  const key = (m: Readonly<Record<string, string>>) =>
+    JSON.stringify(Object.entries(m).sort(([x], [y]) => x.localeCompare(y)));
+  const out = new Map<
+    string,
+    { metric: Readonly<Record<string, string>>; values: (readonly [number, number])[] }
+  >();
+  for (const s of [...a, ...b]) {
+    const k = key(s.metric);
+    const e = out.get(k);
+    if (e) e.values.push(...s.values);
+    else out.set(k, { metric: s.metric, values: [...s.values] });
+  }
+  return [...out.values()];
 }
 
 async function findOomSource(

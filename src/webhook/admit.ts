@@ -1,11 +1,19 @@
 // The admission decision for one AdmissionReview: which policy covers the new pod, what it should
 // start with, and the JSONPatch that says so. Pure but for its deps; it never denies a pod.
-import type { V1Container, V1LimitRange, V1Pod } from '@kubernetes/client-node';
+import type { V1Container, V1LimitRange, V1Pod, V2HorizontalPodAutoscaler } from '@kubernetes/client-node';
 import { SizingPolicySpec, validate } from '../api/index.ts';
 import type { SizingMode, SizingPolicy } from '../api/index.ts';
 import { describe } from '../errors.ts';
 import { parseQuantity } from '../core/quantity.ts';
-import { format, sameAmount, RESOURCES, type ContainerPlan } from '../core/resize/index.ts';
+import {
+  describeFrozen,
+  format,
+  frozenByHpas,
+  sameAmount,
+  withoutFrozen,
+  RESOURCES,
+  type ContainerPlan,
+} from '../core/resize/index.ts';
 import {
   controllerOf,
   workloadOf,
@@ -88,6 +96,8 @@ export interface AdmitDeps {
   ) => OwnerLookupResult | Promise<OwnerLookupResult>;
   /** The namespace's LimitRanges, from a cache; left out, none are known (and none checked). */
   readonly limitRangesIn?: (namespace: string) => readonly V1LimitRange[];
+  /** The namespace's HorizontalPodAutoscalers, from a cache; a resource one scales on by utilisation keeps its request. */
+  readonly hpasIn?: (namespace: string) => readonly V2HorizontalPodAutoscaler[];
 }
 
 /** Patch: answer with the patch. ReportOnly: decide and report, send no patch (an operator's dry run). */
@@ -165,7 +175,9 @@ async function decide(
     );
 
   const policies = deps.policiesIn(namespace);
-  const workload = needsWorkload(policies) ? await resolveWorkload(pod, deps, warnings) : undefined;
+  const hpas = deps.hpasIn?.(namespace) ?? [];
+  const workload =
+    needsWorkload(policies) || hpas.length > 0 ? await resolveWorkload(pod, deps, warnings) : undefined;
   const coverage = coveringPolicy(pod, workload, policies);
   if (coverage.kind === 'NotCovered') return skip('NoPolicy', 'no SizingPolicy covers this pod');
   const name = coverage.policy.metadata.name ?? '';
@@ -187,6 +199,12 @@ async function decide(
   const recommendations = recommendationsOf(coverage.policy);
   if (Object.keys(recommendations).length === 0)
     return skip('NoRecommendation', `SizingPolicy ${name} has no recommendations yet`, name);
+  // Requests an HPA divides usage by stay as written, as on running pods (core/resize/hpa.ts).
+  const frozen = workload ? frozenByHpas(hpas, workload) : [];
+  if (frozen.length > 0)
+    warnings.push(
+      `tailor: requests left as written for ${describeFrozen(frozen)}: it scales on their utilisation`,
+    );
 
   const podLevel = pod.spec?.resources;
   if (RESOURCES.some((r) => podLevel?.requests?.[r] !== undefined || podLevel?.limits?.[r] !== undefined))
@@ -196,7 +214,7 @@ async function decide(
       name,
     );
 
-  const sizing = sizeNewPod(pod, spec, recommendations);
+  const sizing = sizeNewPod(pod, spec, withoutFrozen(recommendations, frozen));
   switch (sizing.kind) {
     case 'BadPolicy':
       warnings.push(`tailor: SizingPolicy ${name} is not usable, pod left as written`);

@@ -1,6 +1,6 @@
 // What admit reads from the cluster, without making the apiserver wait on a list: SizingPolicies
 // from a watch cache, and ReplicaSet/Job owners by GET, remembered for a few minutes.
-import type * as k8s from '@kubernetes/client-node';
+import * as k8s from '@kubernetes/client-node';
 import { API_VERSION, SizingPolicyKind, type SizingPolicy } from '../api/index.ts';
 import type { Clients } from '../kube/client.ts';
 import { watchResource, type Watched } from '../kube/informer.ts';
@@ -52,6 +52,28 @@ export function watchLimitRanges(clients: Clients, onError?: (err: unknown) => v
   );
   return {
     limitRangesIn: (namespace) => watched.list().filter((l) => l.metadata?.namespace === namespace),
+    synced: watched.synced,
+    stop: () => watched.stop(),
+  };
+}
+
+export interface HpaCache {
+  readonly hpasIn: NonNullable<AdmitDeps['hpasIn']>;
+  readonly synced: Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Every HorizontalPodAutoscaler (autoscaling/v2): a resource one scales on by utilisation is not sized. */
+export function watchHpas(clients: Clients, onError?: (err: unknown) => void): HpaCache {
+  const api = clients.kc.makeApiClient(k8s.AutoscalingV2Api);
+  const watched = watchResource<k8s.V2HorizontalPodAutoscaler>(
+    clients.kc,
+    '/apis/autoscaling/v2/horizontalpodautoscalers',
+    () => api.listHorizontalPodAutoscalerForAllNamespaces(),
+    { ...(onError ? { error: onError } : {}) },
+  );
+  return {
+    hpasIn: (namespace) => watched.list().filter((h) => h.metadata?.namespace === namespace),
     synced: watched.synced,
     stop: () => watched.stop(),
   };

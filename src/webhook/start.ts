@@ -5,7 +5,14 @@ import type { Logger } from 'pino';
 import type { Clients } from '../kube/client.ts';
 import { admit, type Actuation } from './admit.ts';
 import { createWebhookCerts } from './certs.ts';
-import { apiOwnerLookup, watchLimitRanges, watchPolicies, type PolicyCache } from './lookups.ts';
+import {
+  apiOwnerLookup,
+  watchHpas,
+  watchLimitRanges,
+  watchPolicies,
+  type HpaCache,
+  type PolicyCache,
+} from './lookups.ts';
 import { registerWebhook, type Endpoint, type NamespaceScope } from './register.ts';
 import { MUTATE_PODS_PATH, serveWebhook } from './server.ts';
 
@@ -43,6 +50,8 @@ export interface StartWebhookOptions {
    * webhook watches them itself (`tailor webhook` on its own). The caller stops what it passes.
    */
   readonly policies?: Pick<PolicyCache, 'policiesIn' | 'synced'>;
+  /** HorizontalPodAutoscalers already watched by the caller; left out, the webhook watches them itself. */
+  readonly hpas?: Pick<HpaCache, 'hpasIn' | 'synced'>;
   /** How long to wait for the first list of SizingPolicies before serving anyway (pods pass unchanged until then). */
   readonly syncTimeoutMs?: number;
 }
@@ -71,10 +80,16 @@ export async function startWebhook(o: StartWebhookOptions): Promise<WebhookHandl
   const limitRanges = watchLimitRanges(o.clients, (err) =>
     o.log?.warn({ err }, 'webhook: LimitRange watch failed; retrying'),
   );
-  const caches = [...(own ? [own] : []), limitRanges];
+  const ownHpas = o.hpas
+    ? undefined
+    : watchHpas(o.clients, (err) =>
+        o.log?.warn({ err }, 'webhook: HorizontalPodAutoscaler watch failed; retrying'),
+      );
+  const hpas = o.hpas ?? ownHpas!;
+  const caches = [...(own ? [own] : []), limitRanges, ...(ownHpas ? [ownHpas] : [])];
   const ownerOf = apiOwnerLookup(o.clients);
   const synced = await Promise.race([
-    Promise.all([policies.synced, limitRanges.synced]).then(() => true),
+    Promise.all([policies.synced, limitRanges.synced, hpas.synced]).then(() => true),
     new Promise<false>((r) => setTimeout(() => r(false), o.syncTimeoutMs ?? 30_000).unref()),
   ]);
   if (!synced)
@@ -91,7 +106,12 @@ export async function startWebhook(o: StartWebhookOptions): Promise<WebhookHandl
       decide: (body) =>
         admit(
           body,
-          { policiesIn: policies.policiesIn, ownerOf, limitRangesIn: limitRanges.limitRangesIn },
+          {
+            policiesIn: policies.policiesIn,
+            ownerOf,
+            limitRangesIn: limitRanges.limitRangesIn,
+            hpasIn: hpas.hpasIn,
+          },
           o.actuation ?? 'Patch',
         ),
       ...(o.maxBodyBytes !== undefined ? { maxBodyBytes: o.maxBodyBytes } : {}),

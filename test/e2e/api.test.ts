@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { ModelDeploymentSchema, SizingPolicySchema, problems } from '../../src/api/index.ts';
 import { installCrds } from '../../src/api/install.ts';
-import { useCluster } from '../support/cluster.ts';
+import type * as k8s from '@kubernetes/client-node';
+import { apiError, useCluster } from '../support/cluster.ts';
 import type { TSchema } from '@sinclair/typebox';
 
 const cluster = useCluster(import.meta.url);
@@ -199,6 +200,28 @@ const badPolicies: { name: string; spec: unknown; path: string; message: RegExp 
     message: /must be between 1h and 90d/,
   },
   {
+    name: 'a prometheusURL (removed: the operator chooses the Prometheus servers)',
+    spec: {
+      targetRef: web,
+      history: { source: 'Prometheus', prometheusURL: 'http://10.0.0.1:6443/api/v1/secrets#' },
+    },
+    path: 'spec.history.prometheusURL',
+    message:
+      /Forbidden: prometheusURL is no longer supported: the operator chooses the Prometheus servers it reads\. Set history\.prometheus to the name of one of the operator's sources/,
+  },
+  {
+    name: 'a Prometheus source written as a URL',
+    spec: { targetRef: web, history: { source: 'Prometheus', prometheus: 'http://prometheus:9090' } },
+    path: 'spec.history.prometheus',
+    message: /must be the name of one of the operator's Prometheus sources, a DNS label such as main/,
+  },
+  {
+    name: 'a Prometheus source without source Prometheus',
+    spec: { targetRef: web, history: { prometheus: 'main' } },
+    path: 'spec.history.prometheus',
+    message: /prometheus \(a source name\) is only used with source: Prometheus/,
+  },
+  {
     name: 'an empty selector',
     spec: { selector: {} },
     path: 'spec.selector',
@@ -222,6 +245,35 @@ for (const c of badPolicies) {
     check(t, SizingPolicySchema, sizingPolicy('bad', c.spec), c.path, c.message);
   });
 }
+
+test('history.prometheus names a source; prometheusURL is refused from any client, not pruned', async () => {
+  const good = apply(
+    sizingPolicy('prom', { targetRef: web, history: { source: 'Prometheus', prometheus: 'team-a' } }),
+  );
+  assert.equal(good.status, 0, good.stderr);
+  const stored = JSON.parse(
+    cluster.kubectl('get', 'sizingpolicy', 'prom', '-n', cluster.namespace, '-o', 'json').stdout,
+  ) as { spec: { history: unknown } };
+  assert.deepEqual(stored.spec.history, { window: '8d', source: 'Prometheus', prometheus: 'team-a' });
+  // A client that does not ask for strict field validation (client-node's default) would have an
+  // unknown field dropped silently, and the policy would read another Prometheus than it names.
+  const refused = await cluster.objects
+    .create({
+      apiVersion: 'tailor.dev/v1alpha1',
+      kind: 'SizingPolicy',
+      metadata: { name: 'old', namespace: cluster.namespace },
+      spec: { targetRef: web, history: { source: 'Prometheus', prometheusURL: 'http://prometheus:9090' } },
+    } as k8s.KubernetesObject)
+    .then(
+      () => assert.fail('a policy with prometheusURL was stored'),
+      (err: unknown) => apiError(err),
+    );
+  assert.equal(refused.code, 422);
+  assert.match(
+    refused.message,
+    /spec\.history\.prometheusURL: Forbidden: prometheusURL is no longer supported/,
+  );
+});
 
 function check(
   t: { diagnostic(message: string): void },

@@ -1,7 +1,8 @@
 // The operator honours a SizingPolicy's recommendation tuning and history source, on the real
 // control plane and simulator: Conservative and Aggressive policies over two identical workloads
 // publish different targets (Conservative the higher); a policy with history.source Prometheus reads
-// its history from a real Prometheus server scraping the simulator, and one whose Prometheus is
+// its history from a real Prometheus server scraping the simulator (an operator source it names),
+// one naming a source the operator does not have says so, and one whose Prometheus is
 // down gets a condition saying so (no crash, nothing applied).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -94,8 +95,15 @@ test('history.source Prometheus: recommendations from a real Prometheus server; 
   t.after(() => prometheus.stop());
   // metrics.k8s.io is polled once, at start, before the workload exists: every minute this policy
   // gets must come from Prometheus.
+  // A port nothing listens on: connection refused.
+  const dead = `http://127.0.0.1:${await freePort()}`;
   const operator = await startTestOperator(cluster, {
     pollIntervalMs: 3_600_000,
+    // The operator's sources; policies name them, never a URL.
+    prometheusSources: [
+      { name: 'main', url: prometheus.url },
+      { name: 'dark', url: dead, timeoutMs: 5000 },
+    ],
     prometheus: {
       stepSeconds: 5,
       rateWindowSeconds: 10,
@@ -107,18 +115,22 @@ test('history.source Prometheus: recommendations from a real Prometheus server; 
   t.after(() => operator.stop());
   await apps.createNamespacedDeployment({ namespace, body: idleDeployment('prom', 1, USE, REQUESTS) });
   await apps.createNamespacedDeployment({ namespace, body: idleDeployment('dark', 1, USE, REQUESTS) });
+  await apps.createNamespacedDeployment({ namespace, body: idleDeployment('nowhere', 1, USE, REQUESTS) });
   await podOf(cluster, 'prom');
   await createPolicy(cluster, 'prom', {
     mode: 'Recommend',
     targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'prom' },
-    history: { window: '2h', source: 'Prometheus', prometheusURL: prometheus.url },
+    history: { window: '2h', source: 'Prometheus', prometheus: 'main' },
   });
-  // A port nothing listens on: connection refused.
-  const dead = `http://127.0.0.1:${await freePort()}`;
   await createPolicy(cluster, 'dark', {
     mode: 'InPlace',
     targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'dark' },
-    history: { window: '8d', source: 'Prometheus', prometheusURL: dead },
+    history: { window: '8d', source: 'Prometheus', prometheus: 'dark' },
+  });
+  await createPolicy(cluster, 'nowhere', {
+    mode: 'InPlace',
+    targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'nowhere' },
+    history: { window: '8d', source: 'Prometheus', prometheus: 'elsewhere' },
   });
 
   const p = await expectPolicyStatus(
@@ -127,7 +139,7 @@ test('history.source Prometheus: recommendations from a real Prometheus server; 
     (s) => {
       assert.equal(conditionOf(s, 'RecommendationsAvailable')?.status, 'True', JSON.stringify(s.status));
       const rec = appRecommendation(s);
-      assert.match(rec.basis ?? '', /history from Prometheus http:\/\/127\.0\.0\.1:\d+/);
+      assert.match(rec.basis ?? '', /history from Prometheus source 'main'/);
     },
     { timeoutMs: 90_000, what: 'recommendations read from Prometheus' },
   );
@@ -151,12 +163,25 @@ test('history.source Prometheus: recommendations from a real Prometheus server; 
   });
   const why = conditionOf(dark, 'RecommendationsAvailable')!.message;
   t.diagnostic(why);
-  assert.ok(why.startsWith(`history from Prometheus unavailable: cannot reach Prometheus at ${dead}: `), why);
-  assert.match(why, /; retrying in \d+s \(\d+ failed reads?\)/);
+  assert.match(
+    why,
+    /^Prometheus source 'dark' unavailable: cannot connect \(ECONNREFUSED\); retrying in \d+s \(\d+ failed reads?\)/,
+  );
+  assert.ok(!why.includes(dead), `the operator's URL stays out of the tenant's status: ${why}`);
   assert.equal(conditionOf(dark, 'Ready')?.status, 'False');
   assert.deepEqual(dark.status?.recommendations ?? [], [], 'no recommendation without its history');
   // Nothing applied to the pod; the operator is still healthy.
   const pod = await podOf(cluster, 'dark');
   assert.equal(pod.spec!.containers[0]!.resources!.requests!.memory, '400Mi');
   assert.equal((await fetch(`${operator.url}/healthz`)).status, 200);
+
+  // A source the operator does not have: the policy says which ones it has.
+  const nowhere = await expectPolicyStatus(cluster, 'nowhere', (s) => {
+    assert.equal(conditionOf(s, 'RecommendationsAvailable')?.reason, 'UnknownPrometheusSource');
+  });
+  assert.equal(
+    conditionOf(nowhere, 'RecommendationsAvailable')!.message,
+    "history.prometheus 'elsewhere' is not one of the operator's Prometheus sources for this namespace ('dark', 'main'); name one of them",
+  );
+  assert.deepEqual(nowhere.status?.recommendations ?? [], []);
 });

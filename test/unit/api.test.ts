@@ -44,6 +44,15 @@ test('a minimal SizingPolicy gets every default, as the apiserver would store it
   });
 });
 
+test("history.prometheus names one of the operator's Prometheus sources", () => {
+  const p = validate(
+    SizingPolicySchema,
+    policy({ targetRef: web, history: { source: 'Prometheus', prometheus: 'team-a' } }),
+    'policy',
+  );
+  assert.deepEqual(p.spec.history, { window: '8d', source: 'Prometheus', prometheus: 'team-a' });
+});
+
 test('validate does not change its input', () => {
   const input = policy({ targetRef: web });
   validate(SizingPolicySchema, input, 'policy');
@@ -193,17 +202,40 @@ const spCases: { name: string; spec: unknown; want: [path: string, message: RegE
     want: [['spec.containers[2]', /^duplicate entry: item 0 already has name "app"$/]],
   },
   {
-    name: 'durations, URLs and pod counts',
+    name: 'durations, source names and pod counts',
     spec: {
       targetRef: web,
-      history: { window: '8days', prometheusURL: 'http://prometheus:9090' },
+      history: { window: '8days', prometheus: 'main' },
       update: { cooldown: '5 min', maxPodsAtOnce: 0 },
     },
     want: [
       ['spec.history.window', /^must be a duration such as 90s, 15m, 6h, 8d or 2w$/],
       ['spec.update.cooldown', /^must be a duration/],
       ['spec.update.maxPodsAtOnce', /^must be a number of pods \(1 or more\) or a percentage/],
-      ['spec.history.prometheusURL', /^prometheusURL is only used with source: Prometheus$/],
+      ['spec.history.prometheus', /^prometheus \(a source name\) is only used with source: Prometheus$/],
+    ],
+  },
+  {
+    name: 'a Prometheus source given as a URL',
+    spec: { targetRef: web, history: { source: 'Prometheus', prometheus: 'http://evil:9090/?' } },
+    want: [
+      [
+        'spec.history.prometheus',
+        /^must be the name of one of the operator's Prometheus sources, a DNS label such as main$/,
+      ],
+    ],
+  },
+  {
+    name: 'prometheusURL (removed): refused, pointing at the named sources',
+    spec: {
+      targetRef: web,
+      history: { source: 'Prometheus', prometheusURL: 'http://10.0.0.1:6443/api/v1/secrets#' },
+    },
+    want: [
+      [
+        'spec.history.prometheusURL',
+        /^prometheusURL is no longer supported: the operator chooses the Prometheus servers it reads\. Set history\.prometheus to the name of one of the operator's sources/,
+      ],
     ],
   },
   {

@@ -1,6 +1,7 @@
 // PrometheusFeed against a fake Prometheus: the window is read once when first wanted, then only
-// the steps since; a failing Prometheus is Unavailable (URL and error) with growing retry delays,
-// then Ready again; points land in the history under the pod's workload, gone pods by name shape.
+// the steps since; a failing Prometheus is Unavailable (source name and why) with growing retry
+// delays, then Ready again; points land in the history under the pod's workload, gone pods by name
+// shape. Policies name the operator's sources: none named is `default`, an unknown name is refused.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type * as k8s from '@kubernetes/client-node';
@@ -68,20 +69,21 @@ test('backfill once, then incremental reads; down: Unavailable with backoff; bac
     retryBaseMs: 20,
     retryMaxMs: 80,
     fetch: fakePrometheus(() => down, calls),
+    sources: [{ name: 'main', url: URL_ }],
   });
   feed.onUpdate((nss) => updates.push([...nss]));
   feed.start();
   try {
     const state = () => feed.want(undefined, 'shop', 3600);
-    assert.equal(state().kind, 'NoURL');
-    const want = (): PrometheusHistoryState => feed.want(URL_, 'shop', 3600);
+    assert.equal(state().kind, 'NoSource', 'no source named and no default');
+    const want = (): PrometheusHistoryState => feed.want('main', 'shop', 3600);
     assert.equal(want().kind, 'Pending');
     await until('three failed reads', () => calls.length >= 3);
     const s = want();
     assert.equal(s.kind, 'Unavailable');
     assert.match(
       s.kind === 'Unavailable' ? s.message : '',
-      /^history from Prometheus unavailable: cannot reach Prometheus at http:\/\/prometheus\.test:9090: ECONNREFUSED; retrying in \d+s \(\d+ failed reads\)/,
+      /^Prometheus source 'main' unavailable: cannot connect \(ECONNREFUSED\); retrying in \d+s \(\d+ failed reads\)/,
     );
     assert.ok(updates.length >= 3 && updates.every((u) => u.join() === 'shop'));
     assert.equal(history.series().length, 0, 'nothing recorded');
@@ -108,4 +110,78 @@ test('backfill once, then incremental reads; down: Unavailable with backoff; bac
     await feed.stop();
     history.close();
   }
+});
+
+test('a policy names a source: none is the default source, an unknown name lists the known ones', async () => {
+  const history = UsageHistory.open(':memory:');
+  const calls: Call[] = [];
+  const feed = new PrometheusFeed({
+    history,
+    pods: () => [livePod],
+    resolve: () => Promise.resolve(web),
+    now: () => Date.now() / 1000,
+    log: pino({ level: 'silent' }),
+    stepSeconds: 1,
+    rateWindowSeconds: 2,
+    intervalMs: 50,
+    fetch: fakePrometheus(() => false, calls),
+    sources: [
+      { name: 'default', url: 'http://prometheus.monitoring:9090' },
+      { name: 'team-a', url: URL_ },
+      // A team's own Prometheus: its series are that team's word, so only its namespace reads it.
+      { name: 'team-b', url: 'http://prometheus.team-b:9090', namespaces: ['team-b'] },
+    ],
+  });
+  feed.start();
+  try {
+    assert.deepEqual(feed.sources, ['default', 'team-a', 'team-b']);
+    // Named from another namespace, team-b's source is refused as unknown, and not listed.
+    const other = feed.want('team-b', 'shop', 3600);
+    assert.equal(other.kind, 'UnknownSource');
+    assert.match(
+      other.kind === 'UnknownSource' ? other.message : '',
+      /for this namespace \('default', 'team-a'\);/,
+    );
+    assert.equal(feed.want('team-b', 'team-b', 3600).kind, 'Pending');
+    const unknown = feed.want('http', 'shop', 3600);
+    assert.equal(unknown.kind, 'UnknownSource');
+    assert.equal(
+      unknown.kind === 'UnknownSource' ? unknown.message : '',
+      "history.prometheus 'http' is not one of the operator's Prometheus sources for this namespace " +
+        "('default', 'team-a'); name one of them, or leave history.prometheus out for 'default'",
+    );
+    await until('the default source read', () => feed.want(undefined, 'shop', 3600).kind === 'Ready');
+    assert.ok(calls.length > 0);
+    assert.deepEqual(feed.want(undefined, 'shop', 3600), { kind: 'Ready', source: 'default' });
+  } finally {
+    await feed.stop();
+    history.close();
+  }
+  // No sources at all: the message says there are none, and no policy can name one.
+  const none = new PrometheusFeed({
+    history: UsageHistory.open(':memory:'),
+    pods: () => [],
+    resolve: () => Promise.resolve(web),
+    now: () => Date.now() / 1000,
+    log: pino({ level: 'silent' }),
+  });
+  const s = none.want(undefined, 'shop', 3600);
+  assert.equal(s.kind, 'NoSource');
+  assert.match(
+    s.kind === 'NoSource' ? s.message : '',
+    /the operator has no 'default' source for this namespace; .*\(none\)$/,
+  );
+  // A bad source stops the operator from starting.
+  assert.throws(
+    () =>
+      new PrometheusFeed({
+        history: UsageHistory.open(':memory:'),
+        pods: () => [],
+        resolve: () => Promise.resolve(web),
+        now: () => Date.now() / 1000,
+        log: pino({ level: 'silent' }),
+        sources: [{ name: 'evil', url: 'http://10.0.0.1:6443/api/v1/namespaces/kube-system/secrets#' }],
+      }),
+    /Prometheus source evil url: .* has a fragment/,
+  );
 });

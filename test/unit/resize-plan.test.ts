@@ -814,3 +814,119 @@ test('a shrink hold never lowers anything, on many random pods and recommendatio
     }
   }
 });
+
+test('a resource an HPA scales on by utilisation keeps its request (and limit); the others still move', () => {
+  const byHpa = 'HorizontalPodAutoscaler web';
+  const two = () =>
+    pod([
+      burstable(),
+      container({ name: 'side', req: { cpu: 1, memory: 1 * Gi }, lim: { cpu: 2, memory: 2 * Gi } }),
+    ]);
+  const recs = { app: rec(0.25, 256 * Mi), side: rec(0.25, 256 * Mi) };
+  const usage = { app: { memoryPeak: 200 * Mi }, side: { memoryPeak: 200 * Mi } };
+  type Want = Record<string, { cpu: number; memory: number; cpuLimit: number; memoryLimit: number }>;
+  const untouched = { cpu: 1, memory: 1 * Gi, cpuLimit: 2, memoryLimit: 2 * Gi };
+  const shrunk = { cpu: 0.25, memory: 256 * Mi, cpuLimit: 0.5, memoryLimit: 512 * Mi };
+  const cases: [string, PlanInput['frozen'], string, Want][] = [
+    ['nothing frozen', [], 'InPlace', { app: shrunk, side: shrunk }],
+    [
+      'cpu frozen (Resource metric): no container changes cpu, memory still comes down',
+      [{ resource: 'cpu', by: byHpa }],
+      'InPlace',
+      {
+        app: { ...shrunk, cpu: 1, cpuLimit: 2 },
+        side: { ...shrunk, cpu: 1, cpuLimit: 2 },
+      },
+    ],
+    [
+      'cpu of one container frozen (ContainerResource metric): the other container moves',
+      [{ resource: 'cpu', container: 'app', by: byHpa }],
+      'InPlace',
+      { app: { ...shrunk, cpu: 1, cpuLimit: 2 }, side: shrunk },
+    ],
+    [
+      'cpu and memory frozen: nothing moves, and the skip says who scales on them',
+      [
+        { resource: 'cpu', by: byHpa },
+        { resource: 'memory', by: byHpa },
+      ],
+      'Skip:ScaledByHpa',
+      { app: untouched, side: untouched },
+    ],
+    [
+      'a ContainerResource metric for a container the pod does not have freezes nothing',
+      [{ resource: 'cpu', container: 'other', by: byHpa }],
+      'InPlace',
+      { app: shrunk, side: shrunk },
+    ],
+  ];
+  for (const [name, frozen, want, sizes] of cases) {
+    const p = planResize(input({ pod: two(), recommendations: recs, usage, frozen }));
+    assert.equal(kindOf(p.decision), want, name);
+    for (const [c, w] of Object.entries(sizes)) {
+      const after = p.containers.find((x) => x.name === c)!.after;
+      assert.equal(after.requests.cpu, w.cpu, `${name}: ${c} cpu request`);
+      assert.equal(after.requests.memory, w.memory, `${name}: ${c} memory request`);
+      assert.equal(after.limits.cpu, w.cpuLimit, `${name}: ${c} cpu limit`);
+      assert.equal(after.limits.memory, w.memoryLimit, `${name}: ${c} memory limit`);
+    }
+    if (p.decision.kind === 'InPlace' && frozen?.some((f) => f.resource === 'cpu' && !f.container)) {
+      assert.doesNotMatch(JSON.stringify(p.decision.patch), /cpu/, `${name}: no cpu in the patch`);
+    }
+    if (p.decision.kind === 'Skip')
+      assert.match(p.decision.message, /HorizontalPodAutoscaler web scales on cpu/);
+  }
+  // A raise is held too: the HPA, not Tailor, answers more load on a resource it scales on.
+  const starved = planResize(
+    input({
+      pod: pod([burstable()]),
+      recommendations: { app: rec(4, 1 * Gi) },
+      usage: used200,
+      frozen: [{ resource: 'cpu', by: byHpa }],
+    }),
+  );
+  assert.equal(kindOf(starved.decision), 'NoChange');
+  assert.equal(starved.containers[0]!.after.requests.cpu, 1, 'cpu not raised to 4');
+  assert.ok(starved.notes.some((n) => n.code === 'ScaledByHpa' && n.resource === 'cpu'));
+});
+
+test('memory frozen by an HPA: an OOM kill raises the limit alone; Guaranteed or RequestsOnly cannot, and say so', () => {
+  const frozen = [{ resource: 'memory' as const, by: 'HorizontalPodAutoscaler web' }];
+  // Both frozen, so no missing CPU recommendation hides why the OOM kill goes unanswered.
+  const both = [...frozen, { resource: 'cpu' as const, by: 'HorizontalPodAutoscaler web' }];
+  // Limit 2Gi hit: bump = max(2Gi + 100Mi, 2Gi x 1.2) = 2458Mi, as the limit; the request stays 1Gi.
+  const oomed = container({
+    req: { cpu: 1, memory: 1 * Gi },
+    lim: { cpu: 2, memory: 2 * Gi },
+    oomAt: NOW - 30,
+  });
+  const p = planResize(input({ pod: pod([oomed]), recommendations: {}, usage: used200, frozen }));
+  assert.equal(p.decision.kind, 'InPlace');
+  if (p.decision.kind === 'InPlace') {
+    assert.equal(p.decision.urgent, true);
+    assert.deepEqual(p.decision.patch.spec.containers[0]!.resources, { limits: { memory: '2458Mi' } });
+  }
+  assert.equal(p.containers[0]!.after.requests.memory, 1 * Gi, 'the request the HPA reads stays');
+
+  const guaranteedOom = container({
+    req: { cpu: 1, memory: 1 * Gi },
+    lim: { cpu: 1, memory: 1 * Gi },
+    oomAt: NOW - 30,
+  });
+  const g = planResize(
+    input({ pod: pod([guaranteedOom]), recommendations: {}, usage: used200, frozen: both }),
+  );
+  assert.equal(kindOf(g.decision), 'Skip:ScaledByHpa');
+  assert.match(g.decision.message, /cannot be answered by a limit alone/);
+
+  const r = planResize(
+    input({
+      pod: pod([oomed]),
+      recommendations: {},
+      usage: used200,
+      frozen: both,
+      policy: policy({ containers: [{ name: '*', controlledValues: 'RequestsOnly' }] }),
+    }),
+  );
+  assert.equal(kindOf(r.decision), 'Skip:ScaledByHpa');
+});

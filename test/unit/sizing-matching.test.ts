@@ -4,11 +4,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { V1Pod } from '@kubernetes/client-node';
 import {
+  controllingPolicy,
   inStartupBoost,
   isLive,
   policyCovers,
   selectorMatches,
   targetLabel,
+  type RankedPolicy,
   type Selector,
 } from '../../src/controllers/sizing/matching.ts';
 import { OomTracker, oomKills } from '../../src/controllers/sizing/oom.ts';
@@ -163,4 +165,64 @@ test('OOM kills: read from lastState, the limit in force as usage, each kill rep
   assert.equal(tracker.fresh(oomPod(2, '2026-01-01T00:00:10Z')).length, 1, 'a new kill');
   tracker.forget('u1');
   assert.equal(tracker.fresh(oomPod(2, '2026-01-01T00:00:10Z')).length, 1, 'forgotten with the pod');
+});
+
+test('controllingPolicy: one rule picks the policy of a pod several cover (targetRef, then oldest, then name)', () => {
+  const t0 = '2026-01-01T00:00:00Z';
+  const t1 = '2026-01-02T00:00:00Z';
+  const ref = (name: string, created = t0, target = 'web'): RankedPolicy => ({
+    metadata: { name, namespace: 'shop', creationTimestamp: new Date(created) },
+    spec: { targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: target } },
+  });
+  const sel = (name: string, created = t0, app = 'web'): RankedPolicy => ({
+    // As the watch cache may hold it: the timestamp as a string.
+    metadata: { name, namespace: 'shop', creationTimestamp: created },
+    spec: { selector: { matchLabels: { app } } },
+  });
+  const cases: [string, RankedPolicy[], string | undefined, string[]][] = [
+    ['none', [], undefined, []],
+    ['one selector', [sel('a')], 'a', []],
+    ['a targetRef beats an older selector', [sel('old', t0), ref('new', t1)], 'new', ['old']],
+    ['two targetRefs: the oldest', [ref('b', t1), ref('a2', t0)], 'a2', ['b']],
+    ['two selectors: the oldest', [sel('young', t1), sel('older', t0)], 'older', ['young']],
+    ['same time: the name, byte order', [sel('b'), sel('B'), sel('a')], 'B', ['a', 'b']],
+    ['no readable time sorts last', [sel('x', 'not a time'), sel('y', t1)], 'y', ['x']],
+    ['a targetRef to another Deployment does not cover', [ref('api', t0, 'api'), sel('s', t1)], 's', []],
+    ['a selector that does not match does not cover', [sel('other', t0, 'api'), ref('r', t1)], 'r', []],
+    [
+      'a policy being deleted controls nothing',
+      [{ ...ref('gone'), metadata: { ...ref('gone').metadata, deletionTimestamp: new Date(t1) } }, sel('s')],
+      's',
+      [],
+    ],
+    [
+      'a policy of another namespace covers nothing',
+      [{ ...ref('elsewhere'), metadata: { ...ref('elsewhere').metadata, namespace: 'other' } }],
+      undefined,
+      [],
+    ],
+  ];
+  for (const [name, policies, winner, others] of cases) {
+    // Whatever order the cache lists them in, the same answer.
+    for (const order of [policies, [...policies].reverse()]) {
+      const c = controllingPolicy(pod(), web, order);
+      if (winner === undefined) {
+        assert.equal(c.kind, 'NotCovered', name);
+        continue;
+      }
+      assert.equal(c.kind, 'Controlled', name);
+      if (c.kind !== 'Controlled') continue;
+      assert.equal(c.policy.metadata.name, winner, name);
+      assert.deepEqual(
+        c.others.map((p) => p.metadata.name),
+        others,
+        `${name}: the others, strongest first`,
+      );
+    }
+  }
+  // Without the workload looked up (the webhook skips it when no policy has a targetRef), a
+  // targetRef covers nothing and the selector decides.
+  const c = controllingPolicy(pod(), undefined, [ref('r'), sel('s', t1)]);
+  assert.equal(c.kind === 'Controlled' && c.policy.metadata.name, 's');
+  assert.equal(c.kind === 'Controlled' && c.by, 'Selector');
 });

@@ -184,6 +184,9 @@ test('the Prometheus client says what is wrong with the URL or the answer', asyn
       );
     },
   });
-  await assert.rejects(bad.queryRange('up{', 0, 60, 60), /answered query_range with bad_data: parse error/);
+  await assert.rejects(
+    bad.queryRange('up{', 0, 60, 60),
+    /answered query_range with query failed \(bad_data\): parse error/,
+  );
   await assert.rejects(bad.queryRange('up', 0, 60 * 20_000, 60), /chunk it/);
 });

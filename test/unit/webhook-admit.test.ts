@@ -638,3 +638,80 @@ test('a size that breaks a LimitRange is not sent (the apiserver would reject th
     }
   }
 });
+
+test('an HPA on CPU utilisation: a new pod keeps its CPU request and limit as written; memory is sized', async () => {
+  const hpa = (metrics: unknown[], target = 'web') => ({
+    metadata: { name: 'web-hpa', namespace: NS },
+    spec: {
+      scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: target },
+      maxReplicas: 5,
+      metrics,
+    },
+  });
+  const onCpu = [
+    { type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 70 } } },
+  ];
+  const cases: [string, unknown[], string, V1Container['resources']][] = [
+    [
+      'the policy names the Deployment, the HPA scales it on CPU',
+      [hpa(onCpu)],
+      'Sized',
+      { requests: { cpu: '1', memory: '256Mi' }, limits: { cpu: '2', memory: '512Mi' } },
+    ],
+    [
+      'an HPA of another Deployment changes nothing',
+      [hpa(onCpu, 'api')],
+      'Sized',
+      { requests: { cpu: '250m', memory: '256Mi' }, limits: { cpu: '500m', memory: '512Mi' } },
+    ],
+    [
+      'an AverageValue target does not divide by the request',
+      [
+        hpa([
+          {
+            type: 'Resource',
+            resource: { name: 'cpu', target: { type: 'AverageValue', averageValue: '500m' } },
+          },
+        ]),
+      ],
+      'Sized',
+      { requests: { cpu: '250m', memory: '256Mi' }, limits: { cpu: '500m', memory: '512Mi' } },
+    ],
+    [
+      'CPU and memory both scaled on: nothing to give the pod',
+      [
+        hpa([
+          ...onCpu,
+          {
+            type: 'Resource',
+            resource: { name: 'memory', target: { type: 'Utilization', averageUtilization: 70 } },
+          },
+        ]),
+      ],
+      'Skipped:NoRecommendation',
+      BURSTABLE,
+    ],
+  ];
+  for (const [name, hpas, want, res] of cases) {
+    const { result, after } = await run(
+      pod(),
+      deps([policy({ mode: 'Initial' })], { hpasIn: () => hpas as never }),
+    );
+    assert.equal(label(result.decision), want, name);
+    assert.deepEqual(resources(after), res, name);
+    if (hpas.length > 0 && name.startsWith('the policy names'))
+      assert.ok(
+        result.review.response.warnings?.some((w) => /cpu \(HorizontalPodAutoscaler web-hpa\)/.test(w)),
+        `${name}: a warning says why`,
+      );
+  }
+  // A selector policy: the HPA still finds the pod's Deployment through its owner chain.
+  const { after } = await run(
+    pod(),
+    deps([policy({ targetRef: undefined, selector: { matchLabels: { app: 'web' } } })], {
+      hpasIn: () => [hpa(onCpu)] as never,
+    }),
+  );
+  assert.equal(resources(after)?.requests?.cpu, '1');
+  assert.equal(resources(after)?.requests?.memory, '256Mi');
+});

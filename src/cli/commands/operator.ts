@@ -7,7 +7,7 @@ import { TailorError } from '../../errors.ts';
 import { loadKubeConfig } from '../../kube/client.ts';
 import { startOperator } from '../../operator/index.ts';
 import { exitOnUnexpected } from '../crash.ts';
-import { PrometheusClient } from '../../sources/prometheus.ts';
+import { sizeOf, sourcesFromFlags } from '../../operator/prometheus-sources.ts';
 import { defaultHistoryPath } from './recommend.ts';
 import { list, parseService } from './webhook.ts';
 import { parseAddr } from '../../operator/http.ts';
@@ -27,7 +27,11 @@ interface Options {
   webhook?: string | boolean;
   webhookServeAs?: string;
   webhookService?: string;
+  prometheus?: string[];
   prometheusUrl?: string;
+  prometheusConfig?: string;
+  prometheusTimeout: string;
+  prometheusMaxResponse: string;
 }
 
 export function registerOperator(program: Command): void {
@@ -60,8 +64,23 @@ export function registerOperator(program: Command): void {
       'in-cluster: register the webhook behind this Service instead of its URL',
     )
     .option(
+      '--prometheus <[name=]url>',
+      'a Prometheus server policies may read (history.prometheus: NAME); a bare URL is the source "default", read by policies naming none; repeatable',
+      (value: string, previous: string[] = []) => [...previous, value],
+    )
+    .option(
       '--prometheus-url <url>',
-      'Prometheus for policies with history.source Prometheus and no history.prometheusURL',
+      'the same as --prometheus URL (the source "default"); kept for old scripts',
+    )
+    .option(
+      '--prometheus-config <file>',
+      'YAML file of Prometheus sources (name, url, bearerTokenFile, caFile, timeout, maxResponseSize), e.g. a mounted ConfigMap',
+    )
+    .option('--prometheus-timeout <duration>', 'per Prometheus request, unless a source sets its own', '30s')
+    .option(
+      '--prometheus-max-response <size>',
+      'largest Prometheus answer read (larger ones are aborted), unless a source sets its own',
+      '32Mi',
     )
     .option('--log-level <level>', 'trace, debug, info, warn or error', 'info')
     .action(async (o: Options) => run(o));
@@ -74,17 +93,17 @@ async function run(o: Options): Promise<void> {
       hint: 'metrics.k8s.io refreshes every 15 s or so; e.g. --poll-interval 15s',
     });
   const minHistoryMs = o.minHistory === undefined ? undefined : durationFlag('--min-history', o.minHistory);
-  // A malformed --prometheus-url fails here, at start, rather than on each policy that uses it.
-  if (o.prometheusUrl) {
-    try {
-      new PrometheusClient({ baseUrl: o.prometheusUrl });
-    } catch (cause) {
-      throw new TailorError('InvalidInput', `--prometheus-url "${o.prometheusUrl}" is not an http(s) URL`, {
-        cause,
-        hint: 'give the Prometheus server root, e.g. --prometheus-url http://prometheus-server.monitoring:9090',
-      });
-    }
-  }
+  // A bad Prometheus source (name, URL, token or CA file) fails here, at start, rather than on
+  // each policy that names it.
+  const prometheusSources = sourcesFromFlags({
+    ...(o.prometheus ? { prometheus: o.prometheus } : {}),
+    ...(o.prometheusUrl !== undefined ? { prometheusUrl: o.prometheusUrl } : {}),
+    ...(o.prometheusConfig !== undefined ? { prometheusConfig: o.prometheusConfig } : {}),
+    defaults: {
+      timeoutMs: durationFlag('--prometheus-timeout', o.prometheusTimeout),
+      maxResponseBytes: sizeOf(o.prometheusMaxResponse, '--prometheus-max-response'),
+    },
+  });
   const log = pino({ name: 'tailor-operator', level: o.logLevel });
   // Anything nothing caught ends the process (non-zero): running on in a state no code expected is
   // how an operator harms a workload.
@@ -101,7 +120,7 @@ async function run(o: Options): Promise<void> {
     installCrds: o.installCrds,
     sizing: minHistoryMs === undefined ? {} : { minHistorySeconds: minHistoryMs / 1000 },
     ...(o.webhook || o.webhookServeAs || o.webhookService ? { webhook: webhookOptions(o) } : {}),
-    ...(o.prometheusUrl ? { prometheusUrl: o.prometheusUrl } : {}),
+    prometheusSources,
   });
   await new Promise<void>((resolve) => {
     const stop = (sig: string) => {

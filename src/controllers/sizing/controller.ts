@@ -18,11 +18,13 @@ import { classify } from '../../kube/errors.ts';
 import { WorkQueue, type ReconcileResult } from '../../kube/workqueue.ts';
 import { describe } from '../../errors.ts';
 import {
+  frozenByHpas,
   lastResizeTime,
   planResize,
   planRollout,
   podView,
   type ContainerUsage,
+  type FrozenResource,
   type PlanSettings,
   type ResizePlan,
   type RolloutCandidate,
@@ -31,14 +33,20 @@ import { parseQuantity } from '../../core/quantity.ts';
 import { decimal, monthlySaving, type PriceSheet } from '../../core/cost/price.ts';
 import { DEFAULT_RESOURCE_CONFIGS, type SeriesKey } from '../../sources/history.ts';
 import { configsFor } from '../../core/recommend/tuning.ts';
-import type { PrometheusFeed, PrometheusHistoryState } from '../../operator/prometheus-history.ts';
+import {
+  prometheusReason,
+  type PrometheusFeed,
+  type PrometheusHistoryState,
+} from '../../operator/prometheus-history.ts';
 import type { WorkloadRef } from '../../sources/workloads.ts';
 import type { ClusterCaches } from '../../operator/caches.ts';
 import type { OperatorMetrics } from '../../operator/metrics.ts';
 import type { UsageCollector } from '../../operator/usage-collector.ts';
 import type { HistoryGuard, HistoryHealth } from '../../operator/history-guard.ts';
 import { actuator, podRef, policyRef, type Actuator } from './actuate.ts';
+import { conflictConditions, conflictEvents, markNotApplied } from './conflicts.ts';
 import {
+  controllingPolicy,
   inStartupBoost,
   isLive,
   policyCovers,
@@ -86,7 +94,7 @@ export interface SizingDeps {
 export const SIZING_CONTROLLER = 'sizing';
 
 /** Why a covered pod was left out of sizing, counted in status.pods.skipped. */
-export type PodSkip = 'StartupBoost';
+export type PodSkip = 'StartupBoost' | 'OverlappingPolicy';
 
 interface CoveredPod {
   readonly pod: k8s.V1Pod;
@@ -110,6 +118,8 @@ export function sizingController(ctx: OperatorContext, deps: SizingDeps): Contro
   const lastEviction = new Map<string, number>();
   /** What --dry-run last said per pod, so a plan is logged when it changes, not on every pass. */
   const dryRunSaid = new Map<string, string>();
+  /** The Conflict / HPAConflict messages last said as an Event, per policy and condition. */
+  const conflictSaid = new Map<string, string>();
   const unsubscribe: (() => void)[] = [];
 
   const passes = new PassTimer();
@@ -146,6 +156,20 @@ export function sizingController(ctx: OperatorContext, deps: SizingDeps): Contro
 
   const keyOf = (p: { metadata?: k8s.V1ObjectMeta }) => `${p.metadata?.namespace}/${p.metadata?.name}`;
   const policiesIn = (namespace: string) => caches.policies.inNamespace(namespace);
+  /** Each policy's last seen generation: a spec change (not a status write) requeues its neighbours. */
+  const generations = new Map<string, number | undefined>();
+  const hpaGenerations = new Map<string, number | undefined>();
+  const hpaChanged = (h: k8s.V2HorizontalPodAutoscaler, gone: boolean) => {
+    const k = keyOf(h);
+    if (gone) hpaGenerations.delete(k);
+    else if (hpaGenerations.has(k) && hpaGenerations.get(k) === h.metadata?.generation) return;
+    else hpaGenerations.set(k, h.metadata?.generation);
+    for (const p of policiesIn(h.metadata?.namespace ?? '')) queue.add(keyOf(p));
+  };
+  const neighbours = (p: SizingPolicy) => {
+    queue.add(keyOf(p));
+    for (const x of policiesIn(p.metadata.namespace ?? '')) queue.add(keyOf(x));
+  };
 
   /** The policies covering a pod; a policy that does not validate covers nothing. */
   async function policiesOf(pod: k8s.V1Pod): Promise<SizingPolicy[]> {
@@ -246,11 +270,21 @@ export function sizingController(ctx: OperatorContext, deps: SizingDeps): Contro
 
     // 3. The pods and their usage. A pod without metrics gets no recommendation (never a shrink on
     //    missing data); one in its start-up boost belongs to that controller for now.
+    //    A pod another policy controls (the one rule the webhook follows too) is left to it.
     const covered: CoveredPod[] = [];
+    const lostTo = new Map<string, string[]>();
+    const frozen: FrozenResource[] = [];
     for (const pod of caches.pods.inNamespace(namespace)) {
       if (!isLive(pod)) continue;
       const workload = await deps.resolve(pod);
       if (!policyCovers({ namespace, spec }, pod, workload)) continue;
+      const control = controllingPolicy(pod, workload, policiesIn(namespace));
+      if (control.kind === 'Controlled' && control.policy.metadata.name !== name) {
+        const winner = control.policy.metadata.name ?? '';
+        lostTo.set(winner, [...(lostTo.get(winner) ?? []), pod.metadata?.name ?? '']);
+        covered.push({ pod, workload, skip: 'OverlappingPolicy' });
+        continue;
+      }
       covered.push({ pod, workload, ...(inStartupBoost(pod) ? { skip: 'StartupBoost' as const } : {}) });
     }
     const windowSeconds = (parseDuration(spec.history.window) ?? 8 * 86_400_000) / 1000;
@@ -261,8 +295,8 @@ export function sizingController(ctx: OperatorContext, deps: SizingDeps): Contro
     const fromPrometheus: PrometheusHistoryState | undefined =
       spec.history.source !== 'Prometheus'
         ? undefined
-        : (deps.prometheus?.want(spec.history.prometheusURL, namespace, windowSeconds) ?? {
-            kind: 'NoURL',
+        : (deps.prometheus?.want(spec.history.prometheus, namespace, windowSeconds) ?? {
+            kind: 'NoSource',
             message: 'history.source is Prometheus, but this operator reads no Prometheus',
           });
     const historyReady = fromPrometheus === undefined || fromPrometheus.kind === 'Ready';
@@ -306,9 +340,9 @@ export function sizingController(ctx: OperatorContext, deps: SizingDeps): Contro
           ...(s.memoryPeak !== undefined ? { memoryPeak: s.memoryPeak } : {}),
           ...(now_ ? { memoryNow: now_.memoryBytes } : {}),
         };
-        if (latest && historyReady) {
-          // Applied only with this pod's own metrics; shrinks only past the gate below.
-          recommendations[ct.name] = s.recommendation;
+        // Applied only with this pod's own metrics; shrinks only past the gate below.
+        if (latest && historyReady) recommendations[ct.name] = s.recommendation;
+        if (latest && historyReady && c.skip !== 'OverlappingPolicy') {
           const cur = ct.spec.requests;
           // Against what the workload declares (its pod template), so a pod Tailor already resized
           // still counts what it saves; a selector policy has no template, so the pod's own requests.
@@ -329,6 +363,10 @@ export function sizingController(ctx: OperatorContext, deps: SizingDeps): Contro
           });
         }
       }
+      if (c.skip === 'OverlappingPolicy') continue;
+      // Resources an HPA scales on by utilisation keep their requests (see core/resize/hpa.ts).
+      const podFrozen = frozenByHpas(caches.hpas.inNamespace(namespace), c.workload);
+      frozen.push(...podFrozen);
       if (c.skip) continue;
       const uid = c.pod.metadata?.uid ?? '';
       const lastChange = maxDefined(changes.lastChange(uid), lastResizeTime(c.pod));
@@ -354,6 +392,7 @@ export function sizingController(ctx: OperatorContext, deps: SizingDeps): Contro
         ...(lastChange !== undefined ? { lastChange } : {}),
         changesLastHour: changes.changesSince(uid, now - 3600),
         ...(lastAttempt ? { lastAttempt } : {}),
+        ...(podFrozen.length > 0 ? { frozen: podFrozen } : {}),
         now,
         ...(o.plan ? { settings: o.plan } : {}),
       };
@@ -362,14 +401,16 @@ export function sizingController(ctx: OperatorContext, deps: SizingDeps): Contro
 
     // 4. Status before any pod is touched: the recommendations are published even when acting fails,
     //    and a reader sees what Tailor is about to do. Written only when it changed.
-    const recs =
+    const recs = markNotApplied(
       historyReady && !readFailed
         ? statusRecommendations(
             covered,
             seriesOf,
-            fromPrometheus?.kind === 'Ready' ? `Prometheus ${fromPrometheus.url}` : undefined,
+            fromPrometheus?.kind === 'Ready' ? `Prometheus source '${fromPrometheus.source}'` : undefined,
           )
-        : (policy.status?.recommendations ?? []);
+        : (policy.status?.recommendations ?? []),
+      frozen,
+    );
     const upToDate = plans.filter(
       (p) =>
         deps.usage.latestOf(namespace, p.c.pod.metadata?.name ?? '') &&
@@ -382,11 +423,23 @@ export function sizingController(ctx: OperatorContext, deps: SizingDeps): Contro
       upToDate,
       skipped: covered.filter((c) => c.skip).length,
     };
-    const conditions = withHolds(
-      wantedConditions(spec, target, covered.length, recs.length, withoutMetrics, ctx.dryRun, fromPrometheus),
-      store,
-      spec.mode === 'InPlace' || spec.mode === 'Auto' ? gates : [],
-    );
+    const conflicts = conflictConditions({ lostTo, frozen });
+    const conditions = [
+      ...withHolds(
+        wantedConditions(
+          spec,
+          target,
+          covered.length,
+          recs.length,
+          withoutMetrics,
+          ctx.dryRun,
+          fromPrometheus,
+        ),
+        store,
+        spec.mode === 'InPlace' || spec.mode === 'Auto' ? gates : [],
+      ),
+      ...conflicts,
+    ];
     const base = (lastApplied: SizingPolicyStatus['lastApplied']): SizingPolicyStatus => ({
       ...(generation !== undefined ? { observedGeneration: generation } : {}),
       target,
@@ -405,6 +458,8 @@ export function sizingController(ctx: OperatorContext, deps: SizingDeps): Contro
       ...(lastApplied ? { lastApplied } : {}),
     });
     const stored = await writeStatus(policy, base(policy.status?.lastApplied));
+    for (const e of conflictEvents(key, policy.status?.conditions, conflicts, conflictSaid))
+      ctx.events.record(policyRef(policy), 'Warning', e.reason, e.message);
 
     // 5. Only InPlace and Auto touch running pods; Recommend, Initial (the webhook's) and Off never do.
     switch (spec.mode) {
@@ -596,13 +651,24 @@ export function sizingController(ctx: OperatorContext, deps: SizingDeps): Contro
     name: SIZING_CONTROLLER,
     async start() {
       unsubscribe.push(
+        // A policy that comes, goes or changes its spec may take pods from, or give pods back to,
+        // the others of its namespace (controllingPolicy): they look again too.
         caches.policies.subscribe({
-          add: (p) => queue.add(keyOf(p)),
-          update: (p) => queue.add(keyOf(p)),
+          add: (p) => {
+            generations.set(keyOf(p), p.metadata.generation);
+            neighbours(p);
+          },
+          update: (p) => {
+            if (generations.get(keyOf(p)) === p.metadata.generation) return queue.add(keyOf(p));
+            generations.set(keyOf(p), p.metadata.generation);
+            neighbours(p);
+          },
           delete: (p) => {
             // Nothing to undo: pods keep the sizes they have.
             log.info({ policy: keyOf(p) }, 'policy deleted');
             passEnded(passes.forget(keyOf(p), Date.now()));
+            generations.delete(keyOf(p));
+            neighbours(p);
           },
         }),
         caches.pods.subscribe({
@@ -628,6 +694,13 @@ export function sizingController(ctx: OperatorContext, deps: SizingDeps): Contro
               .filter((p) => p.spec.targetRef?.kind === kind && p.spec.targetRef.name === w.metadata?.name)
               .forEach((p) => queue.add(keyOf(p)));
           return caches.workloads[kind].subscribe({ add: targeting, update: targeting, delete: targeting });
+        }),
+        // An HPA that appears, changes its spec or goes: the policies of its namespace look again
+        // (not on its status writes, every 15 s).
+        caches.hpas.subscribe({
+          add: (h) => hpaChanged(h, false),
+          update: (h) => hpaChanged(h, false),
+          delete: (h) => hpaChanged(h, true),
         }),
         caches.pdbs.subscribe({
           add: (b) => policiesIn(b.metadata?.namespace ?? '').forEach((p) => queue.add(keyOf(p))),
@@ -735,12 +808,7 @@ function wantedConditions(
       ? {
           type: 'RecommendationsAvailable',
           status: 'False',
-          reason:
-            prometheus.kind === 'Unavailable'
-              ? 'PrometheusUnavailable'
-              : prometheus.kind === 'Pending'
-                ? 'ReadingPrometheus'
-                : 'NoPrometheusURL',
+          reason: prometheusReason(prometheus.kind),
           message: prometheus.message,
         }
       : recommendations > 0

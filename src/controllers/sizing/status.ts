@@ -4,7 +4,7 @@ import type { Condition, ContainerRecommendation, SizingPolicyStatus } from '../
 import { parseQuantity } from '../../core/quantity.ts';
 import { apiTime } from '../../kube/time.ts';
 
-export type ConditionType = 'Ready' | 'TargetFound' | 'RecommendationsAvailable';
+export type ConditionType = 'Ready' | 'TargetFound' | 'RecommendationsAvailable' | 'Conflict' | 'HPAConflict';
 
 export interface WantedCondition {
   readonly type: ConditionType;
@@ -70,9 +70,19 @@ export function settleRecommendations(
       close(p.lowerBound, n.lowerBound) &&
       close(p.upperBound, n.upperBound) &&
       close(p.uncappedTarget, n.uncappedTarget)
-      ? { ...p, ...(n.basis !== undefined ? { basis: basisKept(p.basis, n.basis) } : {}) }
+      ? withNotApplied(
+          { ...p, ...(n.basis !== undefined ? { basis: basisKept(p.basis, n.basis) } : {}) },
+          n.notApplied,
+        )
       : n;
   });
+}
+
+/** notApplied is what the new pass says (an HPA may have come or gone), whatever the numbers did. */
+function withNotApplied(r: ContainerRecommendation, notApplied: string | undefined): ContainerRecommendation {
+  const rest = { ...r };
+  delete rest.notApplied;
+  return notApplied !== undefined ? { ...rest, notApplied } : rest;
 }
 
 /** The basis text changes with every sample; only its first words (the kind of data) matter for a rewrite. */

@@ -10,3 +10,4 @@ export * from './plan.ts';
 export * from './rollout.ts';
 export * from './outcome.ts';
 export * from './recommendations.ts';
+export * from './hpa.ts';

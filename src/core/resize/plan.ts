@@ -1,5 +1,6 @@
 // The resize decision for one pod: from its state, its recommendations, the policy and the time,
 // what to do now (NoChange | InPlace | Deferred | Infeasible | Evict | Skip) and the exact patch.
+import { frozenFor, type FrozenResource } from './hpa.ts';
 import { buildPatch, summarize } from './patch.ts';
 import { resolvePolicy, type ResizePolicyInput, type ResolvedPolicy } from './policy.ts';
 import { qosOf } from './qos.ts';
@@ -25,6 +26,8 @@ export type SkipReason =
   | 'WouldChangeQos'
   /** Every container is mode Off, or no controlled resource has a request to size. */
   | 'NotControlled'
+  /** Every resource Tailor could size is one a HorizontalPodAutoscaler scales on by utilisation. */
+  | 'ScaledByHpa'
   /** The kubelet is applying a resize: let it finish. */
   | 'ResizeInProgress'
   /** Not running, or being deleted: nothing to resize. */
@@ -108,6 +111,8 @@ export interface PlanInput {
   /** Changes Tailor made to this pod in the hour before `now`. */
   readonly changesLastHour: number;
   readonly lastAttempt?: LastAttempt;
+  /** Resources whose requests stay as they are: an HPA scales the workload on their utilisation. */
+  readonly frozen?: readonly FrozenResource[];
   /** Seconds since the epoch. */
   readonly now: number;
   readonly settings?: Partial<PlanSettings>;
@@ -190,8 +195,11 @@ export function planResize(input: PlanInput): ResizePlan {
       );
     }
     // Missing data is worth saying apart from "nothing here is ours": one is temporary, the other a setting.
-    return full.some((c) => c.notes.some((n) => n.code === 'NoRecommendation'))
-      ? done(skip('MissingData', 'no usable recommendation for any controlled resource'), full)
+    if (full.some((c) => c.notes.some((n) => n.code === 'NoRecommendation')))
+      return done(skip('MissingData', 'no usable recommendation for any controlled resource'), full);
+    const scaled = full.flatMap((c) => c.notes.filter((n) => n.code === 'ScaledByHpa'));
+    return scaled.length > 0
+      ? done(skip('ScaledByHpa', scaled.map((n) => n.message).join('; ')), full)
       : done(skip('NotControlled', 'the policy controls no resource of this pod that has a request'), full);
   }
 
@@ -326,6 +334,7 @@ function sizeAll(
       minChangePercent: policy.minChangePercent,
       peakMargin: settings.peakMargin,
       raiseOnly,
+      frozen: frozenFor(input.frozen, c.name),
     }),
   );
 }

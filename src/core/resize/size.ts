@@ -43,7 +43,9 @@ export type NoteCode =
   /** Guaranteed needs requests == limits, and the limits are not Tailor's to change (RequestsOnly). */
   | 'GuaranteedNeedsLimits'
   /** Only raises allowed now (an OOM bump inside a cooldown or rate limit, a shrink hold): a decrease is held back. */
-  | 'RaiseOnly';
+  | 'RaiseOnly'
+  /** A HorizontalPodAutoscaler scales the workload on this resource's utilisation: its request stays. */
+  | 'ScaledByHpa';
 
 export interface Note {
   readonly code: NoteCode;
@@ -64,6 +66,8 @@ export interface SizeContext {
   readonly peakMargin: number;
   /** Set: only raises may pass now, and this says why (a cooldown, a shrink hold). */
   readonly raiseOnly: string | undefined;
+  /** Resources whose request must stay as it is, with who scales on them (see hpa.ts). */
+  readonly frozen?: ReadonlyMap<ResourceName, string>;
 }
 
 export interface ContainerPlan {
@@ -142,6 +146,8 @@ function sizeResource(c: ContainerView, r: ResourceName, ctx: SizeContext, notes
   }
   const cur = c.spec.requests[r];
   const curLimit = c.spec.limits[r];
+  const scaledBy = ctx.frozen?.get(r);
+  if (scaledBy !== undefined) return frozenResource(c, r, scaledBy, ctx, note);
   if (cur === undefined || !(cur > 0)) {
     note('NoRequest', 'no request set; Tailor does not add one (that could change the QoS class)');
     return undefined;
@@ -205,6 +211,50 @@ function sizeResource(c: ContainerView, r: ResourceName, ctx: SizeContext, notes
   const outside = bounds !== undefined && (cur < bounds.lowerBound || cur > bounds.upperBound);
   const past = (Math.abs(want - cur) / cur) * 100 >= ctx.minChangePercent;
   return { request: want, limit, triggered: moved && (outside || past || urgent), urgent };
+}
+
+/**
+ * A resource an HPA scales on by utilisation keeps its request, whatever the recommendation: that
+ * ratio is the HPA's input. Only an OOM kill still moves something: the memory limit alone goes up
+ * (the HPA reads usage over the request, never the limit), where the policy lets Tailor set limits
+ * and the pod is not Guaranteed (whose requests must equal its limits).
+ */
+function frozenResource(
+  c: ContainerView,
+  r: ResourceName,
+  scaledBy: string,
+  ctx: SizeContext,
+  note: (code: NoteCode, message: string) => void,
+): Sized | undefined {
+  const cur = c.spec.requests[r];
+  const curLimit = c.spec.limits[r];
+  const why = `${scaledBy} scales on ${r} utilisation, so the request stays`;
+  const bump =
+    r === 'memory' && ctx.oomUsage !== undefined
+      ? bumpAfterOom(ctx.oomUsage, { ...ctx.oom, halfLifeSeconds: 0 })
+      : undefined;
+  if (
+    bump !== undefined &&
+    cur !== undefined &&
+    curLimit !== undefined &&
+    ctx.qos !== 'Guaranteed' &&
+    ctx.policy.controlledValues === 'RequestsAndLimits'
+  ) {
+    const max = ctx.policy.max[r];
+    const limit = roundUp(r, max !== undefined ? Math.min(bump, Math.max(max, curLimit)) : bump);
+    if (limit > curLimit && !sameAmount(r, limit, curLimit)) {
+      note(
+        'OomBump',
+        `OOM-killed at about ${show(r, ctx.oomUsage!)}: limit raised to ${show(r, limit)}; ${why}`,
+      );
+      return { request: cur, limit, triggered: true, urgent: true };
+    }
+  }
+  note(
+    'ScaledByHpa',
+    `${why}${bump !== undefined ? ' (the OOM kill cannot be answered by a limit alone)' : ''}`,
+  );
+  return undefined;
 }
 
 /** The new limit; the current one when Tailor may not change it (then returned as the same number). */
