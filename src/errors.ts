@@ -12,6 +12,8 @@ export type TailorErrorCode =
   | 'KubernetesApi'
   /** Waiting for something took longer than allowed. */
   | 'Timeout'
+  /** A store Tailor keeps its state in (the usage history) fails: Tailor holds still until it works. */
+  | 'StoreFailed'
   /** A bug: a state the code believes cannot happen. */
   | 'Internal';
 
@@ -39,6 +41,8 @@ export function exitCode(code: TailorErrorCode): number {
       return 5;
     case 'Timeout':
       return 6;
+    case 'StoreFailed':
+      return 7;
     case 'Internal':
       return 70;
   }

@@ -116,6 +116,30 @@ export function Duration(options: SchemaOptions = {}): TString {
   });
 }
 
+/**
+ * A `Duration` between two bounds (inclusive), e.g. `DurationBetween('1h', '90d')`. The CEL rule
+ * adds up the parts as `parseDuration` does (in doubles: a huge number is out of range, not an
+ * overflow); a value that is not a duration at all is left to the pattern rule's message.
+ */
+export function DurationBetween(min: string, max: string, options: SchemaOptions = {}): TString {
+  const lo = parseDuration(min)!;
+  const hi = parseDuration(max)!;
+  const units = Object.entries(DURATION_UNITS).reduceRight(
+    (rest, [unit, ms]) => (rest === '' ? `${ms}.0` : `(p.endsWith('${unit}') ? ${ms}.0 : ${rest})`),
+    '',
+  );
+  const total = `self.findAll('[0-9]+(ms|s|m|h|d|w)').map(p, double(p.find('^[0-9]+')) * ${units}).sum()`;
+  return withRules(Duration(options), {
+    // `[x].all(ms, ...)` names the sum once (the CRD's CEL environment has no cel.bind).
+    rule: `!self.matches(r'${DURATION_PATTERN}') || [${total}].all(ms, ms >= ${lo}.0 && ms <= ${hi}.0)`,
+    message: `must be between ${min} and ${max}`,
+    check: (s) => {
+      const ms = parseDuration(s);
+      return ms === undefined || (ms >= lo && ms <= hi);
+    },
+  });
+}
+
 /** Milliseconds in a duration written for `Duration`; undefined when it is not one. */
 export function parseDuration(text: string): number | undefined {
   if (!new RegExp(DURATION_PATTERN).test(text)) return undefined;

@@ -12,6 +12,7 @@ import {
   ContainerName,
   Decimal,
   Duration,
+  DurationBetween,
   EXPECTED,
   Enum,
   LabelSelector,
@@ -244,9 +245,13 @@ export const PROFILE_TUNING: Record<
 const History = withRules(
   Type.Object(
     {
-      window: Duration({
+      // At least an hour (a shorter window makes the memory floor a few minutes' peak), at most 90
+      // days (history read from Prometheus and kept in the store grows with it).
+      window: DurationBetween('1h', '90d', {
         default: '8d',
-        description: 'How much usage history recommendations look at, e.g. 8d.',
+        description:
+          'How much usage history recommendations look at, from 1h to 90d, e.g. 8d. Nothing is lowered until ' +
+          'the history spans min(window, 24h).',
       }),
       source: Enum(['MetricsServer', 'Prometheus'] as const, {
         default: 'MetricsServer',

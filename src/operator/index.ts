@@ -17,6 +17,7 @@ import { clusterCaches, type ClusterCaches } from './caches.ts';
 import { serveOperatorHttp, type OperatorHttp } from './http.ts';
 import { operatorMetrics, type OperatorMetrics } from './metrics.ts';
 import { UsageCollector } from './usage-collector.ts';
+import { HistoryGuard } from './history-guard.ts';
 import {
   startWebhook,
   unregisterWebhook,
@@ -73,6 +74,8 @@ export interface RunningOperator {
   readonly ctx: OperatorContext;
   readonly caches: ClusterCaches;
   readonly history: UsageHistory;
+  /** Every call into `history` goes through it: failures are caught, counted and hold shrinks. */
+  readonly historyGuard: HistoryGuard;
   readonly usage: UsageCollector;
   readonly metrics: OperatorMetrics;
   readonly controllers: readonly Controller[];
@@ -87,7 +90,7 @@ export interface RunningOperator {
 export interface OperatorParts {
   readonly ctx: OperatorContext;
   readonly caches: ClusterCaches;
-  readonly history: UsageHistory;
+  readonly history: HistoryGuard;
   readonly usage: UsageCollector;
   readonly metrics: OperatorMetrics;
   readonly resolve: (pod: k8s.V1Pod) => ReturnType<WorkloadResolver['resolve']>;
@@ -138,6 +141,7 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     fieldManager: FIELD_MANAGER,
   };
   const history = UsageHistory.open(options.historyPath);
+  const historyGuard = new HistoryGuard(history, { metrics, log: log.child({ component: 'history' }), now });
   const caches = clusterCaches(clients, options.namespace, (what, err) => {
     metrics.apiErrors.inc({ kind: classify(err).kind });
     log.warn({ watch: what, err: describe(err) }, 'watch failed; it restarts with backoff');
@@ -154,7 +158,7 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
   const usage = new UsageCollector({
     custom: clients.custom,
     scope: options.namespace ? namespaces(options.namespace) : ALL_NAMESPACES,
-    history,
+    history: historyGuard,
     pods: caches.pods,
     resolve: (pod) => resolver.resolve(pod),
     intervalMs: options.pollIntervalMs ?? 15_000,
@@ -166,6 +170,7 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
   const prometheus = new PrometheusFeed({
     ...options.prometheus,
     history,
+    guard: historyGuard,
     pods: () => caches.pods.list(),
     resolve: (pod) => resolver.resolve(pod),
     ...(options.prometheusSources ? { sources: options.prometheusSources } : {}),
@@ -175,7 +180,7 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
   const parts: OperatorParts = {
     ctx,
     caches,
-    history,
+    history: historyGuard,
     usage,
     metrics,
     resolve: (pod) => resolver.resolve(pod),
@@ -229,6 +234,7 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     ctx,
     caches,
     history,
+    historyGuard,
     usage,
     metrics,
     controllers,

@@ -14,6 +14,8 @@ export interface OperatorMetrics {
   readonly apiErrors: Counter<'kind'>;
   readonly passSeconds: Histogram<'controller'>;
   readonly polls: Counter<'result'>;
+  /** Calls into the usage history store (SQLite) that failed, by what the operator was doing. */
+  readonly historyErrors: Counter<'op'>;
   /** Requests the operator's clients sent, by verb and resource (watch starts as verb "watch"). */
   readonly apiRequests: Counter<'verb' | 'resource'>;
   /** One full pass: every policy queued together (a poll's samples, start-up) until each has been reconciled. */
@@ -67,6 +69,12 @@ export function operatorMetrics(defaults = true): OperatorMetrics {
       name: 'tailor_usage_polls_total',
       help: 'metrics.k8s.io polls into the usage history, by result.',
       labelNames: ['result'],
+      registers,
+    }),
+    historyErrors: new Counter({
+      name: 'tailor_history_errors_total',
+      help: 'Usage history store (SQLite) calls that failed, by op (record, maintain, recordOoms, read, retain, prometheus); shrinks are held while it fails.',
+      labelNames: ['op'],
       registers,
     }),
     apiRequests: new Counter({

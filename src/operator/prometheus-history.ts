@@ -16,6 +16,7 @@
 import type { Logger } from 'pino';
 import type * as k8s from '@kubernetes/client-node';
 import { describe } from '../errors.ts';
+import type { HistoryGuard } from './history-guard.ts';
 import type { UsageHistory, OomRecord, UsageRecord } from '../sources/history.ts';
 import {
   PrometheusClient,
@@ -49,6 +50,8 @@ export interface PrometheusFeedSettings {
 
 export interface PrometheusFeedOptions extends PrometheusFeedSettings {
   readonly history: UsageHistory;
+  /** When given, writes go through it: a store failure is counted and holds shrinks (the read is retried). */
+  readonly guard?: HistoryGuard;
   /** The live pods (the pod cache), to map Prometheus series to workloads. */
   readonly pods: () => readonly k8s.V1Pod[];
   readonly resolve: (pod: k8s.V1Pod) => Promise<WorkloadRef>;
@@ -318,14 +321,16 @@ class SourceReader {
             if (workload) records.push({ ...p, workload });
           }
           points += records.length;
-          this.o.history.record(records);
           const kills: OomRecord[] = [];
           for (const e of ooms) {
             const workload = workloadOf(e.namespace, e.pod);
             if (workload) kills.push({ ...e, workload });
           }
-          // The pod status may have shown the same kill already, a step apart: one kill, not two.
-          this.o.history.recordOoms(kills, 90);
+          this.write((h) => {
+            h.record(records);
+            // The pod status may have shown the same kill already, a step apart: one kill, not two.
+            h.recordOoms(kills, 90);
+          });
         },
       });
       for (const t of targets) {
@@ -373,6 +378,13 @@ class SourceReader {
       );
     }
     this.notify(nss);
+  }
+
+  /** One write into the store; a failure (counted by the guard) fails this read, which is retried. */
+  private write(fn: (h: UsageHistory) => void): void {
+    if (!this.o.guard) return fn(this.o.history);
+    const r = this.o.guard.run('prometheus', fn);
+    if (!r.ok) throw new Error(`the usage history store fails: ${r.error}`);
   }
 
   /** Maps (namespace, pod) to its workload: live pods exactly, gone ones by the shape of their name. */

@@ -4,12 +4,13 @@
 import type { Logger } from 'pino';
 import type * as k8s from '@kubernetes/client-node';
 import { MetricsPoller, type ContainerSample } from '../sources/metrics-api.ts';
-import type { UsageHistory } from '../sources/history.ts';
 import type { Scope } from '../sources/scope.ts';
 import type { WorkloadRef } from '../sources/workloads.ts';
 import type { SharedWatch } from '../kube/shared-watch.ts';
 import { describe } from '../errors.ts';
 import type { OperatorMetrics } from './metrics.ts';
+import type { HistoryGuard } from './history-guard.ts';
+import type { UsageRecord } from '../sources/history.ts';
 
 export interface LatestSample {
   readonly t: number;
@@ -20,7 +21,8 @@ export interface LatestSample {
 export interface UsageCollectorOptions {
   readonly custom: k8s.CustomObjectsApi;
   readonly scope: Scope;
-  readonly history: UsageHistory;
+  /** The usage history, through the guard that catches and counts its failures. */
+  readonly history: HistoryGuard;
   readonly pods: SharedWatch<k8s.V1Pod>;
   readonly resolve: (pod: k8s.V1Pod) => Promise<WorkloadRef>;
   readonly intervalMs: number;
@@ -41,13 +43,26 @@ export class UsageCollector {
     this.poller = new MetricsPoller(o.custom, o.scope, o.now);
   }
 
-  /** Polls at once, then every interval. */
+  /** How often metrics.k8s.io is polled: a sample older than a few of these is stale. */
+  get intervalMs(): number {
+    return this.o.intervalMs;
+  }
+
+  /** Polls at once, then every interval (again after a stop). */
   start(): void {
+    this.stopped = false;
     const loop = () => {
       if (this.stopped) return;
-      this.running = this.pollOnce().finally(() => {
-        if (!this.stopped) this.timer = setTimeout(loop, this.o.intervalMs);
-      });
+      this.running = this.pollOnce()
+        .catch((err: unknown) => {
+          // pollOnce handles what it expects (the API, the store); anything else is logged, not
+          // thrown into the timer, and the next poll runs as usual.
+          this.o.metrics.polls.inc({ result: 'error' });
+          this.o.log.error({ err: describe(err) }, 'metrics poll failed unexpectedly; next poll retries');
+        })
+        .finally(() => {
+          if (!this.stopped) this.timer = setTimeout(loop, this.o.intervalMs);
+        });
     };
     loop();
   }
@@ -83,7 +98,7 @@ export class UsageCollector {
       this.o.log.warn({ err: describe(err) }, 'metrics.k8s.io poll failed; next poll retries');
       return;
     }
-    const records = [];
+    const records: UsageRecord[] = [];
     const touched = new Set<string>();
     for (const s of samples) {
       // A working set of zero is a container not running yet (or just restarted), not its usage:
@@ -106,8 +121,13 @@ export class UsageCollector {
       mine.set(s.container, { t: s.t, cpuCores: s.cpuCores, memoryBytes: s.memoryBytes });
       touched.add(s.namespace);
     }
-    this.o.history.record(records);
-    this.o.history.maintain(this.o.now());
+    // A store that fails is caught, counted and remembered by the guard (the sizing controller then
+    // holds every shrink); the samples above are still the pods' "used now", and the listeners are
+    // still told, so the policies show the failure and OOM raises keep their fresh floor.
+    const h = this.o.history;
+    h.retryPending();
+    h.run('record', (s) => s.record(records));
+    h.run('maintain', (s) => s.maintain(this.o.now()));
     if (touched.size > 0) for (const fn of this.listeners) fn(touched);
   }
 }

@@ -49,6 +49,16 @@ const VIEW_IDLE_SECONDS = 3600;
 /** The longest history a store keeps, whatever windows ask for. */
 const MAX_RETENTION_SECONDS = 400 * 86_400;
 
+/**
+ * A series kept longer than the store's retention (a policy's window) stays so while the policy asks
+ * at least this often; then it falls back to the store's retention. After a restart every such
+ * request gets this long again before it lapses, so a stopped operator loses nothing.
+ */
+export const RETENTION_LEASE_SECONDS = 86_400;
+
+/** Distinct longer retentions kept per series (one per window asking): the most recently asked. */
+const MAX_RETENTIONS_PER_SERIES = 4;
+
 export interface SeriesKey {
   readonly workload: WorkloadRef;
   readonly container: string;
@@ -104,6 +114,8 @@ export interface HistoryOptions {
   readonly closeAfterSeconds?: number;
   /** How often `maintain` checkpoints and prunes. */
   readonly maintainEverySeconds?: number;
+  /** How long a write waits for another connection's lock before it fails (SQLITE_BUSY). Default 5 s. */
+  readonly busyTimeoutMs?: number;
 }
 
 const SCHEMA_VERSION = '2';
@@ -139,6 +151,12 @@ CREATE TABLE IF NOT EXISTS oom (
   PRIMARY KEY (series, pod, t)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS oom_by_t ON oom (t);
+CREATE TABLE IF NOT EXISTS retention (
+  series INTEGER NOT NULL REFERENCES series(id) ON DELETE CASCADE,
+  seconds REAL NOT NULL,
+  renewed_at REAL NOT NULL,
+  PRIMARY KEY (series, seconds)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS checkpoint (
   series INTEGER NOT NULL REFERENCES series(id) ON DELETE CASCADE,
   resource TEXT NOT NULL,
@@ -199,6 +217,8 @@ export class UsageHistory {
   private readonly closeAfterSeconds: number;
   private readonly maintainEverySeconds: number;
   private lastMaintain = -Infinity;
+  /** The first prune of this process: retention requests made before it get a lease from here. */
+  private firstPrune: number | undefined;
   private readonly stmt: Statements;
 
   private constructor(
@@ -222,7 +242,7 @@ export class UsageHistory {
       // and a lost last second of samples costs nothing.
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL');
-      db.pragma('busy_timeout = 5000');
+      db.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000))}`);
       db.pragma('foreign_keys = ON');
       db.exec(`CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)`);
       const was = db
@@ -267,15 +287,38 @@ export class UsageHistory {
     this.db.close();
   }
 
-  /** Keeps at least this much history (a policy's window longer than the retention); never shrinks it. */
-  retainAtLeast(seconds: number): void {
-    if (Number.isFinite(seconds)) {
-      this.retentionSeconds = Math.max(this.retentionSeconds, Math.min(seconds, MAX_RETENTION_SECONDS));
-    }
-  }
-
+  /** The store's retention: every series keeps at least this much. */
   get retention(): number {
     return this.retentionSeconds;
+  }
+
+  /**
+   * Keeps one series (its minutes and OOM kills) for `seconds`, a policy's window, when that is
+   * longer than the store's retention; others keep the retention. A request lasts
+   * RETENTION_LEASE_SECONDS unless asked again, so a deleted policy or a shorter window gives the
+   * space back. Cheap when nothing changes: it writes at most once per 1/16 of the lease.
+   */
+  retainSeries(key: SeriesKey, seconds: number, now: number): void {
+    if (!Number.isFinite(seconds) || seconds <= this.retentionSeconds) return;
+    const keep = Math.min(seconds, MAX_RETENTION_SECONDS);
+    const row = this.findRow(key);
+    if (!row) return;
+    const was = this.stmt.readRetention.get(row.id, keep);
+    if (was && now - was.renewed_at < RETENTION_LEASE_SECONDS / 16) return;
+    this.db.transaction(() => {
+      this.stmt.writeRetention.run(row.id, keep, now);
+      this.stmt.capRetentions.run(row.id, row.id, MAX_RETENTIONS_PER_SERIES);
+    })();
+  }
+
+  /** How long a series is kept: the store's retention, or longer while a policy asks for it. */
+  retentionOf(key: SeriesKey): number {
+    const row = this.findRow(key);
+    return row ? this.seriesRetention(row.id) : this.retentionSeconds;
+  }
+
+  private seriesRetention(series: number): number {
+    return Math.max(this.retentionSeconds, this.stmt.seriesRetention.get(series)?.seconds ?? 0);
   }
 
   /** Adds samples in one transaction, folding them into minute rows per workload and container. */
@@ -417,7 +460,8 @@ export class UsageHistory {
         samples: state.sampleCount,
       };
     };
-    const oomsSince = Math.max(now - this.retentionSeconds, window ? now - window.seconds : -Infinity);
+    const retention = row ? this.seriesRetention(row.id) : this.retentionSeconds;
+    const oomsSince = Math.max(now - retention, window ? now - window.seconds : -Infinity);
     return {
       info: row ? toInfo(row) : undefined,
       ooms: row ? this.stmt.countOoms.get(row.id, oomsSince)!.n : 0,
@@ -465,13 +509,20 @@ export class UsageHistory {
     return written;
   }
 
-  /** Drops minutes and OOM kills older than the retention window, and series with nothing left. */
+  /**
+   * Drops minutes and OOM kills older than their series' retention (the store's, or a longer one a
+   * policy asks for), lapsed retention requests, and series with nothing left.
+   */
   prune(now: number): { minutes: number; ooms: number; series: number } {
     const cutoff = now - this.retentionSeconds;
+    this.firstPrune ??= now;
     return this.db.transaction(() => {
-      const minutes = this.stmt.pruneMinutes.run(Math.floor(cutoff / 60)).changes;
-      const ooms = this.stmt.pruneOoms.run(cutoff).changes;
-      const series = this.stmt.pruneSeries.run(cutoff).changes;
+      // Requests made before this process started get a full lease from its first prune.
+      if (now - this.firstPrune! > RETENTION_LEASE_SECONDS)
+        this.stmt.pruneRetentions.run(now - RETENTION_LEASE_SECONDS);
+      const minutes = this.stmt.pruneMinutes.run(Math.floor(cutoff / 60), now).changes;
+      const ooms = this.stmt.pruneOoms.run(cutoff, now).changes;
+      const series = this.stmt.pruneSeries.run(cutoff, now).changes;
       return { minutes, ooms, series };
     })();
   }
@@ -479,9 +530,10 @@ export class UsageHistory {
   /** Checkpoints and prunes when `maintainEverySeconds` have passed since the last time; cheap otherwise. */
   maintain(now: number, configsFor?: (key: SeriesKey) => ResourceConfigs): boolean {
     if (now - this.lastMaintain < this.maintainEverySeconds) return false;
-    this.lastMaintain = now;
     this.prune(now);
     this.checkpoint(now, configsFor);
+    // Only once both worked: a failed prune or checkpoint is tried again at the next call.
+    this.lastMaintain = now;
     return true;
   }
 
@@ -802,9 +854,34 @@ function prepare(db: Database.Database) {
     invalidate: db.prepare<[number, number]>(
       `DELETE FROM checkpoint WHERE series = ? AND through_minute >= ?`,
     ),
-    pruneMinutes: db.prepare<[number]>(`DELETE FROM usage_minute WHERE minute < ?`),
-    pruneOoms: db.prepare<[number]>(`DELETE FROM oom WHERE t < ?`),
-    pruneSeries: db.prepare<[number]>(`DELETE FROM series WHERE last_t < ?`),
+    // Older than the store's retention (the indexed bound), and than the series' own when longer.
+    pruneMinutes: db.prepare<[number, number]>(
+      `DELETE FROM usage_minute WHERE minute < ? AND minute * 60 < ? -
+         coalesce((SELECT max(r.seconds) FROM retention r WHERE r.series = usage_minute.series), 0)`,
+    ),
+    pruneOoms: db.prepare<[number, number]>(
+      `DELETE FROM oom WHERE t < ? AND t < ? -
+         coalesce((SELECT max(r.seconds) FROM retention r WHERE r.series = oom.series), 0)`,
+    ),
+    pruneSeries: db.prepare<[number, number]>(
+      `DELETE FROM series WHERE last_t < ? AND last_t < ? -
+         coalesce((SELECT max(r.seconds) FROM retention r WHERE r.series = series.id), 0)`,
+    ),
+    readRetention: db.prepare<[number, number], { renewed_at: number }>(
+      `SELECT renewed_at FROM retention WHERE series = ? AND seconds = ?`,
+    ),
+    writeRetention: db.prepare<[number, number, number]>(
+      `INSERT INTO retention (series, seconds, renewed_at) VALUES (?, ?, ?)
+       ON CONFLICT (series, seconds) DO UPDATE SET renewed_at = excluded.renewed_at`,
+    ),
+    capRetentions: db.prepare<[number, number, number]>(
+      `DELETE FROM retention WHERE series = ? AND seconds NOT IN (
+         SELECT seconds FROM retention WHERE series = ? ORDER BY renewed_at DESC LIMIT ?)`,
+    ),
+    seriesRetention: db.prepare<[number], { seconds: number | null }>(
+      `SELECT max(seconds) AS seconds FROM retention WHERE series = ?`,
+    ),
+    pruneRetentions: db.prepare<[number]>(`DELETE FROM retention WHERE renewed_at < ?`),
   };
 }
 

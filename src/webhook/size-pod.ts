@@ -71,7 +71,7 @@ export function sizeNewPod(
       // A new pod costs nothing to change: the recommendation is used as it is, however small the move.
       minChangePercent: 0,
       peakMargin: 0,
-      raiseOnly: false,
+      raiseOnly: undefined,
     });
     // NoLimit is the one strategy only a new pod can follow (a limit cannot be removed in place);
     // a Guaranteed pod keeps its CPU limit, since without it the pod would become Burstable.

@@ -183,6 +183,24 @@ const badPolicies: { name: string; spec: unknown; path: string; message: RegExp 
     message: /must be a duration such as 90s, 15m, 6h, 8d or 2w/,
   },
   {
+    name: 'a history window under an hour (CEL)',
+    spec: { targetRef: web, history: { window: '59m59s' } },
+    path: 'spec.history.window',
+    message: /must be between 1h and 90d/,
+  },
+  {
+    name: 'a history window over 90 days (CEL)',
+    spec: { targetRef: web, history: { window: '2160h1ms' } },
+    path: 'spec.history.window',
+    message: /must be between 1h and 90d/,
+  },
+  {
+    name: 'a history window too large for an int64 (CEL, in doubles)',
+    spec: { targetRef: web, history: { window: '99999999999999999999999w' } },
+    path: 'spec.history.window',
+    message: /must be between 1h and 90d/,
+  },
+  {
     name: 'a prometheusURL (removed: the operator chooses the Prometheus servers)',
     spec: {
       targetRef: web,
@@ -211,6 +229,17 @@ const badPolicies: { name: string; spec: unknown; path: string; message: RegExp 
     message: /an empty selector would match every pod in the namespace/,
   },
 ];
+
+test('the apiserver takes a history window at either bound, however it is written', () => {
+  for (const [i, window] of ['1h', '3600s', '60m', '90d', '12w6d', '2160h', '1h0m'].entries()) {
+    const r = apply(sizingPolicy(`window-${i}`, { targetRef: web, history: { window } }));
+    assert.equal(r.status, 0, `${window}: ${r.stderr}`);
+    assert.deepEqual(
+      problems(SizingPolicySchema, sizingPolicy(`window-${i}`, { targetRef: web, history: { window } })),
+      [],
+    );
+  }
+});
 
 for (const c of badPolicies) {
   test(`the apiserver refuses a SizingPolicy with ${c.name}`, (t) => {

@@ -250,6 +250,41 @@ const spCases: { name: string; spec: unknown; want: [path: string, message: RegE
     want: [['spec.update.maxEvictionsPerHour', /^must be/]],
   },
   {
+    name: 'a history window under an hour',
+    spec: { targetRef: web, history: { window: '59m' } },
+    want: [['spec.history.window', /^must be between 1h and 90d$/]],
+  },
+  {
+    name: 'a history window over 90 days, however written',
+    spec: { targetRef: web, history: { window: '12w6d1s' } },
+    want: [['spec.history.window', /^must be between 1h and 90d$/]],
+  },
+  {
+    name: 'a history window of 99999999999999999999999w is out of range, not an overflow',
+    spec: { targetRef: web, history: { window: '99999999999999999999999w' } },
+    want: [['spec.history.window', /^must be between 1h and 90d$/]],
+  },
+  {
+    name: 'a window of 1h',
+    spec: { targetRef: web, history: { window: '1h' } },
+    want: [],
+  },
+  {
+    name: 'a window of 90d',
+    spec: { targetRef: web, history: { window: '90d' } },
+    want: [],
+  },
+  {
+    name: 'a window of 12w6d (90 days)',
+    spec: { targetRef: web, history: { window: '12w6d' } },
+    want: [],
+  },
+  {
+    name: 'a window of 3600000ms',
+    spec: { targetRef: web, history: { window: '3600000ms' } },
+    want: [],
+  },
+  {
     name: 'OOM bump factor below 1',
     spec: { targetRef: web, oom: { bumpFactor: 0.9 } },
     want: [['spec.oom.bumpFactor', /^must be a number from 1 to 10; got the decimal 0.9$/]],

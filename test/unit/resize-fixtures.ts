@@ -85,6 +85,7 @@ export function input(o: Partial<PlanInput> & Pick<PlanInput, 'pod'>): PlanInput
     recommendations: {},
     usage: {},
     policy: policy(),
+    shrink: { kind: 'Allowed' },
     changesLastHour: 0,
     now: NOW,
     ...o,

@@ -704,6 +704,117 @@ test('resizePolicy RestartContainer: still in place (a container restart beats a
   else assert.fail(`expected InPlace, got ${cpuOnly.decision.kind}`);
 });
 
+test('a shrink hold: raises (OOM, under-provisioned) still go out, nothing is lowered', () => {
+  const reasons = ['StaleUsage', 'ShortHistory', 'HistoryUnavailable'] as const;
+  const oomed = () =>
+    container({ req: { cpu: 1, memory: 1 * Gi }, lim: { cpu: 2, memory: 2 * Gi }, oomAt: NOW - 30 });
+  // Under-provisioned CPU (4x), over-provisioned memory (4x): the raise goes alone.
+  const mixed = { app: { cpu: bounds(4, 3.2, 6), memory: bounds(256 * Mi) } };
+  for (const reason of reasons) {
+    const shrink = { kind: 'Held', reason, message: `held for ${reason}` } as const;
+    const cases: [string, Partial<PlanInput>, string, { cpu?: number; memory?: number }][] = [
+      ['over-provisioned 4x: nothing is sent', { shrink }, 'Skip:ShrinkHeld', {}],
+      [
+        'an OOM kill raises memory; the CPU shrink waits',
+        { shrink, pod: pod([oomed()]) },
+        'InPlace',
+        { memory: 2458 * Mi },
+      ],
+      [
+        'under-provisioned CPU is raised; memory is not lowered',
+        { shrink, recommendations: mixed },
+        'InPlace',
+        { cpu: 4 },
+      ],
+      [
+        'Auto: still no shrink and no eviction',
+        { shrink, policy: policy({ mode: 'Auto' }) },
+        'Skip:ShrinkHeld',
+        {},
+      ],
+      [
+        'a cooldown still applies to a raise that is not urgent',
+        { shrink, recommendations: mixed, lastChange: NOW - 60 },
+        'Skip:Cooldown',
+        {},
+      ],
+      [
+        'in bounds: nothing to hold',
+        { shrink, recommendations: { app: { cpu: bounds(0.95, 0.5, 2) } } },
+        'NoChange',
+        {},
+      ],
+      [
+        'mode Recommend says its mode, not the hold',
+        { shrink, policy: policy({ mode: 'Recommend' }) },
+        'Skip:Mode',
+        {},
+      ],
+    ];
+    for (const [name, over, want, raised] of cases) {
+      const p = plan(over);
+      assert.equal(kindOf(p.decision), want, `${reason}: ${name}`);
+      if (p.decision.kind === 'Skip' && p.decision.reason === 'ShrinkHeld')
+        assert.equal(p.decision.message, `held for ${reason}`, `${reason}: ${name}: the gate's message`);
+      if (p.decision.kind !== 'InPlace') continue;
+      const r = p.decision.patch.spec.containers[0]!.resources;
+      // The patch raises what it names and names nothing it would lower.
+      assert.deepEqual(
+        Object.keys(r.requests ?? {}).sort(),
+        Object.keys(raised).sort(),
+        `${reason}: ${name}`,
+      );
+      const [after] = p.containers;
+      for (const res of ['cpu', 'memory'] as const) {
+        assert.ok(
+          after!.after.requests[res]! >= after!.before.requests[res]!,
+          `${reason}: ${name}: ${res} request`,
+        );
+        assert.ok(
+          after!.after.limits[res]! >= after!.before.limits[res]!,
+          `${reason}: ${name}: ${res} limit`,
+        );
+        if (raised[res] !== undefined)
+          assert.equal(after!.after.requests[res], raised[res], `${reason}: ${name}: ${res}`);
+      }
+      assert.ok(p.notes.some((n) => n.code === 'RaiseOnly' && n.message.includes(`held for ${reason}`)));
+    }
+  }
+  // A held plan still shows what would happen once the gate opens (status counts it as not up to date).
+  const held = plan({ shrink: { kind: 'Held', reason: 'StaleUsage', message: 'stale' } });
+  assert.equal(held.containers[0]!.triggered, true);
+  assert.equal(held.containers[0]!.after.requests.cpu, 0.25);
+  // And the same pod with the gate open shrinks.
+  assert.equal(kindOf(plan({ shrink: { kind: 'Allowed' } }).decision), 'InPlace');
+});
+
+test('a shrink hold never lowers anything, on many random pods and recommendations', () => {
+  let seed = 7;
+  const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  for (let i = 0; i < 500; i++) {
+    const req = { cpu: 0.1 + rand() * 4, memory: (64 + Math.floor(rand() * 4096)) * Mi };
+    const lim = rand() < 0.5 ? { cpu: req.cpu * 2, memory: req.memory * 2 } : {};
+    const oomAt = rand() < 0.3 ? NOW - 10 : undefined;
+    const c = container({ req, lim, ...(oomAt !== undefined ? { oomAt } : {}) });
+    const recs = { app: rec(0.05 + rand() * 8, (32 + Math.floor(rand() * 8192)) * Mi) };
+    const p = planResize(
+      input({
+        pod: pod([c]),
+        recommendations: recs,
+        usage: { app: { memoryPeak: rand() * req.memory } },
+        shrink: { kind: 'Held', reason: 'ShortHistory', message: 'short' },
+      }),
+    );
+    if (p.decision.kind !== 'InPlace') continue;
+    const after = p.containers[0]!.after;
+    for (const r of ['cpu', 'memory'] as const) {
+      assert.ok(after.requests[r]! >= req[r] - 1e-9, `case ${i}: ${r} request lowered`);
+      const limit = c.spec.limits[r];
+      if (limit !== undefined) assert.ok(after.limits[r]! >= limit - 1e-9, `case ${i}: ${r} limit lowered`);
+    }
+  }
+});
+
 test('a resource an HPA scales on by utilisation keeps its request (and limit); the others still move', () => {
   const byHpa = 'HorizontalPodAutoscaler web';
   const two = () =>

@@ -9,6 +9,7 @@ import { configsFor } from '../../src/core/recommend/tuning.ts';
 import {
   DEFAULT_RESOURCE_CONFIGS,
   MAX_CHECKPOINTS_PER_SERIES,
+  RETENTION_LEASE_SECONDS,
   UsageHistory,
   type SeriesKey,
   type UsageRecord,
@@ -192,6 +193,50 @@ test('retention drops old minutes, OOM kills and series with nothing newer', () 
   assert.equal(h.info(db), undefined);
   assert.equal(h.ooms(web).length, 0);
   h.close();
+});
+
+test('retention per series: a policy keeps its own series for its window, no other series grows', () => {
+  // Store retention 1 h. Tenant shop's policy asks 3 h for web; tenant other's series is not its own.
+  const other: SeriesKey = {
+    workload: { namespace: 'other', kind: 'Deployment', name: 'web' },
+    container: 'app',
+  };
+  const dir = tempDb();
+  let h = UsageHistory.open(dir.path, { retentionSeconds: 3600 });
+  h.record(traffic(T0, 240));
+  h.record(traffic(T0, 240).map((r) => ({ ...r, workload: other.workload })));
+  h.record([{ ...db, t: T0 + 90 * 60, cpuCores: 1, memoryBytes: Mi }]); // 2.5 h before now
+  h.recordOoms([
+    { ...web, pod: 'p', t: T0 + 60, usageBytes: Mi },
+    { ...other, pod: 'p', t: T0 + 60, usageBytes: Mi },
+  ]);
+  const now = T0 + 240 * 60;
+  h.retainSeries(web, 3 * 3600, now);
+  h.retainSeries(db, 1800, now); // shorter than the store's: nothing changes
+  h.retainSeries(db, 3 * 3600, now); // db is kept too, while asked
+  assert.equal(h.retentionOf(web), 3 * 3600);
+  assert.equal(h.retentionOf(other), 3600, 'the other tenant keeps the default');
+  assert.equal(h.retention, 3600, 'the store-wide retention is unchanged');
+  h.prune(now);
+  assert.equal(h.minutes(web)[0]!.t, now - 3 * 3600, 'web keeps its 3 h');
+  assert.equal(h.minutes(other)[0]!.t, now - 3600, 'other is pruned at 1 h');
+  assert.equal(h.ooms(web).length, 0, 'a kill older than the 3 h goes too');
+  assert.equal(h.ooms(other).length, 0);
+  assert.ok(h.info(db), 'db is kept while asked');
+
+  // A restart: the request stays in force for a lease from the first prune, so nothing is lost
+  // before the policy asks again.
+  h.close();
+  h = UsageHistory.open(dir.path, { retentionSeconds: 3600 });
+  const restarted = now + 2 * RETENTION_LEASE_SECONDS; // down for two leases (its pods went on)
+  h.record([{ ...web, t: restarted - 60, cpuCores: 0.1, memoryBytes: Mi }]);
+  h.prune(restarted);
+  assert.equal(h.retentionOf(web), 3 * 3600, 'kept across the restart');
+  // Never asked again: a lease after the first prune of this process it lapses back to the store's.
+  h.prune(restarted + RETENTION_LEASE_SECONDS + 1);
+  assert.equal(h.retentionOf(web), 3600, 'lapsed: the policy went away');
+  h.close();
+  dir.done();
 });
 
 test('a batch of 10,000 pods is recorded in one transaction, quickly', () => {

@@ -19,6 +19,7 @@ import {
   outcomeOfPatchError,
   parseRecommendations,
   planResize,
+  SHRINK_ALLOWED,
   planRollout,
   podView,
   toContainerRecommendation,
@@ -125,6 +126,8 @@ async function run(o: Options): Promise<void> {
         recommendations: target.recommendations,
         usage: usage.get(`${view.namespace}/${view.name}`) ?? {},
         policy: target.policy,
+        // Asked for by a person, on usage read just now from metrics.k8s.io: shrinks are theirs to send.
+        shrink: SHRINK_ALLOWED,
         ...(lastChange !== undefined ? { lastChange } : {}),
         // A stateless run cannot count earlier changes; the cooldown (from managedFields) still holds.
         changesLastHour: 0,

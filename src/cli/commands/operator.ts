@@ -6,6 +6,7 @@ import { durationFlag } from '../flags.ts';
 import { TailorError } from '../../errors.ts';
 import { loadKubeConfig } from '../../kube/client.ts';
 import { startOperator } from '../../operator/index.ts';
+import { exitOnUnexpected } from '../crash.ts';
 import { sizeOf, sourcesFromFlags } from '../../operator/prometheus-sources.ts';
 import { defaultHistoryPath } from './recommend.ts';
 import { list, parseService } from './webhook.ts';
@@ -21,7 +22,7 @@ interface Options {
   metricsAddr: string;
   dryRun: boolean;
   namespace?: string;
-  minHistory: string;
+  minHistory?: string;
   logLevel: string;
   installCrds: boolean;
   webhook?: string | boolean;
@@ -49,8 +50,7 @@ export function registerOperator(program: Command): void {
     .option('-n, --namespace <ns>', 'watch and act in this namespace only (default: every namespace)')
     .option(
       '--min-history <duration>',
-      'apply a recommendation only once its history is this long (OOM raises never wait)',
-      '10m',
+      'lower nothing until a series has this much history (default: min(history.window, 24h) per policy; raises and OOM raises never wait)',
     )
     .option(
       '--no-install-crds',
@@ -95,7 +95,7 @@ async function run(o: Options): Promise<void> {
     throw new TailorError('InvalidInput', `--poll-interval ${o.pollInterval} is under 1s`, {
       hint: 'metrics.k8s.io refreshes every 15 s or so; e.g. --poll-interval 15s',
     });
-  const minHistoryMs = durationFlag('--min-history', o.minHistory);
+  const minHistoryMs = o.minHistory === undefined ? undefined : durationFlag('--min-history', o.minHistory);
   // A bad Prometheus source (name, URL, token or CA file) fails here, at start, rather than on
   // each policy that names it.
   const prometheusSources = sourcesFromFlags({
@@ -108,6 +108,9 @@ async function run(o: Options): Promise<void> {
     },
   });
   const log = pino({ name: 'tailor-operator', level: o.logLevel });
+  // Anything nothing caught ends the process (non-zero): running on in a state no code expected is
+  // how an operator harms a workload.
+  exitOnUnexpected(process, log);
   const operator = await startOperator({
     kc: loadKubeConfig(o.kubeconfig),
     historyPath: o.history,
@@ -118,7 +121,7 @@ async function run(o: Options): Promise<void> {
     log,
     processMetrics: true,
     installCrds: o.installCrds,
-    sizing: { minHistorySeconds: minHistoryMs / 1000 },
+    sizing: minHistoryMs === undefined ? {} : { minHistorySeconds: minHistoryMs / 1000 },
     ...(o.webhook || o.webhookServeAs || o.webhookService ? { webhook: webhookOptions(o) } : {}),
     prometheusSources,
     ...(o.allowedImage.length > 0 ? { models: { allowedImages: o.allowedImage } } : {}),

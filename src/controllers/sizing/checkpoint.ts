@@ -25,7 +25,9 @@ import {
   type Bookkeeping,
   type SeriesSnapshot,
 } from '../../core/checkpoint/index.ts';
-import type { ResourceConfigs, SeriesKey, UsageHistory } from '../../sources/history.ts';
+import type { ResourceConfigs, SeriesKey } from '../../sources/history.ts';
+import { TailorError } from '../../errors.ts';
+import type { HistoryGuard } from '../../operator/history-guard.ts';
 import type { WorkloadKind, WorkloadRef } from '../../sources/workloads.ts';
 import { seriesKeyString } from './usage.ts';
 import type { PodChanges } from './pod-changes.ts';
@@ -75,7 +77,7 @@ interface PolicyMemory {
 
 export function checkpoints(
   ctx: OperatorContext,
-  history: UsageHistory,
+  history: HistoryGuard,
   changes: PodChanges,
   o: CheckpointOptions = {},
 ): Checkpoints {
@@ -135,16 +137,18 @@ export function checkpoints(
       );
     let restored = 0;
     for (const s of decoded.series) {
-      if (
-        history.restore(
+      const r = history.run('checkpoint', (store) =>
+        store.restore(
           seriesKeyOf(policy.metadata.namespace ?? '', s),
           s,
           now,
           view.configs,
           view.windowSeconds,
-        )
-      )
-        restored++;
+        ),
+      );
+      // A store that cannot take the checkpoint fails the pass (retried): nothing acts on half-known state.
+      if (!r.ok) throw new TailorError('StoreFailed', `checkpoint of ${key} not restored: ${r.error}`);
+      if (r.value) restored++;
     }
     log.info(
       { policy: key, series: decoded.series.length, restored, evictions: mem(key).evictions.length },
@@ -167,8 +171,12 @@ export function checkpoints(
       const k = seriesKeyString(s);
       if (seen.has(k)) continue;
       seen.add(k);
-      const snap = history.snapshot(s, now, view.configs, view.windowSeconds);
-      if (snap) snaps.push(snap);
+      const snap = history.run('checkpoint', (store) =>
+        store.snapshot(s, now, view.configs, view.windowSeconds),
+      );
+      // A store that cannot be read would write a checkpoint without its series, over a good one.
+      if (!snap.ok) return;
+      if (snap.value) snaps.push(snap.value);
     }
     const bookkeeping = (): Bookkeeping =>
       capBookkeeping(

@@ -34,7 +34,7 @@ import {
 } from '../../core/resize/index.ts';
 import { parseQuantity } from '../../core/quantity.ts';
 import { decimal, monthlySaving, type PriceSheet } from '../../core/cost/price.ts';
-import { DEFAULT_RESOURCE_CONFIGS, type SeriesKey, type UsageHistory } from '../../sources/history.ts';
+import { DEFAULT_RESOURCE_CONFIGS, type SeriesKey } from '../../sources/history.ts';
 import { configsFor } from '../../core/recommend/tuning.ts';
 import {
   prometheusReason,
@@ -45,6 +45,7 @@ import type { WorkloadRef } from '../../sources/workloads.ts';
 import type { ClusterCaches } from '../../operator/caches.ts';
 import type { OperatorMetrics } from '../../operator/metrics.ts';
 import type { UsageCollector } from '../../operator/usage-collector.ts';
+import type { HistoryGuard, HistoryHealth } from '../../operator/history-guard.ts';
 import { actuator, podRef, policyRef, type Actuator } from './actuate.ts';
 import { conflictConditions, conflictEvents, markNotApplied } from './conflicts.ts';
 import {
@@ -63,12 +64,13 @@ import { checkpoints } from './checkpoint.ts';
 import { evictionGuard, type EvictionGuard } from './eviction-guard.ts';
 import { mergeConditions, settleRecommendations, statusChanged, type WantedCondition } from './status.ts';
 import { readSeries, seriesKeyString, statusRecommendation, type SeriesView } from './usage.ts';
+import { requiredSpanSeconds, shrinkGate, withHolds } from './shrink-gate.ts';
 
 export interface SizingOptions {
   /**
-   * A series younger than this gives recommendations in status but is not applied to pods yet (OOM
-   * raises excepted): the first minutes of a pod are often a start-up, not its steady state.
-   * Default 10 minutes; tests lower it.
+   * Nothing is lowered until a series' history spans this long (raises, OOM raises first, do not
+   * wait): the first hours of a workload are rarely its daily peak. Default min(history.window,
+   * 24 h) per policy; tests lower it.
    */
   readonly minHistorySeconds?: number;
   /** Every policy is reconciled at least this often, new samples or not. Default 5 minutes. */
@@ -86,7 +88,8 @@ export interface SizingOptions {
 
 export interface SizingDeps {
   readonly caches: ClusterCaches;
-  readonly history: UsageHistory;
+  /** The usage history, through the guard that catches its failures (a failing store holds every shrink). */
+  readonly history: HistoryGuard;
   readonly usage: UsageCollector;
   readonly metrics: OperatorMetrics;
   readonly resolve: (pod: k8s.V1Pod) => Promise<WorkloadRef>;
@@ -110,7 +113,6 @@ interface CoveredPod {
 
 export function sizingController(ctx: OperatorContext, deps: SizingDeps): Controller {
   const o = deps.options ?? {};
-  const minHistory = o.minHistorySeconds ?? 600;
   const resyncMs = o.resyncMs ?? 5 * 60_000;
   const busyMs = o.busyRequeueMs ?? 5_000;
   const tolerance = o.statusTolerance ?? 0.02;
@@ -201,7 +203,8 @@ export function sizingController(ctx: OperatorContext, deps: SizingDeps): Contro
       if (kills.length > 0) {
         workload = await deps.resolve(pod);
         // Recorded at once, not at the next poll: the recommender's OOM floor and the planner's
-        // bump both start from here.
+        // bump both start from here. A store that refuses it keeps it for a retry; the raise below
+        // goes out either way.
         history.recordOoms(
           kills.flatMap((k) =>
             k.usageBytes
@@ -300,8 +303,6 @@ export function sizingController(ctx: OperatorContext, deps: SizingDeps): Contro
       covered.push({ pod, workload, ...(inStartupBoost(pod) ? { skip: 'StartupBoost' as const } : {}) });
     }
     const windowSeconds = (parseDuration(spec.history.window) ?? 8 * 86_400_000) / 1000;
-    // The store keeps at least the longest window a policy asks for.
-    history.retainAtLeast(windowSeconds);
     // The policy's profile and overrides as recommender configs (Balanced alone: the defaults).
     const configs = configsFor(spec.recommendation);
     // Before the history is read: what an earlier process (maybe on another disk) knew comes back first.
@@ -318,12 +319,26 @@ export function sizingController(ctx: OperatorContext, deps: SizingDeps): Contro
           });
     const historyReady = fromPrometheus === undefined || fromPrometheus.kind === 'Ready';
     const series = new Map<string, SeriesView>();
+    /** A read of this pass that failed: every shrink of this policy holds, and status keeps its recommendations. */
+    let readFailed: HistoryHealth | undefined;
     const seriesOf = (key: SeriesKey) => {
       const k = seriesKeyString(key);
       let s = series.get(k);
-      if (!s) series.set(k, (s = readSeries(history, key, now, windowSeconds, configs)));
+      if (!s) {
+        const r = history.run('read', (h) => readSeries(h, key, now, windowSeconds, configs));
+        if (r.ok) {
+          // The series this policy reads keep its window (in its namespace only: covered pods' series).
+          history.run('retain', (h) => h.retainSeries(key, windowSeconds, now));
+        } else readFailed ??= { kind: 'Failing', op: 'read', error: r.error, since: now };
+        series.set(k, (s = r.ok ? r.value : noSeries(key)));
+      }
       return s;
     };
+    for (const c of covered)
+      for (const ct of c.pod.spec?.containers ?? []) seriesOf({ workload: c.workload, container: ct.name });
+    const store = readFailed ?? history.health();
+    const minSpan = requiredSpanSeconds(windowSeconds, o.minHistorySeconds);
+    const gates: ReturnType<typeof shrinkGate>[] = [];
     let withoutMetrics = 0;
     const plans: { c: CoveredPod; plan: ResizePlan; input: Parameters<typeof planResize>[0] }[] = [];
     const savings: {
@@ -343,8 +358,8 @@ export function sizingController(ctx: OperatorContext, deps: SizingDeps): Contro
           ...(s.memoryPeak !== undefined ? { memoryPeak: s.memoryPeak } : {}),
           ...(now_ ? { memoryNow: now_.memoryBytes } : {}),
         };
-        // Applied only with this pod's own metrics and a history past its first minutes.
-        if (latest && historyReady && s.ageSeconds >= minHistory) recommendations[ct.name] = s.recommendation;
+        // Applied only with this pod's own metrics; shrinks only past the gate below.
+        if (latest && historyReady) recommendations[ct.name] = s.recommendation;
         if (latest && historyReady && c.skip !== 'OverlappingPolicy') {
           const cur = ct.spec.requests;
           // Against what the workload declares (its pod template), so a pod Tailor already resized
@@ -374,11 +389,24 @@ export function sizingController(ctx: OperatorContext, deps: SizingDeps): Contro
       const uid = c.pod.metadata?.uid ?? '';
       const lastChange = maxDefined(changes.lastChange(uid), lastResizeTime(c.pod));
       const lastAttempt = changes.lastAttempt(uid);
+      const shrink = shrinkGate({
+        store,
+        now,
+        pollIntervalSeconds: deps.usage.intervalMs / 1000,
+        requiredSpanSeconds: minSpan,
+        containers: Object.keys(recommendations).map((name) => ({
+          name,
+          latest: latest?.get(name),
+          spanSeconds: seriesOf({ workload: c.workload, container: name }).ageSeconds,
+        })),
+      });
+      gates.push(shrink);
       const input = {
         pod: view,
         recommendations,
         usage,
         policy: spec,
+        shrink,
         ...(lastChange !== undefined ? { lastChange } : {}),
         changesLastHour: changes.changesSince(uid, now - 3600),
         ...(lastAttempt ? { lastAttempt } : {}),
@@ -392,7 +420,7 @@ export function sizingController(ctx: OperatorContext, deps: SizingDeps): Contro
     // 4. Status before any pod is touched: the recommendations are published even when acting fails,
     //    and a reader sees what Tailor is about to do. Written only when it changed.
     const recs = markNotApplied(
-      historyReady
+      historyReady && !readFailed
         ? statusRecommendations(
             covered,
             seriesOf,
@@ -416,14 +444,18 @@ export function sizingController(ctx: OperatorContext, deps: SizingDeps): Contro
     const conflicts = conflictConditions({ lostTo, frozen });
     const replacement = replacementSizing(namespace);
     const conditions = [
-      ...wantedConditions(
-        spec,
-        target,
-        covered.length,
-        recs.length,
-        withoutMetrics,
-        ctx.dryRun,
-        fromPrometheus,
+      ...withHolds(
+        wantedConditions(
+          spec,
+          target,
+          covered.length,
+          recs.length,
+          withoutMetrics,
+          ctx.dryRun,
+          fromPrometheus,
+        ),
+        store,
+        spec.mode === 'InPlace' || spec.mode === 'Auto' ? gates : [],
       ),
       ...conflicts,
       ...evictionConditions(spec.mode, replacement),
@@ -792,6 +824,11 @@ function declaredRequests(
   const cpu = parseQuantity(r.cpu);
   const memory = parseQuantity(r.memory);
   return { ...(cpu !== undefined ? { cpu } : {}), ...(memory !== undefined ? { memory } : {}) };
+}
+
+/** A series that could not be read: no recommendation, no floor (the planner then lowers nothing). */
+function noSeries(key: SeriesKey): SeriesView {
+  return { key, recommendation: {}, memoryPeak: undefined, samples: 0, ageSeconds: 0, ooms: 0 };
 }
 
 function maxDefined(a: number | undefined, b: number | undefined): number | undefined {

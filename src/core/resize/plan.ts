@@ -33,7 +33,28 @@ export type SkipReason =
   /** Not running, or being deleted: nothing to resize. */
   | 'NotRunning'
   /** This exact patch was rejected before; it would be again. */
-  | 'Rejected';
+  | 'Rejected'
+  /** Only a shrink was due, and shrinking is held now (see ShrinkGate): nothing to send. */
+  | 'ShrinkHeld';
+
+/** Why shrinking is held: the facts a shrink stands on are missing or cannot be trusted now. */
+export type ShrinkHoldReason =
+  /** The pod's "used now" is older than the freshness limit (metrics.k8s.io down or lagging). */
+  | 'StaleUsage'
+  /** The usage history of a container spans less than the policy's window (capped at 24 h). */
+  | 'ShortHistory'
+  /** The usage history store cannot be read or written. */
+  | 'HistoryUnavailable';
+
+/**
+ * Whether requests and limits may go down now. Held: the planner still plans raises (OOM kills,
+ * under-provisioned resources) but never lowers anything; a failure makes Tailor hold still.
+ */
+export type ShrinkGate =
+  | { readonly kind: 'Allowed' }
+  | { readonly kind: 'Held'; readonly reason: ShrinkHoldReason; readonly message: string };
+
+export const SHRINK_ALLOWED: ShrinkGate = { kind: 'Allowed' };
 
 export type EvictCause = 'Infeasible' | 'DeferredTooLong';
 
@@ -83,6 +104,8 @@ export interface PlanInput {
   /** By container name. */
   readonly usage?: Readonly<Record<string, ContainerUsage>>;
   readonly policy: ResizePolicyInput;
+  /** Whether anything may be lowered now; computed by the caller from the freshness of what it knows. */
+  readonly shrink: ShrinkGate;
   /** When Tailor last changed this pod, seconds since the epoch. */
   readonly lastChange?: number;
   /** Changes Tailor made to this pod in the hour before `now`. */
@@ -129,7 +152,7 @@ export function planResize(input: PlanInput): ResizePlan {
       break;
   }
   const policy = checked.policy;
-  const full = sizeAll(input, policy, settings, false);
+  const full = sizeAll(input, policy, settings, undefined);
 
   switch (policy.mode) {
     case 'Off':
@@ -223,10 +246,20 @@ export function planResize(input: PlanInput): ResizePlan {
     return done({ kind: 'NoChange', message: 'every request is within its bounds and threshold' }, full);
 
   const urgent = full.some((c) => c.urgent);
+  let chosen = full;
+  switch (input.shrink.kind) {
+    case 'Allowed':
+      break;
+    case 'Held':
+      // Raises only: what the full plan would lower stays as it is. `full` is still returned with a
+      // hold, so a reader sees what would happen once the gate opens.
+      chosen = sizeAll(input, policy, settings, `shrinks are held: ${input.shrink.message}`);
+      if (!chosen.some((c) => c.triggered)) return done(skip('ShrinkHeld', input.shrink.message), full);
+      break;
+  }
   const lastChange = input.lastChange;
   const cooling = lastChange !== undefined && input.now - lastChange < policy.cooldownSeconds;
   const limited = input.changesLastHour >= policy.maxChangesPerHour;
-  let chosen = full;
   if (cooling || limited) {
     const why = cooling
       ? skip(
@@ -239,7 +272,7 @@ export function planResize(input: PlanInput): ResizePlan {
         );
     if (!urgent) return done(why, full);
     // An OOM bump does not wait, but only raises pass: a shrink must still wait its turn.
-    chosen = sizeAll(input, policy, settings, true);
+    chosen = sizeAll(input, policy, settings, 'only raises pass a cooldown or rate limit');
     if (!chosen.some((c) => c.urgent)) return done(why, full);
   }
 
@@ -286,7 +319,8 @@ function sizeAll(
   input: PlanInput,
   policy: ResolvedPolicy,
   settings: PlanSettings,
-  raiseOnly: boolean,
+  /** Set: only raises, for this reason. */
+  raiseOnly: string | undefined,
 ): ContainerPlan[] {
   const qos = qosOf(input.pod.containers.map((c) => c.spec));
   return input.pod.containers.map((c) =>

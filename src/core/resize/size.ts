@@ -42,7 +42,7 @@ export type NoteCode =
   | 'LimitKept'
   /** Guaranteed needs requests == limits, and the limits are not Tailor's to change (RequestsOnly). */
   | 'GuaranteedNeedsLimits'
-  /** Only raises allowed now (an OOM bump inside a cooldown or rate limit): a decrease is held back. */
+  /** Only raises allowed now (an OOM bump inside a cooldown or rate limit, a shrink hold): a decrease is held back. */
   | 'RaiseOnly'
   /** A HorizontalPodAutoscaler scales the workload on this resource's utilisation: its request stays. */
   | 'ScaledByHpa';
@@ -64,7 +64,8 @@ export interface SizeContext {
   readonly oom: { readonly factor: number; readonly minBump: number };
   readonly minChangePercent: number;
   readonly peakMargin: number;
-  readonly raiseOnly: boolean;
+  /** Set: only raises may pass now, and this says why (a cooldown, a shrink hold). */
+  readonly raiseOnly: string | undefined;
   /** Resources whose request must stay as it is, with who scales on them (see hpa.ts). */
   readonly frozen?: ReadonlyMap<ResourceName, string>;
 }
@@ -191,8 +192,8 @@ function sizeResource(c: ContainerView, r: ResourceName, ctx: SizeContext, notes
   if (r === 'memory') want = memoryFloor(cur, want, max, ctx, note);
   want = roundUp(r, want);
   if (bump !== undefined && want > cur && !sameAmount(r, want, cur)) urgent = true;
-  if (ctx.raiseOnly && want < cur) {
-    note('RaiseOnly', `not lowered to ${show(r, want)} now: only raises pass a cooldown or rate limit`);
+  if (ctx.raiseOnly !== undefined && want < cur) {
+    note('RaiseOnly', `not lowered to ${show(r, want)} now: ${ctx.raiseOnly}`);
     want = cur;
   }
 
@@ -203,7 +204,7 @@ function sizeResource(c: ContainerView, r: ResourceName, ctx: SizeContext, notes
       note('CappedAtLimit', `request ${show(r, want)} cut to the limit ${show(r, curLimit)}, which stays`);
       want = curLimit;
     }
-    if (ctx.raiseOnly && limit < curLimit) limit = curLimit;
+    if (ctx.raiseOnly !== undefined && limit < curLimit) limit = curLimit;
   }
 
   const moved = !sameAmount(r, want, cur);
