@@ -86,6 +86,8 @@ export interface AdmitDeps {
     kind: 'ReplicaSet' | 'Job',
     name: string,
   ) => OwnerLookupResult | Promise<OwnerLookupResult>;
+  /** The operator's margin over the memory peak (plan settings); left out, the default. */
+  readonly peakMargin?: number;
   /** The namespace's LimitRanges, from a cache; left out, none are known (and none checked). */
   readonly limitRangesIn?: (namespace: string) => readonly V1LimitRange[];
 }
@@ -184,8 +186,8 @@ async function decide(
   }
   if (!sizesNewPods(spec.mode))
     return skip('ModeDoesNotSize', `mode ${spec.mode}: pods are never changed`, name);
-  const recommendations = recommendationsOf(coverage.policy);
-  if (Object.keys(recommendations).length === 0)
+  const inputs = recommendationsOf(coverage.policy);
+  if (Object.keys(inputs.recommendations).length === 0)
     return skip('NoRecommendation', `SizingPolicy ${name} has no recommendations yet`, name);
 
   const podLevel = pod.spec?.resources;
@@ -196,7 +198,12 @@ async function decide(
       name,
     );
 
-  const sizing = sizeNewPod(pod, spec, recommendations);
+  const sizing = sizeNewPod(
+    pod,
+    spec,
+    inputs,
+    deps.peakMargin !== undefined ? { peakMargin: deps.peakMargin } : undefined,
+  );
   switch (sizing.kind) {
     case 'BadPolicy':
       warnings.push(`tailor: SizingPolicy ${name} is not usable, pod left as written`);

@@ -74,12 +74,19 @@ function review(object: unknown, over: Record<string, unknown> = {}): unknown {
   };
 }
 
+/**
+ * The workload's memory peak the sizing controller publishes beside each recommendation: below
+ * every target here, so only the tests about the floor see it act.
+ */
+const LOW_PEAK = '64Mi';
+
 /** A SizingPolicy as read from the API (defaults filled), with recommendations in its status. */
 function policy(
   spec: Record<string, unknown>,
   recs: Record<string, Record<string, string>> | null = REC,
-  o: { name?: string; created?: string } = {},
+  o: { name?: string; created?: string; peak?: string | null } = {},
 ): SizingPolicy {
+  const peak = o.peak === undefined ? LOW_PEAK : o.peak;
   return {
     apiVersion: 'tailor.dev/v1alpha1',
     kind: 'SizingPolicy',
@@ -93,7 +100,15 @@ function policy(
       structuredClone({ mode: 'Initial', targetRef: { kind: 'Deployment', name: 'web' }, ...spec }),
     ) as SizingPolicy['spec'],
     ...(recs
-      ? { status: { recommendations: Object.entries(recs).map(([name, target]) => ({ name, target })) } }
+      ? {
+          status: {
+            recommendations: Object.entries(recs).map(([name, target]) => ({
+              name,
+              target,
+              ...(peak !== null ? { peak: { memory: peak } } : {}),
+            })),
+          },
+        }
       : {}),
   };
 }
@@ -476,6 +491,47 @@ test('minAllowed and maxAllowed bound the recommendation', async () => {
   assert.equal(label(result.decision), 'Skipped:BadPolicy');
   assert.deepEqual(after, pod());
   assert.match((result.review.response.warnings ?? []).join(' '), /not valid/);
+});
+
+test('new pods are held at the floor running pods are held at: the peak + margin, minAllowed', async () => {
+  // The pod asks 1 cpu / 1Gi (limits 2 / 2Gi, KeepRatio); the recommendation says 250m / 256Mi.
+  const cases: [string, { peak: string | null; min?: string; max?: string }, Record<string, string>][] = [
+    ['a peak below the recommendation changes nothing', { peak: '200Mi' }, { cpu: '250m', memory: '256Mi' }],
+    // 400Mi * 1.05 = 420Mi: the recommendation alone (256Mi) would be below what the workload used.
+    [
+      'a recommendation below the peak is raised to peak + 5%',
+      { peak: '400Mi' },
+      { cpu: '250m', memory: '420Mi' },
+    ],
+    // 1.5Gi * 1.05 = 1612.8Mi, rounded up to whole MiB: more than the pod asked for.
+    ['a peak above the request raises the pod', { peak: '1536Mi' }, { cpu: '250m', memory: '1613Mi' }],
+    ['minAllowed above the peak wins', { peak: '400Mi', min: '600Mi' }, { cpu: '250m', memory: '600Mi' }],
+    // maxAllowed caps the floor, but never forces a shrink below the peak: the pod's own 1Gi stays.
+    [
+      'maxAllowed below the floor: not lowered past the peak',
+      { peak: '1Gi', max: '512Mi' },
+      { cpu: '250m', memory: '1Gi' },
+    ],
+    // No peak published (an older status, or written by hand): memory is not lowered on missing data.
+    ['no peak known: memory not lowered', { peak: null }, { cpu: '250m', memory: '1Gi' }],
+  ];
+  for (const [what, o, want] of cases) {
+    const spec = {
+      containers: [
+        {
+          name: 'app',
+          ...(o.min ? { minAllowed: { memory: o.min } } : {}),
+          ...(o.max ? { maxAllowed: { memory: o.max } } : {}),
+        },
+      ],
+    };
+    const { after } = await run(pod(), deps([policy(spec, REC, { peak: o.peak })]));
+    assert.deepEqual(resources(after)?.requests, want, what);
+  }
+  // The operator's own margin, when it runs with another one (plan settings), is the webhook's too.
+  const { after } = await run(pod(), deps([policy({}, REC, { peak: '400Mi' })], { peakMargin: 0.25 }));
+  assert.deepEqual(resources(after)?.requests, { cpu: '250m', memory: '500Mi' }, 'peak 400Mi + 25%');
+  assert.deepEqual(resources(after)?.limits, { cpu: '500m', memory: '1000Mi' }, 'limits keep the ratio');
 });
 
 test('a container without a recommendation is left as written; the others are sized', async () => {
