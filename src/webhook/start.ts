@@ -5,7 +5,13 @@ import type { Logger } from 'pino';
 import type { Clients } from '../kube/client.ts';
 import { admit, type Actuation } from './admit.ts';
 import { createWebhookCerts } from './certs.ts';
-import { apiOwnerLookup, watchLimitRanges, watchPolicies, type PolicyCache } from './lookups.ts';
+import {
+  apiOwnerLookup,
+  watchLimitRanges,
+  watchPolicies,
+  watchResourceQuotas,
+  type PolicyCache,
+} from './lookups.ts';
 import { registerWebhook, type Endpoint, type NamespaceScope } from './register.ts';
 import { MUTATE_PODS_PATH, serveWebhook } from './server.ts';
 
@@ -71,15 +77,18 @@ export async function startWebhook(o: StartWebhookOptions): Promise<WebhookHandl
   const limitRanges = watchLimitRanges(o.clients, (err) =>
     o.log?.warn({ err }, 'webhook: LimitRange watch failed; retrying'),
   );
-  const caches = [...(own ? [own] : []), limitRanges];
+  const quotas = watchResourceQuotas(o.clients, (err) =>
+    o.log?.warn({ err }, 'webhook: ResourceQuota watch failed; retrying'),
+  );
+  const caches = [...(own ? [own] : []), limitRanges, quotas];
   const ownerOf = apiOwnerLookup(o.clients);
   const synced = await Promise.race([
-    Promise.all([policies.synced, limitRanges.synced]).then(() => true),
+    Promise.all([policies.synced, limitRanges.synced, quotas.synced]).then(() => true),
     new Promise<false>((r) => setTimeout(() => r(false), o.syncTimeoutMs ?? 30_000).unref()),
   ]);
   if (!synced)
     o.log?.warn(
-      'webhook: SizingPolicies or LimitRanges not listed yet (are the CRDs installed?); new pods pass unchanged until they are',
+      'webhook: SizingPolicies, LimitRanges or ResourceQuotas not listed yet (are the CRDs installed?); new pods pass unchanged until they are',
     );
 
   let server;
@@ -91,7 +100,12 @@ export async function startWebhook(o: StartWebhookOptions): Promise<WebhookHandl
       decide: (body) =>
         admit(
           body,
-          { policiesIn: policies.policiesIn, ownerOf, limitRangesIn: limitRanges.limitRangesIn },
+          {
+            policiesIn: policies.policiesIn,
+            ownerOf,
+            limitRangesIn: limitRanges.inNamespace,
+            quotasIn: quotas.inNamespace,
+          },
           o.actuation ?? 'Patch',
         ),
       ...(o.maxBodyBytes !== undefined ? { maxBodyBytes: o.maxBodyBytes } : {}),

@@ -10,6 +10,7 @@ import { makeClients, mergePatch } from '../../src/kube/client.ts';
 import { isNotFound } from '../../src/kube/errors.ts';
 import {
   SIZED_BY_ANNOTATION,
+  SKIPPED_ANNOTATION,
   startWebhook,
   unregisterWebhook,
   type WebhookHandle,
@@ -229,4 +230,74 @@ test('`tailor webhook --register` serves until Ctrl-C, then removes its configur
     (err: unknown) => isNotFound(err),
     'the configuration is deleted on exit',
   );
+});
+
+test('a raise past a ResourceQuota is not sent: the pod is admitted as written, not rejected', async () => {
+  const { core, namespace } = cluster;
+  await installCrds(cluster.ext);
+  const group = { group: 'tailor.dev', version: 'v1alpha1', namespace, plural: 'sizingpolicies' };
+  const RAISED = { cpu: '200m', memory: '600Mi' };
+  await clients.custom.createNamespacedCustomObject({
+    ...group,
+    body: {
+      apiVersion: 'tailor.dev/v1alpha1',
+      kind: 'SizingPolicy',
+      metadata: { name: 'quota-probe' },
+      spec: { selector: { matchLabels: { 'tailor.dev/probe': 'quota' } }, mode: 'Initial' },
+    },
+  });
+  await clients.custom.patchNamespacedCustomObjectStatus(
+    {
+      ...group,
+      name: 'quota-probe',
+      body: { status: { recommendations: [{ name: 'app', target: RAISED, peak: { memory: '300Mi' } }] } },
+    },
+    mergePatch,
+  );
+  // Scoped to pods with activeDeadlineSeconds, so the other tests' pods do not count: 400Mi as
+  // written fits under 500Mi, the recommended 600Mi does not.
+  await core.createNamespacedResourceQuota({
+    namespace,
+    body: {
+      metadata: { name: 'compute' },
+      spec: { hard: { 'requests.memory': '500Mi' }, scopes: ['Terminating'] },
+    },
+  });
+  await eventually(
+    async () => {
+      const q = await core.readNamespacedResourceQuota({ name: 'compute', namespace });
+      assert.equal(q.status?.hard?.['requests.memory'], '500Mi', 'the quota controller has seen it');
+    },
+    { what: 'the ResourceQuota to be processed' },
+  );
+  hook = await startWebhook({
+    clients,
+    register: { name: CONFIG, namespaces: { kind: 'Only', namespaces: [namespace] } },
+  });
+  const body = (deadline: boolean): k8s.V1Pod => ({
+    metadata: { name: deadline ? 'bounded' : 'probe', labels: { 'tailor.dev/probe': 'quota' } },
+    spec: {
+      ...(deadline ? { activeDeadlineSeconds: 3600 } : {}),
+      containers: [{ name: 'app', image: 'example.com/app:1', resources: WRITTEN }],
+    },
+  });
+  // Outside the quota's scope the raise goes through: the webhook is called, and raises.
+  await eventually(
+    async () => {
+      const p = await core.createNamespacedPod({ namespace, dryRun: 'All', body: body(false) });
+      assert.deepEqual(plain(p.spec?.containers[0]?.resources?.requests), RAISED, 'raised');
+    },
+    { what: 'the apiserver to call the webhook' },
+  );
+  // Inside it: admitted with the resources it was written with, and the reason on the pod.
+  const created = await core.createNamespacedPod({ namespace, body: body(true) });
+  assert.deepEqual(plain(created.spec?.containers[0]?.resources), WRITTEN, 'as written');
+  assert.match(
+    created.metadata?.annotations?.[SKIPPED_ANNOTATION] ?? '',
+    /ResourceQuota compute: requests\.memory .* is above hard 500Mi/,
+  );
+  assert.equal(created.metadata?.annotations?.[SIZED_BY_ANNOTATION], undefined);
+  await hook.stop();
+  hook = undefined;
+  await core.deleteNamespacedResourceQuota({ name: 'compute', namespace });
 });
