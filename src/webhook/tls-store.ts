@@ -1,6 +1,7 @@
 // Where the webhook's certificates live between starts: a Secret in the operator's namespace, so
 // every replica and every restart serves under the same CA (the same caBundle), or the Secret
 // cert-manager writes; polled, so a renewed certificate is served without a restart.
+import { X509Certificate } from 'node:crypto';
 import type * as k8s from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { Clients } from '../kube/client.ts';
@@ -149,7 +150,8 @@ export async function loadCerts(
             log?.info(`webhook: new serving certificate in ${store.where}: ${check.reason}`);
             next = await issueServing(
               { caPem: stored!.certs.caPem!, caKeyPem: stored!.certs.caKeyPem! },
-              hosts,
+              // The names it had stay: replicas dialled by other names must not renew it back and forth.
+              [...new Set([...hosts, ...namesOf(stored!.certs.certPem)])],
               now(),
             );
             break;
@@ -210,6 +212,19 @@ export function watchCerts(
   const timer = setInterval(() => void tick(), o.everyMs);
   timer.unref();
   return { stop: () => clearInterval(timer) };
+}
+
+/** The DNS names and IPs a certificate is for; none when it does not parse. */
+function namesOf(pem: string | undefined): string[] {
+  if (!pem) return [];
+  try {
+    return (new X509Certificate(pem).subjectAltName ?? '')
+      .split(', ')
+      .map((n) => /^(?:DNS|IP Address):(.+)$/.exec(n)?.[1])
+      .filter((n): n is string => n !== undefined);
+  } catch {
+    return [];
+  }
 }
 
 function b64(s: string): string {

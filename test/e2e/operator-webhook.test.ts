@@ -16,7 +16,10 @@ import {
 } from '../support/operator.ts';
 
 const cluster = useCluster(import.meta.url);
-const operator = useTestOperator(cluster, { webhook: { port: 0 } });
+// The webhook's Secret and Lease in this file's namespace: other files share the cluster.
+const operator = useTestOperator(cluster, {
+  webhook: { port: 0, tlsSecret: { namespace: cluster.namespace } },
+});
 
 const q = (v: string | undefined) => parseQuantity(v) ?? NaN;
 

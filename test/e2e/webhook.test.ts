@@ -107,6 +107,7 @@ test('new pods get the recommendation; Recommend leaves them; a stopped webhook 
 
   hook = await startWebhook({
     clients,
+    tlsSecret: { namespace },
     register: { name: CONFIG, namespaces: { kind: 'Only', namespaces: [namespace] } },
   });
   assert.match(hook.url, /^https:\/\/127\.0\.0\.1:\d+\/mutate-pods$/);
@@ -272,6 +273,7 @@ test('a raise past a ResourceQuota is not sent: the pod is admitted as written, 
   );
   hook = await startWebhook({
     clients,
+    tlsSecret: { namespace },
     register: { name: CONFIG, namespaces: { kind: 'Only', namespaces: [namespace] } },
   });
   const body = (deadline: boolean): k8s.V1Pod => ({
@@ -300,4 +302,64 @@ test('a raise past a ResourceQuota is not sent: the pod is admitted as written, 
   await hook.stop();
   hook = undefined;
   await core.deleteNamespacedResourceQuota({ name: 'compute', namespace });
+});
+
+test('certificates persist (same caBundle after a restart); the last replica standing removes the configuration', async () => {
+  const { namespace } = cluster;
+  await installCrds(cluster.ext);
+  const HA = `${CONFIG}-ha`;
+  const start = () =>
+    startWebhook({
+      clients,
+      // The Secret and the Leases in this file's namespace: parallel files share the cluster.
+      tlsSecret: { namespace },
+      register: { name: HA, namespaces: { kind: 'Only', namespaces: [namespace] } },
+    });
+  const bundle = async () =>
+    (await clients.admission.readMutatingWebhookConfiguration({ name: HA })).webhooks?.[0]?.clientConfig
+      .caBundle;
+  const first = await start();
+  const secret = await cluster.core.readNamespacedSecret({ name: 'tailor-webhook-tls', namespace });
+  assert.equal(secret.type, 'kubernetes.io/tls');
+  assert.deepEqual(Object.keys(secret.data ?? {}).sort(), ['ca.crt', 'ca.key', 'tls.crt', 'tls.key']);
+  assert.equal(await bundle(), first.caBundle);
+
+  // A rolling update: the new replica starts (same CA from the Secret), then the old one stops.
+  const second = await start();
+  assert.equal(second.caBundle, first.caBundle, 'the same CA for every replica');
+  assert.equal(await bundle(), first.caBundle, 'the configuration keeps its caBundle');
+  const leases = await clients.coordination.listNamespacedLease({
+    namespace,
+    labelSelector: `tailor.dev/webhook-configuration=${HA}`,
+  });
+  assert.equal(leases.items.length, 2, 'one Lease per replica');
+  assert.deepEqual(await first.unregister(), { kind: 'KeepConfiguration', others: [second.lease] });
+  await first.stop();
+  assert.equal(await bundle(), first.caBundle, 'the configuration stays while a replica serves');
+  await eventually(
+    async () => {
+      const p = await probe('true');
+      assert.equal(p.metadata?.annotations?.[SIZED_BY_ANNOTATION], 'probe', 'still sized, by the second');
+    },
+    { what: 'the remaining replica to size pods' },
+  );
+  assert.deepEqual(await second.unregister(), { kind: 'RemoveConfiguration' });
+  await second.stop();
+  await assert.rejects(
+    clients.admission.readMutatingWebhookConfiguration({ name: HA }),
+    (err: unknown) => isNotFound(err),
+    'the last replica removes the configuration',
+  );
+  const left = await clients.coordination.listNamespacedLease({
+    namespace,
+    labelSelector: `tailor.dev/webhook-configuration=${HA}`,
+  });
+  assert.equal(left.items.length, 0, 'no Lease left behind');
+
+  // A restart: the same CA again, so the same caBundle is registered.
+  const third = await start();
+  assert.equal(third.caBundle, first.caBundle, 'same caBundle after a restart');
+  assert.equal(await bundle(), first.caBundle);
+  await third.unregister();
+  await third.stop();
 });

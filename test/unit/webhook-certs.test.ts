@@ -66,10 +66,14 @@ test('loadCerts: a restart reuses the stored CA (same caBundle); a renewal keeps
   assert.equal(later.caBundle, first.caBundle, 'renewed under the same CA');
   assert.notEqual(later.certPem, first.certPem, 'a new serving certificate');
   assert.ok(Date.parse(new X509Certificate(later.certPem).validTo) > Date.now() + 600 * DAY);
+  // Another replica dialled by another name adds it; the names before stay (no renewing back and forth).
+  const wider = await loadCerts(store, 'SelfSigned', ['tailor.tailor-system.svc']);
+  assert.equal(wider.caBundle, first.caBundle);
+  assert.equal(checkCerts(wider, [...HOSTS, 'tailor.tailor-system.svc'], new Date()).kind, 'Valid');
   // cert-manager's Secret is read, never written.
   const writes = store.writes;
   const managed = await loadCerts(store, 'CertManager', HOSTS);
-  assert.equal(managed.certPem, later.certPem);
+  assert.equal(managed.certPem, wider.certPem);
   assert.equal(store.writes, writes);
   await assert.rejects(loadCerts(memoryStore(), 'CertManager', HOSTS), /holds no tls\.crt and tls\.key/);
 });
