@@ -61,6 +61,8 @@ async function createPolicy(name: string, spec: Record<string, unknown>): Promis
               target: RECOMMENDED,
               lowerBound: RECOMMENDED,
               upperBound: { cpu: '200m', memory: '256Mi' },
+              // The workload's memory peak: new pods are never given less than it (+ 5%).
+              peak: { memory: '100Mi' },
             },
           ],
         },
