@@ -418,6 +418,12 @@ const ContainerRecommendation = Type.Object({
   uncappedTarget: Type.Optional(
     ResourceList({ description: 'The target before minAllowed and maxAllowed were applied.' }),
   ),
+  peak: Type.Optional(
+    ResourceList({
+      description:
+        "The highest usage seen in the history window (memory: working set). New pods, like running ones, never get less memory than this plus the actuator's margin.",
+    }),
+  ),
   basis: Type.Optional(
     Type.String({
       maxLength: 1024,

@@ -70,6 +70,8 @@ export interface LeafRequest {
   usage: 'server' | 'client' | 'both';
   dnsNames?: string[];
   ipAddresses?: string[];
+  /** Default ten years (a local control plane); a webhook's serving certificate is renewed sooner. */
+  validityMs?: number;
 }
 
 async function issue(ca: Issuer, req: LeafRequest, now: Date): Promise<KeyPair> {
@@ -87,7 +89,7 @@ async function issue(ca: Issuer, req: LeafRequest, now: Date): Promise<KeyPair> 
     publicKey: keys.publicKey,
     signingKey: ca.keys.privateKey,
     notBefore: new Date(now.getTime() - 3600_000),
-    notAfter: new Date(now.getTime() + TEN_YEARS_MS),
+    notAfter: new Date(now.getTime() + (req.validityMs ?? TEN_YEARS_MS)),
     signingAlgorithm: ALG,
     extensions: [
       new x509.BasicConstraintsExtension(false, undefined, true),
@@ -114,6 +116,20 @@ export async function createCertificateAuthority(
 ): Promise<CertificateAuthority> {
   const ca = await createCa(commonName, now);
   return { certPem: ca.certPem, keyPem: ca.keyPem, issue: (req) => issue(ca, req, now) };
+}
+
+/** A CA stored earlier (the webhook's, in its Secret), able to issue again with the same certificate. */
+export async function loadCertificateAuthority(
+  certPem: string,
+  keyPem: string,
+  now = new Date(),
+): Promise<CertificateAuthority> {
+  const cert = new x509.X509Certificate(certPem);
+  const der = x509.PemConverter.decode(keyPem)[0]!;
+  const privateKey = await webcrypto.subtle.importKey('pkcs8', der, ALG, true, ['sign']);
+  const publicKey = await webcrypto.subtle.importKey('spki', cert.publicKey.rawData, ALG, true, ['verify']);
+  const ca: Issuer = { cert, keys: { privateKey, publicKey } };
+  return { certPem, keyPem, issue: (req) => issue(ca, req, now) };
 }
 
 export interface ServiceAccountKeys {

@@ -18,12 +18,7 @@ import { serveOperatorHttp, type OperatorHttp } from './http.ts';
 import { operatorMetrics, type OperatorMetrics } from './metrics.ts';
 import { UsageCollector } from './usage-collector.ts';
 import { HistoryGuard } from './history-guard.ts';
-import {
-  startWebhook,
-  unregisterWebhook,
-  type StartWebhookOptions,
-  type WebhookHandle,
-} from '../webhook/index.ts';
+import { startWebhook, type StartWebhookOptions, type WebhookHandle } from '../webhook/index.ts';
 import { PrometheusFeed, type PrometheusFeedSettings } from './prometheus-history.ts';
 import { resolveSources, type PrometheusSourceConfig } from './prometheus-sources.ts';
 
@@ -257,6 +252,8 @@ function webhookOptions(
     clients,
     log: log.child({ component: 'webhook' }),
     actuation: options.dryRun ? 'ReportOnly' : 'Patch',
+    // New pods are held above the peak by the margin running pods are.
+    ...(options.sizing?.plan?.peakMargin !== undefined ? { peakMargin: options.sizing.plan.peakMargin } : {}),
     // The operator's own SizingPolicy watch, not a second one.
     policies: { policiesIn: (ns) => caches.policies.inNamespace(ns), synced: caches.policies.synced },
     hpas: { hpasIn: (ns) => caches.hpas.inNamespace(ns), synced: caches.hpas.synced },
@@ -279,9 +276,12 @@ async function stopWebhook(
   log: Logger,
 ): Promise<void> {
   if (!webhook) return;
-  await webhook.stop();
+  // Removed only by the last replica standing (replicas.ts): a rolling update keeps it.
   if (webhook.configuration && (options?.unregisterOnStop ?? true))
-    await unregisterWebhook(clients, webhook.configuration).catch((err: unknown) =>
-      log.warn({ err: describe(err) }, 'webhook: could not delete its configuration'),
-    );
+    await webhook
+      .unregister()
+      .catch((err: unknown) =>
+        log.warn({ err: describe(err) }, 'webhook: could not delete its configuration'),
+      );
+  await webhook.stop();
 }

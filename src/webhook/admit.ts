@@ -1,6 +1,12 @@
 // The admission decision for one AdmissionReview: which policy covers the new pod, what it should
 // start with, and the JSONPatch that says so. Pure but for its deps; it never denies a pod.
-import type { V1Container, V1LimitRange, V1Pod, V2HorizontalPodAutoscaler } from '@kubernetes/client-node';
+import type {
+  V1Container,
+  V1LimitRange,
+  V1Pod,
+  V1ResourceQuota,
+  V2HorizontalPodAutoscaler,
+} from '@kubernetes/client-node';
 import { SizingPolicySpec, validate } from '../api/index.ts';
 import type { SizingMode, SizingPolicy } from '../api/index.ts';
 import { describe } from '../errors.ts';
@@ -23,6 +29,7 @@ import {
 } from '../sources/workloads.ts';
 import { limitRangeViolations } from './limit-ranges.ts';
 import { coveringPolicy, needsWorkload } from './match.ts';
+import { quotaViolations } from './quota.ts';
 import {
   allow,
   allowWithPatch,
@@ -43,6 +50,8 @@ export const SIZED_BY_ANNOTATION = 'tailor.dev/sized-by';
 export const SIZED_ANNOTATION = 'tailor.dev/sized';
 /** The changed containers' resources as the pod was submitted, JSON: {"app":{"requests":{...},"limits":{...}}}. */
 export const BEFORE_ANNOTATION = 'tailor.dev/resources-before';
+/** Why a recommended size was not sent: "ResourceQuota compute: requests.memory ... is above hard 2Gi". */
+export const SKIPPED_ANNOTATION = 'tailor.dev/sizing-skipped';
 
 export type SkipReason =
   /** Not a pod, or not a CREATE: running pods are the actuator's. */
@@ -62,7 +71,9 @@ export type SkipReason =
    */
   | 'PodLevelResources'
   /** The new values break a LimitRange of the namespace: the apiserver would reject the pod. */
-  | 'LimitRange';
+  | 'LimitRange'
+  /** The new values take the namespace past a ResourceQuota: the apiserver would reject the pod. */
+  | 'ResourceQuota';
 
 export type AdmitDecision =
   | {
@@ -94,8 +105,15 @@ export interface AdmitDeps {
     kind: 'ReplicaSet' | 'Job',
     name: string,
   ) => OwnerLookupResult | Promise<OwnerLookupResult>;
-  /** The namespace's LimitRanges, from a cache; left out, none are known (and none checked). */
-  readonly limitRangesIn?: (namespace: string) => readonly V1LimitRange[];
+  /** The operator's margin over the memory peak (plan settings); left out, the default. */
+  readonly peakMargin?: number;
+  /**
+   * The namespace's LimitRanges, from a cache; undefined while not listed yet (then no size is sent).
+   * Left out, none are checked.
+   */
+  readonly limitRangesIn?: (namespace: string) => readonly V1LimitRange[] | undefined;
+  /** The namespace's ResourceQuotas with the apiserver's status.used, as limitRangesIn. */
+  readonly quotasIn?: (namespace: string) => readonly V1ResourceQuota[] | undefined;
   /** The namespace's HorizontalPodAutoscalers, from a cache; a resource one scales on by utilisation keeps its request. */
   readonly hpasIn?: (namespace: string) => readonly V2HorizontalPodAutoscaler[];
 }
@@ -138,8 +156,15 @@ export async function admit(
   const req = read.request;
   try {
     const { decision, warnings } = await decide(req, deps);
-    if (decision.kind === 'Sized' && actuation === 'Patch')
-      return { review: allowWithPatch(req.uid, decision.patch, warnings), decision };
+    if (actuation === 'Patch') {
+      if (decision.kind === 'Sized')
+        return { review: allowWithPatch(req.uid, decision.patch, warnings), decision };
+      if (decision.kind === 'Skipped' && saysWhy(decision.reason) && req.object)
+        return {
+          review: allowWithPatch(req.uid, skippedPatch(req.object, decision.message), warnings),
+          decision,
+        };
+    }
     return { review: allow(req.uid, warnings), decision };
   } catch (err) {
     return failOpen(req.uid, describe(err));
@@ -196,8 +221,8 @@ async function decide(
   }
   if (!sizesNewPods(spec.mode))
     return skip('ModeDoesNotSize', `mode ${spec.mode}: pods are never changed`, name);
-  const recommendations = recommendationsOf(coverage.policy);
-  if (Object.keys(recommendations).length === 0)
+  const inputs = recommendationsOf(coverage.policy);
+  if (Object.keys(inputs.recommendations).length === 0)
     return skip('NoRecommendation', `SizingPolicy ${name} has no recommendations yet`, name);
   // Requests an HPA divides usage by stay as written, as on running pods (core/resize/hpa.ts).
   const frozen = workload ? frozenByHpas(hpas, workload) : [];
@@ -214,7 +239,12 @@ async function decide(
       name,
     );
 
-  const sizing = sizeNewPod(pod, spec, withoutFrozen(recommendations, frozen));
+  const sizing = sizeNewPod(
+    pod,
+    spec,
+    { ...inputs, recommendations: withoutFrozen(inputs.recommendations, frozen) },
+    deps.peakMargin !== undefined ? { peakMargin: deps.peakMargin } : undefined,
+  );
   switch (sizing.kind) {
     case 'BadPolicy':
       warnings.push(`tailor: SizingPolicy ${name} is not usable, pod left as written`);
@@ -226,13 +256,27 @@ async function decide(
     case 'WouldChangeQos':
       return skip('WouldChangeQos', sizing.message, name);
     case 'Sized': {
-      const broken = limitRangeViolations(
-        sizing.containers.map((c) => ({ name: c.name, spec: c.after })),
-        deps.limitRangesIn?.(namespace) ?? [],
-      );
+      // Left as written rather than clamped: see docs/decisions/0008-webhook-certificates.md.
+      const after = sizing.containers.map((c) => ({ name: c.name, spec: c.after }));
+      const ranges = deps.limitRangesIn ? deps.limitRangesIn(namespace) : [];
+      if (ranges === undefined)
+        return skip('LimitRange', "the namespace's LimitRanges are not read yet: pod left as written", name);
+      const broken = limitRangeViolations(after, ranges);
       if (broken.length > 0) {
         warnings.push(`tailor: pod left as written: ${broken[0]!}`);
         return skip('LimitRange', `the recommended size breaks ${broken.join('; ')}`, name);
+      }
+      const quotas = deps.quotasIn ? deps.quotasIn(namespace) : [];
+      if (quotas === undefined)
+        return skip(
+          'ResourceQuota',
+          "the namespace's ResourceQuotas are not read yet: pod left as written",
+          name,
+        );
+      const over = quotaViolations(pod, after, quotas);
+      if (over.length > 0) {
+        warnings.push(`tailor: pod left as written: ${over[0]!}`);
+        return skip('ResourceQuota', `the recommended size breaks ${over.join('; ')}`, name);
       }
       return done({
         kind: 'Sized',
@@ -264,6 +308,37 @@ async function resolveWorkload(pod: V1Pod, deps: AdmitDeps, warnings: string[]):
     }
   }
   return workloadOf(pod, () => up);
+}
+
+/**
+ * Skips worth a word on the pod itself: Tailor had a size for it, and the namespace's own rules
+ * (LimitRange, ResourceQuota) stood in the way. The others are the ordinary case, said in logs.
+ */
+function saysWhy(reason: SkipReason): boolean {
+  switch (reason) {
+    case 'LimitRange':
+    case 'ResourceQuota':
+      return true;
+    case 'NotPodCreate':
+    case 'StartupBoost':
+    case 'NoPolicy':
+    case 'ModeDoesNotSize':
+    case 'NoRecommendation':
+    case 'BadPolicy':
+    case 'NothingToChange':
+    case 'WouldChangeQos':
+    case 'PodLevelResources':
+      return false;
+  }
+}
+
+/** Only the annotation: the pod keeps the resources it was written with. */
+function skippedPatch(pod: V1Pod, message: string): JsonPatchOp[] {
+  // Annotation values have no length limit of their own, but the whole set is capped at 256 KiB.
+  const value = message.length > 1024 ? `${message.slice(0, 1021)}...` : message;
+  return pod.metadata?.annotations
+    ? [{ op: 'add', path: `/metadata/annotations/${pointerSegment(SKIPPED_ANNOTATION)}`, value }]
+    : [{ op: 'add', path: '/metadata/annotations', value: { [SKIPPED_ANNOTATION]: value } }];
 }
 
 /** The JSONPatch: each changed container's requests and limits maps, and the annotations. */

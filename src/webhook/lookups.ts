@@ -36,22 +36,30 @@ export function watchPolicies(clients: Clients, onError?: (err: unknown) => void
   };
 }
 
-export interface LimitRangeCache {
-  readonly limitRangesIn: NonNullable<AdmitDeps['limitRangesIn']>;
+/** Objects of one namespaced kind, read by namespace from a list+watch (the apiserver must not wait on a list). */
+export interface NamespacedCache<T> {
+  /** Undefined until the first list: unknown is not the same as none. */
+  readonly inNamespace: (namespace: string) => readonly T[] | undefined;
   readonly synced: Promise<void>;
   stop(): Promise<void>;
 }
 
-/** Every LimitRange in the cluster: the webhook never sends a size the apiserver would then reject. */
-export function watchLimitRanges(clients: Clients, onError?: (err: unknown) => void): LimitRangeCache {
-  const watched = watchResource<k8s.V1LimitRange>(
-    clients.kc,
-    '/api/v1/limitranges',
-    () => clients.core.listLimitRangeForAllNamespaces(),
-    { ...(onError ? { error: onError } : {}) },
+function watchNamespaced<T extends k8s.KubernetesObject>(
+  clients: Clients,
+  path: string,
+  list: () => Promise<k8s.KubernetesListObject<T>>,
+  onError?: (err: unknown) => void,
+): NamespacedCache<T> {
+  const watched = watchResource<T>(clients.kc, path, list, { ...(onError ? { error: onError } : {}) });
+  let listed = false;
+  void watched.synced.then(
+    () => (listed = true),
+    () => undefined,
   );
   return {
-    limitRangesIn: (namespace) => watched.list().filter((l) => l.metadata?.namespace === namespace),
+    // A namespace holds a handful of these: a filter per admission costs less than an index to keep.
+    inNamespace: (namespace) =>
+      listed ? watched.list().filter((o) => o.metadata?.namespace === namespace) : undefined,
     synced: watched.synced,
     stop: () => watched.stop(),
   };
@@ -77,6 +85,35 @@ export function watchHpas(clients: Clients, onError?: (err: unknown) => void): H
     synced: watched.synced,
     stop: () => watched.stop(),
   };
+}
+
+/** Every LimitRange in the cluster: the webhook never sends a size the apiserver would then reject. */
+export function watchLimitRanges(
+  clients: Clients,
+  onError?: (err: unknown) => void,
+): NamespacedCache<k8s.V1LimitRange> {
+  return watchNamespaced(
+    clients,
+    '/api/v1/limitranges',
+    () => clients.core.listLimitRangeForAllNamespaces(),
+    onError,
+  );
+}
+
+/**
+ * Every ResourceQuota, with the status.used the apiserver keeps (its quota admission raises it as
+ * each pod is admitted, so the watch follows within moments): a raise past hard is never sent.
+ */
+export function watchResourceQuotas(
+  clients: Clients,
+  onError?: (err: unknown) => void,
+): NamespacedCache<k8s.V1ResourceQuota> {
+  return watchNamespaced(
+    clients,
+    '/api/v1/resourcequotas',
+    () => clients.core.listResourceQuotaForAllNamespaces(),
+    onError,
+  );
 }
 
 export interface OwnerCacheOptions {

@@ -4,6 +4,7 @@ import type * as k8s from '@kubernetes/client-node';
 import type { Clients } from '../kube/client.ts';
 import { classify, isAlreadyExists, isNotFound, toTailorError } from '../kube/errors.ts';
 import { MUTATE_PODS_PATH } from './server.ts';
+import { CERT_MANAGER_INJECT_ANNOTATION } from './tls-store.ts';
 
 export const DEFAULT_CONFIGURATION_NAME = 'tailor-webhook';
 /** The webhook's own name inside the configuration: a qualified name, as the API requires. */
@@ -35,8 +36,11 @@ export type NamespaceScope =
 
 export interface RegisterOptions {
   readonly endpoint: Endpoint;
-  /** Base64 PEM of the CA that signed the serving certificate (certs.ts caBundle). */
-  readonly caBundle: string;
+  /**
+   * Base64 PEM of the CA that signed the serving certificate (certs.ts caBundle). Undefined: not
+   * Tailor's to write (cert-manager's CA injector does); an existing configuration's is kept.
+   */
+  readonly caBundle: string | undefined;
   readonly name?: string;
   readonly namespaces?: NamespaceScope;
   /** The apiserver waits at most this long for an answer, then admits the pod as it is (1-30). */
@@ -60,7 +64,7 @@ export function webhookConfiguration(o: RegisterOptions): k8s.V1MutatingWebhookC
         };
   const clientConfig: k8s.AdmissionregistrationV1WebhookClientConfig =
     o.endpoint.kind === 'Url'
-      ? { url: o.endpoint.url, caBundle: o.caBundle }
+      ? { url: o.endpoint.url, ...(o.caBundle !== undefined ? { caBundle: o.caBundle } : {}) }
       : {
           service: {
             namespace: o.endpoint.namespace,
@@ -68,7 +72,7 @@ export function webhookConfiguration(o: RegisterOptions): k8s.V1MutatingWebhookC
             path: MUTATE_PODS_PATH,
             port: o.endpoint.port ?? 443,
           },
-          caBundle: o.caBundle,
+          ...(o.caBundle !== undefined ? { caBundle: o.caBundle } : {}),
         };
   return {
     apiVersion: 'admissionregistration.k8s.io/v1',
@@ -105,7 +109,29 @@ export function webhookConfiguration(o: RegisterOptions): k8s.V1MutatingWebhookC
   };
 }
 
-/** Creates the configuration, or replaces the one of that name (a restart brings a new CA). */
+/**
+ * Who writes the configuration's caBundle: cert-manager when its CA-injector annotation is on the
+ * configuration (put there by whoever installed Tailor with cert-manager), else Tailor.
+ */
+export async function caBundleOwner(
+  clients: Clients,
+  name = DEFAULT_CONFIGURATION_NAME,
+): Promise<'CertManager' | 'SelfSigned'> {
+  try {
+    const current = await clients.admission.readMutatingWebhookConfiguration({ name });
+    return current.metadata?.annotations?.[CERT_MANAGER_INJECT_ANNOTATION] !== undefined
+      ? 'CertManager'
+      : 'SelfSigned';
+  } catch (err) {
+    if (isNotFound(err)) return 'SelfSigned';
+    throw toTailorError(`reading MutatingWebhookConfiguration ${name}`, err);
+  }
+}
+
+/**
+ * Creates the configuration, or replaces the one of that name. Annotations put on it by others
+ * (cert-manager's) stay; without a caBundle of Tailor's, the one there (injected) stays too.
+ */
 export async function registerWebhook(clients: Clients, o: RegisterOptions): Promise<string> {
   const body = webhookConfiguration(o);
   const name = body.metadata!.name!;
@@ -120,12 +146,23 @@ export async function registerWebhook(clients: Clients, o: RegisterOptions): Pro
       }
       try {
         const current = await clients.admission.readMutatingWebhookConfiguration({ name });
+        const injected = current.webhooks?.find((w) => w.name === WEBHOOK_NAME)?.clientConfig.caBundle;
         await clients.admission.replaceMutatingWebhookConfiguration({
           name,
           fieldManager,
           body: {
             ...body,
-            metadata: { ...body.metadata, resourceVersion: current.metadata?.resourceVersion },
+            metadata: {
+              ...body.metadata,
+              annotations: { ...current.metadata?.annotations },
+              labels: { ...current.metadata?.labels, ...body.metadata?.labels },
+              resourceVersion: current.metadata?.resourceVersion,
+            },
+            webhooks: body.webhooks?.map((w) =>
+              o.caBundle === undefined && injected !== undefined
+                ? { ...w, clientConfig: { ...w.clientConfig, caBundle: injected } }
+                : w,
+            ),
           },
         });
         return name;

@@ -30,6 +30,8 @@ export interface WebhookServerOptions {
 export interface RunningServer {
   readonly host: string;
   readonly port: number;
+  /** Serves this certificate from the next TLS handshake on (a renewal); open connections keep theirs. */
+  setTls(tls: { readonly certPem: string; readonly keyPem: string }): void;
   close(): Promise<void>;
 }
 
@@ -68,6 +70,7 @@ export async function serveWebhook(o: WebhookServerOptions): Promise<RunningServ
   return {
     host: o.host,
     port,
+    setTls: (tls) => server.setSecureContext({ cert: tls.certPem, key: tls.keyPem }),
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -2,7 +2,9 @@
 // (core/resize: min/max, limit strategy, QoS), adjusted for a pod that has not run yet.
 import type { V1Pod } from '@kubernetes/client-node';
 import type { SizingPolicy, SizingPolicySpec } from '../api/index.ts';
+import { parseQuantity } from '../core/quantity.ts';
 import {
+  DEFAULT_PLAN_SETTINGS,
   podView,
   qosOf,
   resolvePolicy,
@@ -33,18 +35,29 @@ export type PodSizing =
   | { readonly kind: 'WouldChangeQos'; readonly message: string }
   | { readonly kind: 'BadPolicy'; readonly message: string };
 
-/**
- * A container that has not started has used nothing yet: the recommendation already rests on the
- * workload's history. The actuator's "never below what it was seen to use" floor then holds at 0,
- * where without usage it would refuse to lower memory at all (right for a running pod, not a new one).
- */
-const NOT_STARTED: ContainerUsage = { memoryNow: 0 };
+/** What the webhook knows of each container's workload: its recommendation and its memory peak. */
+export interface NewPodInputs {
+  readonly recommendations: Readonly<Record<string, ContainerRecommendation>>;
+  /**
+   * The highest memory any pod of the workload used in the history window (status peak.memory).
+   * A new pod is held above it exactly as a running one is (sizeContainer's memory floor); a
+   * container without it is not given less memory than it asks for (never a shrink on missing data).
+   */
+  readonly memoryPeaks: Readonly<Record<string, number>>;
+}
+
+export interface NewPodSettings {
+  /** Memory is never below the peak times (1 + this): the actuator's own margin (plan.ts). */
+  readonly peakMargin: number;
+}
 
 export function sizeNewPod(
   pod: V1Pod,
   spec: Pick<SizingPolicySpec, 'mode' | 'containers' | 'update' | 'oom'>,
-  recommendations: Readonly<Record<string, ContainerRecommendation>>,
+  inputs: NewPodInputs,
+  settings: NewPodSettings = { peakMargin: DEFAULT_PLAN_SETTINGS.peakMargin },
 ): PodSizing {
+  const { recommendations, memoryPeaks } = inputs;
   const view = podView(pod);
   const checked = resolvePolicy(
     spec,
@@ -65,12 +78,13 @@ export function sizeNewPod(
       qos,
       policy: cp,
       recommendation: recommendations[c.name],
-      usage: NOT_STARTED,
+      // Not started, so nothing "now"; the workload's peak is the floor (OOM floors are in the target).
+      usage: usageOf(memoryPeaks[c.name]),
       oomUsage: undefined,
       oom: policy.oom,
       // A new pod costs nothing to change: the recommendation is used as it is, however small the move.
       minChangePercent: 0,
-      peakMargin: 0,
+      peakMargin: settings.peakMargin,
       raiseOnly: undefined,
     });
     // NoLimit is the one strategy only a new pod can follow (a limit cannot be removed in place);
@@ -114,6 +128,10 @@ export function sizeNewPod(
   };
 }
 
+function usageOf(peak: number | undefined): ContainerUsage | undefined {
+  return peak !== undefined && peak > 0 ? { memoryPeak: peak } : undefined;
+}
+
 /** Whether Tailor sets anything on this container. */
 export function changed(c: ContainerPlan): boolean {
   return differs(c.before, c.after);
@@ -131,17 +149,20 @@ function differs(before: ResourceSpec, after: ResourceSpec): boolean {
   return false;
 }
 
-/** The policy's status.recommendations by container name, as numbers. */
-export function recommendationsOf(policy: SizingPolicy): Record<string, ContainerRecommendation> {
+/** The policy's status.recommendations by container name, as numbers, with each container's memory peak. */
+export function recommendationsOf(policy: SizingPolicy): NewPodInputs {
   const out: Record<string, ContainerRecommendation> = {};
+  const memoryPeaks: Record<string, number> = {};
   for (const r of policy.status?.recommendations ?? []) {
+    const peak = parseQuantity(r.peak?.memory);
+    if (peak !== undefined && Number.isFinite(peak) && peak > 0) memoryPeaks[r.name] = peak;
     out[r.name] = toContainerRecommendation({
       target: pair(r.target),
       ...(r.lowerBound ? { lowerBound: pair(r.lowerBound) } : {}),
       ...(r.upperBound ? { upperBound: pair(r.upperBound) } : {}),
     });
   }
-  return out;
+  return { recommendations: out, memoryPeaks };
 }
 
 function pair(list: Readonly<Record<string, string | number>>): QuantityPair {

@@ -16,7 +16,10 @@ import {
 } from '../support/operator.ts';
 
 const cluster = useCluster(import.meta.url);
-const operator = useTestOperator(cluster, { webhook: { port: 0 } });
+// The webhook's Secret and Lease in this file's namespace: other files share the cluster.
+const operator = useTestOperator(cluster, {
+  webhook: { port: 0, tlsSecret: { namespace: cluster.namespace } },
+});
 
 const q = (v: string | undefined) => parseQuantity(v) ?? NaN;
 
@@ -90,6 +93,14 @@ test('Auto: Infeasible in place -> eviction respecting the PDB -> the new pod ge
     assert.ok(cpu > 2, `a CPU recommendation above the small node's 2 cores: ${cpu}`);
   });
   const recommended = q(withRec.status!.recommendations![0]!.target.cpu as string);
+  // The workload's memory peak is published beside the recommendation: the webhook's floor.
+  const peakOf = (p: typeof withRec) => q(p.status?.recommendations?.[0]?.peak?.memory as string | undefined);
+  const peak = peakOf(
+    await expectPolicyStatus(cluster, 'mover', (p) => {
+      const v = peakOf(p);
+      assert.ok(v >= 40 * Mi && v <= 64 * Mi, `peak.memory about the 50Mi used: ${v}`);
+    }),
+  );
 
   // 1. In place is refused (the node has 2 cores) and the eviction waits for the PDB.
   const name = first.metadata!.name!;
@@ -131,6 +142,7 @@ test('Auto: Infeasible in place -> eviction respecting the PDB -> the new pod ge
   const r = next.spec!.containers[0]!.resources!;
   assert.ok(q(r.requests?.cpu) >= recommended * 0.9, `replacement cpu ${r.requests?.cpu} ~ ${recommended}`);
   assert.match(next.metadata?.annotations?.['tailor.dev/sized-by'] ?? '', /mover/, 'sized by the webhook');
+  assert.ok(q(r.requests?.memory) >= peak * 1.05, `replacement memory ${r.requests?.memory} >= peak + 5%`);
   const newNode = await core.readNode({ name: next.spec!.nodeName! });
   assert.equal(newNode.metadata?.labels?.['sim.tailor.dev/pool'], 'general', 'rescheduled where it fits');
   assert.equal(next.status?.containerStatuses?.[0]?.restartCount, 0, 'no restart');

@@ -10,6 +10,7 @@ import { makeClients, mergePatch } from '../../src/kube/client.ts';
 import { isNotFound } from '../../src/kube/errors.ts';
 import {
   SIZED_BY_ANNOTATION,
+  SKIPPED_ANNOTATION,
   startWebhook,
   unregisterWebhook,
   type WebhookHandle,
@@ -60,6 +61,8 @@ async function createPolicy(name: string, spec: Record<string, unknown>): Promis
               target: RECOMMENDED,
               lowerBound: RECOMMENDED,
               upperBound: { cpu: '200m', memory: '256Mi' },
+              // The workload's memory peak: new pods are never given less than it (+ 5%).
+              peak: { memory: '100Mi' },
             },
           ],
         },
@@ -106,6 +109,7 @@ test('new pods get the recommendation; Recommend leaves them; a stopped webhook 
 
   hook = await startWebhook({
     clients,
+    tlsSecret: { namespace },
     register: { name: CONFIG, namespaces: { kind: 'Only', namespaces: [namespace] } },
   });
   assert.match(hook.url, /^https:\/\/127\.0\.0\.1:\d+\/mutate-pods$/);
@@ -229,4 +233,135 @@ test('`tailor webhook --register` serves until Ctrl-C, then removes its configur
     (err: unknown) => isNotFound(err),
     'the configuration is deleted on exit',
   );
+});
+
+test('a raise past a ResourceQuota is not sent: the pod is admitted as written, not rejected', async () => {
+  const { core, namespace } = cluster;
+  await installCrds(cluster.ext);
+  const group = { group: 'tailor.dev', version: 'v1alpha1', namespace, plural: 'sizingpolicies' };
+  const RAISED = { cpu: '200m', memory: '600Mi' };
+  await clients.custom.createNamespacedCustomObject({
+    ...group,
+    body: {
+      apiVersion: 'tailor.dev/v1alpha1',
+      kind: 'SizingPolicy',
+      metadata: { name: 'quota-probe' },
+      spec: { selector: { matchLabels: { 'tailor.dev/probe': 'quota' } }, mode: 'Initial' },
+    },
+  });
+  await clients.custom.patchNamespacedCustomObjectStatus(
+    {
+      ...group,
+      name: 'quota-probe',
+      body: { status: { recommendations: [{ name: 'app', target: RAISED, peak: { memory: '300Mi' } }] } },
+    },
+    mergePatch,
+  );
+  // Scoped to pods with activeDeadlineSeconds, so the other tests' pods do not count: 400Mi as
+  // written fits under 500Mi, the recommended 600Mi does not.
+  await core.createNamespacedResourceQuota({
+    namespace,
+    body: {
+      metadata: { name: 'compute' },
+      spec: { hard: { 'requests.memory': '500Mi' }, scopes: ['Terminating'] },
+    },
+  });
+  await eventually(
+    async () => {
+      const q = await core.readNamespacedResourceQuota({ name: 'compute', namespace });
+      assert.equal(q.status?.hard?.['requests.memory'], '500Mi', 'the quota controller has seen it');
+    },
+    { what: 'the ResourceQuota to be processed' },
+  );
+  hook = await startWebhook({
+    clients,
+    tlsSecret: { namespace },
+    register: { name: CONFIG, namespaces: { kind: 'Only', namespaces: [namespace] } },
+  });
+  const body = (deadline: boolean): k8s.V1Pod => ({
+    metadata: { name: deadline ? 'bounded' : 'probe', labels: { 'tailor.dev/probe': 'quota' } },
+    spec: {
+      ...(deadline ? { activeDeadlineSeconds: 3600 } : {}),
+      containers: [{ name: 'app', image: 'example.com/app:1', resources: WRITTEN }],
+    },
+  });
+  // Outside the quota's scope the raise goes through: the webhook is called, and raises.
+  await eventually(
+    async () => {
+      const p = await core.createNamespacedPod({ namespace, dryRun: 'All', body: body(false) });
+      assert.deepEqual(plain(p.spec?.containers[0]?.resources?.requests), RAISED, 'raised');
+    },
+    { what: 'the apiserver to call the webhook' },
+  );
+  // Inside it: admitted with the resources it was written with, and the reason on the pod.
+  const created = await core.createNamespacedPod({ namespace, body: body(true) });
+  assert.deepEqual(plain(created.spec?.containers[0]?.resources), WRITTEN, 'as written');
+  assert.match(
+    created.metadata?.annotations?.[SKIPPED_ANNOTATION] ?? '',
+    /ResourceQuota compute: requests\.memory .* is above hard 500Mi/,
+  );
+  assert.equal(created.metadata?.annotations?.[SIZED_BY_ANNOTATION], undefined);
+  await hook.stop();
+  hook = undefined;
+  await core.deleteNamespacedResourceQuota({ name: 'compute', namespace });
+});
+
+test('certificates persist (same caBundle after a restart); the last replica standing removes the configuration', async () => {
+  const { namespace } = cluster;
+  await installCrds(cluster.ext);
+  const HA = `${CONFIG}-ha`;
+  const start = () =>
+    startWebhook({
+      clients,
+      // The Secret and the Leases in this file's namespace: parallel files share the cluster.
+      tlsSecret: { namespace },
+      register: { name: HA, namespaces: { kind: 'Only', namespaces: [namespace] } },
+    });
+  const bundle = async () =>
+    (await clients.admission.readMutatingWebhookConfiguration({ name: HA })).webhooks?.[0]?.clientConfig
+      .caBundle;
+  const first = await start();
+  const secret = await cluster.core.readNamespacedSecret({ name: 'tailor-webhook-tls', namespace });
+  assert.equal(secret.type, 'kubernetes.io/tls');
+  assert.deepEqual(Object.keys(secret.data ?? {}).sort(), ['ca.crt', 'ca.key', 'tls.crt', 'tls.key']);
+  assert.equal(await bundle(), first.caBundle);
+
+  // A rolling update: the new replica starts (same CA from the Secret), then the old one stops.
+  const second = await start();
+  assert.equal(second.caBundle, first.caBundle, 'the same CA for every replica');
+  assert.equal(await bundle(), first.caBundle, 'the configuration keeps its caBundle');
+  const leases = await clients.coordination.listNamespacedLease({
+    namespace,
+    labelSelector: `tailor.dev/webhook-configuration=${HA}`,
+  });
+  assert.equal(leases.items.length, 2, 'one Lease per replica');
+  assert.deepEqual(await first.unregister(), { kind: 'KeepConfiguration', others: [second.lease] });
+  await first.stop();
+  assert.equal(await bundle(), first.caBundle, 'the configuration stays while a replica serves');
+  await eventually(
+    async () => {
+      const p = await probe('true');
+      assert.equal(p.metadata?.annotations?.[SIZED_BY_ANNOTATION], 'probe', 'still sized, by the second');
+    },
+    { what: 'the remaining replica to size pods' },
+  );
+  assert.deepEqual(await second.unregister(), { kind: 'RemoveConfiguration' });
+  await second.stop();
+  await assert.rejects(
+    clients.admission.readMutatingWebhookConfiguration({ name: HA }),
+    (err: unknown) => isNotFound(err),
+    'the last replica removes the configuration',
+  );
+  const left = await clients.coordination.listNamespacedLease({
+    namespace,
+    labelSelector: `tailor.dev/webhook-configuration=${HA}`,
+  });
+  assert.equal(left.items.length, 0, 'no Lease left behind');
+
+  // A restart: the same CA again, so the same caBundle is registered.
+  const third = await start();
+  assert.equal(third.caBundle, first.caBundle, 'same caBundle after a restart');
+  assert.equal(await bundle(), first.caBundle);
+  await third.unregister();
+  await third.stop();
 });

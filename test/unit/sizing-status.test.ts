@@ -74,6 +74,14 @@ test('settleRecommendations: within tolerance the stored one stays (no write); b
   assert.deepEqual(settleRecommendations(undefined, [rec('1', '1Gi')], 0.02), [rec('1', '1Gi')]);
 });
 
+test('settleRecommendations: a higher memory peak (the floor of new pods) is written at once', () => {
+  const withPeak = (peak: string) => ({ ...rec('100m', '100Mi'), peak: { memory: peak } });
+  const stored = [withPeak('200Mi')];
+  assert.deepEqual(settleRecommendations(stored, [withPeak('201Mi')], 0.02), [withPeak('201Mi')], 'up 0.5%');
+  assert.deepEqual(settleRecommendations(stored, [withPeak('199Mi')], 0.02), stored, 'down 0.5%: kept');
+  assert.deepEqual(settleRecommendations([rec('100m', '100Mi')], stored, 0.02), stored, 'a peak appears');
+});
+
 test('statusChanged: key order and undefined fields do not count; values do', () => {
   const a = { target: 'Deployment/web', pods: { targeted: 1, withoutMetrics: 0 } };
   assert.equal(

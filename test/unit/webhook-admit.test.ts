@@ -2,7 +2,7 @@
 // missing recommendations, the start-up boost skip, and malformed reviews (always allowed).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { V1Container, V1LimitRange, V1Pod } from '@kubernetes/client-node';
+import type { V1Container, V1LimitRange, V1Pod, V1ResourceQuota } from '@kubernetes/client-node';
 import { Value } from '@sinclair/typebox/value';
 import { SizingPolicySpec, type SizingPolicy } from '../../src/api/index.ts';
 import {
@@ -10,6 +10,7 @@ import {
   BEFORE_ANNOTATION,
   SIZED_ANNOTATION,
   SIZED_BY_ANNOTATION,
+  SKIPPED_ANNOTATION,
   STARTUP_BOOST_ANNOTATION,
   type AdmitDecision,
   type AdmitDeps,
@@ -74,12 +75,19 @@ function review(object: unknown, over: Record<string, unknown> = {}): unknown {
   };
 }
 
+/**
+ * The workload's memory peak the sizing controller publishes beside each recommendation: below
+ * every target here, so only the tests about the floor see it act.
+ */
+const LOW_PEAK = '64Mi';
+
 /** A SizingPolicy as read from the API (defaults filled), with recommendations in its status. */
 function policy(
   spec: Record<string, unknown>,
   recs: Record<string, Record<string, string>> | null = REC,
-  o: { name?: string; created?: string } = {},
+  o: { name?: string; created?: string; peak?: string | null } = {},
 ): SizingPolicy {
+  const peak = o.peak === undefined ? LOW_PEAK : o.peak;
   return {
     apiVersion: 'tailor.dev/v1alpha1',
     kind: 'SizingPolicy',
@@ -93,7 +101,15 @@ function policy(
       structuredClone({ mode: 'Initial', targetRef: { kind: 'Deployment', name: 'web' }, ...spec }),
     ) as SizingPolicy['spec'],
     ...(recs
-      ? { status: { recommendations: Object.entries(recs).map(([name, target]) => ({ name, target })) } }
+      ? {
+          status: {
+            recommendations: Object.entries(recs).map(([name, target]) => ({
+              name,
+              target,
+              ...(peak !== null ? { peak: { memory: peak } } : {}),
+            })),
+          },
+        }
       : {}),
   };
 }
@@ -162,11 +178,18 @@ async function run(
   assert.equal(result.review.response.allowed, true, 'every pod is allowed');
   assert.equal(result.review.response.uid, 'req-1');
   const ops = patchOf(result);
+  const dec = result.decision;
+  const annotated = dec.kind === 'Skipped' && (dec.reason === 'LimitRange' || dec.reason === 'ResourceQuota');
   assert.equal(
     ops.length > 0,
-    result.decision.kind === 'Sized',
-    `a patch exactly when Sized: ${label(result.decision)}`,
+    dec.kind === 'Sized' || annotated,
+    `a patch exactly when Sized, or skipped for the namespace's rules: ${label(dec)}`,
   );
+  if (annotated)
+    assert.ok(
+      ops.every((op) => op.path.startsWith('/metadata/annotations')),
+      'a skipped pod only gets the annotation',
+    );
   if (ops.length > 0) assert.equal(result.review.response.patchType, 'JSONPatch');
   return { result, after: applyPatch(p, ops) };
 }
@@ -478,6 +501,47 @@ test('minAllowed and maxAllowed bound the recommendation', async () => {
   assert.match((result.review.response.warnings ?? []).join(' '), /not valid/);
 });
 
+test('new pods are held at the floor running pods are held at: the peak + margin, minAllowed', async () => {
+  // The pod asks 1 cpu / 1Gi (limits 2 / 2Gi, KeepRatio); the recommendation says 250m / 256Mi.
+  const cases: [string, { peak: string | null; min?: string; max?: string }, Record<string, string>][] = [
+    ['a peak below the recommendation changes nothing', { peak: '200Mi' }, { cpu: '250m', memory: '256Mi' }],
+    // 400Mi * 1.05 = 420Mi: the recommendation alone (256Mi) would be below what the workload used.
+    [
+      'a recommendation below the peak is raised to peak + 5%',
+      { peak: '400Mi' },
+      { cpu: '250m', memory: '420Mi' },
+    ],
+    // 1.5Gi * 1.05 = 1612.8Mi, rounded up to whole MiB: more than the pod asked for.
+    ['a peak above the request raises the pod', { peak: '1536Mi' }, { cpu: '250m', memory: '1613Mi' }],
+    ['minAllowed above the peak wins', { peak: '400Mi', min: '600Mi' }, { cpu: '250m', memory: '600Mi' }],
+    // maxAllowed caps the floor, but never forces a shrink below the peak: the pod's own 1Gi stays.
+    [
+      'maxAllowed below the floor: not lowered past the peak',
+      { peak: '1Gi', max: '512Mi' },
+      { cpu: '250m', memory: '1Gi' },
+    ],
+    // No peak published (an older status, or written by hand): memory is not lowered on missing data.
+    ['no peak known: memory not lowered', { peak: null }, { cpu: '250m', memory: '1Gi' }],
+  ];
+  for (const [what, o, want] of cases) {
+    const spec = {
+      containers: [
+        {
+          name: 'app',
+          ...(o.min ? { minAllowed: { memory: o.min } } : {}),
+          ...(o.max ? { maxAllowed: { memory: o.max } } : {}),
+        },
+      ],
+    };
+    const { after } = await run(pod(), deps([policy(spec, REC, { peak: o.peak })]));
+    assert.deepEqual(resources(after)?.requests, want, what);
+  }
+  // The operator's own margin, when it runs with another one (plan settings), is the webhook's too.
+  const { after } = await run(pod(), deps([policy({}, REC, { peak: '400Mi' })], { peakMargin: 0.25 }));
+  assert.deepEqual(resources(after)?.requests, { cpu: '250m', memory: '500Mi' }, 'peak 400Mi + 25%');
+  assert.deepEqual(resources(after)?.limits, { cpu: '500m', memory: '1000Mi' }, 'limits keep the ratio');
+});
+
 test('a container without a recommendation is left as written; the others are sized', async () => {
   const p = pod({
     containers: [
@@ -633,10 +697,68 @@ test('a size that breaks a LimitRange is not sent (the apiserver would reject th
     const { result, after } = await run(pod(), d);
     assert.equal(label(result.decision), want, what);
     if (want === 'Skipped:LimitRange') {
-      assert.deepEqual(after, pod(), `${what}: pod as written`);
+      assert.deepEqual(after.spec, pod().spec, `${what}: pod as written`);
+      assert.match(
+        after.metadata?.annotations?.[SKIPPED_ANNOTATION] ?? '',
+        /^the recommended size breaks LimitRange limits/,
+        what,
+      );
       assert.match(result.review.response.warnings?.[0] ?? '', /LimitRange limits/, what);
     }
   }
+  // Not listed yet: unknown is not "none", so nothing is sent.
+  const { result } = await run(pod(), deps([policy({})], { limitRangesIn: () => undefined }));
+  assert.equal(label(result.decision), 'Skipped:LimitRange');
+});
+
+test('a raise past a ResourceQuota is not sent: the pod keeps its size and says why', async () => {
+  const quota = (hard: Record<string, string>, used: Record<string, string>): V1ResourceQuota => ({
+    metadata: { name: 'compute', namespace: NS },
+    spec: { hard },
+    status: { hard, used },
+  });
+  // Written 1 cpu / 1Gi (limits 2 / 2Gi); the recommendation raises it to 1500m / 1536Mi.
+  const RAISE = { app: { cpu: '1500m', memory: '1536Mi' } };
+  const cases: [string, V1ResourceQuota, Record<string, Record<string, string>>, string][] = [
+    ['room for the raise', quota({ 'requests.memory': '8Gi' }, { 'requests.memory': '1Gi' }), RAISE, 'Sized'],
+    [
+      'requests.memory: used + raised > hard',
+      quota({ 'requests.memory': '4Gi' }, { 'requests.memory': '3Gi' }),
+      RAISE,
+      'Skipped:ResourceQuota',
+    ],
+    [
+      'memory (= requests.memory)',
+      quota({ memory: '2Gi' }, { memory: '1Gi' }),
+      RAISE,
+      'Skipped:ResourceQuota',
+    ],
+    // Limits follow KeepRatio: 3 cores, and 2 are used of 4.
+    ['limits.cpu', quota({ 'limits.cpu': '4' }, { 'limits.cpu': '2' }), RAISE, 'Skipped:ResourceQuota'],
+    // A shrink never makes a quota rejection more likely: it is sent, even into a full namespace.
+    [
+      'a shrink into a full namespace',
+      quota({ 'requests.memory': '1Gi' }, { 'requests.memory': '1Gi' }),
+      REC,
+      'Sized',
+    ],
+  ];
+  for (const [what, q, recs, want] of cases) {
+    const d = deps([policy({}, recs)], { quotasIn: (ns) => (ns === NS ? [q] : []) });
+    const { result, after } = await run(pod(), d);
+    assert.equal(label(result.decision), want, what);
+    if (want === 'Skipped:ResourceQuota') {
+      assert.deepEqual(after.spec, pod().spec, `${what}: pod as written`);
+      assert.match(after.metadata?.annotations?.[SKIPPED_ANNOTATION] ?? '', /ResourceQuota compute: /, what);
+    }
+  }
+  // Report-only (the operator's dry run): decided, but no annotation either.
+  const d = deps([policy({}, RAISE)], { quotasIn: () => [quota({ memory: '2Gi' }, { memory: '1Gi' })] });
+  const dry = await admit(review(pod()), d, 'ReportOnly');
+  assert.equal(label(dry.decision), 'Skipped:ResourceQuota');
+  assert.equal(dry.review.response.patch, undefined);
+  const unknown = await run(pod(), deps([policy({}, RAISE)], { quotasIn: () => undefined }));
+  assert.equal(label(unknown.result.decision), 'Skipped:ResourceQuota', 'quotas not listed yet');
 });
 
 test('an HPA on CPU utilisation: a new pod keeps its CPU request and limit as written; memory is sized', async () => {

@@ -9,7 +9,7 @@ import { startOperator } from '../../operator/index.ts';
 import { exitOnUnexpected } from '../crash.ts';
 import { sizeOf, sourcesFromFlags } from '../../operator/prometheus-sources.ts';
 import { defaultHistoryPath } from './recommend.ts';
-import { list, parseService } from './webhook.ts';
+import { list, parseSecretRef, parseService } from './webhook.ts';
 import { parseAddr } from '../../operator/http.ts';
 import { serviceHosts } from '../../webhook/certs.ts';
 import type { OperatorWebhookOptions } from '../../operator/index.ts';
@@ -29,6 +29,7 @@ interface Options {
   webhookServeAs?: string;
   webhookService?: string;
   prometheus?: string[];
+  webhookTlsSecret?: string;
   prometheusUrl?: string;
   prometheusConfig?: string;
   prometheusTimeout: string;
@@ -61,6 +62,10 @@ export function registerOperator(program: Command): void {
       'also serve the admission webhook (new pods start with their recommendation) and register it; default address 127.0.0.1:9443',
     )
     .option('--webhook-serve-as <names>', 'host names or IPs the apiserver dials, comma-separated')
+    .option(
+      '--webhook-tls-secret <[namespace/]name>',
+      "the webhook's CA and serving certificate, kept and reused across restarts and replicas (cert-manager's Secret when its annotation is on the configuration); default <operator namespace>/tailor-webhook-tls",
+    )
     .option(
       '--webhook-service <namespace/name[:port]>',
       'in-cluster: register the webhook behind this Service instead of its URL',
@@ -122,7 +127,9 @@ async function run(o: Options): Promise<void> {
     processMetrics: true,
     installCrds: o.installCrds,
     sizing: minHistoryMs === undefined ? {} : { minHistorySeconds: minHistoryMs / 1000 },
-    ...(o.webhook || o.webhookServeAs || o.webhookService ? { webhook: webhookOptions(o) } : {}),
+    ...(o.webhook || o.webhookServeAs || o.webhookService || o.webhookTlsSecret
+      ? { webhook: webhookOptions(o) }
+      : {}),
     prometheusSources,
     ...(o.allowedImage.length > 0 ? { models: { allowedImages: o.allowedImage } } : {}),
   });
@@ -137,8 +144,11 @@ async function run(o: Options): Promise<void> {
 }
 
 function webhookOptions(o: Options): OperatorWebhookOptions {
-  if ((o.webhookServeAs || o.webhookService) && !o.webhook)
-    throw new TailorError('InvalidInput', '--webhook-serve-as and --webhook-service need --webhook');
+  if ((o.webhookServeAs || o.webhookService || o.webhookTlsSecret) && !o.webhook)
+    throw new TailorError(
+      'InvalidInput',
+      '--webhook-serve-as, --webhook-service and --webhook-tls-secret need --webhook',
+    );
   const { host, port } = parseAddr(typeof o.webhook === 'string' ? o.webhook : '127.0.0.1:9443');
   const service = o.webhookService ? parseService(o.webhookService) : undefined;
   const serveAs = [
@@ -149,6 +159,7 @@ function webhookOptions(o: Options): OperatorWebhookOptions {
     host,
     port,
     ...(serveAs.length > 0 ? { serveAs } : {}),
+    ...(o.webhookTlsSecret ? { tlsSecret: parseSecretRef(o.webhookTlsSecret, '--webhook-tls-secret') } : {}),
     register: service ? { endpoint: service } : {},
   };
 }

@@ -5,12 +5,7 @@ import { pino } from 'pino';
 import { TailorError } from '../../errors.ts';
 import { loadKubeConfig, makeClients } from '../../kube/client.ts';
 import { serviceHosts } from '../../webhook/certs.ts';
-import {
-  DEFAULT_CONFIGURATION_NAME,
-  unregisterWebhook,
-  type Endpoint,
-  type NamespaceScope,
-} from '../../webhook/register.ts';
+import { DEFAULT_CONFIGURATION_NAME, type Endpoint, type NamespaceScope } from '../../webhook/register.ts';
 import { DEFAULT_MAX_BODY_BYTES } from '../../webhook/server.ts';
 import { startWebhook } from '../../webhook/start.ts';
 
@@ -23,6 +18,7 @@ interface Options {
   excludeNamespaces?: string;
   service?: string;
   serveAs?: string;
+  tlsSecret?: string;
   maxBodyBytes: string;
   dryRun?: boolean;
   logLevel: string;
@@ -54,6 +50,10 @@ export function registerWebhookCommand(program: Command): void {
     .option(
       '--serve-as <names>',
       'host names or IPs the apiserver dials (certificate names), comma-separated',
+    )
+    .option(
+      '--tls-secret <[namespace/]name>',
+      "the CA and serving certificate, kept and reused across restarts and replicas (cert-manager's Secret when its annotation is on the configuration); its namespace also holds the replicas' Leases. Default <$POD_NAMESPACE, else tailor-system>/tailor-webhook-tls",
     )
     .option(
       '--max-body-bytes <n>',
@@ -101,6 +101,7 @@ async function run(o: Options): Promise<void> {
     host: o.host,
     port,
     ...(serveAs.length > 0 ? { serveAs } : {}),
+    ...(o.tlsSecret ? { tlsSecret: parseSecretRef(o.tlsSecret, '--tls-secret') } : {}),
     maxBodyBytes,
     // A person at a terminal should hear soon that the CRDs are missing; serving starts regardless.
     syncTimeoutMs: 10_000,
@@ -119,9 +120,24 @@ async function run(o: Options): Promise<void> {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
   });
-  // Unregister first: a configuration left pointing at a stopped server costs every pod create a failed call.
-  if (handle.configuration) await unregisterWebhook(clients, handle.configuration);
+  // Unregister first: a configuration left pointing at a stopped server costs every pod create a
+  // failed call. Only the last replica standing removes it (a rolling update keeps it).
+  if (handle.configuration) {
+    const onStop = await handle.unregister();
+    if (onStop.kind === 'KeepConfiguration')
+      process.stderr.write(`configuration kept: other replicas serve (${onStop.others.join(', ')})\n`);
+  }
   await handle.stop();
+}
+
+/** NAMESPACE/NAME or NAME (in the operator's namespace). */
+export function parseSecretRef(s: string, flag: string): { namespace?: string; name: string } {
+  const m = /^(?:([a-z0-9-]{1,63})\/)?([a-z0-9.-]{1,253})$/.exec(s);
+  if (!m)
+    throw new TailorError('InvalidInput', `${flag} ${s}: expected NAME or NAMESPACE/NAME of a Secret`, {
+      hint: `e.g. ${flag} tailor-system/tailor-webhook-tls`,
+    });
+  return { ...(m[1] ? { namespace: m[1] } : {}), name: m[2]! };
 }
 
 export function list(s: string): string[] {

@@ -65,8 +65,14 @@ export function settleRecommendations(
       }
       return true;
     };
-    const sameShape = (n.uncappedTarget === undefined) === (p.uncappedTarget === undefined);
+    const sameShape =
+      (n.uncappedTarget === undefined) === (p.uncappedTarget === undefined) &&
+      (n.peak === undefined) === (p.peak === undefined);
+    // A higher peak is a floor for new pods: written at once, not held back by the tolerance.
+    const peakRose = (parseQuantity(n.peak?.memory) ?? 0) > (parseQuantity(p.peak?.memory) ?? 0);
     return sameShape &&
+      !peakRose &&
+      close(p.peak, n.peak) &&
       close(p.target, n.target) &&
       close(p.lowerBound, n.lowerBound) &&
       close(p.upperBound, n.upperBound) &&

@@ -98,6 +98,10 @@ export function statusRecommendation(
     target: pick((b) => b.target),
     lowerBound: pick((b) => b.lowerBound),
     ...(Object.keys(upper).length > 0 ? { upperBound: upper } : {}),
+    // The floor a new pod needs too (the webhook sizes it with the same rules as a running pod).
+    ...(s.memoryPeak !== undefined && s.memoryPeak > 0
+      ? { peak: { memory: format('memory', roundUp('memory', s.memoryPeak)) } }
+      : {}),
     basis,
   };
 }
