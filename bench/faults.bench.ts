@@ -20,7 +20,7 @@ import { installCrds } from '../src/api/install.ts';
 import { parseQuantity } from '../src/core/quantity.ts';
 import { ensureBinaries } from '../src/devcluster/binaries.ts';
 import { ControlPlane } from '../src/devcluster/controlplane.ts';
-import { loadKubeConfig, makeClients, type Clients } from '../src/kube/client.ts';
+import { loadKubeConfig, makeClients, mergePatch, type Clients } from '../src/kube/client.ts';
 import { watchResource } from '../src/kube/informer.ts';
 import { Simulator } from '../src/sim/simulator.ts';
 import { profileResolver } from '../src/sim/profiles.ts';
@@ -59,6 +59,7 @@ interface Config {
   conflictSeconds: number;
   fillSeconds: number;
   convergeMaxSeconds: number;
+  churnPerMinute: number;
   only: Set<string> | undefined;
 }
 
@@ -77,6 +78,7 @@ function config(): Config {
     conflictSeconds: num('FAULTS_CONFLICT_SECONDS', 60),
     fillSeconds: num('FAULTS_FILL_SECONDS', 120),
     convergeMaxSeconds: num('FAULTS_CONVERGE_MAX_SECONDS', 180),
+    churnPerMinute: num('FAULTS_CHURN_PER_MINUTE', 2),
     only: process.env.FAULTS_ONLY ? new Set(process.env.FAULTS_ONLY.split(',')) : undefined,
   };
 }
@@ -491,6 +493,7 @@ export default async function run(): Promise<void> {
   let tracker: Tracker | undefined;
   let op: OperatorProcess | undefined;
   let lock: Database.Database | undefined;
+  let churn: NodeJS.Timeout | undefined;
   // Ctrl-C: the finally below stops everything this run started.
   let interrupted = false;
   const onSignal = () => {
@@ -558,7 +561,8 @@ export default async function run(): Promise<void> {
             peakCpuCores: 0.08,
             baseMemoryBytes: 60 * Mi,
             peakMemoryBytes: 140 * Mi,
-            periodSeconds: 900,
+            // One cycle within the operator's --min-history: the peak is seen before a shrink.
+            periodSeconds: 120,
             noise: 0.1,
             startupSeconds: 2,
           },
@@ -645,6 +649,26 @@ export default async function run(): Promise<void> {
       await sleep(1000);
     }
     log(`operator ready after ${((Date.now() - opStarted) / 1000).toFixed(1)} s`);
+
+    // OOM kills for the whole run: a raised pod stops being killed, so new jobs pods (at the
+    // template's 256Mi limit) keep arriving, a few per minute (scaled up, so nothing is deleted).
+    const jobReplicas = new Map(names.map((ns) => [ns, cfg.jobReplicas]));
+    let churnIndex = 0;
+    churn = setInterval(() => {
+      for (let k = 0; k < cfg.churnPerMinute; k++) {
+        const ns = names[churnIndex++ % names.length]!;
+        const replicas = jobReplicas.get(ns)! + 1;
+        clients.apps
+          .patchNamespacedDeployment(
+            { name: 'jobs', namespace: ns, body: { spec: { replicas } } },
+            mergePatch,
+          )
+          .then(
+            () => jobReplicas.set(ns, replicas),
+            () => {}, // the API may be down (a fault): the next tick scales another
+          );
+      }
+    }, 60_000);
 
     // One fault: inject, hold, end, then watch for convergence; harm counted from start to converged.
     const fault = async (name: string, what: string, inject: () => Promise<string[] | void>) => {
@@ -870,7 +894,7 @@ export default async function run(): Promise<void> {
         pods: totalPods,
         namespaces: cfg.namespaces,
         policies: cfg.namespaces * 2,
-        layout: `per namespace: web (${cfg.webReplicas} replicas, over-provisioned) and jobs (${cfg.jobReplicas} replicas, OOM-killed and raised every period); even namespaces InPlace, odd Auto`,
+        layout: `per namespace: web (${cfg.webReplicas} replicas, over-provisioned, never near its limit unless shrunk) and jobs (${cfg.jobReplicas} replicas, outgrowing their 256Mi limit: OOM-killed and raised; ${cfg.churnPerMinute} more jobs pods a minute); even namespaces InPlace, odd Auto`,
         nodes: cfg.nodes,
       },
       operator: `node dist/cli/main.js operator --poll-interval 15s --min-history ${cfg.minHistory} through the fault proxy; restarted ${cfg.restartDelaySeconds} s after an exit`,
@@ -896,6 +920,7 @@ export default async function run(): Promise<void> {
     writeResults(result);
     log(`done in ${result.durationSeconds} s; load averages after: ${loadAfter.join(' ')}`);
   } finally {
+    clearInterval(churn);
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
     try {
@@ -918,7 +943,7 @@ type Result = Record<string, unknown> & { faults: FaultResult[] };
 function writeResults(r: Result): void {
   writeFileSync(join(import.meta.dirname, 'results', 'faults.json'), JSON.stringify(r, null, 2) + '\n');
   const row = (f: FaultResult) =>
-    `| ${f.fault} | ${f.faultSeconds} | ${f.shrunkBelowUsage} | ${f.evictedWithoutCause} | ${f.evictedWithCause} | ${lostText(f.lost)} | ${f.operatorUnplannedRestarts}${f.operatorExitReasons.length ? ` (${[...new Set(f.operatorExitReasons)].join(', ')})` : ''} | ${f.convergeSeconds ?? 'not converged'} | ${f.resizes} (${f.memoryRaises} up, ${f.memoryShrinks} down) | ${f.oomKills.jobs + f.oomKills.web} | ${f.deferredPods} / ${f.infeasiblePods} |`;
+    `| ${f.fault} | ${f.faultSeconds} | ${f.shrunkBelowUsage} | ${f.evictedWithoutCause} | ${f.evictedWithCause} | ${lostText(f.lost)} | ${f.operatorUnplannedRestarts}${f.operatorExitReasons.length ? ` (${[...new Set(f.operatorExitReasons)].join(', ')})` : ''} | ${f.convergeSeconds ?? 'not converged'} | ${f.resizes} (${f.memoryRaises} up, ${f.memoryShrinks} down) | ${f.oomKills.jobs} / ${f.oomKills.web} | ${f.deferredPods} / ${f.infeasiblePods} |`;
   const outside = r.outsideFaults as Record<
     string,
     { shrunkBelowUsage: number; evictedWithoutCause: number }
@@ -934,7 +959,7 @@ function writeResults(r: Result): void {
       '',
       "Per fault, from its start until the operator converged (or the wait ran out): memory changes that left a request or limit below the container's true usage at that moment (the simulator's), pods deleted that were not Auto pods whose resize had been seen Deferred/Infeasible, history rows and policy recommendations present before and missing after, the operator's exits the benchmark did not cause, and seconds from the fault's end until /readyz is 200, as many policies are Ready as before and a resize was seen again.",
       '',
-      '| fault | fault s | shrunk below usage | evicted without cause | evicted with cause | lost history / bookkeeping | operator unplanned restarts | converge s | resizes | OOM kills | deferred / infeasible pods |',
+      '| fault | fault s | shrunk below usage | evicted without cause | evicted with cause | lost history / bookkeeping | operator unplanned restarts | converge s | resizes | OOM kills jobs / web | deferred / infeasible pods |',
       '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
       ...r.faults.map(row),
       '',

@@ -103,7 +103,12 @@ export class Simulator {
    * process created (a failed start).
    */
   async stop(opts: { deleteNodes?: boolean | 'created' } = {}): Promise<void> {
-    await this.metricsApi?.stop(this.clients);
+    // An unreachable API must not keep the rest running: say so, and go on stopping.
+    await this.metricsApi
+      ?.stop(this.clients)
+      .catch((e: unknown) =>
+        (this.opts.log ?? (() => {}))(`could not remove the metrics APIService: ${String(e)}`),
+      );
     await this.prometheus.stop();
     await this.kubelet.stop();
     await this.storage.stop();

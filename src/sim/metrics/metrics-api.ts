@@ -193,9 +193,13 @@ export class MetricsApi {
 
   /** Unregisters what it registered (aggregated requests would fail from now on), then closes. */
   async stop(clients?: Clients): Promise<void> {
-    if (clients && this.registered) await unregister(clients, this.registered, this.instance);
+    const registered = this.registered;
     this.registered = undefined;
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    try {
+      if (clients && registered) await unregister(clients, registered, this.instance);
+    } finally {
+      await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    }
   }
 }
 
