@@ -957,7 +957,7 @@ function writeResults(r: Result): void {
       '',
       `Load: ${JSON.stringify(r.load)}.`,
       '',
-      "Per fault, from its start until the operator converged (or the wait ran out): memory changes that left a request or limit below the container's true usage at that moment (the simulator's), pods deleted that were not Auto pods whose resize had been seen Deferred/Infeasible, history rows and policy recommendations present before and missing after, the operator's exits the benchmark did not cause, and seconds from the fault's end until /readyz is 200, as many policies are Ready as before and a resize was seen again.",
+      "Per fault, from its start until the operator converged (or the wait ran out): memory changes that left a request or limit below the container's true usage at that moment (the simulator's), pods deleted that were not Auto pods whose resize had been seen Deferred/Infeasible, history rows and policy recommendations present before and missing after, the operator's exits the benchmark did not cause, and seconds from the fault's end until /readyz is 200, as many policies are Ready as before and a resize was seen again. OOM kills of web pods are harm too: they never come near their limit unless it was lowered below their use.",
       '',
       '| fault | fault s | shrunk below usage | evicted without cause | evicted with cause | lost history / bookkeeping | operator unplanned restarts | converge s | resizes | OOM kills jobs / web | deferred / infeasible pods |',
       '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
