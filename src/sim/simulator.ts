@@ -73,7 +73,7 @@ export class Simulator {
 
   /**
    * Starts every part, or none: when a step fails (a port in use, a foreign APIService), what the
-   * earlier steps registered (nodes, their Leases, the APIService) is removed before the error is
+   * earlier steps registered (nodes, their Leases, the StorageClass, the APIService) is removed before the error is
    * rethrown, so a failed start leaves the cluster as it was.
    */
   static async start(opts: SimulatorOptions): Promise<Simulator> {
@@ -100,7 +100,7 @@ export class Simulator {
   /**
    * Stops in reverse order and removes the metrics APIService this simulator registered.
    * deleteNodes: true deletes every node of the fleet and its Lease; 'created' only those this
-   * process created (a failed start).
+   * process created, and the StorageClass if it created it (a failed start).
    */
   async stop(opts: { deleteNodes?: boolean | 'created' } = {}): Promise<void> {
     // An unreachable API must not keep the rest running: say so, and go on stopping.
@@ -114,5 +114,6 @@ export class Simulator {
     await this.storage.stop();
     this.fleet.stop();
     if (opts.deleteNodes) await this.fleet.deleteAll(opts.deleteNodes === 'created');
+    if (opts.deleteNodes === 'created') await this.storage.deleteCreated();
   }
 }

@@ -18,7 +18,11 @@ import { apiError, clients, eventually } from '../support/cluster.ts';
 const APISERVICE = 'v1beta1.metrics.k8s.io';
 const dir = mkdtempSync(join(tmpdir(), 'sim-apiservice-'));
 let cp: ControlPlane;
-let c: ReturnType<typeof clients> & { reg: k8s.ApiregistrationV1Api; kubeconfig: string };
+let c: ReturnType<typeof clients> & {
+  reg: k8s.ApiregistrationV1Api;
+  storage: k8s.StorageV1Api;
+  kubeconfig: string;
+};
 
 before(async () => {
   cp = await ControlPlane.start({
@@ -27,7 +31,12 @@ before(async () => {
     binaries: await ensureBinaries(() => {}),
   });
   const base = clients(cp.info.kubeconfigPath);
-  c = { ...base, reg: base.kc.makeApiClient(k8s.ApiregistrationV1Api), kubeconfig: cp.info.kubeconfigPath };
+  c = {
+    ...base,
+    reg: base.kc.makeApiClient(k8s.ApiregistrationV1Api),
+    storage: base.kc.makeApiClient(k8s.StorageV1Api),
+    kubeconfig: cp.info.kubeconfigPath,
+  };
 });
 
 after(async () => {
@@ -42,6 +51,7 @@ function scenario(pool: string): string {
     [
       `name: ${pool}`,
       `clock: { speed: 1, tickSeconds: 0.5 }`,
+      `storage: { storageClass: ${pool}-storage }`,
       `nodePools:`,
       `  - { name: ${pool}, count: 2, cpu: 2, memory: 4Gi }`,
       '',
@@ -82,9 +92,11 @@ function sim(pool: string, ...args: string[]) {
 async function leftBehind(pool: string) {
   const nodes = await c.core.listNode({ labelSelector: `sim.tailor.dev/pool=${pool}` });
   const leases = await c.coordination.listNamespacedLease({ namespace: 'kube-node-lease' });
+  const classes = await c.storage.listStorageClass();
   return {
     nodes: nodes.items.map((n) => n.metadata!.name!),
     leases: leases.items.map((l) => l.metadata!.name!).filter((n) => n.startsWith(`${pool}-`)),
+    storageClasses: classes.items.map((x) => x.metadata!.name!).filter((n) => n === `${pool}-storage`),
   };
 }
 
@@ -124,7 +136,11 @@ test('a metrics.k8s.io APIService tailor sim did not create is left alone; the s
     assert.equal(now?.metadata?.uid, foreign.metadata?.uid, 'the same object');
     assert.equal(now?.spec?.service?.name, 'metrics-server', 'still pointing at metrics-server');
     assert.equal(now?.spec?.insecureSkipTLSVerify, true);
-    assert.deepEqual(await leftBehind('foreign'), { nodes: [], leases: [] }, 'nodes and leases removed');
+    assert.deepEqual(
+      await leftBehind('foreign'),
+      { nodes: [], leases: [], storageClasses: [] },
+      'nodes, leases and the StorageClass removed',
+    );
 
     // Told to, it replaces it, and deletes it on exit.
     const replacing = sim('replacing', '--prometheus-port', '0', '--replace-metrics-apiservice');
@@ -192,7 +208,7 @@ test('a port in use: the sim exits non-zero and leaves no node, Lease or APIServ
     const run = sim('busy', '--prometheus-port', String(port));
     assert.equal(await run.exited, 2, run.stderr());
     assert.match(run.stderr(), new RegExp(`port ${port} on 127\\.0\\.0\\.1 is already in use`));
-    assert.deepEqual(await leftBehind('busy'), { nodes: [], leases: [] });
+    assert.deepEqual(await leftBehind('busy'), { nodes: [], leases: [], storageClasses: [] });
     assert.equal(await readApiService(), undefined, 'no APIService');
   } finally {
     await new Promise<void>((resolve) => busy.close(() => resolve()));
