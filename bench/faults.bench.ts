@@ -579,7 +579,7 @@ export default async function run(): Promise<void> {
             baseCpuCores: 0.02,
             peakCpuCores: 0.2,
             baseMemoryBytes: 64 * Mi,
-            peakMemoryBytes: 3 * Gi,
+            peakMemoryBytes: 1536 * Mi,
             periodSeconds: 120,
             busySeconds: 60,
             startupSeconds: 1,
