@@ -670,6 +670,49 @@ export default async function run(): Promise<void> {
       }
     }, 60_000);
 
+    // The results so far: written after each fault too, so a run cut short keeps what it measured.
+    const summary = async (complete: boolean) => {
+      const final = await books(clients, historyPath).catch(() => undefined);
+      const steady = tracker!.counts('steady');
+      const between = [...tracker!.phases.entries()].filter(([k]) => k.startsWith('after '));
+      const loadAfter = loadAverages();
+      return {
+        date: new Date().toISOString(),
+        machine: `${cpus().length} cores, ${(totalmem() / Gi).toFixed(0)} GiB`,
+        loadAveragesBefore: loadBefore.join(' '),
+        loadAveragesAfter: loadAfter.join(' '),
+        durationSeconds: Math.round((Date.now() - started) / 1000),
+        config: { ...cfg, only: cfg.only ? [...cfg.only] : undefined },
+        load: {
+          pods: totalPods,
+          namespaces: cfg.namespaces,
+          policies: cfg.namespaces * 2,
+          layout: `per namespace: web (${cfg.webReplicas} replicas, over-provisioned, never near its limit unless shrunk) and jobs (${cfg.jobReplicas} replicas, outgrowing their 256Mi limit: OOM-killed and raised; ${cfg.churnPerMinute} more jobs pods a minute); even namespaces InPlace, odd Auto`,
+          nodes: cfg.nodes,
+        },
+        operator: `node dist/cli/main.js operator --poll-interval 15s --min-history ${cfg.minHistory} through the fault proxy; restarted ${cfg.restartDelaySeconds} s after an exit`,
+        faults: results,
+        outsideFaults: {
+          steadyBeforeFirstFault: {
+            shrunkBelowUsage: steady.memoryChanges.ShrinkBelowUsage,
+            evictedWithoutCause: steady.evictionsWithoutCause,
+            resizes: steady.resizes,
+            harm: steady.harm.slice(0, 20),
+          },
+          betweenFaults: {
+            shrunkBelowUsage: between.reduce((a, [, c]) => a + c.memoryChanges.ShrinkBelowUsage, 0),
+            evictedWithoutCause: between.reduce((a, [, c]) => a + c.evictionsWithoutCause, 0),
+            resizes: between.reduce((a, [, c]) => a + c.resizes, 0),
+            harm: between.flatMap(([, c]) => c.harm).slice(0, 20),
+          },
+        },
+        operatorUnplannedExits: op!.unplannedExits,
+        proxy: proxy!.stats,
+        finalBooks: final ? { history: final.history, policiesReady: final.policiesReady } : null,
+        complete,
+      };
+    };
+
     // One fault: inject, hold, end, then watch for convergence; harm counted from start to converged.
     const fault = async (name: string, what: string, inject: () => Promise<string[] | void>) => {
       if (interrupted || (cfg.only && !cfg.only.has(name))) return;
@@ -737,6 +780,7 @@ export default async function run(): Promise<void> {
         `fault ${name}: converged ${r.convergeSeconds ?? 'never'} s; shrunk below usage ${r.shrunkBelowUsage}, evicted without cause ${r.evictedWithoutCause}, unplanned restarts ${r.operatorUnplannedRestarts}, lost ${JSON.stringify(r.lost)}`,
       );
       tracker!.phase = `after ${name}`;
+      writeResults(await summary(false));
     };
 
     // 1. The operator SIGKILLed in the middle of its first wave of shrinks (once min-history has
@@ -879,46 +923,9 @@ export default async function run(): Promise<void> {
       },
     );
 
-    const final = await books(clients, historyPath);
-    const steady = tracker.counts('steady');
-    const between = [...tracker.phases.entries()].filter(([k]) => k.startsWith('after '));
-    const loadAfter = loadAverages();
-    const result = {
-      date: new Date().toISOString(),
-      machine: `${cpus().length} cores, ${(totalmem() / Gi).toFixed(0)} GiB`,
-      loadAveragesBefore: loadBefore.join(' '),
-      loadAveragesAfter: loadAfter.join(' '),
-      durationSeconds: Math.round((Date.now() - started) / 1000),
-      config: { ...cfg, only: cfg.only ? [...cfg.only] : undefined },
-      load: {
-        pods: totalPods,
-        namespaces: cfg.namespaces,
-        policies: cfg.namespaces * 2,
-        layout: `per namespace: web (${cfg.webReplicas} replicas, over-provisioned, never near its limit unless shrunk) and jobs (${cfg.jobReplicas} replicas, outgrowing their 256Mi limit: OOM-killed and raised; ${cfg.churnPerMinute} more jobs pods a minute); even namespaces InPlace, odd Auto`,
-        nodes: cfg.nodes,
-      },
-      operator: `node dist/cli/main.js operator --poll-interval 15s --min-history ${cfg.minHistory} through the fault proxy; restarted ${cfg.restartDelaySeconds} s after an exit`,
-      faults: results,
-      outsideFaults: {
-        steadyBeforeFirstFault: {
-          shrunkBelowUsage: steady.memoryChanges.ShrinkBelowUsage,
-          evictedWithoutCause: steady.evictionsWithoutCause,
-          resizes: steady.resizes,
-          harm: steady.harm.slice(0, 20),
-        },
-        betweenFaults: {
-          shrunkBelowUsage: between.reduce((a, [, c]) => a + c.memoryChanges.ShrinkBelowUsage, 0),
-          evictedWithoutCause: between.reduce((a, [, c]) => a + c.evictionsWithoutCause, 0),
-          resizes: between.reduce((a, [, c]) => a + c.resizes, 0),
-          harm: between.flatMap(([, c]) => c.harm).slice(0, 20),
-        },
-      },
-      operatorUnplannedExits: op.unplannedExits,
-      proxy: proxy.stats,
-      finalBooks: { history: final.history, policiesReady: final.policiesReady },
-    };
+    const result = await summary(true);
     writeResults(result);
-    log(`done in ${result.durationSeconds} s; load averages after: ${loadAfter.join(' ')}`);
+    log(`done in ${result.durationSeconds} s; load averages after: ${String(result.loadAveragesAfter)}`);
   } finally {
     clearInterval(churn);
     process.removeListener('SIGINT', onSignal);
@@ -955,6 +962,9 @@ function writeResults(r: Result): void {
       '',
       `Reproduce: \`npm run bench -- faults\` (${JSON.stringify(r.config)}). Measured ${String(r.date)} on ${String(r.machine)} in ${String(r.durationSeconds)} s; the real control plane, the simulator (this process, 1 s kubelet tick) and the operator (${String(r.operator)}) ran on the same machine. Load averages (1, 5, 15 min) before: ${String(r.loadAveragesBefore)}; after: ${String(r.loadAveragesAfter)}.`,
       '',
+      ...(r.complete
+        ? []
+        : ['**Partial**: written after the last fault that finished; the run did not complete.', '']),
       `Load: ${JSON.stringify(r.load)}.`,
       '',
       "Per fault, from its start until the operator converged (or the wait ran out): memory changes that left a request or limit below the container's true usage at that moment (the simulator's), pods deleted that were not Auto pods whose resize had been seen Deferred/Infeasible, history rows and policy recommendations present before and missing after, the operator's exits the benchmark did not cause, and seconds from the fault's end until /readyz is 200, as many policies are Ready as before and a resize was seen again. OOM kills of web pods are harm too: they never come near their limit unless it was lowered below their use.",
