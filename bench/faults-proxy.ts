@@ -76,13 +76,18 @@ export async function faultProxy(admin: k8s.KubeConfig): Promise<FaultProxy> {
         key: tls.key,
       },
       (ur) => {
+        if (process.env.FAULTS_PROXY_DEBUG) console.log(`proxy ${req.method} ${req.url} -> ${ur.statusCode}`);
         res.writeHead(ur.statusCode ?? 502, forwardable(ur.headers));
+        // A watch may send no body for minutes: the client must see its headers now, not with the
+        // first event (fetch resolves on headers; informers count as synced only then).
+        res.flushHeaders();
         ur.pipe(res);
         ur.on('error', () => res.destroy());
       },
     );
     up.on('error', (err) => {
       stats.upstreamErrors++;
+      if (process.env.FAULTS_PROXY_DEBUG) console.log(`proxy ${req.method} ${req.url} error ${err.message}`);
       if (!res.headersSent) {
         res.writeHead(503, { 'content-type': 'application/json' });
         res.end(
