@@ -160,7 +160,9 @@ test('a metrics.k8s.io APIService tailor sim did not create is left alone; the s
   }
 });
 
-test('its own APIService and Service are removed on stop; a stale one of an earlier sim is taken over', async () => {
+test('its own APIService and Service are removed on stop; a stale one of an earlier sim is taken over', async (t) => {
+  // After the assertions: a failure here must not leave the next test a stale APIService.
+  t.after(() => c.reg.deleteAPIService({ name: APISERVICE }).catch(() => {}));
   // What a `tailor sim` killed with SIGKILL leaves: its APIService, pointing at a dead port.
   await c.reg.createAPIService({
     body: {
@@ -181,11 +183,11 @@ test('its own APIService and Service are removed on stop; a stale one of an earl
     await eventually(
       async () => {
         const a = await readApiService();
-        assert.notEqual(a?.spec?.service?.port, 1, 'registered with its own port');
+        assert.notEqual(a?.spec?.service?.port, 1, `registered with its own port; sim said: ${run.stderr()}`);
         const available = a?.status?.conditions?.find((x) => x.type === 'Available');
         assert.equal(available?.status, 'True', JSON.stringify(available));
       },
-      { timeoutMs: 60_000, what: 'its APIService Available' },
+      { timeoutMs: 120_000, what: 'its APIService Available' },
     );
     await c.core.readNamespacedService({ name: 'tailor-sim-metrics', namespace: 'kube-system' });
   } finally {
