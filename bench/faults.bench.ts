@@ -785,23 +785,25 @@ export default async function run(): Promise<void> {
 
     // 1. The operator SIGKILLed in the middle of its first wave of shrinks (once min-history has
     //    passed), and started again as a Deployment would.
-    await fault('operator-sigkill', 'SIGKILL the operator in a wave of resizes, restart it', async () => {
-      const waveStart = Date.now();
-      const notes: string[] = [];
-      const shrinks = () => {
-        const m = tracker!.counts('steady').memoryChanges;
-        return m.Shrink + m.ShrinkBelowUsage + m.ShrinkUsageUnknown;
-      };
-      while (!interrupted && shrinks() < 10) {
-        if (Date.now() - waveStart > cfg.waveWaitSeconds * 1000) {
-          notes.push(`no wave of 10 shrinks within ${cfg.waveWaitSeconds} s; killed anyway`);
-          break;
-        }
-        await sleep(500);
+    // Before it: the first wave of shrinks (once min-history has passed), counted as steady state.
+    const shrinks = () => {
+      const m = tracker!.counts('steady').memoryChanges;
+      return m.Shrink + m.ShrinkBelowUsage + m.ShrinkUsageUnknown;
+    };
+    const waveStart = Date.now();
+    let waveNote = '';
+    while (!interrupted && shrinks() < 10 && (!cfg.only || cfg.only.has('operator-sigkill'))) {
+      if (Date.now() - waveStart > cfg.waveWaitSeconds * 1000) {
+        waveNote = `no wave of 10 shrinks within ${cfg.waveWaitSeconds} s; killed anyway`;
+        break;
       }
-      notes.push(
-        `killed after ${shrinks()} shrinks and ${tracker!.counts('steady').resizes} resizes of the wave`,
-      );
+      await sleep(250);
+    }
+    await fault('operator-sigkill', 'SIGKILL the operator in a wave of resizes, restart it', async () => {
+      const notes = [
+        ...(waveNote ? [waveNote] : []),
+        `killed after ${shrinks()} shrinks and ${tracker!.counts('steady').resizes} resizes since the operator started`,
+      ];
       await op!.kill9();
       await sleep(cfg.restartDelaySeconds * 1000);
       op!.start();

@@ -198,6 +198,8 @@ export class MetricsApi {
     try {
       if (clients && registered) await unregister(clients, registered, this.instance);
     } finally {
+      // The aggregator (or a scraper) holds keep-alive connections: close() alone waits for them forever.
+      this.server?.closeAllConnections();
       await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
     }
   }
