@@ -182,13 +182,22 @@ export class MetricsApi {
     this.server = createServer({ cert: cert.certPem, key: cert.keyPem }, (req, res) => this.handle(req, res));
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
     this.port = (this.server.address() as AddressInfo).port;
-    this.registered = await register(
-      clients,
-      this.port,
-      ca.certPem,
-      this.opts.replaceForeign ?? false,
-      this.instance,
-    );
+    // The aggregator writes the APIService's status (Available) on its own: a replace based on our
+    // read may lose that race (409). Read, check ownership and write again.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        this.registered = await register(
+          clients,
+          this.port,
+          ca.certPem,
+          this.opts.replaceForeign ?? false,
+          this.instance,
+        );
+        return;
+      } catch (err) {
+        if (attempt >= 5 || classify(err).kind !== 'Conflict') throw err;
+      }
+    }
   }
 
   /** Unregisters what it registered (aggregated requests would fail from now on), then closes. */
