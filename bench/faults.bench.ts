@@ -949,7 +949,7 @@ export default async function run(): Promise<void> {
 
 type Result = Record<string, unknown> & { faults: FaultResult[] };
 
-function writeResults(r: Result): void {
+export function writeResults(r: Result): void {
   writeFileSync(join(import.meta.dirname, 'results', 'faults.json'), JSON.stringify(r, null, 2) + '\n');
   const row = (f: FaultResult) =>
     `| ${f.fault} | ${f.faultSeconds} | ${f.shrunkBelowUsage} | ${f.evictedWithoutCause} | ${f.evictedWithCause} | ${lostText(f.lost)} | ${f.operatorUnplannedRestarts}${f.operatorExitReasons.length ? ` (${[...new Set(f.operatorExitReasons)].join(', ')})` : ''} | ${f.convergeSeconds ?? 'not converged'} | ${f.resizes} (${f.memoryRaises} up, ${f.memoryShrinks} down) | ${f.oomKills.jobs} / ${f.oomKills.web} | ${f.deferredPods} / ${f.infeasiblePods} |`;
@@ -977,6 +977,10 @@ function writeResults(r: Result): void {
       '',
       `Outside the faults: before the first fault shrunk below usage ${outside.steadyBeforeFirstFault?.shrunkBelowUsage}, evicted without cause ${outside.steadyBeforeFirstFault?.evictedWithoutCause}; between faults ${outside.betweenFaults?.shrunkBelowUsage} and ${outside.betweenFaults?.evictedWithoutCause}.`,
       '',
+      '## Reading',
+      '',
+      ...reading(r),
+      '',
       '## Notes per fault',
       '',
       ...r.faults.flatMap((f) => [
@@ -999,4 +1003,24 @@ function lostText(l: ReturnType<typeof lost>): string {
   ].filter(Boolean);
   const unknown = l.historySeries === null ? 'history unreadable' : '';
   return parts.join(', ') || unknown || 'none';
+}
+
+/** The short reading under the table, from the figures themselves (a re-run reads its own numbers). */
+function reading(r: Result): string[] {
+  const fs = r.faults;
+  const sum = (f: (x: FaultResult) => number) => fs.reduce((a, x) => a + f(x), 0);
+  const harmed = sum((f) => f.shrunkBelowUsage) + sum((f) => f.evictedWithoutCause);
+  const webOoms = sum((f) => f.oomKills.web);
+  const restarts = fs.filter((f) => f.operatorUnplannedRestarts > 0);
+  const lostAny = fs.filter((f) => lostText(f.lost) !== 'none');
+  const slow = [...fs].sort((a, b) => (b.convergeSeconds ?? Infinity) - (a.convergeSeconds ?? Infinity))[0];
+  const never = fs.filter((f) => f.convergeSeconds === null).map((f) => f.fault);
+  return [
+    `- Pods harmed across the ${fs.length} faults: ${sum((f) => f.shrunkBelowUsage)} shrunk below their usage, ${sum((f) => f.evictedWithoutCause)} evicted without cause, ${webOoms} OOM kills of web pods (goal 0 each)${harmed + webOoms === 0 ? ': none' : ''}.`,
+    `- The operator's unplanned exits: ${restarts.length ? restarts.map((f) => `${f.operatorUnplannedRestarts} during ${f.fault} (${[...new Set(f.operatorExitReasons)].join(', ')})`).join('; ') : 'none'}; the benchmark restarts it 5 s after an exit, as a Deployment would.`,
+    `- Lost history or bookkeeping: ${lostAny.length ? lostAny.map((f) => `${f.fault}: ${lostText(f.lost)}`).join('; ') : 'none (history series, minutes, OOM records and checkpoints never fewer after a fault than before; no policy lost its recommendations)'}. Not visible from outside, so not measured: what the operator keeps only in memory (eviction cooldowns, hourly change counts).`,
+    `- Convergence: ${never.length ? `not within the wait after ${never.join(', ')}; ` : ''}slowest ${slow ? `${slow.fault} (${slow.convergeSeconds ?? 'never'} s)` : '-'}; the probe runs every 2 s, so 0 means at the first look.`,
+    `- Memory raises (OOM raises among them) seen during each fault: ${fs.map((f) => `${f.fault} ${f.memoryRaises}`).join(', ')}; OOM kills of jobs pods: ${fs.map((f) => `${f.fault} ${f.oomKills.jobs}`).join(', ')}.`,
+    `- Evictions with cause: ${sum((f) => f.evictedWithCause)}; pods seen Deferred ${sum((f) => f.deferredPods)}, Infeasible ${sum((f) => f.infeasiblePods)}.${sum((f) => f.evictedWithCause) === 0 ? " The Auto eviction path was not exercised: a Deferred resize is evicted only after 600 s and Kubernetes 1.37's apiserver refuses a resize beyond the node's allocatable before the kubelet could call it Infeasible." : ''}`,
+  ];
 }
