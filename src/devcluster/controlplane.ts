@@ -35,21 +35,68 @@ export interface ControlPlaneInfo {
 const SERVICE_CIDR = '10.0.0.0/24';
 const PORT_RETRIES = 3;
 
+/** How a component was started and is told healthy: what `startComponent` needs to start it again. */
+export interface ComponentLaunch {
+  readonly binary: string;
+  readonly args: readonly string[];
+  readonly logFile: string;
+  readonly healthUrl: string;
+  readonly tls: TlsClient;
+}
+
 export class ControlPlane {
   private deathHandlers: ((name: string, reason: string, tail: string) => void)[] = [];
   private stopping = false;
+  /** Components stopped on purpose (stopComponent): their exit is not a death. */
+  private readonly stoppedOnPurpose = new Set<RunningProcess>();
 
   /** Use ControlPlane.start. */
   constructor(
     readonly info: ControlPlaneInfo,
     private readonly processes: RunningProcess[],
+    private readonly launches: ReadonlyMap<Component, ComponentLaunch> = new Map(),
   ) {
-    for (const p of processes) {
-      void p.exited.then((reason) => {
-        if (this.stopping) return;
-        for (const h of this.deathHandlers) h(p.name, reason, p.tail());
-      });
-    }
+    for (const p of processes) this.watchDeath(p);
+  }
+
+  private watchDeath(p: RunningProcess): void {
+    void p.exited.then((reason) => {
+      if (this.stopping || this.stoppedOnPurpose.has(p)) return;
+      for (const h of this.deathHandlers) h(p.name, reason, p.tail());
+    });
+  }
+
+  /**
+   * Stops one component (SIGTERM, then SIGKILL after the grace period), keeping its data and ports,
+   * for fault drills: an apiserver or etcd restart as an upgrade or a crash makes one.
+   */
+  async stopComponent(name: Component): Promise<void> {
+    const p = this.processes.find((x) => x.name === name);
+    if (!p) throw new TailorError('Internal', `no component ${name} in this control plane`);
+    this.stoppedOnPurpose.add(p);
+    await p.stop();
+  }
+
+  /** Starts a component stopped by stopComponent again, with the same flags, and waits until it is healthy. */
+  async startComponent(name: Component, timeoutMs = 90_000): Promise<void> {
+    const i = this.processes.findIndex((x) => x.name === name);
+    const launch = this.launches.get(name);
+    if (i < 0 || !launch) throw new TailorError('Internal', `no component ${name} in this control plane`);
+    if (!this.processes[i]!.hasExited())
+      throw new TailorError('Internal', `${name} is running; stopComponent first`);
+    const next = startProcess(name, launch.binary, [...launch.args], launch.logFile);
+    this.processes[i] = next;
+    this.watchDeath(next);
+    await waitHealthy(next, launch.healthUrl, launch.tls, timeoutMs);
+    this.info.pids[name] = next.child.pid ?? 0;
+    writeFileSync(join(this.info.dir, 'controlplane.json'), JSON.stringify(this.info, null, 2));
+  }
+
+  /** stopComponent, a pause of `downMs`, then startComponent. */
+  async restartComponent(name: Component, downMs = 0): Promise<void> {
+    await this.stopComponent(name);
+    if (downMs > 0) await new Promise((r) => setTimeout(r, downMs));
+    await this.startComponent(name);
   }
 
   static async start(opts: ControlPlaneOptions): Promise<ControlPlane> {
@@ -115,13 +162,18 @@ async function startOnce(opts: ControlPlaneOptions): Promise<ControlPlane> {
   );
 
   const started: RunningProcess[] = [];
+  const launches = new Map<Component, ComponentLaunch>();
+  const launch = (name: Component, args: string[], healthUrl: string, tls: TlsClient): RunningProcess => {
+    launches.set(name, { binary: binaries[name], args, logFile: log(name), healthUrl, tls });
+    return startProcess(name, binaries[name], args, log(name));
+  };
   const admin: TlsClient = { ca: pki.ca.certPem, cert: pki.admin.certPem, key: pki.admin.keyPem };
   try {
     // 2. etcd: the apiserver refuses to start without storage.
     progress(`starting etcd on 127.0.0.1:${etcdPort}`);
-    const etcd = startProcess(
+    const etcdHealth = `http://127.0.0.1:${etcdPort}/health`;
+    const etcd = launch(
       'etcd',
-      binaries.etcd,
       [
         `--name=default`,
         `--data-dir=${join(dir, 'etcd')}`,
@@ -134,16 +186,16 @@ async function startOnce(opts: ControlPlaneOptions): Promise<ControlPlane> {
         '--unsafe-no-fsync',
         '--log-level=warn',
       ],
-      log('etcd'),
+      etcdHealth,
+      {},
     );
     started.push(etcd);
-    await waitHealthy(etcd, `http://127.0.0.1:${etcdPort}/health`, {}, timeout);
+    await waitHealthy(etcd, etcdHealth, {}, timeout);
 
     // 3. kube-apiserver, with RBAC and the aggregation layer's front proxy for metrics.k8s.io.
     progress(`starting kube-apiserver on ${server}`);
-    const apiserver = startProcess(
+    const apiserver = launch(
       'kube-apiserver',
-      binaries['kube-apiserver'],
       [
         `--etcd-servers=http://127.0.0.1:${etcdPort}`,
         '--bind-address=127.0.0.1',
@@ -170,16 +222,17 @@ async function startOnce(opts: ControlPlaneOptions): Promise<ControlPlane> {
         '--profiling=false',
         `--v=${process.env.TAILOR_APISERVER_VERBOSITY ?? '1'}`,
       ],
-      log('kube-apiserver'),
+      `${server}/readyz`,
+      admin,
     );
     started.push(apiserver);
     await waitHealthy(apiserver, `${server}/readyz`, admin, timeout);
 
     // 4. Controller-manager and scheduler only need a serving apiserver; start them together.
     progress('starting kube-controller-manager and kube-scheduler');
-    const kcm = startProcess(
+    const kcmHealth = `https://127.0.0.1:${kcmPort}/healthz`;
+    const kcm = launch(
       'kube-controller-manager',
-      binaries['kube-controller-manager'],
       [
         `--kubeconfig=${p('kcm.kubeconfig')}`,
         `--authentication-kubeconfig=${p('kcm.kubeconfig')}`,
@@ -198,12 +251,13 @@ async function startOnce(opts: ControlPlaneOptions): Promise<ControlPlane> {
         '--leader-elect=false',
         '--v=1',
       ],
-      log('kube-controller-manager'),
+      kcmHealth,
+      {},
     );
     started.push(kcm);
-    const scheduler = startProcess(
+    const schedulerHealth = `https://127.0.0.1:${schedPort}/healthz`;
+    const scheduler = launch(
       'kube-scheduler',
-      binaries['kube-scheduler'],
       [
         `--kubeconfig=${p('scheduler.kubeconfig')}`,
         `--authentication-kubeconfig=${p('scheduler.kubeconfig')}`,
@@ -215,12 +269,13 @@ async function startOnce(opts: ControlPlaneOptions): Promise<ControlPlane> {
         '--leader-elect=false',
         '--v=1',
       ],
-      log('kube-scheduler'),
+      schedulerHealth,
+      {},
     );
     started.push(scheduler);
     await Promise.all([
-      waitHealthy(kcm, `https://127.0.0.1:${kcmPort}/healthz`, {}, timeout),
-      waitHealthy(scheduler, `https://127.0.0.1:${schedPort}/healthz`, {}, timeout),
+      waitHealthy(kcm, kcmHealth, {}, timeout),
+      waitHealthy(scheduler, schedulerHealth, {}, timeout),
     ]);
 
     // 5. Ready for users once the controller-manager has made the default ServiceAccount:
@@ -262,7 +317,7 @@ async function startOnce(opts: ControlPlaneOptions): Promise<ControlPlane> {
       startedAt: new Date().toISOString(),
     };
     writeFileSync(join(dir, 'controlplane.json'), JSON.stringify(info, null, 2));
-    return new ControlPlane(info, started);
+    return new ControlPlane(info, started, launches);
   } catch (err) {
     for (const proc of started.reverse()) await proc.stop();
     throw err;

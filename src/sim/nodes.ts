@@ -125,6 +125,8 @@ export function simNodeIp(index: number): string {
 export class NodeFleet {
   private timers: NodeJS.Timeout[] = [];
   readonly specs = new Map<string, SimNodeSpec>();
+  /** Nodes and Leases this process created (not found already there): what a failed start removes. */
+  private readonly created = { nodes: new Set<string>(), leases: new Set<string>() };
 
   constructor(
     private readonly clients: Clients,
@@ -142,6 +144,7 @@ export class NodeFleet {
         await this.clients.core.createNode({
           body: { metadata: { name: n.name, labels: labelsOf(n) }, spec: { taints: n.taints ?? [] } },
         });
+        this.created.nodes.add(n.name);
       } catch (err) {
         if (!isAlreadyExists(err)) throw err;
       }
@@ -163,8 +166,16 @@ export class NodeFleet {
     this.timers = [];
   }
 
-  async deleteAll(): Promise<void> {
-    for (const name of this.specs.keys()) await this.clients.core.deleteNode({ name }).catch(() => {});
+  /** Deletes the nodes and their Leases (onlyCreated: those this process created). */
+  async deleteAll(onlyCreated = false): Promise<void> {
+    for (const name of this.specs.keys()) {
+      if (!onlyCreated || this.created.nodes.has(name))
+        await this.clients.core.deleteNode({ name }).catch(() => {});
+      if (!onlyCreated || this.created.leases.has(name))
+        await this.clients.coordination
+          .deleteNamespacedLease({ name, namespace: 'kube-node-lease' })
+          .catch(() => {});
+    }
   }
 
   private async renewAll(): Promise<void> {
@@ -198,6 +209,7 @@ export class NodeFleet {
           metadata: { name, namespace: 'kube-node-lease' },
           spec,
         } as k8s.KubernetesObject);
+        this.created.leases.add(name);
         return;
       } catch (err) {
         if (!isAlreadyExists(err)) throw err;

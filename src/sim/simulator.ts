@@ -23,6 +23,8 @@ export interface SimulatorOptions {
   prometheusPort?: number;
   /** Serve metrics.k8s.io behind an APIService (one simulator per cluster may). */
   metricsApi?: boolean;
+  /** Replace a metrics.k8s.io APIService tailor sim did not create (default: refuse to start). */
+  replaceMetricsApiService?: boolean;
   log?: (msg: string) => void;
 }
 
@@ -63,29 +65,55 @@ export class Simulator {
       (ns, claim) => this.storage.capacityOf(ns, claim),
     );
     this.prometheus = new PrometheusEndpoint(this.view);
-    if (opts.metricsApi !== false) this.metricsApi = new MetricsApi(this.view);
+    if (opts.metricsApi !== false)
+      this.metricsApi = new MetricsApi(this.view, {
+        replaceForeign: opts.replaceMetricsApiService ?? false,
+      });
   }
 
+  /**
+   * Starts every part, or none: when a step fails (a port in use, a foreign APIService), what the
+   * earlier steps registered (nodes, their Leases, the StorageClass, the APIService) is removed before the error is
+   * rethrown, so a failed start leaves the cluster as it was.
+   */
   static async start(opts: SimulatorOptions): Promise<Simulator> {
     const sim = new Simulator(opts);
-    // 1. Nodes first: the scheduler can bind nothing before they exist and are Ready.
-    await sim.fleet.register(opts.nodes);
-    sim.fleet.start();
-    // 2. Storage before pods, so a pod's claim is bound by the time the pod starts.
-    await sim.storage.start();
-    await sim.kubelet.start();
-    // 3. Metrics last: they only read what the kubelet keeps.
-    await sim.prometheus.start(opts.prometheusPort ?? 0);
-    await sim.metricsApi?.start(sim.clients);
+    try {
+      // 1. Nodes first: the scheduler can bind nothing before they exist and are Ready.
+      await sim.fleet.register(opts.nodes);
+      sim.fleet.start();
+      // 2. Storage before pods, so a pod's claim is bound by the time the pod starts.
+      await sim.storage.start();
+      await sim.kubelet.start();
+      // 3. Metrics last: they only read what the kubelet keeps.
+      await sim.prometheus.start(opts.prometheusPort ?? 0);
+      await sim.metricsApi?.start(sim.clients);
+    } catch (err) {
+      await sim.stop({ deleteNodes: 'created' }).catch((e: unknown) => {
+        (opts.log ?? (() => {}))(`cleaning up after a failed start: ${String(e)}`);
+      });
+      throw err;
+    }
     return sim;
   }
 
-  async stop(opts: { deleteNodes?: boolean } = {}): Promise<void> {
-    await this.metricsApi?.stop();
+  /**
+   * Stops in reverse order and removes the metrics APIService this simulator registered.
+   * deleteNodes: true deletes every node of the fleet and its Lease; 'created' only those this
+   * process created, and the StorageClass if it created it (a failed start).
+   */
+  async stop(opts: { deleteNodes?: boolean | 'created' } = {}): Promise<void> {
+    // An unreachable API must not keep the rest running: say so, and go on stopping.
+    await this.metricsApi
+      ?.stop(this.clients)
+      .catch((e: unknown) =>
+        (this.opts.log ?? (() => {}))(`could not remove the metrics APIService: ${String(e)}`),
+      );
     await this.prometheus.stop();
     await this.kubelet.stop();
     await this.storage.stop();
     this.fleet.stop();
-    if (opts.deleteNodes) await this.fleet.deleteAll();
+    if (opts.deleteNodes) await this.fleet.deleteAll(opts.deleteNodes === 'created');
+    if (opts.deleteNodes === 'created') await this.storage.deleteCreated();
   }
 }

@@ -23,6 +23,8 @@ export class SimStorage {
   private claims?: Watched<k8s.V1PersistentVolumeClaim>;
   private busy = new Set<string>();
   private timer?: NodeJS.Timeout;
+  /** This process created the StorageClass (it was not there): a failed start removes it. */
+  private createdClass = false;
   readonly stats = { provisioned: 0, expanded: 0 };
 
   constructor(
@@ -71,9 +73,17 @@ export class SimStorage {
           volumeBindingMode: 'Immediate',
         },
       });
+      this.createdClass = true;
     } catch (err) {
       if (!isAlreadyExists(err)) throw err;
     }
+  }
+
+  /** Deletes the StorageClass if this process created it (rolling back a failed start). */
+  async deleteCreated(): Promise<void> {
+    if (this.createdClass)
+      await this.clients.storage.deleteStorageClass({ name: this.opts.storageClass }).catch(() => {});
+    this.createdClass = false;
   }
 
   private reconcile(claim: k8s.V1PersistentVolumeClaim): void {

@@ -18,6 +18,7 @@ interface SimOptions {
   speed?: string;
   prometheusPort: string;
   metricsApi: boolean;
+  replaceMetricsApiservice: boolean;
   workloads: boolean;
   cleanup: boolean;
 }
@@ -55,6 +56,11 @@ export function registerSim(program: Command): void {
       '9464',
     )
     .option('--no-metrics-api', 'do not serve metrics.k8s.io (use when metrics-server runs)')
+    .option(
+      '--replace-metrics-apiservice',
+      "replace a metrics.k8s.io APIService tailor sim did not create (a real metrics-server's); it is deleted on exit, not restored",
+      false,
+    )
     .option('--no-workloads', "do not create the scenario's workloads")
     .option('--cleanup', 'delete the simulated nodes on exit')
     .action(async (o: SimOptions) => {
@@ -86,12 +92,16 @@ export function registerSim(program: Command): void {
         tickMs: Math.max(100, (scenario.clock.tickSeconds * 1000) / speed),
         prometheusPort: port,
         metricsApi: o.metricsApi,
+        replaceMetricsApiService: o.replaceMetricsApiservice,
         log: say,
+      }).catch((err: unknown) => {
+        // Simulator.start removed what it had registered; nothing of this run is left to wait for.
+        exitSoon();
+        throw err;
       });
       say(
         `nodes registered; Prometheus metrics on http://127.0.0.1:${sim.prometheus.port}/metrics${sim.metricsApi ? '; metrics.k8s.io served (kubectl top pods)' : ''}`,
       );
-      if (o.workloads && scenario.workloads.length) await applyWorkloads(makeClients(kc), scenario, say);
       const report = setInterval(() => {
         const pods = [...sim.kubelet.pods.values()];
         const ready = pods.filter((p) => [...p.containers.values()].every((c) => c.ready)).length;
@@ -99,12 +109,29 @@ export function registerSim(program: Command): void {
           `${pods.length} pods on simulated nodes, ${ready} ready; ${sim.kubelet.stats.statusWrites} status writes; tick ${sim.kubelet.stats.lastTickMs.toFixed(1)} ms`,
         );
       }, 30_000);
-      await new Promise<void>((resolve) => {
+      const stopped = new Promise<void>((resolve) => {
         process.once('SIGINT', resolve);
         process.once('SIGTERM', resolve);
       });
-      clearInterval(report);
-      say('stopping');
-      await sim.stop({ deleteNodes: o.cleanup });
+      try {
+        if (o.workloads && scenario.workloads.length)
+          await Promise.race([applyWorkloads(makeClients(kc), scenario, say), stopped]);
+        await stopped;
+      } finally {
+        clearInterval(report);
+        say('stopping');
+        // Removes the metrics APIService it registered (and the nodes with --cleanup), whatever ended the run.
+        await sim.stop({ deleteNodes: o.cleanup });
+        exitSoon();
+      }
     });
+}
+
+/**
+ * Once the simulator is stopped nothing should keep the process alive; a client connection that
+ * lingers must not make a failed or stopped `tailor sim` hang around. Unref'd: it fires only if
+ * something else still holds the event loop.
+ */
+function exitSoon(): void {
+  setTimeout(() => process.exit(process.exitCode ?? 0), 5000).unref();
 }

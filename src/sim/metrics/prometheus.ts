@@ -234,6 +234,8 @@ export class PrometheusEndpoint {
   }
 
   async stop(): Promise<void> {
+    // The aggregator (or a scraper) holds keep-alive connections: close() alone waits for them forever.
+    this.server?.closeAllConnections();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
   }
 }
