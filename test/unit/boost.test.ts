@@ -161,6 +161,8 @@ void test('boost annotation: bad JSON and bad quantities are named', () => {
     ['{', /not JSON/],
     ['[]', /object of containers/],
     ['{"server":{"requests":{"cpu":"lots"}}}', /server.requests.cpu: "lots" is not a quantity/],
+    ['{"server":{"limits":{"memory":"1e400"}}}', /server.limits.memory: "1e400" is too large/],
+    ['{"server":{"requests":{"memory":"-1Gi"}}}', /server.requests.memory: "-1Gi" is negative/],
   ];
   for (const [text, re] of cases) {
     const r = parseBoostAnnotation(text);
