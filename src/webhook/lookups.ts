@@ -21,11 +21,12 @@ export function watchPolicies(clients: Clients, onError?: (err: unknown) => void
   const watched: Watched<SizingPolicy & k8s.KubernetesObject> = watchResource(
     clients.kc,
     `/apis/${GROUP}/${VERSION}/${SizingPolicyKind.plural}`,
-    async () =>
+    async (page) =>
       (await clients.custom.listClusterCustomObject({
         group: GROUP,
         version: VERSION,
         plural: SizingPolicyKind.plural,
+        ...page,
       })) as k8s.KubernetesListObject<SizingPolicy & k8s.KubernetesObject>,
     { ...(onError ? { error: onError } : {}) },
   );
@@ -47,7 +48,7 @@ export function watchLimitRanges(clients: Clients, onError?: (err: unknown) => v
   const watched = watchResource<k8s.V1LimitRange>(
     clients.kc,
     '/api/v1/limitranges',
-    () => clients.core.listLimitRangeForAllNamespaces(),
+    (page) => clients.core.listLimitRangeForAllNamespaces(page),
     { ...(onError ? { error: onError } : {}) },
   );
   return {

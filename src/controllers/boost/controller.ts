@@ -208,7 +208,7 @@ export function startupBoostController(ctx: OperatorContext, opts: BoostOptions 
       pods = watchResource<k8s.V1Pod>(
         clients.kc,
         '/api/v1/pods',
-        () => clients.core.listPodForAllNamespaces({ labelSelector: MODEL_LABEL }),
+        (page) => clients.core.listPodForAllNamespaces({ labelSelector: MODEL_LABEL, ...page }),
         {
           add: enqueue,
           update: enqueue,
