@@ -14,7 +14,7 @@ import { WorkloadResolver, apiOwnerFetcher, controllerOf } from '../sources/work
 import { describe } from '../errors.ts';
 import { installCrds } from '../api/install.ts';
 import { clusterCaches, type ClusterCaches } from './caches.ts';
-import { serveOperatorHttp, type OperatorHttp } from './http.ts';
+import { serveOperatorHttp, type OperatorHttp, type Readiness } from './http.ts';
 import { operatorMetrics, type OperatorMetrics } from './metrics.ts';
 import { UsageCollector } from './usage-collector.ts';
 import {
@@ -193,7 +193,9 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
   };
   try {
     if (options.metricsAddr !== undefined)
-      http = await serveOperatorHttp(options.metricsAddr, metrics.registry, () => ready);
+      http = await serveOperatorHttp(options.metricsAddr, metrics.registry, () =>
+        readiness(ready, caches, controllers),
+      );
     await caches.synced;
     // Usage first: the controllers' first passes find the samples of the first poll.
     usage.start();
@@ -229,6 +231,16 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     ...(webhook ? { webhook } : {}),
     stop: () => (stopping ??= stopAll()),
   };
+}
+
+/** Not ready before start, nor while a required watch is down: its cache may be stale until it relists. */
+function readiness(started: boolean, caches: ClusterCaches, controllers: readonly Controller[]): Readiness {
+  if (!started) return { kind: 'Starting' };
+  const down = [
+    ...caches.unsynced(),
+    ...controllers.flatMap((c) => (c.unsynced?.() ?? []).map((w) => `${c.name}/${w}`)),
+  ];
+  return down.length > 0 ? { kind: 'WatchesDown', watches: down } : { kind: 'Ready' };
 }
 
 function webhookOptions(

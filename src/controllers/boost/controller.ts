@@ -224,6 +224,7 @@ export function startupBoostController(ctx: OperatorContext, opts: BoostOptions 
       for (const p of pods.list()) enqueue(p);
       log.info('boost: controller started');
     },
+    unsynced: () => (pods !== undefined && pods.health() !== 'Synced' ? ['pods'] : []),
     async stop() {
       queue.stop();
       await pods?.stop();

@@ -263,6 +263,10 @@ export function modelsController(ctx: OperatorContext, opts: ModelsOptions = {})
       for (const md of mds.list()) enqueue(md);
       log.info({ apiVersion: API_VERSION }, 'models: controller started');
     },
+    unsynced: () =>
+      Object.entries({ modeldeployments: mds, deployments, sizingpolicies: policies, pods, nodes })
+        .filter(([, w]) => w !== undefined && w.health() !== 'Synced')
+        .map(([name]) => name),
     async stop() {
       queue.stop();
       await Promise.all([mds?.stop(), deployments?.stop(), policies?.stop(), pods?.stop(), nodes?.stop()]);
