@@ -5,7 +5,7 @@ import type * as k8s from '@kubernetes/client-node';
 import type { Controller, OperatorContext } from '../controllers/controller.ts';
 import { sizingController, type SizingOptions } from '../controllers/sizing/controller.ts';
 import { modelControllers, type ModelsOptions } from '../controllers/models/index.ts';
-import { makeClients, observeApiRequests, type Clients } from '../kube/client.ts';
+import { makeClients, observeApiRequests, observeRbacDenials, type Clients } from '../kube/client.ts';
 import { classify } from '../kube/errors.ts';
 import { eventRecorder } from '../kube/events.ts';
 import { UsageHistory } from '../sources/history.ts';
@@ -119,9 +119,25 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
   const log = options.log ?? pino({ name: 'tailor-operator' });
   const now = options.now ?? (() => Date.now() / 1000);
   const clients: Clients = makeClients(options.kc);
-  if (options.installCrds) await installCrds(clients.ext);
   const metrics = operatorMetrics(options.processMetrics ?? false);
   const unobserve = observeApiRequests(options.kc, (r) => metrics.apiRequests.inc({ ...r }));
+  // A refused request is a rule missing from the role: counted and logged loudly, whatever the caller then does with the error.
+  const undeny = observeRbacDenials(options.kc, (d) => {
+    metrics.rbacDenied.inc({ verb: d.verb, resource: d.resource });
+    log.error(
+      { verb: d.verb, resource: d.resource, err: d.message },
+      'RBAC refused a request: the role lacks this rule',
+    );
+  });
+  if (options.installCrds) {
+    try {
+      await installCrds(clients.ext);
+    } catch (err) {
+      if (unobserve) unobserve();
+      if (undeny) undeny();
+      throw err;
+    }
+  }
   const ctx: OperatorContext = {
     clients,
     log,
@@ -190,6 +206,7 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     await http?.close();
     history.close();
     if (unobserve) unobserve();
+    if (undeny) undeny();
   };
   try {
     if (options.metricsAddr !== undefined)

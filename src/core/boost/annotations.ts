@@ -110,6 +110,16 @@ export function steadyPlan(
       const lim = want.limits[r];
       if (lim !== undefined && limits[r] !== undefined) limits[r] = lim;
     }
+    // Usage unknown (no sample for this container): memory holds still; lowering it blind could
+    // put the limit under what the model already holds. CPU can still go: too little CPU throttles, never kills.
+    if (used === undefined) {
+      const kept = requests.memory !== c.spec.requests.memory || limits.memory !== c.spec.limits.memory;
+      if (c.spec.requests.memory !== undefined) requests.memory = c.spec.requests.memory;
+      else delete requests.memory;
+      if (c.spec.limits.memory !== undefined) limits.memory = c.spec.limits.memory;
+      else delete limits.memory;
+      if (kept) notes.push(`${c.name}: memory kept (its usage is unknown)`);
+    }
     if (requests.memory !== undefined && requests.memory < floor) {
       notes.push(`${c.name}: memory request kept at ${formatBytes(floor)} (uses ${formatBytes(used!)})`);
       requests.memory = Math.ceil(floor);
