@@ -14,13 +14,15 @@ import {
   startTestOperator,
 } from '../support/operator.ts';
 import { apiProxy } from '../support/outage.ts';
+import { operatorIdentity } from '../support/identity.ts';
 
 const cluster = useCluster(import.meta.url);
 const q = (v: string | undefined) => parseQuantity(v) ?? NaN;
 
 test('apiserver unreachable: retries with backoff, resumes its watches, then acts on what changed meanwhile', async () => {
   const { apps, namespace } = cluster;
-  const proxy = await apiProxy(cluster.kubeconfigPath);
+  // In front of the API as the operator's own identity (the admin's would bypass its role).
+  const proxy = await apiProxy((await operatorIdentity()).kubeconfigPath);
   const operator = await startTestOperator(cluster, { kc: proxy.kc });
   try {
     // 1. Working through the proxy.
