@@ -3,6 +3,7 @@
 // TypeScript (for offline validation), declared once side by side.
 import { FormatRegistry, Type } from '@sinclair/typebox';
 import type { SchemaOptions, Static, TLiteral, TSchema, TString, TUnion } from '@sinclair/typebox';
+import { readQuantity } from '../core/quantity.ts';
 
 export const GROUP = 'tailor.dev';
 export const VERSION = 'v1alpha1';
@@ -91,6 +92,12 @@ export function Quantity(options: SchemaOptions = {}) {
       rule: "type(self) == int ? self >= 0 : isQuantity(self) && !self.startsWith('-')",
       message: `must be ${QUANTITY_EXPECTED}`,
       check: (q) => (typeof q === 'number' ? q >= 0 : QUANTITY.test(q)),
+    },
+    // 1e400 is a quantity to the apiserver but Infinity to Tailor (and to any int64 field it is copied into).
+    {
+      rule: "type(self) == int || !isQuantity(self) || quantity(self).isLessThan(quantity('8Ei'))",
+      message: 'must be below 8Ei (2^63 cores or bytes); write a real size such as 64Gi',
+      check: (q) => typeof q === 'number' || readQuantity(q).kind !== 'TooLarge',
     },
   );
 }

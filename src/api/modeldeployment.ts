@@ -3,6 +3,7 @@
 import { Type } from '@sinclair/typebox';
 import type { Static } from '@sinclair/typebox';
 import type { V1ObjectMeta } from '@kubernetes/client-node';
+import { parseQuantity } from '../core/quantity.ts';
 import {
   API_VERSION,
   Conditions,
@@ -251,9 +252,9 @@ const CacheSize = withRules(
     description: 'Size of the model-cache volume; auto: the model files plus room for one more revision.',
   }),
   {
-    rule: "self == 'auto' || (isQuantity(self) && !self.startsWith('-'))",
-    message: 'must be "auto" or a size such as 40Gi',
-    check: (s) => s === 'auto' || isQuantity(s),
+    rule: "self == 'auto' || (isQuantity(self) && !self.startsWith('-') && quantity(self).isLessThan(quantity('8Ei')))",
+    message: 'must be "auto" or a size such as 40Gi (below 8Ei)',
+    check: (s) => s === 'auto' || (isQuantity(s) && parseQuantity(s) !== undefined),
   },
 );
 

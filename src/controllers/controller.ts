@@ -22,4 +22,6 @@ export interface Controller {
   start(): Promise<void>;
   /** Stops watches and workers; in-flight reconciles finish. */
   stop(): Promise<void>;
+  /** The controller's own watches that do not follow the API now (failed, relisting); /readyz is false while any is. */
+  unsynced?(): string[];
 }

@@ -22,15 +22,60 @@ const SUFFIX: Record<string, number> = {
 
 const PATTERN = /^([+-]?(?:\d+\.?\d*|\.\d+))(?:([eE][+-]?\d+)|(n|u|m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei))?$/;
 
-/** Parses a quantity; returns undefined for text that is not one (callers say what was wrong). */
+/**
+ * Amounts (cores, bytes) must stay below 8Ei = 2^63, int64's range, what the apiserver can hold in
+ * a resource list. `1e400` is a Kubernetes quantity but not a JS number (Infinity), and a patch
+ * carrying it is refused; so it is refused here first. 2^63 is exact as a double, unlike int64's max.
+ */
+export const QUANTITY_LIMIT = 2 ** 63;
+
+/** What a quantity's text is: a usable amount, or why not (a closed set, for a message that names the fix). */
+export type QuantityReading =
+  | { readonly kind: 'Amount'; readonly value: number }
+  | { readonly kind: 'Malformed' }
+  | { readonly kind: 'Negative'; readonly value: number }
+  | { readonly kind: 'TooLarge' };
+
+/** Reads a quantity's text (or a number) and says what it is: resources are never negative nor unbounded. */
+export function readQuantity(text: string | number): QuantityReading {
+  let value: number;
+  if (typeof text === 'number') {
+    if (Number.isNaN(text)) return { kind: 'Malformed' };
+    value = text;
+  } else {
+    const m = PATTERN.exec(text.trim());
+    if (!m) return { kind: 'Malformed' };
+    const mantissa = Number(m[1]);
+    value = m[2] ? mantissa * 10 ** Number(m[2].slice(1)) : mantissa * (SUFFIX[m[3] ?? ''] ?? 1);
+    // 0e999 is zero, not too large.
+    if (mantissa === 0) value = 0;
+  }
+  if (Object.is(value, -0)) value = 0;
+  if (value < 0) return { kind: 'Negative', value };
+  if (!Number.isFinite(value) || value >= QUANTITY_LIMIT) return { kind: 'TooLarge' };
+  return { kind: 'Amount', value };
+}
+
+/** Parses a quantity; undefined for text that is not one, or is negative or not below QUANTITY_LIMIT. */
 export function parseQuantity(text: string | number | undefined | null): number | undefined {
   if (text === undefined || text === null) return undefined;
-  if (typeof text === 'number') return Number.isFinite(text) ? text : undefined;
-  const m = PATTERN.exec(text.trim());
-  if (!m) return undefined;
-  const value = Number(m[1]);
-  if (m[2]) return value * 10 ** Number(m[2].slice(1));
-  return value * (SUFFIX[m[3] ?? ''] ?? 1);
+  const r = readQuantity(text);
+  return r.kind === 'Amount' ? r.value : undefined;
+}
+
+/** Why `text` is not a usable quantity, for a message naming the field (`field: ...`); undefined when it is one. */
+export function quantityProblem(text: string | number): string | undefined {
+  const r = readQuantity(text);
+  switch (r.kind) {
+    case 'Amount':
+      return undefined;
+    case 'Malformed':
+      return `${JSON.stringify(text)} is not a quantity: write e.g. 250m, 2, 1.5Gi or 512Mi`;
+    case 'Negative':
+      return `${JSON.stringify(text)} is negative; resources are 0 or more`;
+    case 'TooLarge':
+      return `${JSON.stringify(text)} is too large: amounts must be below 8Ei (2^63 cores or bytes); write a real size such as 64Gi`;
+  }
 }
 
 /** CPU cores as the API writes them: whole cores when exact, else millicores, rounded up. */

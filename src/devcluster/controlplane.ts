@@ -209,6 +209,9 @@ async function startOnce(opts: ControlPlaneOptions): Promise<ControlPlane> {
         `--service-account-signing-key-file=${p('sa.key')}`,
         `--service-cluster-ip-range=${SERVICE_CIDR}`,
         '--authorization-mode=Node,RBAC',
+        // On top of the defaults: owner references that block deletion need update on the owner's
+        // finalizers (as on OpenShift and hardened clusters), so the operator's role is tested for it.
+        '--enable-admission-plugins=OwnerReferencesPermissionEnforcement',
         // No kubelet owns 127.0.0.1 endpoints here; the default reconciler would fight validation.
         '--endpoint-reconciler-type=none',
         `--requestheader-client-ca-file=${p('front-proxy-ca.crt')}`,

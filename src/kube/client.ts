@@ -27,6 +27,40 @@ class TailorKubeConfig extends k8s.KubeConfig {
     context.setSignal(AbortSignal.timeout(REQUEST_TIMEOUT_MS));
   }
 
+  /** Told of every request the apiserver's RBAC refused; see `observeRbacDenials`. */
+  readonly denials = new Set<(d: RbacDenial) => void>();
+
+  /**
+   * client-node's own makeApiClient, plus one response hook: a 403 whose message is RBAC's
+   * ("User X cannot VERB resource R") is reported to `denials`, so a rule missing from the
+   * operator's role is counted and logged instead of disappearing into a swallowed error.
+   */
+  override makeApiClient<T extends k8s.ApiType>(apiClientType: k8s.ApiConstructor<T>): T {
+    const cluster = this.getCurrentCluster();
+    if (!cluster) throw new Error('No active cluster!');
+    const denials = this.denials;
+    const config = k8s.createConfiguration({
+      baseServer: new k8s.ServerConfiguration(cluster.server, {}),
+      authMethods: { default: this },
+      promiseMiddleware: [
+        {
+          pre: (ctx) => Promise.resolve(ctx),
+          post: async (res) => {
+            if (res.httpStatusCode !== 403 || denials.size === 0) return res;
+            const text = await res.body.text();
+            const denial = rbacDenialOf(text);
+            if (denial) for (const fn of denials) fn(denial);
+            return new k8s.ResponseContext(res.httpStatusCode, res.headers, {
+              text: () => Promise.resolve(text),
+              binary: () => Promise.resolve(Buffer.from(text)),
+            });
+          },
+        },
+      ],
+    });
+    return new apiClientType(config);
+  }
+
   // client-node's Watch (the informers' watches) builds its request here, without a URL.
   override async applyToFetchOptions(
     opts: Parameters<k8s.KubeConfig['applyToFetchOptions']>[0],
@@ -79,6 +113,49 @@ export function observeApiRequests(kc: k8s.KubeConfig, fn: (r: ApiRequest) => vo
   return () => {
     if (kc.observer === fn) kc.observer = undefined;
   };
+}
+
+/** A request the apiserver's authorizer refused: the operator's role lacks this rule. */
+export interface RbacDenial {
+  readonly verb: string;
+  /** Group-qualified, with subresource: `pods/resize`, `apps/deployments`, `metrics.k8s.io/pods`. */
+  readonly resource: string;
+  readonly message: string;
+}
+
+/**
+ * RBAC's refusal from a 403 body (a Status), or undefined for any other 403 (the resize
+ * subresource's NodeCapacity refusal is a 403 too, and is not a missing rule). The authorizer
+ * writes `User "U" cannot VERB resource "R" [in API group "G"] ...`, subresource as `R/S`.
+ */
+export function rbacDenialOf(body: string): RbacDenial | undefined {
+  let message: string;
+  try {
+    const m = (JSON.parse(body) as { message?: unknown }).message;
+    message = typeof m === 'string' ? m : '';
+  } catch {
+    return undefined;
+  }
+  const m = /cannot (\S+) resource "([^"]+)"(?: in API group "([^"]*)")?/.exec(message);
+  if (!m) return undefined;
+  const [, verb = '', resource = '', group = ''] = m;
+  return { verb, resource: group ? `${group}/${resource}` : resource, message };
+}
+
+/**
+ * Calls `fn` for every request made through clients of `kc` (a kubeconfig from loadKubeConfig)
+ * that RBAC refused, watches included (they report through `reportRbacDenial`). Several observers
+ * may share a kubeconfig; the returned function removes this one. False for other kubeconfigs.
+ */
+export function observeRbacDenials(kc: k8s.KubeConfig, fn: (d: RbacDenial) => void): (() => void) | false {
+  if (!(kc instanceof TailorKubeConfig)) return false;
+  kc.denials.add(fn);
+  return () => kc.denials.delete(fn);
+}
+
+/** For requests that do not pass through makeApiClient (watch streams): a 403 on one of them. */
+export function reportRbacDenial(kc: k8s.KubeConfig, d: RbacDenial): void {
+  if (kc instanceof TailorKubeConfig) for (const fn of kc.denials) fn(d);
 }
 
 export interface Clients {

@@ -3,7 +3,7 @@
 // indexed by namespace (a controller asks for one namespace's pods, not all of them), and keeps
 // objects slim: managedFields lose their field sets, which are most of a pod's bytes.
 import type * as k8s from '@kubernetes/client-node';
-import { watchResource, type WatchHandlers } from './informer.ts';
+import { watchResource, type ListPage, type WatchHandlers, type WatchHealth } from './informer.ts';
 
 export interface SharedWatch<T extends k8s.KubernetesObject> {
   list(): readonly T[];
@@ -14,6 +14,8 @@ export interface SharedWatch<T extends k8s.KubernetesObject> {
   subscribe(handlers: WatchHandlers<T>): () => void;
   /** Resolves after the first successful list. */
   readonly synced: Promise<void>;
+  /** Whether the cache follows the API now (a readiness probe reads it). */
+  health(): WatchHealth;
   stop(): Promise<void>;
 }
 
@@ -57,7 +59,8 @@ export function slimPodSpec(spec: k8s.V1PodSpec | undefined): void {
 export function sharedWatch<T extends k8s.KubernetesObject>(
   kc: k8s.KubeConfig,
   path: string,
-  list: () => Promise<k8s.KubernetesListObject<T>>,
+  /** One page of the list: pass `page` on to the list call. */
+  list: (page: ListPage) => Promise<k8s.KubernetesListObject<T>>,
   onError: (err: unknown) => void,
   /** Trims each object further before it is cached (e.g. slimPodSpec on pods). */
   trim: (obj: T) => void = () => {},
@@ -108,6 +111,7 @@ export function sharedWatch<T extends k8s.KubernetesObject>(
       return () => subscribers.delete(h);
     },
     synced: watched.synced,
+    health: () => watched.health(),
     stop: () => watched.stop(),
   };
 }

@@ -4,6 +4,7 @@
 import * as k8s from '@kubernetes/client-node';
 import { GROUP, VERSION, type SizingPolicy } from '../api/index.ts';
 import type { Clients } from '../kube/client.ts';
+import type { ListPage } from '../kube/informer.ts';
 import { sharedWatch, slimPodSpec, type SharedWatch } from '../kube/shared-watch.ts';
 
 export interface ClusterCaches {
@@ -16,6 +17,8 @@ export interface ClusterCaches {
   /** The workloads a policy can target, for their pod templates and owner chains. */
   readonly workloads: WorkloadCaches;
   readonly synced: Promise<void>;
+  /** The watches whose cache does not follow the API now (failed, relisting): the operator is not ready. */
+  unsynced(): string[];
   stop(): Promise<void>;
 }
 
@@ -37,35 +40,39 @@ export function clusterCaches(
   const pods = sharedWatch<k8s.V1Pod>(
     clients.kc,
     ns('/api/v1', 'pods'),
-    () =>
-      namespace ? clients.core.listNamespacedPod({ namespace }) : clients.core.listPodForAllNamespaces(),
+    (page) =>
+      namespace
+        ? clients.core.listNamespacedPod({ namespace, ...page })
+        : clients.core.listPodForAllNamespaces(page),
     (e) => onError('pods', e),
     (p) => slimPodSpec(p.spec),
   );
   const pdbs = sharedWatch<k8s.V1PodDisruptionBudget>(
     clients.kc,
     ns('/apis/policy/v1', 'poddisruptionbudgets'),
-    () =>
+    (page) =>
       namespace
-        ? clients.policy.listNamespacedPodDisruptionBudget({ namespace })
-        : clients.policy.listPodDisruptionBudgetForAllNamespaces(),
+        ? clients.policy.listNamespacedPodDisruptionBudget({ namespace, ...page })
+        : clients.policy.listPodDisruptionBudgetForAllNamespaces(page),
     (e) => onError('poddisruptionbudgets', e),
   );
   const policies = sharedWatch<SizingPolicy>(
     clients.kc,
     ns(`/apis/${GROUP}/${VERSION}`, 'sizingpolicies'),
-    async () =>
+    async (page) =>
       (namespace
         ? await clients.custom.listNamespacedCustomObject({
             group: GROUP,
             version: VERSION,
             namespace,
             plural: 'sizingpolicies',
+            ...page,
           })
         : await clients.custom.listClusterCustomObject({
             group: GROUP,
             version: VERSION,
             plural: 'sizingpolicies',
+            ...page,
           })) as k8s.KubernetesListObject<SizingPolicy>,
     (e) => onError('sizingpolicies', e),
   );
@@ -73,21 +80,21 @@ export function clusterCaches(
   const hpas = sharedWatch<k8s.V2HorizontalPodAutoscaler>(
     clients.kc,
     ns('/apis/autoscaling/v2', 'horizontalpodautoscalers'),
-    () =>
+    (page) =>
       namespace
-        ? autoscaling.listNamespacedHorizontalPodAutoscaler({ namespace })
-        : autoscaling.listHorizontalPodAutoscalerForAllNamespaces(),
+        ? autoscaling.listNamespacedHorizontalPodAutoscaler({ namespace, ...page })
+        : autoscaling.listHorizontalPodAutoscalerForAllNamespaces(page),
     (e) => onError('horizontalpodautoscalers', e),
   );
   const apps = <T extends k8s.KubernetesObject & { spec?: { template?: k8s.V1PodTemplateSpec } }>(
     plural: string,
-    inNs: (namespace: string) => Promise<k8s.KubernetesListObject<T>>,
-    everywhere: () => Promise<k8s.KubernetesListObject<T>>,
+    inNs: (namespace: string, page: ListPage) => Promise<k8s.KubernetesListObject<T>>,
+    everywhere: (page: ListPage) => Promise<k8s.KubernetesListObject<T>>,
   ) =>
     sharedWatch<T>(
       clients.kc,
       ns('/apis/apps/v1', plural),
-      () => (namespace ? inNs(namespace) : everywhere()),
+      (page) => (namespace ? inNs(namespace, page) : everywhere(page)),
       (e) => onError(plural, e),
       (w) => slimPodSpec(w.spec?.template?.spec),
     );
@@ -95,35 +102,36 @@ export function clusterCaches(
   const workloads: WorkloadCaches = {
     Deployment: apps(
       'deployments',
-      (n) => a.listNamespacedDeployment({ namespace: n }),
-      () => a.listDeploymentForAllNamespaces(),
+      (n, page) => a.listNamespacedDeployment({ namespace: n, ...page }),
+      (page) => a.listDeploymentForAllNamespaces(page),
     ),
     StatefulSet: apps(
       'statefulsets',
-      (n) => a.listNamespacedStatefulSet({ namespace: n }),
-      () => a.listStatefulSetForAllNamespaces(),
+      (n, page) => a.listNamespacedStatefulSet({ namespace: n, ...page }),
+      (page) => a.listStatefulSetForAllNamespaces(page),
     ),
     DaemonSet: apps(
       'daemonsets',
-      (n) => a.listNamespacedDaemonSet({ namespace: n }),
-      () => a.listDaemonSetForAllNamespaces(),
+      (n, page) => a.listNamespacedDaemonSet({ namespace: n, ...page }),
+      (page) => a.listDaemonSetForAllNamespaces(page),
     ),
     ReplicaSet: apps(
       'replicasets',
-      (n) => a.listNamespacedReplicaSet({ namespace: n }),
-      () => a.listReplicaSetForAllNamespaces(),
+      (n, page) => a.listNamespacedReplicaSet({ namespace: n, ...page }),
+      (page) => a.listReplicaSetForAllNamespaces(page),
     ),
   };
-  const all: readonly { synced: Promise<void>; stop(): Promise<void> }[] = [
+  const named = {
     pods,
-    pdbs,
-    policies,
-    hpas,
-    workloads.Deployment,
-    workloads.StatefulSet,
-    workloads.DaemonSet,
-    workloads.ReplicaSet,
-  ];
+    poddisruptionbudgets: pdbs,
+    sizingpolicies: policies,
+    horizontalpodautoscalers: hpas,
+    deployments: workloads.Deployment,
+    statefulsets: workloads.StatefulSet,
+    daemonsets: workloads.DaemonSet,
+    replicasets: workloads.ReplicaSet,
+  };
+  const all: readonly SharedWatch<k8s.KubernetesObject>[] = Object.values(named);
   return {
     pods,
     pdbs,
@@ -131,6 +139,10 @@ export function clusterCaches(
     hpas,
     workloads,
     synced: Promise.all(all.map((w) => w.synced)).then(() => undefined),
+    unsynced: () =>
+      Object.entries(named)
+        .filter(([, w]) => w.health() !== 'Synced')
+        .map(([name]) => name),
     stop: async () => {
       await Promise.all(all.map((w) => w.stop()));
     },

@@ -1,9 +1,27 @@
-// The operator's HTTP endpoint: /healthz (the process serves), /readyz (every controller has synced
-// its caches and started), /metrics (Prometheus text).
+// The operator's HTTP endpoint: /healthz (the process serves), /readyz (started, and every required
+// watch follows the API now: false while one is down or relisting), /metrics (Prometheus text).
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 import { TailorError } from '../errors.ts';
+
+/** What /readyz answers: 200 only for `Ready`; the body says why not. */
+export type Readiness =
+  | { readonly kind: 'Ready' }
+  | { readonly kind: 'Starting' }
+  /** A watch failed (the apiserver away, a 403...): its cache may be stale until it relists. */
+  | { readonly kind: 'WatchesDown'; readonly watches: readonly string[] };
+
+export function readinessBody(r: Readiness): string {
+  switch (r.kind) {
+    case 'Ready':
+      return 'ok\n';
+    case 'Starting':
+      return 'starting\n';
+    case 'WatchesDown':
+      return `watches not synced (relisting after a failure): ${r.watches.join(', ')}\n`;
+  }
+}
 
 export interface OperatorHttp {
   /** The port actually bound (useful with port 0). */
@@ -28,7 +46,7 @@ export function parseAddr(addr: string): { host: string; port: number } {
 export async function serveOperatorHttp(
   addr: string,
   registry: Registry,
-  ready: () => boolean,
+  ready: () => Readiness,
 ): Promise<OperatorHttp> {
   const { host, port } = parseAddr(addr);
   const server: Server = createServer((req, res) => {
@@ -38,8 +56,8 @@ export async function serveOperatorHttp(
         res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
         return;
       case '/readyz': {
-        const ok = ready();
-        res.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' }).end(ok ? 'ok\n' : 'starting\n');
+        const r = ready();
+        res.writeHead(r.kind === 'Ready' ? 200 : 503, { 'content-type': 'text/plain' }).end(readinessBody(r));
         return;
       }
       case '/metrics':

@@ -5,7 +5,7 @@ import type * as k8s from '@kubernetes/client-node';
 import type { Controller, OperatorContext } from '../controllers/controller.ts';
 import { sizingController, type SizingOptions } from '../controllers/sizing/controller.ts';
 import { modelControllers, type ModelsOptions } from '../controllers/models/index.ts';
-import { makeClients, observeApiRequests, type Clients } from '../kube/client.ts';
+import { makeClients, observeApiRequests, observeRbacDenials, type Clients } from '../kube/client.ts';
 import { classify } from '../kube/errors.ts';
 import { eventRecorder } from '../kube/events.ts';
 import { UsageHistory } from '../sources/history.ts';
@@ -14,7 +14,7 @@ import { WorkloadResolver, apiOwnerFetcher, controllerOf } from '../sources/work
 import { describe } from '../errors.ts';
 import { installCrds } from '../api/install.ts';
 import { clusterCaches, type ClusterCaches } from './caches.ts';
-import { serveOperatorHttp, type OperatorHttp } from './http.ts';
+import { serveOperatorHttp, type OperatorHttp, type Readiness } from './http.ts';
 import { operatorMetrics, type OperatorMetrics } from './metrics.ts';
 import { UsageCollector } from './usage-collector.ts';
 import { HistoryGuard } from './history-guard.ts';
@@ -124,9 +124,25 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
   // A bad Prometheus source stops the start here, before anything is opened or watched.
   resolveSources(options.prometheusSources ?? []);
   const clients: Clients = makeClients(options.kc);
-  if (options.installCrds) await installCrds(clients.ext);
   const metrics = operatorMetrics(options.processMetrics ?? false);
   const unobserve = observeApiRequests(options.kc, (r) => metrics.apiRequests.inc({ ...r }));
+  // A refused request is a rule missing from the role: counted and logged loudly, whatever the caller then does with the error.
+  const undeny = observeRbacDenials(options.kc, (d) => {
+    metrics.rbacDenied.inc({ verb: d.verb, resource: d.resource });
+    log.error(
+      { verb: d.verb, resource: d.resource, err: d.message },
+      'RBAC refused a request: the role lacks this rule',
+    );
+  });
+  if (options.installCrds) {
+    try {
+      await installCrds(clients.ext);
+    } catch (err) {
+      if (unobserve) unobserve();
+      if (undeny) undeny();
+      throw err;
+    }
+  }
   const ctx: OperatorContext = {
     clients,
     log,
@@ -197,10 +213,13 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     await http?.close();
     history.close();
     if (unobserve) unobserve();
+    if (undeny) undeny();
   };
   try {
     if (options.metricsAddr !== undefined)
-      http = await serveOperatorHttp(options.metricsAddr, metrics.registry, () => ready);
+      http = await serveOperatorHttp(options.metricsAddr, metrics.registry, () =>
+        readiness(ready, caches, controllers),
+      );
     await caches.synced;
     // Usage first: the controllers' first passes find the samples of the first poll.
     usage.start();
@@ -237,6 +256,16 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     ...(webhook ? { webhook } : {}),
     stop: () => (stopping ??= stopAll()),
   };
+}
+
+/** Not ready before start, nor while a required watch is down: its cache may be stale until it relists. */
+function readiness(started: boolean, caches: ClusterCaches, controllers: readonly Controller[]): Readiness {
+  if (!started) return { kind: 'Starting' };
+  const down = [
+    ...caches.unsynced(),
+    ...controllers.flatMap((c) => (c.unsynced?.() ?? []).map((w) => `${c.name}/${w}`)),
+  ];
+  return down.length > 0 ? { kind: 'WatchesDown', watches: down } : { kind: 'Ready' };
 }
 
 function webhookOptions(

@@ -12,6 +12,8 @@ export interface OperatorMetrics {
   readonly evictions: Counter<'result'>;
   readonly oomReactions: Counter<string>;
   readonly apiErrors: Counter<'kind'>;
+  /** Requests RBAC refused, by verb and resource: a rule the operator's role lacks (0 when the role is right). */
+  readonly rbacDenied: Counter<'verb' | 'resource'>;
   readonly passSeconds: Histogram<'controller'>;
   readonly polls: Counter<'result'>;
   /** Calls into the usage history store (SQLite) that failed, by what the operator was doing. */
@@ -56,6 +58,12 @@ export function operatorMetrics(defaults = true): OperatorMetrics {
       name: 'tailor_api_errors_total',
       help: 'Kubernetes API errors, by kind (NotFound, Conflict, Unavailable, ...).',
       labelNames: ['kind'],
+      registers,
+    }),
+    rbacDenied: new Counter({
+      name: 'tailor_rbac_denied_total',
+      help: 'Requests the apiserver refused for lack of an RBAC rule, by verb and resource: deploy/rbac/operator.yaml misses it.',
+      labelNames: ['verb', 'resource'],
       registers,
     }),
     passSeconds: new Histogram({

@@ -3,7 +3,7 @@
 import * as k8s from '@kubernetes/client-node';
 import { API_VERSION, SizingPolicyKind, type SizingPolicy } from '../api/index.ts';
 import type { Clients } from '../kube/client.ts';
-import { watchResource, type Watched } from '../kube/informer.ts';
+import { watchResource, type ListPage, type Watched } from '../kube/informer.ts';
 import { apiOwnerFetcher, type OwnerLink } from '../sources/workloads.ts';
 import type { AdmitDeps, OwnerLookupResult } from './admit.ts';
 
@@ -21,11 +21,12 @@ export function watchPolicies(clients: Clients, onError?: (err: unknown) => void
   const watched: Watched<SizingPolicy & k8s.KubernetesObject> = watchResource(
     clients.kc,
     `/apis/${GROUP}/${VERSION}/${SizingPolicyKind.plural}`,
-    async () =>
+    async (page) =>
       (await clients.custom.listClusterCustomObject({
         group: GROUP,
         version: VERSION,
         plural: SizingPolicyKind.plural,
+        ...page,
       })) as k8s.KubernetesListObject<SizingPolicy & k8s.KubernetesObject>,
     { ...(onError ? { error: onError } : {}) },
   );
@@ -47,7 +48,7 @@ export interface NamespacedCache<T> {
 function watchNamespaced<T extends k8s.KubernetesObject>(
   clients: Clients,
   path: string,
-  list: () => Promise<k8s.KubernetesListObject<T>>,
+  list: (page: ListPage) => Promise<k8s.KubernetesListObject<T>>,
   onError?: (err: unknown) => void,
 ): NamespacedCache<T> {
   const watched = watchResource<T>(clients.kc, path, list, { ...(onError ? { error: onError } : {}) });
@@ -77,7 +78,7 @@ export function watchHpas(clients: Clients, onError?: (err: unknown) => void): H
   const watched = watchResource<k8s.V2HorizontalPodAutoscaler>(
     clients.kc,
     '/apis/autoscaling/v2/horizontalpodautoscalers',
-    () => api.listHorizontalPodAutoscalerForAllNamespaces(),
+    (page) => api.listHorizontalPodAutoscalerForAllNamespaces(page),
     { ...(onError ? { error: onError } : {}) },
   );
   return {
@@ -95,7 +96,7 @@ export function watchLimitRanges(
   return watchNamespaced(
     clients,
     '/api/v1/limitranges',
-    () => clients.core.listLimitRangeForAllNamespaces(),
+    (page) => clients.core.listLimitRangeForAllNamespaces(page),
     onError,
   );
 }
@@ -111,7 +112,7 @@ export function watchResourceQuotas(
   return watchNamespaced(
     clients,
     '/api/v1/resourcequotas',
-    () => clients.core.listResourceQuotaForAllNamespaces(),
+    (page) => clients.core.listResourceQuotaForAllNamespaces(page),
     onError,
   );
 }

@@ -159,6 +159,18 @@ const badPolicies: { name: string; spec: unknown; path: string; message: RegExp 
     message: /Invalid value: "lots": must be a Kubernetes quantity such as 250m, 2, 1\.5Gi or 512Mi/,
   },
   {
+    name: 'a negative quantity',
+    spec: { targetRef: web, containers: [{ name: 'app', minAllowed: { cpu: '-1' } }] },
+    path: 'spec.containers[0].minAllowed.cpu',
+    message: /Invalid value: "-1": must be a Kubernetes quantity such as 250m/,
+  },
+  {
+    name: 'a quantity beyond int64 (1e400, Infinity to Tailor)',
+    spec: { targetRef: web, containers: [{ name: 'app', maxAllowed: { memory: '1e400' } }] },
+    path: 'spec.containers[0].maxAllowed.memory',
+    message: /must be below 8Ei \(2\^63 cores or bytes\); write a real size such as 64Gi/,
+  },
+  {
     name: 'both targetRef and selector (CEL)',
     spec: { targetRef: web, selector: { matchLabels: { app: 'web' } } },
     path: 'spec',

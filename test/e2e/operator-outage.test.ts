@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseQuantity } from '../../src/core/quantity.ts';
-import { useCluster } from '../support/cluster.ts';
+import { eventually, useCluster } from '../support/cluster.ts';
 import {
   createPolicy,
   overProvisioned,
@@ -14,13 +14,15 @@ import {
   startTestOperator,
 } from '../support/operator.ts';
 import { apiProxy } from '../support/outage.ts';
+import { operatorIdentity } from '../support/identity.ts';
 
 const cluster = useCluster(import.meta.url);
 const q = (v: string | undefined) => parseQuantity(v) ?? NaN;
 
 test('apiserver unreachable: retries with backoff, resumes its watches, then acts on what changed meanwhile', async () => {
   const { apps, namespace } = cluster;
-  const proxy = await apiProxy(cluster.kubeconfigPath);
+  // In front of the API as the operator's own identity (the admin's would bypass its role).
+  const proxy = await apiProxy((await operatorIdentity()).kubeconfigPath);
   const operator = await startTestOperator(cluster, { kc: proxy.kc });
   try {
     // 1. Working through the proxy.
@@ -51,6 +53,9 @@ test('apiserver unreachable: retries with backoff, resumes its watches, then act
     );
     const health = await fetch(`${operator.url}/healthz`);
     assert.equal(health.status, 200, 'alive while the API is away');
+    const ready = await fetch(`${operator.url}/readyz`);
+    assert.equal(ready.status, 503, 'not ready while its watches are down');
+    assert.match(await ready.text(), /watches not synced .*pods/);
     const metrics = await (await fetch(`${operator.url}/metrics`)).text();
     assert.match(
       metrics,
@@ -60,6 +65,13 @@ test('apiserver unreachable: retries with backoff, resumes its watches, then act
 
     // 3. Back: the watches resume and the new policy is acted on.
     await proxy.restore();
+    await eventually(
+      async () => {
+        const r = await fetch(`${operator.url}/readyz`);
+        assert.equal(r.status, 200, `readyz after the outage: ${r.status} ${await r.text()}`);
+      },
+      { timeoutMs: 90_000, what: '/readyz true again once the watches relisted' },
+    );
     await expectPolicyStatus(
       cluster,
       'during',

@@ -16,6 +16,12 @@ import {
   type WebhookHandle,
 } from '../../src/webhook/index.ts';
 import { eventually, expectReady, idleDeployment, useCluster } from '../support/cluster.ts';
+import {
+  allowWebhookConfiguration,
+  allowWebhookHome,
+  operatorIdentity,
+  recordRbacDenials,
+} from '../support/identity.ts';
 
 const cluster = useCluster(import.meta.url);
 const clients = makeClients(cluster.kc);
@@ -33,6 +39,7 @@ const plain = (v: unknown): unknown => (v === undefined ? v : JSON.parse(JSON.st
 const CLI_CONFIG = `${CONFIG}-cli`;
 
 let hook: WebhookHandle | undefined;
+let denials: ReturnType<typeof recordRbacDenials> = { check: () => {}, stop: () => {} };
 let cli: ChildProcess | undefined;
 after(async () => {
   await hook?.stop();
@@ -107,8 +114,13 @@ test('new pods get the recommendation; Recommend leaves them; a stopped webhook 
   await createPolicy('watched', { targetRef: { kind: 'Deployment', name: 'watched' }, mode: 'Recommend' });
   await createPolicy('probe', { selector: { matchLabels: { 'tailor.dev/probe': 'true' } }, mode: 'Initial' });
 
+  // As the operator's own ServiceAccount with the shipped role (plus this file's configuration name).
+  const identity = await operatorIdentity();
+  await allowWebhookConfiguration(CONFIG);
+  await allowWebhookHome(namespace);
+  denials = recordRbacDenials(identity.kc);
   hook = await startWebhook({
-    clients,
+    clients: makeClients(identity.kc),
     tlsSecret: { namespace },
     register: { name: CONFIG, namespaces: { kind: 'Only', namespaces: [namespace] } },
   });
@@ -160,6 +172,8 @@ test('new pods get the recommendation; Recommend leaves them; a stopped webhook 
 
   // Stopped (still registered): the apiserver cannot reach it and admits pods as written.
   await hook.stop();
+  denials.stop();
+  denials.check();
   hook = undefined;
   const started = Date.now();
   await apps.patchNamespacedDeploymentScale(
@@ -179,6 +193,7 @@ test('new pods get the recommendation; Recommend leaves them; a stopped webhook 
 test('`tailor webhook --register` serves until Ctrl-C, then removes its configuration', async () => {
   const { namespace } = cluster;
   await installCrds(cluster.ext);
+  await allowWebhookConfiguration(CLI_CONFIG);
   await createPolicy('cli-probe', {
     selector: { matchLabels: { 'tailor.dev/probe': 'cli' } },
     mode: 'Initial',
@@ -198,7 +213,7 @@ test('`tailor webhook --register` serves until Ctrl-C, then removes its configur
       '--name',
       CLI_CONFIG,
       '--kubeconfig',
-      cluster.kubeconfigPath,
+      (await operatorIdentity()).kubeconfigPath,
     ],
     { cwd: process.cwd(), stdio: ['ignore', 'ignore', 'pipe'] },
   );

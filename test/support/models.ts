@@ -18,6 +18,7 @@ import { startOperator, type RunningOperator } from '../../src/operator/index.ts
 import { MODEL_LABEL } from '../../src/core/boost/index.ts';
 import { makeClients } from '../../src/kube/client.ts';
 import { clients as testClients, eventually } from './cluster.ts';
+import { operatorIdentity, recordRbacDenials } from './identity.ts';
 
 export interface ModelsEnv {
   /** Tenant namespaces created for this file and deleted after it. */
@@ -59,6 +60,7 @@ export function useModels(stem: string, tenantCount: number, opts: UseModelsOpti
   };
   let hub: Server | undefined;
   const running: RunningOperator[] = [];
+  let denials: ReturnType<typeof recordRbacDenials> | undefined;
   const dir = mkdtempSync(join(tmpdir(), 'tailor-models-'));
   before(async () => {
     await installCrds(clients.ext);
@@ -72,6 +74,9 @@ export function useModels(stem: string, tenantCount: number, opts: UseModelsOpti
     }
     hub = await emptyHub();
     env.hubUrl = `http://127.0.0.1:${(hub.address() as AddressInfo).port}`;
+    // The operators run as their own ServiceAccount bound to deploy/rbac/operator.yaml, not as the admin.
+    const identity = await operatorIdentity();
+    denials = recordRbacDenials(identity.kc);
     const log = pino({ level: process.env.TAILOR_TEST_DEBUG ? 'debug' : 'warn' }, pino.destination(2));
     // One operator per tenant, as a tenant's own operator would run (-n NAMESPACE). Its sizing
     // controller publishes recommendations at once but applies them only after a minute of history,
@@ -79,7 +84,7 @@ export function useModels(stem: string, tenantCount: number, opts: UseModelsOpti
     for (const namespace of env.tenants) {
       running.push(
         await startOperator({
-          kc,
+          kc: identity.kc,
           historyPath: join(dir, `${namespace}.db`),
           pollIntervalMs: 1000,
           namespace,
@@ -96,9 +101,11 @@ export function useModels(stem: string, tenantCount: number, opts: UseModelsOpti
   });
   after(async () => {
     await Promise.all(running.map((o) => o.stop()));
+    denials?.stop();
     rmSync(dir, { recursive: true, force: true });
     hub?.close();
     for (const ns of env.tenants) await clients.core.deleteNamespace({ name: ns }).catch(() => {});
+    denials?.check();
   });
   return env;
 }

@@ -12,6 +12,12 @@ import { installCrds } from '../../src/api/install.ts';
 import { makeClients } from '../../src/kube/client.ts';
 import { startOperator, type OperatorOptions, type RunningOperator } from '../../src/operator/index.ts';
 import { eventually, idleDeployment, type TestCluster } from './cluster.ts';
+import {
+  allowWebhookConfiguration,
+  allowWebhookHome,
+  operatorIdentity,
+  recordRbacDenials,
+} from './identity.ts';
 
 export interface TestOperator extends RunningOperator {
   /** http://127.0.0.1:PORT of /metrics, /healthz, /readyz. */
@@ -19,7 +25,8 @@ export interface TestOperator extends RunningOperator {
 }
 
 /**
- * Starts the operator for this test file's namespace (CRDs installed first). It polls
+ * Starts the operator for this test file's namespace (CRDs installed first by the admin), as its own
+ * ServiceAccount bound to deploy/rbac/operator.yaml; stopping it fails if RBAC refused it anything. It polls
  * metrics.k8s.io every second and applies recommendations without waiting for history. Stop it
  * yourself, or use `useTestOperator` at the top of the file.
  */
@@ -28,16 +35,26 @@ export async function startTestOperator(
   overrides: Partial<OperatorOptions> = {},
 ): Promise<TestOperator> {
   await installCrds(cluster.ext);
+  // The operator runs as its own ServiceAccount with the shipped role, never as the admin: a test
+  // that needs another kubeconfig (a proxy in front of the API) builds it from the same identity.
+  const identity = await operatorIdentity();
+  const kc = overrides.kc ?? identity.kc;
+  if (overrides.webhook)
+    await allowWebhookConfiguration(
+      overrides.webhook.register?.name ?? `tailor-webhook-${cluster.namespace}`,
+    );
+  if (overrides.webhook?.tlsSecret?.namespace) await allowWebhookHome(overrides.webhook.tlsSecret.namespace);
+  const denials = recordRbacDenials(kc);
   const dir = mkdtempSync(join(tmpdir(), 'tailor-operator-'));
   const level = process.env.TAILOR_TEST_OPERATOR_LOG ?? 'silent';
   const op = await startOperator({
-    kc: cluster.kc,
     historyPath: join(dir, 'history.db'),
     pollIntervalMs: 1000,
     metricsAddr: '127.0.0.1:0',
     namespace: cluster.namespace,
     log: pino({ name: 'tailor-operator', level }, pino.destination({ dest: 2, sync: true })),
     ...overrides,
+    kc,
     sizing: { minHistorySeconds: 0, busyRequeueMs: 1000, resyncMs: 5000, ...overrides.sizing },
   });
   return {
@@ -45,7 +62,9 @@ export async function startTestOperator(
     url: `http://127.0.0.1:${op.http!.port}`,
     stop: async () => {
       await op.stop();
+      denials.stop();
       rmSync(dir, { recursive: true, force: true });
+      denials.check();
     },
   };
 }

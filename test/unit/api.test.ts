@@ -124,6 +124,19 @@ const spCases: { name: string; spec: unknown; want: [path: string, message: RegE
     ],
   },
   {
+    name: 'negative and unbounded quantities (1e400 is Infinity as a number)',
+    spec: {
+      targetRef: web,
+      containers: [
+        { name: 'app', minAllowed: { cpu: '-250m', memory: 0 }, maxAllowed: { memory: '1e400', cpu: '8E' } },
+      ],
+    },
+    want: [
+      ['spec.containers[0].minAllowed.cpu', /^must be a Kubernetes quantity such as 250m/],
+      ['spec.containers[0].maxAllowed.memory', /^must be below 8Ei \(2\^63 cores or bytes\)/],
+    ],
+  },
+  {
     name: 'both targetRef and selector',
     spec: { targetRef: web, selector: { matchLabels: { app: 'web' } } },
     want: [['spec', /^set exactly one of targetRef \(a workload\) or selector \(pods by label\)$/]],
@@ -446,8 +459,17 @@ const mdCases: { name: string; spec: unknown; want: [string, RegExp][] }[] = [
     want: [
       ['spec.model.pvc.path', /^must be a relative path inside the volume/],
       ['spec.gpu.type', /^type must be auto when count is 0/],
-      ['spec.cache.size', /^must be "auto" or a size such as 40Gi$/],
+      ['spec.cache.size', /^must be "auto" or a size such as 40Gi \(below 8Ei\)$/],
     ],
+  },
+  {
+    name: 'a cache size beyond int64',
+    spec: {
+      model: { pvc: { claimName: 'models' } },
+      runtime: { name: 'llamacpp' },
+      cache: { size: '1e400' },
+    },
+    want: [['spec.cache.size', /^must be "auto" or a size such as 40Gi \(below 8Ei\)$/]],
   },
   {
     name: 'serving parameters out of range',

@@ -127,7 +127,14 @@ void test('shrink plan: steady sizes in one patch, QoS kept, memory never below 
   );
   const cases: { name: string; usage: Map<string, number>; memReq: number; memLim: number }[] = [
     { name: 'usage below steady', usage: new Map([['server', 2 * Gi]]), memReq: 3 * Gi, memLim: 4 * Gi },
-    { name: 'no metrics', usage: new Map(), memReq: 3 * Gi, memLim: 4 * Gi },
+    // Usage unknown (metrics.k8s.io unreadable, no sample yet): memory is not lowered blind; CPU goes.
+    { name: 'no metrics: memory holds still', usage: new Map(), memReq: 18 * Gi, memLim: 20 * Gi },
+    {
+      name: 'a sample for another container only: this one holds still',
+      usage: new Map([['sidecar', 1 * Gi]]),
+      memReq: 18 * Gi,
+      memLim: 20 * Gi,
+    },
     {
       name: 'usage above the steady limit: kept at usage + 10%',
       usage: new Map([['server', 5 * Gi]]),
@@ -161,6 +168,8 @@ void test('boost annotation: bad JSON and bad quantities are named', () => {
     ['{', /not JSON/],
     ['[]', /object of containers/],
     ['{"server":{"requests":{"cpu":"lots"}}}', /server.requests.cpu: "lots" is not a quantity/],
+    ['{"server":{"limits":{"memory":"1e400"}}}', /server.limits.memory: "1e400" is too large/],
+    ['{"server":{"requests":{"memory":"-1Gi"}}}', /server.requests.memory: "-1Gi" is negative/],
   ];
   for (const [text, re] of cases) {
     const r = parseBoostAnnotation(text);

@@ -21,6 +21,14 @@ import { watchResource, type Watched } from '../../kube/informer.ts';
 import { WorkQueue, type ReconcileResult } from '../../kube/workqueue.ts';
 import type { Controller, OperatorContext } from '../controller.ts';
 
+/** How often a boost held for want of memory usage looks again. */
+const HOLD_RETRY_MS = 15_000;
+
+/** A pod's memory usage now: per container when metrics.k8s.io answered, else why not. */
+type MemoryUsage =
+  | { readonly kind: 'Read'; readonly byContainer: ReadonlyMap<string, number> }
+  | { readonly kind: 'Unreadable'; readonly reason: string };
+
 /** Without a deadline annotation: release the boost this long after the pod started. */
 const DEFAULT_DEADLINE_S = 600;
 
@@ -44,6 +52,8 @@ export function startupBoostController(ctx: OperatorContext, opts: BoostOptions 
   let pods: Watched<k8s.V1Pod> | undefined;
   // Pods whose boost was announced (one BoostApplied Event per pod, not per look).
   const announced = new Set<string>();
+  // Pods held for want of a usage sample (one BoostHeld Event per pod).
+  const held = new Set<string>();
   const queue = new WorkQueue(
     async (key) => (await reconcile(key)).result,
     (key, err, retryInMs) => log.warn({ key, err: String(err), retryInMs }, 'boost: reconcile failed'),
@@ -61,7 +71,10 @@ export function startupBoostController(ctx: OperatorContext, opts: BoostOptions 
     const [namespace, name] = key.split('/') as [string, string];
     const pod = pods?.get(name, namespace);
     if (pod === undefined || pod.metadata?.deletionTimestamp || !boosted(pod)) {
-      if (pod === undefined) announced.delete(key);
+      if (pod === undefined) {
+        // Keyed by uid (a pod recreated under its name is another pod): forget every one of this name.
+        for (const set of [announced, held]) for (const k of set) if (k.startsWith(`${key}/`)) set.delete(k);
+      }
       return { step: 'Skipped' };
     }
     const parsed = parseBoostAnnotation(pod.metadata?.annotations?.[BOOST_ANNOTATION]);
@@ -98,7 +111,22 @@ export function startupBoostController(ctx: OperatorContext, opts: BoostOptions 
       return { step: 'Waiting', result: { requeueAfterMs: 5_000 } };
     }
     const usage = await memoryUsage(namespace, name);
-    const plan = steadyPlan(view, parsed.steady, usage);
+    if (usage.kind === 'Unreadable') {
+      // Shrinking memory without knowing what the model holds could set a limit below it: hold
+      // everything (the pod stays boosted) and look again; say so once per pod.
+      if (!held.has(uidKey)) {
+        held.add(uidKey);
+        events.record(
+          asPod(pod),
+          'Warning',
+          'BoostHeld',
+          `memory usage cannot be read from metrics.k8s.io (${usage.reason}): the pod keeps its boosted sizes until it can; retrying every ${HOLD_RETRY_MS / 1000}s`,
+        );
+        log.warn({ pod: key, reason: usage.reason }, 'boost: held, memory usage unreadable');
+      }
+      return { step: 'Waiting', result: { requeueAfterMs: HOLD_RETRY_MS } };
+    }
+    const plan = steadyPlan(view, parsed.steady, usage.byContainer);
     const why =
       overdue && !view.ready ? `not Ready after ${Math.round(elapsed)}s (deadline ${deadline}s)` : 'Ready';
     switch (plan.kind) {
@@ -179,8 +207,8 @@ export function startupBoostController(ctx: OperatorContext, opts: BoostOptions 
     }
   }
 
-  /** Working-set memory per container now, from metrics.k8s.io; empty when it has none (yet). */
-  async function memoryUsage(namespace: string, name: string): Promise<Map<string, number>> {
+  /** Working-set memory per container now, from metrics.k8s.io, or why it cannot be read. */
+  async function memoryUsage(namespace: string, name: string): Promise<MemoryUsage> {
     const out = new Map<string, number>();
     try {
       const m = (await clients.custom.getNamespacedCustomObject({
@@ -194,10 +222,15 @@ export function startupBoostController(ctx: OperatorContext, opts: BoostOptions 
         const v = parseQuantity(c.usage?.memory);
         if (v !== undefined) out.set(c.name, v);
       }
-    } catch {
-      // No metrics pipeline, or no sample yet: the kubelet still refuses a limit below usage.
+    } catch (err) {
+      // No metrics pipeline, no sample yet (404), or no RBAC rule (403, counted by the operator).
+      const f = classify(err);
+      return {
+        kind: 'Unreadable',
+        reason: `${f.kind}${f.status ? ` (HTTP ${f.status})` : ''}: ${f.message}`,
+      };
     }
-    return out;
+    return { kind: 'Read', byContainer: out };
   }
 
   return {
@@ -208,7 +241,7 @@ export function startupBoostController(ctx: OperatorContext, opts: BoostOptions 
       pods = watchResource<k8s.V1Pod>(
         clients.kc,
         '/api/v1/pods',
-        () => clients.core.listPodForAllNamespaces({ labelSelector: MODEL_LABEL }),
+        (page) => clients.core.listPodForAllNamespaces({ labelSelector: MODEL_LABEL, ...page }),
         {
           add: enqueue,
           update: enqueue,
@@ -224,6 +257,7 @@ export function startupBoostController(ctx: OperatorContext, opts: BoostOptions 
       for (const p of pods.list()) enqueue(p);
       log.info('boost: controller started');
     },
+    unsynced: () => (pods !== undefined && pods.health() !== 'Synced' ? ['pods'] : []),
     async stop() {
       queue.stop();
       await pods?.stop();

@@ -354,30 +354,32 @@ export function modelsController(ctx: OperatorContext, opts: ModelsOptions = {})
       mds = watchResource<ModelDeployment & k8s.KubernetesObject>(
         clients.kc,
         `/apis/${GROUP}/${VERSION}/${PLURAL}`,
-        () =>
+        (page) =>
           clients.custom.listClusterCustomObject({
             group: GROUP,
             version: VERSION,
             plural: PLURAL,
+            ...page,
           }) as Promise<k8s.KubernetesListObject<ModelDeployment & k8s.KubernetesObject>>,
         { add: enqueue, update: enqueue, delete: enqueue, error: onError('ModelDeployments') },
       );
       deployments = watchResource<k8s.V1Deployment>(
         clients.kc,
         '/apis/apps/v1/deployments',
-        () => clients.apps.listDeploymentForAllNamespaces({ labelSelector: MODEL_LABEL }),
+        (page) => clients.apps.listDeploymentForAllNamespaces({ labelSelector: MODEL_LABEL, ...page }),
         { add: enqueueOwner, update: enqueueOwner, delete: enqueueOwner, error: onError('Deployments') },
         { labelSelector: MODEL_LABEL },
       );
       policies = watchResource<SizingPolicy & k8s.KubernetesObject>(
         clients.kc,
         `/apis/${GROUP}/${VERSION}/sizingpolicies`,
-        () =>
+        (page) =>
           clients.custom.listClusterCustomObject({
             group: GROUP,
             version: VERSION,
             plural: 'sizingpolicies',
             labelSelector: MODEL_LABEL,
+            ...page,
           }) as Promise<k8s.KubernetesListObject<SizingPolicy & k8s.KubernetesObject>>,
         { add: enqueueOwner, update: enqueueOwner, error: onError('SizingPolicies') },
         { labelSelector: MODEL_LABEL },
@@ -385,11 +387,11 @@ export function modelsController(ctx: OperatorContext, opts: ModelsOptions = {})
       pods = watchResource<k8s.V1Pod>(
         clients.kc,
         '/api/v1/pods',
-        () => clients.core.listPodForAllNamespaces({ labelSelector: MODEL_LABEL }),
+        (page) => clients.core.listPodForAllNamespaces({ labelSelector: MODEL_LABEL, ...page }),
         { add: enqueueOwner, update: enqueueOwner, delete: enqueueOwner, error: onError('pods') },
         { labelSelector: MODEL_LABEL },
       );
-      nodes = watchResource<k8s.V1Node>(clients.kc, '/api/v1/nodes', () => clients.core.listNode(), {
+      nodes = watchResource<k8s.V1Node>(clients.kc, '/api/v1/nodes', (page) => clients.core.listNode(page), {
         error: onError('nodes'),
       });
       hpas = watchResource<k8s.V2HorizontalPodAutoscaler>(
@@ -409,6 +411,10 @@ export function modelsController(ctx: OperatorContext, opts: ModelsOptions = {})
       for (const md of mds.list()) enqueue(md);
       log.info({ apiVersion: API_VERSION }, 'models: controller started');
     },
+    unsynced: () =>
+      Object.entries({ modeldeployments: mds, deployments, sizingpolicies: policies, pods, nodes })
+        .filter(([, w]) => w !== undefined && w.health() !== 'Synced')
+        .map(([name]) => name),
     async stop() {
       queue.stop();
       await Promise.all([

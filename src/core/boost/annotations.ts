@@ -1,7 +1,7 @@
 // The pod annotations of the start-up boost (written by the models controller into the pod
 // template, read by the boost controller and the sizing controller), and the pure step from a
 // boosted pod to its one in-place shrink: steady sizes, QoS kept, memory limit never below usage.
-import { formatBytes, formatCpu, parseQuantity } from '../quantity.ts';
+import { formatBytes, formatCpu, parseQuantity, quantityProblem } from '../quantity.ts';
 import type { ContainerPlan } from '../resize/size.ts';
 import { qosOf } from '../resize/qos.ts';
 import type { Amounts, PodView, QosClass, ResourceSpec } from '../resize/types.ts';
@@ -55,9 +55,11 @@ export function parseBoostAnnotation(text: string | undefined): ParsedBoost {
       for (const r of ['cpu', 'memory'] as const) {
         const raw = list?.[r];
         if (raw === undefined) continue;
-        const n = parseQuantity(typeof raw === 'number' || typeof raw === 'string' ? raw : undefined);
-        if (n === undefined || n < 0)
+        if (typeof raw !== 'number' && typeof raw !== 'string')
           return `${name}.${field}.${r}: ${JSON.stringify(raw)} is not a quantity`;
+        const problem = quantityProblem(raw);
+        if (problem !== undefined) return `${name}.${field}.${r}: ${problem}`;
+        const n = parseQuantity(raw)!;
         out[r] = n;
       }
       return out;
@@ -107,6 +109,16 @@ export function steadyPlan(
       if (req !== undefined && requests[r] !== undefined) requests[r] = req;
       const lim = want.limits[r];
       if (lim !== undefined && limits[r] !== undefined) limits[r] = lim;
+    }
+    // Usage unknown (no sample for this container): memory holds still; lowering it blind could
+    // put the limit under what the model already holds. CPU can still go: too little CPU throttles, never kills.
+    if (used === undefined) {
+      const kept = requests.memory !== c.spec.requests.memory || limits.memory !== c.spec.limits.memory;
+      if (c.spec.requests.memory !== undefined) requests.memory = c.spec.requests.memory;
+      else delete requests.memory;
+      if (c.spec.limits.memory !== undefined) limits.memory = c.spec.limits.memory;
+      else delete limits.memory;
+      if (kept) notes.push(`${c.name}: memory kept (its usage is unknown)`);
     }
     if (requests.memory !== undefined && requests.memory < floor) {
       notes.push(`${c.name}: memory request kept at ${formatBytes(floor)} (uses ${formatBytes(used!)})`);
