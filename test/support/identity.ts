@@ -166,7 +166,7 @@ export async function allowWebhookConfiguration(name: string): Promise<void> {
  */
 export async function allowWebhookHome(namespace: string): Promise<void> {
   const { user } = await operatorIdentity();
-  const shipped = shippedObjects().find((o) => o.kind === 'Role') as k8s.V1Role | undefined;
+  const shipped = shippedObjects().find((o): o is k8s.V1Role => o.kind === 'Role');
   assert.ok(shipped?.rules?.length, 'deploy/rbac/operator.yaml has a Role for the webhook');
   const saName = user.split(':')[3]!;
   const saNamespace = user.split(':')[2]!;
