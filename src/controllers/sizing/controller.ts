@@ -32,15 +32,10 @@ import {
   type ResizePlan,
   type RolloutCandidate,
 } from '../../core/resize/index.ts';
-import { parseQuantity } from '../../core/quantity.ts';
 import { decimal, monthlySaving, type PriceSheet } from '../../core/cost/price.ts';
-import { DEFAULT_RESOURCE_CONFIGS, type SeriesKey } from '../../sources/history.ts';
+import type { SeriesKey } from '../../sources/history.ts';
 import { configsFor } from '../../core/recommend/tuning.ts';
-import {
-  prometheusReason,
-  type PrometheusFeed,
-  type PrometheusHistoryState,
-} from '../../operator/prometheus-history.ts';
+import type { PrometheusFeed, PrometheusHistoryState } from '../../operator/prometheus-history.ts';
 import type { WorkloadRef } from '../../sources/workloads.ts';
 import type { ClusterCaches } from '../../operator/caches.ts';
 import type { OperatorMetrics } from '../../operator/metrics.ts';
@@ -62,9 +57,11 @@ import { PassTimer } from './pass.ts';
 import { PodChanges } from './pod-changes.ts';
 import { checkpoints } from './checkpoint.ts';
 import { evictionGuard, type EvictionGuard } from './eviction-guard.ts';
-import { mergeConditions, settleRecommendations, statusChanged, type WantedCondition } from './status.ts';
-import { readSeries, seriesKeyString, statusRecommendation, type SeriesView } from './usage.ts';
+import { mergeConditions, settleRecommendations, statusChanged } from './status.ts';
+import { readSeries, seriesKeyString, type SeriesView } from './usage.ts';
 import { requiredSpanSeconds, shrinkGate, withHolds } from './shrink-gate.ts';
+import { declaredRequests, noSeries, statusRecommendations, type CoveredPod } from './recommendations.ts';
+import { evictionConditions, wantedConditions } from './conditions.ts';
 
 export interface SizingOptions {
   /**
@@ -102,14 +99,7 @@ export interface SizingDeps {
 
 export const SIZING_CONTROLLER = 'sizing';
 
-/** Why a covered pod was left out of sizing, counted in status.pods.skipped. */
-export type PodSkip = 'StartupBoost' | 'OverlappingPolicy';
-
-interface CoveredPod {
-  readonly pod: k8s.V1Pod;
-  readonly workload: WorkloadRef;
-  readonly skip?: PodSkip;
-}
+export type { PodSkip } from './recommendations.ts';
 
 export function sizingController(ctx: OperatorContext, deps: SizingDeps): Controller {
   const o = deps.options ?? {};
@@ -814,193 +804,8 @@ export function sizingController(ctx: OperatorContext, deps: SizingDeps): Contro
   };
 }
 
-/** The requests a pod template declares for one container, in cores and bytes. */
-function declaredRequests(
-  template: k8s.V1PodTemplateSpec,
-  container: string,
-): { cpu?: number; memory?: number } {
-  const c = template.spec?.containers.find((x) => x.name === container);
-  const r = { ...c?.resources?.limits, ...c?.resources?.requests };
-  const cpu = parseQuantity(r.cpu);
-  const memory = parseQuantity(r.memory);
-  return { ...(cpu !== undefined ? { cpu } : {}), ...(memory !== undefined ? { memory } : {}) };
-}
-
-/** A series that could not be read: no recommendation, no floor (the planner then lowers nothing). */
-function noSeries(key: SeriesKey): SeriesView {
-  return { key, recommendation: {}, memoryPeak: undefined, samples: 0, ageSeconds: 0, ooms: 0 };
-}
-
 function maxDefined(a: number | undefined, b: number | undefined): number | undefined {
   if (a === undefined) return b;
   if (b === undefined) return a;
   return Math.max(a, b);
-}
-
-/** One status entry per container name, from the workload with the most covered pods. */
-function statusRecommendations(
-  covered: readonly CoveredPod[],
-  seriesOf: (key: SeriesKey) => SeriesView,
-  source: string | undefined,
-): NonNullable<SizingPolicyStatus['recommendations']> {
-  const byContainer = new Map<string, Map<string, { workload: WorkloadRef; pods: number }>>();
-  for (const c of covered) {
-    for (const ct of c.pod.spec?.containers ?? []) {
-      let m = byContainer.get(ct.name);
-      if (!m) byContainer.set(ct.name, (m = new Map<string, { workload: WorkloadRef; pods: number }>()));
-      const wk = `${c.workload.kind}/${c.workload.name}`;
-      const e = m.get(wk) ?? { workload: c.workload, pods: 0 };
-      e.pods++;
-      m.set(wk, e);
-    }
-  }
-  const shortHistory = Math.max(
-    DEFAULT_RESOURCE_CONFIGS.cpu.shortHistorySeconds,
-    DEFAULT_RESOURCE_CONFIGS.memory.shortHistorySeconds,
-  );
-  const out: NonNullable<SizingPolicyStatus['recommendations']> = [];
-  for (const [name, m] of [...byContainer].sort(([a], [b]) => a.localeCompare(b))) {
-    const best = [...m.values()].sort((a, b) => b.pods - a.pods)[0]!;
-    const r = statusRecommendation(
-      name,
-      seriesOf({ workload: best.workload, container: name }),
-      best.pods,
-      shortHistory,
-      source,
-    );
-    if (r) out.push(r);
-  }
-  return out;
-}
-
-function wantedConditions(
-  spec: SizingPolicySpec,
-  target: string,
-  pods: number,
-  recommendations: number,
-  withoutMetrics: number,
-  dryRun: boolean,
-  prometheus?: PrometheusHistoryState,
-): WantedCondition[] {
-  const found: WantedCondition = {
-    type: 'TargetFound',
-    status: 'True',
-    reason: 'Found',
-    message: `${target}: ${pods} pod${pods === 1 ? '' : 's'}`,
-  };
-  const recs: WantedCondition =
-    prometheus && prometheus.kind !== 'Ready'
-      ? {
-          type: 'RecommendationsAvailable',
-          status: 'False',
-          reason: prometheusReason(prometheus.kind),
-          message: prometheus.message,
-        }
-      : recommendations > 0
-        ? {
-            type: 'RecommendationsAvailable',
-            status: 'True',
-            reason: 'Computed',
-            message:
-              `recommendations for ${recommendations} container${recommendations === 1 ? '' : 's'}` +
-              (withoutMetrics > 0 ? `; ${withoutMetrics} pod(s) without metrics get none yet` : ''),
-          }
-        : pods === 0
-          ? {
-              type: 'RecommendationsAvailable',
-              status: 'False',
-              reason: 'NoPods',
-              message: `${target} has no running pods`,
-            }
-          : {
-              type: 'RecommendationsAvailable',
-              status: 'False',
-              reason: 'NoMetrics',
-              message:
-                'no usage data yet: metrics.k8s.io has not reported these pods (no recommendation without data)',
-            };
-  const ready: WantedCondition =
-    recs.status === 'True'
-      ? {
-          type: 'Ready',
-          status: 'True',
-          reason: readyReason(spec.mode, dryRun),
-          message: readyMessage(spec.mode, dryRun),
-        }
-      : { type: 'Ready', status: 'False', reason: recs.reason, message: recs.message };
-  return [ready, found, recs];
-}
-
-/** Auto says whether it may evict: without Tailor's webhook for the namespace it may not. */
-function evictionConditions(
-  mode: SizingPolicySpec['mode'],
-  replacement: ReplacementSizing,
-): WantedCondition[] {
-  if (mode !== 'Auto') return [];
-  switch (replacement) {
-    case 'NoWebhook':
-      return [
-        {
-          type: 'EvictionsBlocked',
-          status: 'True',
-          reason: 'NoAdmissionWebhook',
-          message:
-            'no Tailor admission webhook is registered for this namespace, so an evicted pod would come back at its ' +
-            'old size: nothing is evicted (in-place resizes go on). Run the operator with --webhook, or use mode InPlace',
-        },
-      ];
-    case 'Registering':
-      return [
-        {
-          type: 'EvictionsBlocked',
-          status: 'True',
-          reason: 'WebhookRegistering',
-          message: 'this operator serves the webhook; evictions wait until its registration is seen',
-        },
-      ];
-    case 'Webhook':
-      return [
-        {
-          type: 'EvictionsBlocked',
-          status: 'False',
-          reason: 'WebhookRegistered',
-          message:
-            "Tailor's admission webhook sizes the replacement of an evicted pod; evictions are capped by " +
-            'update.maxEvictionsPerHour',
-        },
-      ];
-  }
-}
-
-function readyReason(mode: SizingPolicySpec['mode'], dryRun: boolean): string {
-  switch (mode) {
-    case 'Off':
-      return 'Off';
-    case 'Recommend':
-      return 'Recommending';
-    case 'Initial':
-      return 'SizingNewPods';
-    case 'InPlace':
-    case 'Auto':
-      return dryRun ? 'DryRun' : 'Applying';
-  }
-}
-
-function readyMessage(mode: SizingPolicySpec['mode'], dryRun: boolean): string {
-  switch (mode) {
-    case 'Off':
-      return 'mode Off: recommendations only, nothing is changed';
-    case 'Recommend':
-      return 'recommendations are published in status; pods are never changed';
-    case 'Initial':
-      return 'new pods get the recommendation at admission; running pods are never changed';
-    case 'InPlace':
-      return dryRun
-        ? 'the operator runs with --dry-run: resizes are logged, not sent'
-        : 'running pods are resized in place (pods/resize); never evicted';
-    case 'Auto':
-      return dryRun
-        ? 'the operator runs with --dry-run: resizes and evictions are logged, not sent'
-        : 'running pods are resized in place; a pod whose node cannot fit it is evicted (PDBs respected)';
-  }
 }
