@@ -12,11 +12,11 @@ import { makeClients, mergePatch } from '../../src/kube/client.ts';
 import { parseQuantity } from '../../src/core/quantity.ts';
 import { configsFor } from '../../src/core/recommend/tuning.ts';
 import type { SeriesKey } from '../../src/sources/history.ts';
-import { eventually, idleDeployment, useCluster } from '../support/cluster.ts';
+import { eventually, useCluster } from '../support/cluster.ts';
 import {
-  Mi,
   createPolicy,
   eventsFor,
+  outgrowsSmallNode,
   expectPolicyStatus,
   startTestOperator,
   type TestOperator,
@@ -51,33 +51,7 @@ test('restart on an empty disk: the recommendation is back at once and the evict
 
   // Two pods using 2.4 cores each on the small pool's 2-core node (preferred; general allowed): in
   // place is refused for both, so in Auto both need an eviction; the webhook sizes the replacement.
-  const body = idleDeployment(
-    'pair',
-    2,
-    { cpuCores: 2.4, memoryBytes: 50 * Mi },
-    { requests: { cpu: '100m', memory: '64Mi' }, limits: { memory: '128Mi' } },
-  );
-  const spec = body.spec!.template.spec!;
-  delete spec.nodeSelector;
-  spec.affinity = {
-    nodeAffinity: {
-      requiredDuringSchedulingIgnoredDuringExecution: {
-        nodeSelectorTerms: [
-          {
-            matchExpressions: [{ key: 'sim.tailor.dev/pool', operator: 'In', values: ['small', 'general'] }],
-          },
-        ],
-      },
-      preferredDuringSchedulingIgnoredDuringExecution: [
-        {
-          weight: 100,
-          preference: {
-            matchExpressions: [{ key: 'sim.tailor.dev/pool', operator: 'In', values: ['small'] }],
-          },
-        },
-      ],
-    },
-  };
+  const body = outgrowsSmallNode('pair', 2);
   await apps.createNamespacedDeployment({ namespace, body });
   const original = await eventually(
     async () => {

@@ -5,11 +5,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { makeClients, mergePatch } from '../../src/kube/client.ts';
 import { parseQuantity } from '../../src/core/quantity.ts';
-import { eventually, idleDeployment, useCluster } from '../support/cluster.ts';
+import { eventually, useCluster } from '../support/cluster.ts';
 import {
   Mi,
   createPolicy,
   eventsFor,
+  outgrowsSmallNode,
   expectPolicyStatus,
   podOf,
   useTestOperator,
@@ -38,33 +39,7 @@ test('Auto: Infeasible in place -> eviction respecting the PDB -> the new pod ge
 
   // Uses 2.4 cores but asks for 100m: it lands on the small pool's 2-core node (preferred), where the
   // recommendation (above 2 cores) cannot fit.
-  const body = idleDeployment(
-    'mover',
-    1,
-    { cpuCores: 2.4, memoryBytes: 50 * Mi },
-    { requests: { cpu: '100m', memory: '64Mi' }, limits: { memory: '128Mi' } },
-  );
-  const spec = body.spec!.template.spec!;
-  delete spec.nodeSelector;
-  spec.affinity = {
-    nodeAffinity: {
-      requiredDuringSchedulingIgnoredDuringExecution: {
-        nodeSelectorTerms: [
-          {
-            matchExpressions: [{ key: 'sim.tailor.dev/pool', operator: 'In', values: ['small', 'general'] }],
-          },
-        ],
-      },
-      preferredDuringSchedulingIgnoredDuringExecution: [
-        {
-          weight: 100,
-          preference: {
-            matchExpressions: [{ key: 'sim.tailor.dev/pool', operator: 'In', values: ['small'] }],
-          },
-        },
-      ],
-    },
-  };
+  const body = outgrowsSmallNode('mover', 1);
   await apps.createNamespacedDeployment({ namespace, body });
   await policy.createNamespacedPodDisruptionBudget({
     namespace,

@@ -203,3 +203,31 @@ export function overProvisioned(name: string): k8s.V1Deployment {
     { requests: { cpu: '200m', memory: '400Mi' }, limits: { cpu: '400m', memory: '800Mi' } },
   );
 }
+
+/**
+ * Pods that use 2.4 cores but ask for 100m, placed on the small pool's 2-core node when it has room
+ * (preferred; general allowed): their recommendation (above 2 cores) cannot fit there, so a resize
+ * in place is refused (403 NodeCapacity) and in Auto they need an eviction.
+ */
+export function outgrowsSmallNode(name: string, replicas: number): k8s.V1Deployment {
+  const body = idleDeployment(
+    name,
+    replicas,
+    { cpuCores: 2.4, memoryBytes: 50 * Mi },
+    { requests: { cpu: '100m', memory: '64Mi' }, limits: { memory: '128Mi' } },
+  );
+  const spec = body.spec!.template.spec!;
+  delete spec.nodeSelector;
+  const pools = (values: string[]) => [{ key: 'sim.tailor.dev/pool', operator: 'In', values }];
+  spec.affinity = {
+    nodeAffinity: {
+      requiredDuringSchedulingIgnoredDuringExecution: {
+        nodeSelectorTerms: [{ matchExpressions: pools(['small', 'general']) }],
+      },
+      preferredDuringSchedulingIgnoredDuringExecution: [
+        { weight: 100, preference: { matchExpressions: pools(['small']) } },
+      ],
+    },
+  };
+  return body;
+}
