@@ -41,7 +41,10 @@ export function classifyMemoryChange(
 }
 
 export type EvictionVerdict =
-  /** Under an Auto policy, after the pod's resize was seen Deferred or Infeasible (the node cannot fit it). */
+  /**
+   * Under an Auto policy, after the pod's resize was refused by the apiserver for node capacity (403
+   * NodeCapacity: the node's allocatable cannot hold it) or seen Deferred or Infeasible.
+   */
   | 'WithCause'
   /** Anything else the operator (not the benchmark) deleted: harm. */
   | 'WithoutCause'
@@ -53,13 +56,19 @@ export interface EvictionFacts {
   readonly mode: 'InPlace' | 'Auto' | 'None';
   /** A PodResizePending condition (Deferred or Infeasible) or a ResizeInfeasible Event was seen for the pod. */
   readonly resizeBlockedSeen: boolean;
+  /**
+   * The apiserver answered a pods/resize PATCH of this pod 403 with cause NodeCapacity, as the fault
+   * proxy saw it on the wire (Kubernetes 1.35+ refuses such a resize at admission: the kubelet never
+   * sees it, so no PodResizePending condition follows).
+   */
+  readonly resizeRefusedForNodeCapacity: boolean;
 }
 
 export function classifyEviction(f: EvictionFacts): EvictionVerdict {
   if (f.deletedByBenchmark) return 'NotAnEviction';
   switch (f.mode) {
     case 'Auto':
-      return f.resizeBlockedSeen ? 'WithCause' : 'WithoutCause';
+      return f.resizeBlockedSeen || f.resizeRefusedForNodeCapacity ? 'WithCause' : 'WithoutCause';
     case 'InPlace':
     case 'None':
       return 'WithoutCause';
@@ -91,4 +100,36 @@ export function secondsToConverge(
     (x) => x.t >= endedAt && x.operatorReady && x.policiesReady >= readyBefore && x.resizedSinceEnd,
   );
   return p ? Math.round((p.t - endedAt) / 100) / 10 : undefined;
+}
+
+const RESIZE_PATH = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/?]+)\/resize(?:\?|$)/;
+
+/**
+ * The pod whose pods/resize PATCH the apiserver refused for node capacity (403, a NodeCapacity cause
+ * or the apiserver's "node didn't have enough allocatable resources" message), read from one request
+ * and its answer as they pass the fault proxy; undefined for anything else (another 403 is RBAC or
+ * an admission policy, not a reason to evict).
+ */
+export function nodeCapacityRefusal(
+  method: string | undefined,
+  url: string | undefined,
+  status: number | undefined,
+  body: string,
+): { namespace: string; name: string } | undefined {
+  if (method !== 'PATCH' || status !== 403) return undefined;
+  const m = RESIZE_PATH.exec(url ?? '');
+  if (!m) return undefined;
+  let parsed: { message?: unknown; details?: { causes?: { reason?: unknown }[] } };
+  try {
+    parsed = JSON.parse(body) as typeof parsed;
+  } catch {
+    return undefined;
+  }
+  const byCause = (parsed.details?.causes ?? []).some((c) => c.reason === 'NodeCapacity');
+  const byMessage =
+    typeof parsed.message === 'string' &&
+    /node didn't have enough allocatable resources/i.test(parsed.message);
+  return byCause || byMessage
+    ? { namespace: decodeURIComponent(m[1]!), name: decodeURIComponent(m[2]!) }
+    : undefined;
 }

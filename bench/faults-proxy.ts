@@ -1,13 +1,17 @@
 // An HTTPS proxy in front of the apiserver for the fault suite: unlike the TCP pass-through of
 // test/support/outage.ts it terminates TLS (a CA of its own) so it can read each request, and while
 // `conflicts` is on it answers 409 Conflict to every PATCH or PUT of a status subresource, as an
-// apiserver does when another writer got there first. Upstream it authenticates as the admin.
+// apiserver does when another writer got there first; and it reports the resizes the apiserver
+// refused for node capacity (the ground truth for an Auto eviction's cause). Upstream it
+// authenticates as the admin.
 import { createServer, request, Agent, type RequestOptions, type Server } from 'node:https';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { gunzipSync } from 'node:zlib';
 import type * as k8s from '@kubernetes/client-node';
 import { createCertificateAuthority } from '../src/devcluster/pki.ts';
 import { kubeconfig } from '../src/devcluster/kubeconfig.ts';
+import { nodeCapacityRefusal } from './faults-harm.ts';
 
 export interface FaultProxy {
   readonly port: number;
@@ -15,7 +19,14 @@ export interface FaultProxy {
   readonly kubeconfig: string;
   /** While true, 409 to every PATCH or PUT of a status subresource. */
   conflicts: boolean;
-  readonly stats: { requests: number; conflictsAnswered: number; upstreamErrors: number };
+  /** Called for each pods/resize PATCH the apiserver answered 403 NodeCapacity. */
+  onNodeCapacityRefusal: ((pod: { namespace: string; name: string }) => void) | undefined;
+  readonly stats: {
+    requests: number;
+    conflictsAnswered: number;
+    upstreamErrors: number;
+    nodeCapacityRefusals: number;
+  };
   close(): Promise<void>;
 }
 
@@ -23,6 +34,14 @@ const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'upg
 
 function forwardable(h: IncomingHttpHeaders): IncomingHttpHeaders {
   return Object.fromEntries(Object.entries(h).filter(([k]) => !HOP_BY_HOP.has(k.toLowerCase())));
+}
+
+function bodyText(b: Buffer, encoding: string | undefined): string {
+  try {
+    return encoding === 'gzip' ? gunzipSync(b).toString() : b.toString();
+  } catch {
+    return '';
+  }
 }
 
 export function isStatusWrite(method: string | undefined, url: string | undefined): boolean {
@@ -42,8 +61,11 @@ export async function faultProxy(admin: k8s.KubeConfig): Promise<FaultProxy> {
     dnsNames: ['localhost'],
     ipAddresses: ['127.0.0.1'],
   });
-  const stats = { requests: 0, conflictsAnswered: 0, upstreamErrors: 0 };
-  const state = { conflicts: false };
+  const stats = { requests: 0, conflictsAnswered: 0, upstreamErrors: 0, nodeCapacityRefusals: 0 };
+  const state: Pick<FaultProxy, 'conflicts' | 'onNodeCapacityRefusal'> = {
+    conflicts: false,
+    onNodeCapacityRefusal: undefined,
+  };
   const server: Server = createServer({ cert: serving.certPem, key: serving.keyPem }, (req, res) => {
     stats.requests++;
     if (state.conflicts && isStatusWrite(req.method, req.url)) {
@@ -81,6 +103,22 @@ export async function faultProxy(admin: k8s.KubeConfig): Promise<FaultProxy> {
         // A watch may send no body for minutes: the client must see its headers now, not with the
         // first event (fetch resolves on headers; informers count as synced only then).
         res.flushHeaders();
+        // A refused resize: read its Status body on the way through (small; only 403s of PATCHes).
+        if (req.method === 'PATCH' && ur.statusCode === 403) {
+          const chunks: Buffer[] = [];
+          ur.on('data', (c: Buffer) => chunks.push(c));
+          ur.on('end', () => {
+            const pod = nodeCapacityRefusal(
+              req.method,
+              req.url,
+              ur.statusCode,
+              bodyText(Buffer.concat(chunks), ur.headers['content-encoding']),
+            );
+            if (!pod) return;
+            stats.nodeCapacityRefusals++;
+            state.onNodeCapacityRefusal?.(pod);
+          });
+        }
         ur.pipe(res);
         ur.on('error', () => res.destroy());
       },
@@ -123,6 +161,12 @@ export async function faultProxy(admin: k8s.KubeConfig): Promise<FaultProxy> {
     },
     set conflicts(v: boolean) {
       state.conflicts = v;
+    },
+    get onNodeCapacityRefusal() {
+      return state.onNodeCapacityRefusal;
+    },
+    set onNodeCapacityRefusal(f) {
+      state.onNodeCapacityRefusal = f;
     },
     stats,
     close: async () => {

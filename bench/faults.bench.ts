@@ -42,6 +42,8 @@ const Mi = 2 ** 20;
 const ROOT = join(import.meta.dirname, '..');
 const NS_PREFIX = 'faults-';
 const FILLER_NS = 'fault-filler';
+/** A node too small for what the outgrown-node fault's pods come to use (its pool takes no load). */
+const SMALL_NODE = { name: 'faults-small-0', cpu: 2, pool: 'faults-small' };
 
 const num = (name: string, dflt: number) => Number(process.env[name] ?? dflt);
 
@@ -60,6 +62,8 @@ interface Config {
   fillSeconds: number;
   convergeMaxSeconds: number;
   churnPerMinute: number;
+  movers: number;
+  outgrowMaxSeconds: number;
   only: Set<string> | undefined;
 }
 
@@ -79,6 +83,8 @@ function config(): Config {
     fillSeconds: num('FAULTS_FILL_SECONDS', 120),
     convergeMaxSeconds: num('FAULTS_CONVERGE_MAX_SECONDS', 180),
     churnPerMinute: num('FAULTS_CHURN_PER_MINUTE', 2),
+    movers: num('FAULTS_MOVERS', 5),
+    outgrowMaxSeconds: num('FAULTS_OUTGROW_MAX_SECONDS', 480),
     only: process.env.FAULTS_ONLY ? new Set(process.env.FAULTS_ONLY.split(',')) : undefined,
   };
 }
@@ -100,6 +106,8 @@ interface PhaseCounts {
   evictionsWithoutCause: number;
   deferredPods: Set<string>;
   infeasiblePods: Set<string>;
+  /** Pods whose resize the apiserver refused 403 NodeCapacity (seen by the proxy). */
+  refusedPods: Set<string>;
   harm: string[];
 }
 
@@ -110,12 +118,14 @@ const emptyCounts = (): PhaseCounts => ({
   evictionsWithoutCause: 0,
   deferredPods: new Set(),
   infeasiblePods: new Set(),
+  refusedPods: new Set(),
   harm: [],
 });
 
 interface PodSeen {
   spec: Map<string, MemorySpec & { cpu?: number | undefined }>;
   blocked: boolean;
+  refused: boolean;
   gone: boolean;
 }
 
@@ -137,6 +147,8 @@ class Tracker {
   readonly phases = new Map<string, PhaseCounts>();
   lastResizeAt = 0;
   private readonly pods = new Map<string, PodSeen>();
+  /** namespace/name -> uid of the pods seen, for the proxy's refusals (it sees names, not uids). */
+  private readonly uids = new Map<string, string>();
   private readonly benchDeleted = new Set<string>();
   private readonly stops: { stop(): Promise<void> }[] = [];
 
@@ -184,6 +196,15 @@ class Tracker {
     await Promise.all(this.stops.map((s) => s.stop()));
   }
 
+  /** The apiserver refused this pod's resize for node capacity (the fault proxy saw the 403). */
+  refused(pod: { namespace: string; name: string }): void {
+    const uid = this.uids.get(`${pod.namespace}/${pod.name}`);
+    if (!uid) return;
+    const seen = this.pods.get(uid);
+    if (seen) seen.refused = true;
+    this.counts().refusedPods.add(uid);
+  }
+
   private event(e: k8s.CoreV1Event): void {
     if (e.reason !== 'ResizeInfeasible' || e.involvedObject?.kind !== 'Pod') return;
     const uid = e.involvedObject.uid ?? '';
@@ -202,7 +223,8 @@ class Tracker {
     if (pending?.reason === 'Deferred') this.counts().deferredPods.add(uid);
     if (pending?.reason === 'Infeasible') this.counts().infeasiblePods.add(uid);
     if (!seen) {
-      this.pods.set(uid, { spec, blocked: !!pending, gone: false });
+      this.pods.set(uid, { spec, blocked: !!pending, refused: false, gone: false });
+      this.uids.set(`${ns}/${p.metadata?.name ?? ''}`, uid);
       return;
     }
     if (pending) seen.blocked = true;
@@ -241,6 +263,7 @@ class Tracker {
       deletedByBenchmark: this.benchDeleted.has(uid),
       mode: modeOf(ns),
       resizeBlockedSeen: seen.blocked,
+      resizeRefusedForNodeCapacity: seen.refused,
     });
     const c = this.counts();
     switch (verdict) {
@@ -459,6 +482,7 @@ interface FaultResult {
   resizes: number;
   deferredPods: number;
   infeasiblePods: number;
+  refusedPods: number;
   oomKills: { web: number; jobs: number };
   operatorUnplannedRestarts: number;
   operatorExitReasons: string[];
@@ -507,16 +531,29 @@ export default async function run(): Promise<void> {
     const kc = loadKubeConfig(kubeconfig);
     const clients = makeClients(kc);
     await installCrds(clients.ext);
-    const nodes = Array.from({ length: cfg.nodes }, (_, i) => ({
-      name: `faults-${i}`,
-      cpu: 32,
-      memoryBytes: 64 * Gi,
-      ephemeralStorageBytes: 200 * Gi,
-      pods: 110,
-      gpus: 0,
-      zone: `zone-${i % 3}`,
-      labels: { 'sim.tailor.dev/pool': 'faults' },
-    }));
+    const nodes = [
+      ...Array.from({ length: cfg.nodes }, (_, i) => ({
+        name: `faults-${i}`,
+        cpu: 32,
+        memoryBytes: 64 * Gi,
+        ephemeralStorageBytes: 200 * Gi,
+        pods: 110,
+        gpus: 0,
+        zone: `zone-${i % 3}`,
+        labels: { 'sim.tailor.dev/pool': 'faults' },
+      })),
+      // Only the outgrown-node fault's pods may land here (the load's nodeSelector is the other pool).
+      {
+        name: SMALL_NODE.name,
+        cpu: SMALL_NODE.cpu,
+        memoryBytes: 8 * Gi,
+        ephemeralStorageBytes: 200 * Gi,
+        pods: 110,
+        gpus: 0,
+        zone: 'zone-0',
+        labels: { 'sim.tailor.dev/pool': SMALL_NODE.pool },
+      },
+    ];
     sim = await Simulator.start({
       kc,
       nodes,
@@ -531,6 +568,8 @@ export default async function run(): Promise<void> {
     writeFileSync(opKubeconfig, proxy.kubeconfig, { mode: 0o600 });
     tracker = new Tracker(kc, clients, sim);
     await tracker.start();
+    const t = tracker;
+    proxy.onNodeCapacityRefusal = (pod) => t.refused(pod);
 
     // The load: per namespace a web service (over-provisioned: shrinks) and periodic jobs that
     // outgrow their memory limit (OOM kills, raised each time, for the whole run); even namespaces
@@ -617,6 +656,9 @@ export default async function run(): Promise<void> {
     );
 
     const opPort = await freePort();
+    // The admission webhook on a port of this machine (the local apiserver dials it): mode Auto
+    // evicts only while it is registered, since it is what sizes the replacement pod.
+    const webhookPort = await freePort();
     op = new OperatorProcess(
       [
         join(ROOT, 'dist', 'cli', 'main.js'),
@@ -632,6 +674,8 @@ export default async function run(): Promise<void> {
         '--min-history',
         cfg.minHistory,
         '--no-install-crds',
+        '--webhook',
+        `127.0.0.1:${webhookPort}`,
         '--log-level',
         'warn',
       ],
@@ -690,7 +734,7 @@ export default async function run(): Promise<void> {
           layout: `per namespace: web (${cfg.webReplicas} replicas, over-provisioned, never near its limit unless shrunk) and jobs (${cfg.jobReplicas} replicas, outgrowing their 256Mi limit: OOM-killed and raised; ${cfg.churnPerMinute} more jobs pods a minute); even namespaces InPlace, odd Auto`,
           nodes: cfg.nodes,
         },
-        operator: `node dist/cli/main.js operator --poll-interval 15s --min-history ${cfg.minHistory} through the fault proxy; restarted ${cfg.restartDelaySeconds} s after an exit`,
+        operator: `node dist/cli/main.js operator --poll-interval 15s --min-history ${cfg.minHistory} --webhook 127.0.0.1:<free port> through the fault proxy (the webhook registered for every namespace, dialled by the apiserver directly); restarted ${cfg.restartDelaySeconds} s after an exit`,
         faults: results,
         outsideFaults: {
           steadyBeforeFirstFault: {
@@ -766,6 +810,7 @@ export default async function run(): Promise<void> {
         resizes: c.resizes,
         deferredPods: c.deferredPods.size,
         infeasiblePods: c.infeasiblePods.size,
+        refusedPods: c.refusedPods.size,
         oomKills: { web: oomAfter.web - oomBefore.web, jobs: oomAfter.jobs - oomBefore.jobs },
         operatorUnplannedRestarts: exits.length,
         operatorExitReasons: exits.map((e) => e.reason),
@@ -925,6 +970,104 @@ export default async function run(): Promise<void> {
       },
     );
 
+    // 8. Pods that outgrow their node: in Auto namespaces a Deployment placed (preferred) on the
+    //    2-core node comes to use 2.4 cores. The raise is refused by the apiserver (403 NodeCapacity:
+    //    beyond the node's allocatable, not only its free room), so Auto evicts the pod and the
+    //    webhook sizes the replacement, which the scheduler puts on a node where it fits.
+    await fault(
+      'outgrown-node',
+      `${cfg.movers} Auto pods on a ${SMALL_NODE.cpu}-core node come to use 2.4 cores: raise refused (403 NodeCapacity), evicted, replaced at the new size (at most ${cfg.outgrowMaxSeconds} s)`,
+      async () => {
+        const movers = names.filter((ns) => modeOf(ns) === 'Auto').slice(0, cfg.movers);
+        await pool(movers, 4, async (ns) => {
+          await clients.custom.createNamespacedCustomObject({
+            group: GROUP,
+            version: VERSION,
+            namespace: ns,
+            plural: 'sizingpolicies',
+            body: {
+              apiVersion: `${GROUP}/${VERSION}`,
+              kind: 'SizingPolicy',
+              metadata: { name: 'mover' },
+              spec: { mode: 'Auto', targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'mover' } },
+            },
+          });
+          const body = deployment(
+            'mover',
+            1,
+            { kind: 'idle', cpuCores: 2.4, memoryBytes: 50 * Mi, noise: 0, startupSeconds: 0 },
+            { requests: { cpu: '100m', memory: '64Mi' }, limits: { memory: '128Mi' } },
+          );
+          const spec = body.spec.template.spec as k8s.V1PodSpec;
+          delete spec.nodeSelector;
+          spec.affinity = {
+            nodeAffinity: {
+              requiredDuringSchedulingIgnoredDuringExecution: {
+                nodeSelectorTerms: [
+                  {
+                    matchExpressions: [
+                      { key: 'sim.tailor.dev/pool', operator: 'In', values: [SMALL_NODE.pool, 'faults'] },
+                    ],
+                  },
+                ],
+              },
+              preferredDuringSchedulingIgnoredDuringExecution: [
+                {
+                  weight: 100,
+                  preference: {
+                    matchExpressions: [
+                      { key: 'sim.tailor.dev/pool', operator: 'In', values: [SMALL_NODE.pool] },
+                    ],
+                  },
+                },
+              ],
+            },
+          };
+          await clients.apps.createNamespacedDeployment({ namespace: ns, body });
+        });
+        const moverPods = async () =>
+          (
+            await Promise.all(
+              movers.map(
+                async (ns) =>
+                  (await clients.core.listNamespacedPod({ namespace: ns, labelSelector: 'app=mover' })).items,
+              ),
+            )
+          ).flat();
+        // The first pods, as placed.
+        const first = new Map<string, k8s.V1Pod>();
+        const deadline = Date.now() + cfg.outgrowMaxSeconds * 1000;
+        while (!interrupted && first.size < movers.length && Date.now() < deadline) {
+          for (const p of await moverPods().catch(() => []))
+            if (p.status?.phase === 'Running' && !first.has(p.metadata!.namespace!))
+              first.set(p.metadata!.namespace!, p);
+          await sleep(2000);
+        }
+        const onSmall = [...first.values()].filter((p) => p.spec?.nodeName === SMALL_NODE.name).length;
+        // Then every one replaced by a Running pod, or the wait runs out.
+        const firstUids = new Set([...first.values()].map((p) => p.metadata!.uid!));
+        let replaced: k8s.V1Pod[] = [];
+        while (!interrupted && Date.now() < deadline) {
+          replaced = (await moverPods().catch(() => [])).filter(
+            (p) =>
+              !firstUids.has(p.metadata!.uid!) &&
+              p.status?.phase === 'Running' &&
+              !p.metadata?.deletionTimestamp,
+          );
+          if (new Set(replaced.map((p) => p.metadata!.namespace)).size >= movers.length) break;
+          await sleep(2000);
+        }
+        const cpuOf = (p: k8s.V1Pod) => parseQuantity(p.spec?.containers[0]?.resources?.requests?.cpu) ?? 0;
+        const stillFirst = (await moverPods().catch(() => [])).filter((p) => firstUids.has(p.metadata!.uid!));
+        return [
+          `${first.size} of ${movers.length} first pods Running, ${onSmall} on ${SMALL_NODE.name} (${SMALL_NODE.cpu} cores)`,
+          `${proxy!.stats.nodeCapacityRefusals} resize PATCHes answered 403 NodeCapacity since the proxy started`,
+          `${replaced.length} replacement pods Running${replaced.length ? ` (CPU requests ${replaced.map((p) => cpuOf(p).toFixed(2)).join(', ')}; on ${[...new Set(replaced.map((p) => p.spec?.nodeName))].join(', ')})` : ''}`,
+          `${stillFirst.length} first pods still there at the end`,
+        ];
+      },
+    );
+
     const result = await summary(true);
     writeResults(result);
     log(`done in ${result.durationSeconds} s; load averages after: ${String(result.loadAveragesAfter)}`);
@@ -952,7 +1095,7 @@ type Result = Record<string, unknown> & { faults: FaultResult[] };
 export function writeResults(r: Result): void {
   writeFileSync(join(import.meta.dirname, 'results', 'faults.json'), JSON.stringify(r, null, 2) + '\n');
   const row = (f: FaultResult) =>
-    `| ${f.fault} | ${f.faultSeconds} | ${f.shrunkBelowUsage} | ${f.evictedWithoutCause} | ${f.evictedWithCause} | ${lostText(f.lost)} | ${f.operatorUnplannedRestarts}${f.operatorExitReasons.length ? ` (${[...new Set(f.operatorExitReasons)].join(', ')})` : ''} | ${f.convergeSeconds ?? 'not converged'} | ${f.resizes} (${f.memoryRaises} up, ${f.memoryShrinks} down) | ${f.oomKills.jobs} / ${f.oomKills.web} | ${f.deferredPods} / ${f.infeasiblePods} |`;
+    `| ${f.fault} | ${f.faultSeconds} | ${f.shrunkBelowUsage} | ${f.evictedWithoutCause} | ${f.evictedWithCause} | ${lostText(f.lost)} | ${f.operatorUnplannedRestarts}${f.operatorExitReasons.length ? ` (${[...new Set(f.operatorExitReasons)].join(', ')})` : ''} | ${f.convergeSeconds ?? 'not converged'} | ${f.resizes} (${f.memoryRaises} up, ${f.memoryShrinks} down) | ${f.oomKills.jobs} / ${f.oomKills.web} | ${f.deferredPods} / ${f.infeasiblePods} / ${f.refusedPods ?? 0} |`;
   const outside = r.outsideFaults as Record<
     string,
     { shrunkBelowUsage: number; evictedWithoutCause: number }
@@ -969,9 +1112,9 @@ export function writeResults(r: Result): void {
         : ['**Partial**: written after the last fault that finished; the run did not complete.', '']),
       `Load: ${JSON.stringify(r.load)}.`,
       '',
-      "Per fault, from its start until the operator converged (or the wait ran out): memory changes that left a request or limit below the container's true usage at that moment (the simulator's), pods deleted that were not Auto pods whose resize had been seen Deferred/Infeasible, history rows and policy recommendations present before and missing after, the operator's exits the benchmark did not cause, and seconds from the fault's end until /readyz is 200, as many policies are Ready as before and a resize was seen again. OOM kills of web pods are harm too: they never come near their limit unless it was lowered below their use.",
+      "Per fault, from its start until the operator converged (or the wait ran out): memory changes that left a request or limit below the container's true usage at that moment (the simulator's), pods deleted that were not Auto pods whose resize had been refused by the apiserver for node capacity (403 NodeCapacity, seen by the proxy) or seen Deferred/Infeasible (evicted with cause: the others), history rows and policy recommendations present before and missing after, the operator's exits the benchmark did not cause, and seconds from the fault's end until /readyz is 200, as many policies are Ready as before and a resize was seen again. OOM kills of web pods are harm too: they never come near their limit unless it was lowered below their use.",
       '',
-      '| fault | fault s | shrunk below usage | evicted without cause | evicted with cause | lost history / bookkeeping | operator unplanned restarts | converge s | resizes | OOM kills jobs / web | deferred / infeasible pods |',
+      '| fault | fault s | shrunk below usage | evicted without cause | evicted with cause | lost history / bookkeeping | operator unplanned exits | converge s | resizes | OOM kills jobs / web | pods deferred / infeasible / refused 403 NodeCapacity |',
       '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
       ...r.faults.map(row),
       '',
@@ -1021,6 +1164,11 @@ function reading(r: Result): string[] {
     `- Lost history or bookkeeping: ${lostAny.length ? lostAny.map((f) => `${f.fault}: ${lostText(f.lost)}`).join('; ') : 'none (history series, minutes, OOM records and checkpoints never fewer after a fault than before; no policy lost its recommendations)'}. Not visible from outside, so not measured: what the operator keeps only in memory (eviction cooldowns, hourly change counts).`,
     `- Convergence: ${never.length ? `not within the wait after ${never.join(', ')}; ` : ''}slowest ${slow ? `${slow.fault} (${slow.convergeSeconds ?? 'never'} s)` : '-'}; the probe runs every 2 s, so 0 means at the first look.`,
     `- Memory raises (OOM raises among them) seen during each fault: ${fs.map((f) => `${f.fault} ${f.memoryRaises}`).join(', ')}; OOM kills of jobs pods: ${fs.map((f) => `${f.fault} ${f.oomKills.jobs}`).join(', ')}.`,
-    `- Evictions with cause: ${sum((f) => f.evictedWithCause)}; pods seen Deferred ${sum((f) => f.deferredPods)}, Infeasible ${sum((f) => f.infeasiblePods)}.${sum((f) => f.evictedWithCause) === 0 ? " The Auto eviction path was not exercised: a Deferred resize is evicted only after 600 s and Kubernetes 1.37's apiserver refuses a resize beyond the node's allocatable before the kubelet could call it Infeasible." : ''}`,
+    `- Evictions with cause: ${sum((f) => f.evictedWithCause)} (${
+      fs
+        .filter((f) => f.evictedWithCause > 0)
+        .map((f) => `${f.fault} ${f.evictedWithCause}`)
+        .join(', ') || 'none'
+    }); pods seen Deferred ${sum((f) => f.deferredPods)}, Infeasible ${sum((f) => f.infeasiblePods)}, refused 403 NodeCapacity ${sum((f) => f.refusedPods ?? 0)}.${sum((f) => f.evictedWithCause) === 0 ? ' The Auto eviction path was not exercised.' : ''} Filler pods (nodes-full) only defer a raise (the kubelet waits for room; Auto evicts a Deferred pod after 600 s): the apiserver refuses a resize at admission only when it exceeds the node's allocatable, which is what outgrown-node does.`,
   ];
 }
