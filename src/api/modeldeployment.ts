@@ -41,12 +41,17 @@ const HuggingFace = Type.Object(
         description: 'The model repository, owner/name.',
       },
     ),
-    revision: Type.String({
-      minLength: 1,
-      maxLength: 128,
-      default: 'main',
-      description: 'Branch, tag or commit. Pin a commit so every replica serves the same weights.',
-    }),
+    // Passed to the downloader as an argument: it must not start with "-" nor climb out with "..".
+    revision: Matching(
+      '^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_])?(/[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_])?)*$',
+      'a branch, tag or commit such as main, v1.0 or refs/pr/1',
+      {
+        minLength: 1,
+        maxLength: 128,
+        default: 'main',
+        description: 'Branch, tag or commit. Pin a commit so every replica serves the same weights.',
+      },
+    ),
     file: Type.Optional(
       Matching(
         RELATIVE_PATH,
@@ -61,7 +66,7 @@ const HuggingFace = Type.Object(
       Type.Object(
         {
           name: ObjectName({ description: 'A Secret in the same namespace.' }),
-          key: Type.String({
+          key: Matching('^[-._a-zA-Z0-9]+$', 'a Secret data key: letters, digits, "-", "_" and "."', {
             minLength: 1,
             maxLength: 253,
             default: 'token',

@@ -240,6 +240,36 @@ const badPolicies: { name: string; spec: unknown; path: string; message: RegExp 
     path: 'spec.selector',
     message: /an empty selector would match every pod in the namespace/,
   },
+  {
+    name: 'a matchLabels key that is not a label key (CEL)',
+    spec: { selector: { matchLabels: { 'app name': 'web' } } },
+    path: 'spec.selector.matchLabels',
+    message: /keys must be label keys such as app or app\.kubernetes\.io\/name/,
+  },
+  {
+    name: 'a matchLabels value that is not a label value',
+    spec: { selector: { matchLabels: { 'app.kubernetes.io/name': 'web server' } } },
+    path: 'spec.selector.matchLabels[app.kubernetes.io/name]',
+    message: /must be a label value: at most 63 letters/,
+  },
+  {
+    name: 'a matchExpressions key that is not a label key',
+    spec: { selector: { matchExpressions: [{ key: 'a/b/c', operator: 'Exists' }] } },
+    path: 'spec.selector.matchExpressions[0].key',
+    message: /must be a label key such as app or app\.kubernetes\.io\/name/,
+  },
+  {
+    name: 'a matchExpressions value that is not a label value',
+    spec: { selector: { matchExpressions: [{ key: 'app', operator: 'In', values: ['-web'] }] } },
+    path: 'spec.selector.matchExpressions[0].values[0]',
+    message: /must be a label value/,
+  },
+  {
+    name: 'a cooldown of 0s (CEL)',
+    spec: { targetRef: web, update: { cooldown: '0s' } },
+    path: 'spec.update.cooldown',
+    message: /must be between 1m and 30d/,
+  },
 ];
 
 test('the apiserver takes a history window at either bound, however it is written', () => {
@@ -258,6 +288,19 @@ for (const c of badPolicies) {
     check(t, SizingPolicySchema, sizingPolicy('bad', c.spec), c.path, c.message);
   });
 }
+
+test('the apiserver takes a selector with prefixed keys, empty values and a cooldown of 1m', () => {
+  const object = sizingPolicy('labels', {
+    selector: {
+      matchLabels: { 'app.kubernetes.io/name': 'web', tier: '' },
+      matchExpressions: [{ key: 'example.com/team_1', operator: 'In', values: ['a-b.c_d'] }],
+    },
+    update: { cooldown: '1m' },
+  });
+  const r = apply(object);
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(problems(SizingPolicySchema, object), []);
+});
 
 test('history.prometheus names a source; prometheusURL is refused from any client, not pruned', async () => {
   const good = apply(
@@ -386,6 +429,21 @@ const badModels: { name: string; spec: unknown; path: string; message: RegExp }[
     spec: { model: llama, runtime: { name: 'vllm' }, cache: { size: 'big' } },
     path: 'spec.cache.size',
     message: /must be "auto" or a size such as 40Gi/,
+  },
+  {
+    name: 'a revision that reads as a flag',
+    spec: { model: { huggingFace: { repo: 'a/b', revision: '--help' } }, runtime: { name: 'vllm' } },
+    path: 'spec.model.huggingFace.revision',
+    message: /must be a branch, tag or commit such as main, v1\.0 or refs\/pr\/1/,
+  },
+  {
+    name: 'a token Secret key with a "/"',
+    spec: {
+      model: { huggingFace: { repo: 'a/b', tokenSecretRef: { name: 'hf', key: 'a/token' } } },
+      runtime: { name: 'vllm' },
+    },
+    path: 'spec.model.huggingFace.tokenSecretRef.key',
+    message: /must be a Secret data key/,
   },
   {
     name: 'a context length out of range',
