@@ -1,7 +1,7 @@
 // The ModelDeployment kind (tailor.dev/v1alpha1): one served model per object, in its tenant's
 // namespace. This schema is the one source of its TypeScript types, offline validation and CRD.
 import { Type } from '@sinclair/typebox';
-import type { Static } from '@sinclair/typebox';
+import type { SchemaOptions, Static } from '@sinclair/typebox';
 import type { V1ObjectMeta } from '@kubernetes/client-node';
 import { parseQuantity } from '../core/quantity.ts';
 import {
@@ -30,6 +30,15 @@ export type WeightFormat = (typeof WEIGHT_FORMATS)[number];
 // A relative path whose segments do not start with a dot: no way out of the volume with "..".
 const SEGMENT = '[A-Za-z0-9_@+=,-][A-Za-z0-9_.@+=,-]*';
 const RELATIVE_PATH = `^(\\.|${SEGMENT}(/${SEGMENT})*)$`;
+
+/** An image reference, as in a pod: registry/repository[:tag][@digest]; no spaces, no leading "-". */
+function ImageRef(options: SchemaOptions) {
+  return Matching(
+    '^[A-Za-z0-9][A-Za-z0-9._/:@+-]*$',
+    'an image reference such as ghcr.io/ggml-org/llama.cpp:server or registry.example.com/llm/vllm@sha256:...',
+    { ...options, minLength: 1, maxLength: 1024 },
+  );
+}
 
 const HuggingFace = Type.Object(
   {
@@ -97,11 +106,7 @@ const Pvc = Type.Object(
 
 const Oci = Type.Object(
   {
-    image: Type.String({
-      minLength: 1,
-      maxLength: 1024,
-      description: 'An OCI image or artifact holding the model files.',
-    }),
+    image: ImageRef({ description: 'An OCI image or artifact holding the model files.' }),
     path: Matching(RELATIVE_PATH, 'a relative path inside the image, such as models/llama-3.1-8b, or "."', {
       maxLength: 1024,
       default: '.',
@@ -156,9 +161,7 @@ const EnvVar = Type.Object(
 const Runtime = Type.Object(
   {
     name: Enum(RUNTIMES, { description: 'The inference server.' }),
-    image: Type.Optional(
-      Type.String({ minLength: 1, maxLength: 1024, description: "Replaces the preset's container image." }),
-    ),
+    image: Type.Optional(ImageRef({ description: "Replaces the preset's container image." })),
     args: Type.Optional(
       Type.Array(Type.String({ maxLength: 1024 }), {
         maxItems: 64,
@@ -209,12 +212,17 @@ const Serving = Type.Object(
           'vLLM only: the share of GPU memory it takes up front. Left out: Tailor sets it from the estimate.',
       }),
     ),
+    // Passed to the server as an argument: a leading "-" would read as a flag, a space split it.
     servedModelName: Type.Optional(
-      Type.String({
-        minLength: 1,
-        maxLength: 256,
-        description: 'The model name clients ask for. Left out: the repository name.',
-      }),
+      Matching(
+        '^[A-Za-z0-9_][A-Za-z0-9_.:/@+-]*$',
+        'a model name without spaces, not starting with "-", such as Qwen/Qwen2.5-7B-Instruct or chat',
+        {
+          minLength: 1,
+          maxLength: 256,
+          description: 'The model name clients ask for. Left out: the repository name.',
+        },
+      ),
     ),
   },
   { ...closed, default: {}, description: 'What the server must handle: these drive the estimate.' },

@@ -446,6 +446,18 @@ const badModels: { name: string; spec: unknown; path: string; message: RegExp }[
     message: /must be a Secret data key/,
   },
   {
+    name: 'a runtime image with a space',
+    spec: { model: llama, runtime: { name: 'vllm', image: 'vllm/vllm-openai latest' } },
+    path: 'spec.runtime.image',
+    message: /must be an image reference such as ghcr\.io\/ggml-org\/llama\.cpp:server/,
+  },
+  {
+    name: 'a served model name that reads as a flag',
+    spec: { model: llama, runtime: { name: 'vllm' }, serving: { servedModelName: '--trust-remote-code' } },
+    path: 'spec.serving.servedModelName',
+    message: /must be a model name without spaces, not starting with "-"/,
+  },
+  {
     name: 'a context length out of range',
     spec: { model: llama, runtime: { name: 'vllm' }, serving: { contextLength: 10 } },
     path: 'spec.serving.contextLength',

@@ -512,6 +512,28 @@ const mdCases: { name: string; spec: unknown; want: [string, RegExp][] }[] = [
     want: [],
   },
   {
+    name: 'images with spaces or a leading "-", and a served name that reads as a flag',
+    spec: {
+      model: { oci: { image: 'registry.example.com/models llama' } },
+      runtime: { name: 'vllm', image: '-v' },
+      serving: { servedModelName: '--trust-remote-code' },
+    },
+    want: [
+      ['spec.model.oci.image', /^must be an image reference such as ghcr\.io\/ggml-org\/llama\.cpp:server/],
+      ['spec.runtime.image', /^must be an image reference/],
+      ['spec.serving.servedModelName', /^must be a model name without spaces, not starting with "-"/],
+    ],
+  },
+  {
+    name: 'images by tag and digest, and a served name with a slash',
+    spec: {
+      model: { oci: { image: 'registry.example.com:5000/models/llama:3.1-q4' } },
+      runtime: { name: 'vllm', image: 'vllm/vllm-openai@sha256:0123456789abcdef0123456789abcdef' },
+      serving: { servedModelName: 'Qwen/Qwen2.5-7B-Instruct' },
+    },
+    want: [],
+  },
+  {
     name: 'no model source',
     spec: { model: { format: 'gguf' }, runtime: { name: 'llamacpp' } },
     want: [['spec.model', /^set exactly one model source/]],
