@@ -434,18 +434,32 @@ export const ModelDeploymentStatus = Type.Object({
 });
 export type ModelDeploymentStatus = Static<typeof ModelDeploymentStatus>;
 
-export const ModelDeploymentSchema = Type.Object(
+// The name becomes the Deployment's, the Service's (a DNS-1035 label) and a label value, so it must
+// be all three; refused here rather than by the Service create after the Deployment was made.
+const DNS_1035 = '^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$';
+const DNS_1035_RE = new RegExp(DNS_1035);
+
+export const ModelDeploymentSchema = withRules(
+  Type.Object(
+    {
+      apiVersion: Type.Literal(API_VERSION),
+      kind: Type.Literal('ModelDeployment'),
+      metadata: ObjectMeta,
+      spec: ModelDeploymentSpec,
+      status: Type.Optional(ModelDeploymentStatus),
+    },
+    {
+      description:
+        'Serves one open model (vLLM, llama.cpp, Ollama or TGI) sized from the model itself: Tailor estimates memory, ' +
+        'picks the cheapest GPU that fits, and keeps the pods right-sized.',
+    },
+  ),
   {
-    apiVersion: Type.Literal(API_VERSION),
-    kind: Type.Literal('ModelDeployment'),
-    metadata: ObjectMeta,
-    spec: ModelDeploymentSpec,
-    status: Type.Optional(ModelDeploymentStatus),
-  },
-  {
-    description:
-      'Serves one open model (vLLM, llama.cpp, Ollama or TGI) sized from the model itself: Tailor estimates memory, ' +
-      'picks the cheapest GPU that fits, and keeps the pods right-sized.',
+    rule: `!has(self.metadata.name) || self.metadata.name.matches(r'${DNS_1035}')`,
+    message:
+      'metadata.name must be a DNS label starting with a letter, such as llama-3-8b: lower-case letters, digits and "-", at most 63 characters (it names the Service)',
+    // No fieldPath: the apiserver takes none into metadata, so the error is the object's own.
+    check: (o) => typeof o.metadata.name !== 'string' || DNS_1035_RE.test(o.metadata.name),
   },
 );
 /** As read from the API: metadata is the full ObjectMeta the apiserver fills in. */

@@ -465,6 +465,18 @@ const badModels: { name: string; spec: unknown; path: string; message: RegExp }[
   },
 ];
 
+test('the apiserver refuses a ModelDeployment whose name is not a DNS label (it names the Service)', (t) => {
+  const object = modelDeployment('chat.v2', { model: llama, runtime: { name: 'vllm' } });
+  const r = apply(object);
+  assert.notEqual(r.status, 0, `accepted: ${r.stdout}`);
+  t.diagnostic(r.stderr.trim());
+  assert.match(r.stderr, /metadata\.name must be a DNS label starting with a letter, such as llama-3-8b/);
+  assert.deepEqual(
+    problems(ModelDeploymentSchema, object).map((p) => p.message),
+    [r.stderr.match(/metadata\.name must be [^\n]*\(it names the Service\)/)?.[0]],
+  );
+});
+
 for (const c of badModels) {
   test(`the apiserver refuses a ModelDeployment with ${c.name}`, (t) => {
     check(t, ModelDeploymentSchema, modelDeployment('bad', c.spec), c.path, c.message);

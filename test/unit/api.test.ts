@@ -590,6 +590,19 @@ const mdCases: { name: string; spec: unknown; want: [string, RegExp][] }[] = [
   },
 ];
 
+test('a ModelDeployment name must be a DNS label: it names the Service', () => {
+  const spec = { model: { huggingFace: { repo: 'a/b' } }, runtime: { name: 'vllm' } };
+  for (const name of ['chat.v2', '1llama', 'Llama'])
+    expectProblems(problems(ModelDeploymentSchema, { ...model(spec), metadata: { name } }), [
+      ['', /^metadata\.name must be a DNS label starting with a letter, such as llama-3-8b/],
+    ]);
+  expectProblems(problems(ModelDeploymentSchema, { ...model(spec), metadata: { name: 'llama-3-8b' } }), []);
+  expectProblems(
+    problems(ModelDeploymentSchema, { ...model(spec), metadata: { generateName: 'llama-' } }),
+    [],
+  );
+});
+
 for (const c of mdCases) {
   test(`ModelDeployment: ${c.name}`, () =>
     expectProblems(problems(ModelDeploymentSchema, model(c.spec)), c.want));
