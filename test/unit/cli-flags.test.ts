@@ -52,6 +52,10 @@ const cases: { args: string[]; message: RegExp }[] = [
   },
   { args: ['sim', '--speed', '-1'], message: /--speed -1: expected a positive number/ },
   { args: ['dev', 'bogus'], message: /unknown command 'bogus'/ },
+  {
+    args: ['webhook', '--register', '--namespaces', 'team-a,Team B'],
+    message: /--namespaces: "Team B" is not a namespace name/,
+  },
 ];
 
 for (const c of cases) {
