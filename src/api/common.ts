@@ -194,19 +194,40 @@ export function Timestamp(options: SchemaOptions = {}) {
   });
 }
 
+// A label key: an optional DNS-subdomain prefix and "/", then a name of at most 63 characters.
+const LABEL_NAME = '[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?';
+const LABEL_KEY = `^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?${LABEL_NAME}$`;
+const LABEL_KEY_RE = new RegExp(LABEL_KEY);
+const LABEL_KEY_EXPECTED =
+  'label keys such as app or app.kubernetes.io/name: letters, digits, "-", "_" and ".", at most 63 characters after an optional "prefix/"';
+
+/** A label key, as in metadata.labels. */
+function LabelKey(options: SchemaOptions = {}): TString {
+  return Matching(LABEL_KEY, LABEL_KEY_EXPECTED.replace(/^label keys/, 'a label key'), {
+    ...options,
+    maxLength: 317,
+    minLength: 1,
+  });
+}
+
+/** A label value: empty, or up to 63 letters, digits, "-", "_" and "." starting and ending alphanumeric. */
+function LabelValue(options: SchemaOptions = {}): TString {
+  return Matching(
+    `^(${LABEL_NAME})?$`,
+    'a label value: at most 63 letters, digits, "-", "_" and ".", starting and ending with a letter or digit',
+    { ...options, maxLength: 63 },
+  );
+}
+
 const LabelSelectorRequirement = withRules(
   Type.Object(
     {
-      key: Type.String({
-        minLength: 1,
-        maxLength: 317,
-        description: 'The label key the selector applies to.',
-      }),
+      key: LabelKey({ description: 'The label key the selector applies to.' }),
       operator: Enum(['In', 'NotIn', 'Exists', 'DoesNotExist'], {
         description: "The key's relationship to the values.",
       }),
       values: Type.Optional(
-        Type.Array(Type.String({ maxLength: 63 }), {
+        Type.Array(LabelValue(), {
           maxItems: 64,
           'x-kubernetes-list-type': 'atomic',
           description: 'For In and NotIn: the label values; must be empty for Exists and DoesNotExist.',
@@ -231,10 +252,18 @@ export function LabelSelector(options: SchemaOptions = {}) {
     Type.Object(
       {
         matchLabels: Type.Optional(
-          Type.Record(Type.String(), Type.String({ maxLength: 63 }), {
-            maxProperties: 64,
-            description: 'Labels a pod must carry, all of them.',
-          }),
+          withRules(
+            Type.Record(Type.String(), LabelValue(), {
+              maxProperties: 64,
+              description: 'Labels a pod must carry, all of them.',
+            }),
+            {
+              // Map keys have no schema of their own in a CRD, so the keys are checked here.
+              rule: `self.all(k, k.matches(r'${LABEL_KEY}'))`,
+              message: `keys must be ${LABEL_KEY_EXPECTED}`,
+              check: (m) => Object.keys(m).every((k) => LABEL_KEY_RE.test(k)),
+            },
+          ),
         ),
         matchExpressions: Type.Optional(
           Type.Array(LabelSelectorRequirement, {

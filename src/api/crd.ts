@@ -84,10 +84,13 @@ function rootSchema(def: KindDefinition): JsonSchemaProps {
   const props = (def.schema as { properties?: Record<string, TSchema> }).properties ?? {};
   const { spec, status } = props;
   if (!spec) throw new Error(`${def.kind}: the schema has no spec`);
+  const rules = rulesOf(def.schema);
   return {
     type: 'object',
     description: def.description,
     required: ['spec'],
+    // Root rules may read metadata.name (CEL sees only name and generateName of metadata).
+    ...(rules.length > 0 ? { 'x-kubernetes-validations': validations(rules) } : {}),
     properties: {
       apiVersion: {
         type: 'string',
@@ -196,15 +199,17 @@ export function structural(schema: TSchema, where: string): JsonSchemaProps {
   for (const key of PASSTHROUGH) if (key in s && !(key in out)) out[key] = s[key];
   if (s['x-kubernetes-int-or-string'] === true) out['x-kubernetes-int-or-string'] = true;
   const rules = rulesOf(schema);
-  if (rules.length > 0) {
-    out['x-kubernetes-validations'] = rules.map((r) => ({
-      rule: r.rule,
-      ...(r.messageExpression ? { messageExpression: r.messageExpression } : { message: r.message }),
-      ...(r.fieldPath ? { fieldPath: r.fieldPath } : {}),
-      ...(r.reason ? { reason: r.reason } : {}),
-    }));
-  }
+  if (rules.length > 0) out['x-kubernetes-validations'] = validations(rules);
   return sortKeys(out);
+}
+
+function validations(rules: ReturnType<typeof rulesOf>) {
+  return rules.map((r) => ({
+    rule: r.rule,
+    ...(r.messageExpression ? { messageExpression: r.messageExpression } : { message: r.message }),
+    ...(r.fieldPath ? { fieldPath: r.fieldPath } : {}),
+    ...(r.reason ? { reason: r.reason } : {}),
+  }));
 }
 
 function union(s: TSchema & Record<string, unknown>, where: string): JsonSchemaProps {

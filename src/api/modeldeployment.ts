@@ -1,7 +1,7 @@
 // The ModelDeployment kind (tailor.dev/v1alpha1): one served model per object, in its tenant's
 // namespace. This schema is the one source of its TypeScript types, offline validation and CRD.
 import { Type } from '@sinclair/typebox';
-import type { Static } from '@sinclair/typebox';
+import type { SchemaOptions, Static } from '@sinclair/typebox';
 import type { V1ObjectMeta } from '@kubernetes/client-node';
 import { parseQuantity } from '../core/quantity.ts';
 import {
@@ -31,6 +31,15 @@ export type WeightFormat = (typeof WEIGHT_FORMATS)[number];
 const SEGMENT = '[A-Za-z0-9_@+=,-][A-Za-z0-9_.@+=,-]*';
 const RELATIVE_PATH = `^(\\.|${SEGMENT}(/${SEGMENT})*)$`;
 
+/** An image reference, as in a pod: registry/repository[:tag][@digest]; no spaces, no leading "-". */
+function ImageRef(options: SchemaOptions) {
+  return Matching(
+    '^[A-Za-z0-9][A-Za-z0-9._/:@+-]*$',
+    'an image reference such as ghcr.io/ggml-org/llama.cpp:server or registry.example.com/llm/vllm@sha256:...',
+    { ...options, minLength: 1, maxLength: 1024 },
+  );
+}
+
 const HuggingFace = Type.Object(
   {
     repo: Matching(
@@ -41,12 +50,17 @@ const HuggingFace = Type.Object(
         description: 'The model repository, owner/name.',
       },
     ),
-    revision: Type.String({
-      minLength: 1,
-      maxLength: 128,
-      default: 'main',
-      description: 'Branch, tag or commit. Pin a commit so every replica serves the same weights.',
-    }),
+    // Passed to the downloader as an argument: it must not start with "-" nor climb out with "..".
+    revision: Matching(
+      '^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_])?(/[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_])?)*$',
+      'a branch, tag or commit such as main, v1.0 or refs/pr/1',
+      {
+        minLength: 1,
+        maxLength: 128,
+        default: 'main',
+        description: 'Branch, tag or commit. Pin a commit so every replica serves the same weights.',
+      },
+    ),
     file: Type.Optional(
       Matching(
         RELATIVE_PATH,
@@ -61,7 +75,7 @@ const HuggingFace = Type.Object(
       Type.Object(
         {
           name: ObjectName({ description: 'A Secret in the same namespace.' }),
-          key: Type.String({
+          key: Matching('^[-._a-zA-Z0-9]+$', 'a Secret data key: letters, digits, "-", "_" and "."', {
             minLength: 1,
             maxLength: 253,
             default: 'token',
@@ -92,11 +106,7 @@ const Pvc = Type.Object(
 
 const Oci = Type.Object(
   {
-    image: Type.String({
-      minLength: 1,
-      maxLength: 1024,
-      description: 'An OCI image or artifact holding the model files.',
-    }),
+    image: ImageRef({ description: 'An OCI image or artifact holding the model files.' }),
     path: Matching(RELATIVE_PATH, 'a relative path inside the image, such as models/llama-3.1-8b, or "."', {
       maxLength: 1024,
       default: '.',
@@ -151,9 +161,7 @@ const EnvVar = Type.Object(
 const Runtime = Type.Object(
   {
     name: Enum(RUNTIMES, { description: 'The inference server.' }),
-    image: Type.Optional(
-      Type.String({ minLength: 1, maxLength: 1024, description: "Replaces the preset's container image." }),
-    ),
+    image: Type.Optional(ImageRef({ description: "Replaces the preset's container image." })),
     args: Type.Optional(
       Type.Array(Type.String({ maxLength: 1024 }), {
         maxItems: 64,
@@ -204,12 +212,17 @@ const Serving = Type.Object(
           'vLLM only: the share of GPU memory it takes up front. Left out: Tailor sets it from the estimate.',
       }),
     ),
+    // Passed to the server as an argument: a leading "-" would read as a flag, a space split it.
     servedModelName: Type.Optional(
-      Type.String({
-        minLength: 1,
-        maxLength: 256,
-        description: 'The model name clients ask for. Left out: the repository name.',
-      }),
+      Matching(
+        '^[A-Za-z0-9_][A-Za-z0-9_.:/@+-]*$',
+        'a model name without spaces, not starting with "-", such as Qwen/Qwen2.5-7B-Instruct or chat',
+        {
+          minLength: 1,
+          maxLength: 256,
+          description: 'The model name clients ask for. Left out: the repository name.',
+        },
+      ),
     ),
   },
   { ...closed, default: {}, description: 'What the server must handle: these drive the estimate.' },
@@ -421,18 +434,32 @@ export const ModelDeploymentStatus = Type.Object({
 });
 export type ModelDeploymentStatus = Static<typeof ModelDeploymentStatus>;
 
-export const ModelDeploymentSchema = Type.Object(
+// The name becomes the Deployment's, the Service's (a DNS-1035 label) and a label value, so it must
+// be all three; refused here rather than by the Service create after the Deployment was made.
+const DNS_1035 = '^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$';
+const DNS_1035_RE = new RegExp(DNS_1035);
+
+export const ModelDeploymentSchema = withRules(
+  Type.Object(
+    {
+      apiVersion: Type.Literal(API_VERSION),
+      kind: Type.Literal('ModelDeployment'),
+      metadata: ObjectMeta,
+      spec: ModelDeploymentSpec,
+      status: Type.Optional(ModelDeploymentStatus),
+    },
+    {
+      description:
+        'Serves one open model (vLLM, llama.cpp, Ollama or TGI) sized from the model itself: Tailor estimates memory, ' +
+        'picks the cheapest GPU that fits, and keeps the pods right-sized.',
+    },
+  ),
   {
-    apiVersion: Type.Literal(API_VERSION),
-    kind: Type.Literal('ModelDeployment'),
-    metadata: ObjectMeta,
-    spec: ModelDeploymentSpec,
-    status: Type.Optional(ModelDeploymentStatus),
-  },
-  {
-    description:
-      'Serves one open model (vLLM, llama.cpp, Ollama or TGI) sized from the model itself: Tailor estimates memory, ' +
-      'picks the cheapest GPU that fits, and keeps the pods right-sized.',
+    rule: `!has(self.metadata.name) || self.metadata.name.matches(r'${DNS_1035}')`,
+    message:
+      'metadata.name must be a DNS label starting with a letter, such as llama-3-8b: lower-case letters, digits and "-", at most 63 characters (it names the Service)',
+    // No fieldPath: the apiserver takes none into metadata, so the error is the object's own.
+    check: (o) => typeof o.metadata.name !== 'string' || DNS_1035_RE.test(o.metadata.name),
   },
 );
 /** As read from the API: metadata is the full ObjectMeta the apiserver fills in. */

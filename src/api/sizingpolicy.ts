@@ -11,7 +11,6 @@ import {
   Conditions,
   ContainerName,
   Decimal,
-  Duration,
   DurationBetween,
   EXPECTED,
   Enum,
@@ -328,9 +327,12 @@ const Update = Type.Object(
       description:
         'Leave a pod alone unless a request would move by at least this percentage (OOM bumps always apply).',
     }),
-    cooldown: Duration({
+    // At least a minute (the kubelet needs that to act on a resize and the usage to show it), at most
+    // 30 days (a longer wait is mode Off or Initial).
+    cooldown: DurationBetween('1m', '30d', {
       default: '5m',
-      description: 'After changing a pod, wait this long before changing it again (OOM bumps do not wait).',
+      description:
+        'After changing a pod, wait this long before changing it again, from 1m to 30d (OOM bumps do not wait).',
     }),
     maxChangesPerHour: Type.Integer({
       minimum: 1,

@@ -1,5 +1,5 @@
 // The `tailor` command: one program, one subcommand per file under commands/.
-import { Command } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { TailorError, exitCode, describe } from '../errors.ts';
 import { registerApply } from './commands/apply.ts';
 import { registerDev } from './commands/dev.ts';
@@ -14,7 +14,10 @@ import { registerWebhookCommand } from './commands/webhook.ts';
 const program = new Command()
   .name('tailor')
   .description('Right-size Kubernetes workloads and self-hosted LLMs in place, and report what it saved.')
-  .showHelpAfterError();
+  .showHelpAfterError()
+  // Usage errors (unknown option, missing argument) exit 2 like every other bad input, not 1;
+  // subcommands added below inherit this.
+  .exitOverride();
 
 registerAdvise(program);
 registerApply(program);
@@ -29,6 +32,10 @@ registerWebhookCommand(program);
 try {
   await program.parseAsync(process.argv);
 } catch (err) {
-  process.stderr.write(`tailor: ${describe(err)}\n`);
-  process.exitCode = err instanceof TailorError ? exitCode(err.code) : 1;
+  // Commander has already printed its one-line error (or the help, exit code 0).
+  if (err instanceof CommanderError) process.exitCode = err.exitCode === 0 ? 0 : 2;
+  else {
+    process.stderr.write(`tailor: ${describe(err)}\n`);
+    process.exitCode = err instanceof TailorError ? exitCode(err.code) : 1;
+  }
 }

@@ -19,7 +19,7 @@ import {
   type Path,
 } from './usage/fields.ts';
 import { PROFILE_KINDS, buildSpec, checkParams, defaultSpec, type ProfileSpec } from './usage/params.ts';
-import { profileAnnotations } from './usage/annotations.ts';
+import { parseProfile, profileAnnotations } from './usage/annotations.ts';
 import type { ProfileKind } from './usage/types.ts';
 import type { SimNodeSpec } from './nodes.ts';
 
@@ -479,6 +479,13 @@ function readWorkloads(
     ...(pool === undefined ? {} : { pool }),
     ...(o.volume === undefined ? {} : { volume: readVolume(o.volume, at('volume')) }),
   };
+  // A profile the workload's own annotations choose is read when its pods run; read it now too, so
+  // a typo there fails the scenario with the key path instead of a log line per pod.
+  for (const c of containers) {
+    if (c.profile) continue;
+    const read = parseProfile(base.annotations, c.name, defaultProfile);
+    if (!read.ok) throw new FieldError(at('annotations'), read.error);
+  }
   const width = String(copies - 1).length;
   const out: Workload[] = [];
   for (let i = 0; i < copies; i++) {

@@ -240,6 +240,36 @@ const badPolicies: { name: string; spec: unknown; path: string; message: RegExp 
     path: 'spec.selector',
     message: /an empty selector would match every pod in the namespace/,
   },
+  {
+    name: 'a matchLabels key that is not a label key (CEL)',
+    spec: { selector: { matchLabels: { 'app name': 'web' } } },
+    path: 'spec.selector.matchLabels',
+    message: /keys must be label keys such as app or app\.kubernetes\.io\/name/,
+  },
+  {
+    name: 'a matchLabels value that is not a label value',
+    spec: { selector: { matchLabels: { 'app.kubernetes.io/name': 'web server' } } },
+    path: 'spec.selector.matchLabels[app.kubernetes.io/name]',
+    message: /must be a label value: at most 63 letters/,
+  },
+  {
+    name: 'a matchExpressions key that is not a label key',
+    spec: { selector: { matchExpressions: [{ key: 'a/b/c', operator: 'Exists' }] } },
+    path: 'spec.selector.matchExpressions[0].key',
+    message: /must be a label key such as app or app\.kubernetes\.io\/name/,
+  },
+  {
+    name: 'a matchExpressions value that is not a label value',
+    spec: { selector: { matchExpressions: [{ key: 'app', operator: 'In', values: ['-web'] }] } },
+    path: 'spec.selector.matchExpressions[0].values[0]',
+    message: /must be a label value/,
+  },
+  {
+    name: 'a cooldown of 0s (CEL)',
+    spec: { targetRef: web, update: { cooldown: '0s' } },
+    path: 'spec.update.cooldown',
+    message: /must be between 1m and 30d/,
+  },
 ];
 
 test('the apiserver takes a history window at either bound, however it is written', () => {
@@ -258,6 +288,19 @@ for (const c of badPolicies) {
     check(t, SizingPolicySchema, sizingPolicy('bad', c.spec), c.path, c.message);
   });
 }
+
+test('the apiserver takes a selector with prefixed keys, empty values and a cooldown of 1m', () => {
+  const object = sizingPolicy('labels', {
+    selector: {
+      matchLabels: { 'app.kubernetes.io/name': 'web', tier: '' },
+      matchExpressions: [{ key: 'example.com/team_1', operator: 'In', values: ['a-b.c_d'] }],
+    },
+    update: { cooldown: '1m' },
+  });
+  const r = apply(object);
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(problems(SizingPolicySchema, object), []);
+});
 
 test('history.prometheus names a source; prometheusURL is refused from any client, not pruned', async () => {
   const good = apply(
@@ -388,12 +431,51 @@ const badModels: { name: string; spec: unknown; path: string; message: RegExp }[
     message: /must be "auto" or a size such as 40Gi/,
   },
   {
+    name: 'a revision that reads as a flag',
+    spec: { model: { huggingFace: { repo: 'a/b', revision: '--help' } }, runtime: { name: 'vllm' } },
+    path: 'spec.model.huggingFace.revision',
+    message: /must be a branch, tag or commit such as main, v1\.0 or refs\/pr\/1/,
+  },
+  {
+    name: 'a token Secret key with a "/"',
+    spec: {
+      model: { huggingFace: { repo: 'a/b', tokenSecretRef: { name: 'hf', key: 'a/token' } } },
+      runtime: { name: 'vllm' },
+    },
+    path: 'spec.model.huggingFace.tokenSecretRef.key',
+    message: /must be a Secret data key/,
+  },
+  {
+    name: 'a runtime image with a space',
+    spec: { model: llama, runtime: { name: 'vllm', image: 'vllm/vllm-openai latest' } },
+    path: 'spec.runtime.image',
+    message: /must be an image reference such as ghcr\.io\/ggml-org\/llama\.cpp:server/,
+  },
+  {
+    name: 'a served model name that reads as a flag',
+    spec: { model: llama, runtime: { name: 'vllm' }, serving: { servedModelName: '--trust-remote-code' } },
+    path: 'spec.serving.servedModelName',
+    message: /must be a model name without spaces, not starting with "-"/,
+  },
+  {
     name: 'a context length out of range',
     spec: { model: llama, runtime: { name: 'vllm' }, serving: { contextLength: 10 } },
     path: 'spec.serving.contextLength',
     message: /should be greater than or equal to 128/,
   },
 ];
+
+test('the apiserver refuses a ModelDeployment whose name is not a DNS label (it names the Service)', (t) => {
+  const object = modelDeployment('chat.v2', { model: llama, runtime: { name: 'vllm' } });
+  const r = apply(object);
+  assert.notEqual(r.status, 0, `accepted: ${r.stdout}`);
+  t.diagnostic(r.stderr.trim());
+  assert.match(r.stderr, /metadata\.name must be a DNS label starting with a letter, such as llama-3-8b/);
+  assert.deepEqual(
+    problems(ModelDeploymentSchema, object).map((p) => p.message),
+    [r.stderr.match(/metadata\.name must be [^\n]*\(it names the Service\)/)?.[0]],
+  );
+});
 
 for (const c of badModels) {
   test(`the apiserver refuses a ModelDeployment with ${c.name}`, (t) => {

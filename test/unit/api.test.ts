@@ -298,6 +298,52 @@ const spCases: { name: string; spec: unknown; want: [path: string, message: RegE
     want: [],
   },
   {
+    name: 'a matchLabels key that is not a label key',
+    spec: { selector: { matchLabels: { 'app name': 'web' } } },
+    want: [
+      ['spec.selector.matchLabels', /^keys must be label keys such as app or app\.kubernetes\.io\/name/],
+    ],
+  },
+  {
+    name: 'a matchLabels value that is not a label value',
+    spec: { selector: { matchLabels: { 'app.kubernetes.io/name': 'web server' } } },
+    want: [
+      ['spec.selector.matchLabels[app.kubernetes.io/name]', /^must be a label value: at most 63 letters/],
+    ],
+  },
+  {
+    name: 'a matchExpressions key and value that are not labels',
+    spec: { selector: { matchExpressions: [{ key: 'a/b/c', operator: 'In', values: ['-web'] }] } },
+    want: [
+      [
+        'spec.selector.matchExpressions[0].key',
+        /^must be a label key such as app or app\.kubernetes\.io\/name/,
+      ],
+      ['spec.selector.matchExpressions[0].values[0]', /^must be a label value/],
+    ],
+  },
+  {
+    name: 'a cooldown of 0s',
+    spec: { targetRef: web, update: { cooldown: '0s' } },
+    want: [['spec.update.cooldown', /^must be between 1m and 30d$/]],
+  },
+  {
+    name: 'a cooldown over 30 days',
+    spec: { targetRef: web, update: { cooldown: '5w' } },
+    want: [['spec.update.cooldown', /^must be between 1m and 30d$/]],
+  },
+  {
+    name: 'a label selector with good keys and values, and a cooldown of 1m',
+    spec: {
+      selector: {
+        matchLabels: { 'app.kubernetes.io/name': 'web', tier: '' },
+        matchExpressions: [{ key: 'example.com/team_1', operator: 'In', values: ['a-b.c_d'] }],
+      },
+      update: { cooldown: '1m' },
+    },
+    want: [],
+  },
+  {
     name: 'OOM bump factor below 1',
     spec: { targetRef: web, oom: { bumpFactor: 0.9 } },
     want: [['spec.oom.bumpFactor', /^must be a number from 1 to 10; got the decimal 0.9$/]],
@@ -436,6 +482,58 @@ const mdCases: { name: string; spec: unknown; want: [string, RegExp][] }[] = [
     want: [['spec.model', /^set exactly one model source: huggingFace, pvc or oci$/]],
   },
   {
+    name: 'a revision that reads as a flag, and a token key with a "/"',
+    spec: {
+      model: {
+        huggingFace: { repo: 'a/b', revision: '--help', tokenSecretRef: { name: 'hf', key: 'a/token' } },
+      },
+      runtime: { name: 'vllm' },
+    },
+    want: [
+      [
+        'spec.model.huggingFace.revision',
+        /^must be a branch, tag or commit such as main, v1\.0 or refs\/pr\/1/,
+      ],
+      ['spec.model.huggingFace.tokenSecretRef.key', /^must be a Secret data key/],
+    ],
+  },
+  {
+    name: 'revisions as the hub writes them',
+    spec: {
+      model: {
+        huggingFace: {
+          repo: 'a/b',
+          revision: 'refs/pr/1',
+          tokenSecretRef: { name: 'hf', key: 'HF_TOKEN.v2' },
+        },
+      },
+      runtime: { name: 'vllm' },
+    },
+    want: [],
+  },
+  {
+    name: 'images with spaces or a leading "-", and a served name that reads as a flag',
+    spec: {
+      model: { oci: { image: 'registry.example.com/models llama' } },
+      runtime: { name: 'vllm', image: '-v' },
+      serving: { servedModelName: '--trust-remote-code' },
+    },
+    want: [
+      ['spec.model.oci.image', /^must be an image reference such as ghcr\.io\/ggml-org\/llama\.cpp:server/],
+      ['spec.runtime.image', /^must be an image reference/],
+      ['spec.serving.servedModelName', /^must be a model name without spaces, not starting with "-"/],
+    ],
+  },
+  {
+    name: 'images by tag and digest, and a served name with a slash',
+    spec: {
+      model: { oci: { image: 'registry.example.com:5000/models/llama:3.1-q4' } },
+      runtime: { name: 'vllm', image: 'vllm/vllm-openai@sha256:0123456789abcdef0123456789abcdef' },
+      serving: { servedModelName: 'Qwen/Qwen2.5-7B-Instruct' },
+    },
+    want: [],
+  },
+  {
     name: 'no model source',
     spec: { model: { format: 'gguf' }, runtime: { name: 'llamacpp' } },
     want: [['spec.model', /^set exactly one model source/]],
@@ -491,6 +589,19 @@ const mdCases: { name: string; spec: unknown; want: [string, RegExp][] }[] = [
     ],
   },
 ];
+
+test('a ModelDeployment name must be a DNS label: it names the Service', () => {
+  const spec = { model: { huggingFace: { repo: 'a/b' } }, runtime: { name: 'vllm' } };
+  for (const name of ['chat.v2', '1llama', 'Llama'])
+    expectProblems(problems(ModelDeploymentSchema, { ...model(spec), metadata: { name } }), [
+      ['', /^metadata\.name must be a DNS label starting with a letter, such as llama-3-8b/],
+    ]);
+  expectProblems(problems(ModelDeploymentSchema, { ...model(spec), metadata: { name: 'llama-3-8b' } }), []);
+  expectProblems(
+    problems(ModelDeploymentSchema, { ...model(spec), metadata: { generateName: 'llama-' } }),
+    [],
+  );
+});
 
 for (const c of mdCases) {
   test(`ModelDeployment: ${c.name}`, () =>

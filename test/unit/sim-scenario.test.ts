@@ -287,6 +287,23 @@ test('bad workloads are refused with the field path', () => {
 `),
     'bad.yaml:8: workloads[1]: t-1/web is defined twice (also by workloads[0])',
   );
+  // A profile chosen by the workload's annotations is read with the scenario, not per pod later.
+  assert.equal(
+    w(`  - namespace: a
+    name: b
+    annotations: { sim.tailor.dev/profile: webb }
+    containers: [{ name: c }]
+`),
+    'bad.yaml:9: workloads[0].annotations: annotation sim.tailor.dev/profile: "webb" is not a profile; allowed: llm, web, batch, idle, replay',
+  );
+  assert.match(
+    w(`  - namespace: a
+    name: b
+    annotations: { sim.tailor.dev/params.c: '{"peakCpuCores": -1}' }
+    containers: [{ name: c }]
+`),
+    /^bad\.yaml:9: workloads\[0\]\.annotations: annotation sim\.tailor\.dev\/params\.c: peakCpuCores: /,
+  );
 });
 
 test('copies expand with zero-padded numbers and share the workload definition', () => {

@@ -10,6 +10,7 @@ import { loadKubeConfig, makeClients } from '../../kube/client.ts';
 import { eventRecorder } from '../../kube/events.ts';
 import { ALLOWED_IMAGE_FLAG, allowedImageProblem } from '../../core/models/image-policy.ts';
 import { TailorError } from '../../errors.ts';
+import { urlFlag } from '../flags.ts';
 
 interface ModelsCliOptions {
   kubeconfig: string;
@@ -45,6 +46,7 @@ export function registerModels(program: Command): void {
     )
     .option(`${ALLOWED_IMAGE_FLAG} <prefix>`, ALLOWED_IMAGE_HELP, collectAllowedImage, [])
     .action(async (o: ModelsCliOptions) => {
+      if (o.hubUrl) urlFlag('--hub-url', o.hubUrl, 'https://hf-mirror.example.com');
       const log = pino({ base: undefined }, pino.destination(2));
       const clients = makeClients(loadKubeConfig(o.kubeconfig));
       if (o.installCrds) await installCrds(clients.ext);

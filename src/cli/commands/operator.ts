@@ -2,7 +2,7 @@
 // (the sizing controller today), with its usage history, /metrics, /healthz and /readyz.
 import type { Command } from 'commander';
 import { pino } from 'pino';
-import { durationFlag } from '../flags.ts';
+import { durationFlag, logLevelFlag, positiveDuration } from '../flags.ts';
 import { TailorError } from '../../errors.ts';
 import { loadKubeConfig } from '../../kube/client.ts';
 import { startOperator } from '../../operator/index.ts';
@@ -108,11 +108,14 @@ async function run(o: Options): Promise<void> {
     ...(o.prometheusUrl !== undefined ? { prometheusUrl: o.prometheusUrl } : {}),
     ...(o.prometheusConfig !== undefined ? { prometheusConfig: o.prometheusConfig } : {}),
     defaults: {
-      timeoutMs: durationFlag('--prometheus-timeout', o.prometheusTimeout),
+      timeoutMs: positiveDuration('--prometheus-timeout', o.prometheusTimeout),
       maxResponseBytes: sizeOf(o.prometheusMaxResponse, '--prometheus-max-response'),
     },
   });
-  const log = pino({ name: 'tailor-operator', level: o.logLevel });
+  const level = logLevelFlag(o.logLevel);
+  // The address is read here too, so a typo fails before anything connects to the cluster.
+  if (o.metricsAddr !== '0') parseAddr(o.metricsAddr);
+  const log = pino({ name: 'tailor-operator', level });
   // Anything nothing caught ends the process (non-zero): running on in a state no code expected is
   // how an operator harms a workload.
   exitOnUnexpected(process, log);

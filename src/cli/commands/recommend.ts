@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import type * as k8s from '@kubernetes/client-node';
 import { TailorError } from '../../errors.ts';
-import { checkNamespaceFlags, durationFlag } from '../flags.ts';
+import { checkNamespaceFlags, durationFlag, urlFlag } from '../flags.ts';
 import { loadKubeConfig, makeClients, type Clients } from '../../kube/client.ts';
 import { parseQuantity } from '../../core/quantity.ts';
 import { ALL_NAMESPACES, namespaces, type Scope } from '../../sources/scope.ts';
@@ -77,6 +77,8 @@ export function registerRecommend(program: Command): void {
       if (windowMs <= 0)
         throw new TailorError('InvalidInput', '--window must be longer than 0', { hint: 'e.g. --window 8d' });
       checkNamespaceFlags(o);
+      if (o.prometheus !== undefined)
+        urlFlag('--prometheus', o.prometheus, 'http://prometheus-server.monitoring:9090');
       const kc = loadKubeConfig(o.kubeconfig);
       const clients = makeClients(kc);
       const scope: Scope = o.allNamespaces ? ALL_NAMESPACES : namespaces(o.namespace ?? contextNamespace(kc));

@@ -86,8 +86,8 @@ async function run(o: Options): Promise<void> {
   const level = parseLevel(o.logLevel);
   const service = o.service ? parseService(o.service) : undefined;
   const namespaces: NamespaceScope = o.namespaces
-    ? { kind: 'Only', namespaces: list(o.namespaces) }
-    : { kind: 'AllBut', exclude: list(o.excludeNamespaces ?? '') };
+    ? { kind: 'Only', namespaces: namespaceList('--namespaces', o.namespaces) }
+    : { kind: 'AllBut', exclude: namespaceList('--exclude-namespaces', o.excludeNamespaces ?? '') };
   const serveAs = [
     ...list(o.serveAs ?? ''),
     ...(service ? serviceHosts(service.namespace, service.name) : []),
@@ -145,6 +145,18 @@ export function list(s: string): string[] {
     .split(',')
     .map((x) => x.trim())
     .filter((x) => x !== '');
+}
+
+/** A comma-separated list of namespace names, each a DNS label (checked before anything is registered). */
+function namespaceList(flag: string, s: string): string[] {
+  const names = list(s);
+  const bad = names.find((n) => !/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(n));
+  if (bad !== undefined) {
+    throw new TailorError('InvalidInput', `${flag}: "${bad}" is not a namespace name`, {
+      hint: `namespace names are lower-case letters, digits and "-", comma-separated: ${flag} team-a,team-b`,
+    });
+  }
+  return names;
 }
 
 export function parseService(s: string): Endpoint & { kind: 'Service' } {
