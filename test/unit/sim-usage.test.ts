@@ -3,11 +3,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { packageRoot } from '../../src/devcluster/paths.ts';
 import {
   createProfile,
   createTraceLibrary,
-  defaultDataDir,
   defaultSpec,
   loadTraceLibrary,
   parsePodProfiles,
@@ -269,9 +269,12 @@ test('llm without a GPU keeps the weights and the KV cache in host memory', () =
   assert.ok(u.memoryBytes > 4 * Gi);
 });
 
-/** The rows of one pod in a GenTD26 file, read independently of the library. */
+/** The public data sets beside the checkout (tests only): the shipped, gzipped copies must read the same. */
+const PUBLIC_DATA = resolve(packageRoot(), '..', 'shared', 'data');
+
+/** The rows of one pod in a GenTD26 file, read independently of the library (from the public file). */
 function fileSeries(file: string, pod: string): { t: number; v: number }[] {
-  const lines = readFileSync(join(defaultDataDir(), file), 'utf8').split(/\r?\n/);
+  const lines = readFileSync(join(PUBLIC_DATA, file), 'utf8').split(/\r?\n/);
   const cols = lines[0]!.split(',');
   const [iv, it, ip] = ['value', 'timestamp_anon', 'container_ip'].map((c) => cols.indexOf(c)) as [
     number,

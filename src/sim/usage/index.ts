@@ -42,7 +42,7 @@ export {
   type TraceLibrary,
   type TraceLoader,
 } from './traces.ts';
-export { loadTraceLibrary, defaultDataDir } from './load-traces.ts';
+export { loadTraceLibrary, shippedDataDir } from './load-traces.ts';
 export {
   FALLBACK_KIND,
   PARAMS_ANNOTATION,
