@@ -100,7 +100,7 @@ export function modelsController(ctx: OperatorContext, opts: ModelsOptions = {})
       return;
     }
     const gen = md.metadata.generation ?? 0;
-    const autoscaler = autoscalerOf(namespace, name, hpas?.list() ?? []);
+    let autoscaler = autoscalerOf(namespace, name, hpas?.list() ?? []);
     let outcome: StatusInput['outcome'] = { kind: 'Unknown' };
     let rendered: Rendered | undefined;
     let failure: unknown;
@@ -130,6 +130,13 @@ export function modelsController(ctx: OperatorContext, opts: ModelsOptions = {})
           rendered.sizingPolicy,
         ] as k8s.KubernetesObject[];
         const live = await Promise.all(objects.map((o) => read(o)));
+        // An HPA created while this pass ran may already have scaled the Deployment (read just
+        // above, after the HPA's watch event): look again, so a stale pass never puts replicas back.
+        const autoscalerNow = autoscalerOf(namespace, name, hpas?.list() ?? []);
+        if (autoscalerNow !== undefined && autoscaler === undefined) {
+          autoscaler = autoscalerNow;
+          delete (rendered.deployment.spec as { replicas?: number }).replicas;
+        }
         const check = checkOwnership(
           objects.map((o, n) => ({ kind: o.kind!, name: o.metadata!.name!, existing: live[n] })),
           md.metadata.uid!,
