@@ -1,0 +1,87 @@
+// The savings report as data: what `tailor report -o json` prints, what /ui shows, what the
+// metrics export and the weekly digest sums. Built by one pure function from the cluster's objects
+// and Tailor's own records; every renderer (table, csv, markdown, html, dashboard) reads only this.
+import type { Amount, Figure } from '../cost/types.ts';
+
+/** Per month at the current rate (730.5 hours), or integrated over the report's range. */
+export interface Figures {
+  /** What the pods request now, per month. */
+  readonly requested: Figure;
+  /** What they used on average over the range, per month. */
+  readonly used: Figure;
+  /** What the current recommendations would request, per month. */
+  readonly recommended: Figure;
+  /** Saved by Tailor's applied changes, integrated over the range (negative: raises cost more). */
+  readonly realised: Figure;
+  /** What applying the current recommendations would save per month (requested - recommended). */
+  readonly available: Figure;
+}
+
+export interface Amounts {
+  readonly requested: Amount;
+  readonly used: Amount;
+  readonly recommended: Amount;
+}
+
+export interface ContainerReport {
+  readonly name: string;
+  readonly amounts: Amounts;
+  readonly figures: Figures;
+}
+
+/** One point of a workload's hourly series (per-replica sums over its pods). */
+export interface SeriesPoint {
+  /** ISO 8601, the start of the bucket. */
+  readonly t: string;
+  readonly requested: Amount;
+  readonly used: Amount;
+  readonly recommended: Amount;
+}
+
+export interface WorkloadReport {
+  readonly namespace: string;
+  /** Deployment, StatefulSet, ... */
+  readonly kind: string;
+  readonly name: string;
+  /** The SizingPolicy that covers it. */
+  readonly policy: string;
+  readonly mode: string;
+  readonly replicas: number;
+  readonly containers: readonly ContainerReport[];
+  readonly figures: Figures;
+  readonly oomKills: number;
+  readonly resizes: number;
+  readonly series: readonly SeriesPoint[];
+}
+
+export interface NamespaceReport {
+  readonly namespace: string;
+  readonly figures: Figures;
+  readonly oomKills: number;
+  readonly resizes: number;
+  readonly workloads: readonly WorkloadReport[];
+}
+
+/** A change worth making, ranked by its available saving. */
+export interface Opportunity {
+  readonly namespace: string;
+  readonly workload: string;
+  readonly container: string;
+  readonly resource: 'cpu' | 'memory' | 'nvidia.com/gpu';
+  readonly requested: number;
+  readonly recommended: number;
+  readonly saving: Figure;
+}
+
+export interface Report {
+  /** ISO 8601. */
+  readonly generatedAt: string;
+  readonly since: string;
+  readonly until: string;
+  readonly currency: string;
+  readonly cluster: { readonly figures: Figures; readonly oomKills: number; readonly resizes: number };
+  readonly namespaces: readonly NamespaceReport[];
+  readonly opportunities: readonly Opportunity[];
+  /** Said rather than printed as zeros: "no history between ... and ...", prices that fell back, ... */
+  readonly notes: readonly string[];
+}
