@@ -85,3 +85,12 @@ export interface Report {
   /** Said rather than printed as zeros: "no history between ... and ...", prices that fell back, ... */
   readonly notes: readonly string[];
 }
+
+/** What a report covers: some namespaces (all when absent) over the last `sinceSeconds`. */
+export interface ReportQuery {
+  readonly namespaces?: readonly string[];
+  readonly sinceSeconds: number;
+}
+
+/** Builds a report from the cluster and Tailor's records: the CLI, /ui, the metrics and the digest share one. */
+export type ReportProvider = (q: ReportQuery) => Promise<Report>;
