@@ -1,56 +1,34 @@
 // The cost and carbon models' entry points: a node's unit prices and power model, and the money
 // and CO2e of an amount held on it for some hours. Pure: callers bring the node facts and overrides.
-import { DEFAULT_CARBON, HOURS_PER_MONTH, OPENCOST_DEFAULT_PRICES } from './price.ts';
+import { DEFAULT_DUTY } from './carbon/coefficients.ts';
+import { powerModelFor } from './carbon/power.ts';
+import type { PriceOverrides } from './overrides.ts';
+import { HOURS_PER_MONTH } from './price.ts';
+import { nodeContext, unitPricesFor } from './pricing.ts';
 import type { Amount, Duty, Figure, NodeFacts, PowerModel, UnitPrices } from './types.ts';
 
 export type * from './types.ts';
 export { HOURS_PER_MONTH } from './price.ts';
-
-/** User overrides from the prices ConfigMap (parsed and checked by parsePriceOverrides). */
-export interface PriceOverrides {
-  readonly currency?: string;
-  readonly cpuCoreHour?: number;
-  readonly memoryGiBHour?: number;
-  readonly gpuHour?: number;
-  readonly storageGiBMonth?: number;
-  readonly gridKgPerKWh?: number;
-  readonly pue?: number;
-}
+export type { PriceOverrides } from './overrides.ts';
+export { PRICES_CONFIGMAP, parsePriceOverrides } from './overrides.ts';
+export { gpuKindOf, gpuShare } from './gpus.ts';
+export { capacityTypeOf, cloudOf, instanceTypeOf, regionOf } from './cloud.ts';
 
 const GiB = 2 ** 30;
+const TiB = 2 ** 40;
 
-/** OpenCost's default GPU price per hour ($0.95) and default storage price ($0.04 per GiB-month). */
-const DEFAULT_GPU_HOUR = 0.95;
-const DEFAULT_STORAGE_GIB_MONTH = 0.04;
-
-/** The unit prices and power model of one node: the built-in sheet, then the user's overrides. */
+/**
+ * The unit prices and power model of one node: the built-in sheet for its cloud, instance type and
+ * region (split into core, GiB and GPU prices as OpenCost does), OpenCost's defaults where the
+ * sheet has nothing, then the user's overrides; the power model by CCF's method for its cloud,
+ * region, GPU model and host.
+ */
 export function pricingFor(
-  _node: NodeFacts,
+  node: NodeFacts,
   overrides: PriceOverrides = {},
 ): { prices: UnitPrices; power: PowerModel } {
-  const prices: UnitPrices = {
-    currency: overrides.currency ?? OPENCOST_DEFAULT_PRICES.currency,
-    cpuCoreHour: overrides.cpuCoreHour ?? OPENCOST_DEFAULT_PRICES.cpuCoreHour,
-    memoryGiBHour: overrides.memoryGiBHour ?? OPENCOST_DEFAULT_PRICES.memoryGiBHour,
-    gpuHour: overrides.gpuHour ?? DEFAULT_GPU_HOUR,
-    storageGiBMonth: overrides.storageGiBMonth ?? DEFAULT_STORAGE_GIB_MONTH,
-    capacityType: 'OnDemand',
-    source: Object.keys(overrides).length > 0 ? 'Override' : 'Default',
-    description: 'OpenCost default',
-  };
-  const power: PowerModel = {
-    cpuIdleWattsPerCore: 0.74,
-    cpuMaxWattsPerCore: 3.5,
-    memoryWattsPerGiB: DEFAULT_CARBON.memoryWattsPerGiB,
-    gpuIdleWatts: 0,
-    gpuMaxWatts: 0,
-    storageWattsPerTiB: 0,
-    pue: overrides.pue ?? DEFAULT_CARBON.pue,
-    gridKgPerKWh: overrides.gridKgPerKWh ?? DEFAULT_CARBON.gridKgPerKWh,
-    embodiedKgPerCoreHour: 0,
-    description: 'world average grid',
-  };
-  return { prices, power };
+  const ctx = nodeContext(node);
+  return { prices: unitPricesFor(node, overrides, ctx), power: powerModelFor(ctx, overrides) };
 }
 
 /** Money of `amount` held for `hours` at `prices`. */
@@ -63,16 +41,26 @@ export function costOf(amount: Amount, hours: number, prices: UnitPrices): numbe
   return perHour * hours;
 }
 
-/** kg CO2e of `amount` held for `hours`: power between idle and max by duty, PUE, grid, embodied. */
+/** A utilisation in 0..1; absent or not a number: CCF's 50% default. */
+function dutyOf(v: number | undefined): number {
+  return v === undefined || !Number.isFinite(v) ? DEFAULT_DUTY : Math.min(1, Math.max(0, v));
+}
+
+/**
+ * kg CO2e of `amount` held for `hours` (CCF's method): watts of CPU (idle to max by CPU
+ * utilisation), memory, GPU (idle to max by duty cycle, DCGM_FI_DEV_GPU_UTIL / 100 where known)
+ * and storage, times PUE, hours and the grid's kg per kWh; plus the embodied emissions of the
+ * cores' share of their server.
+ */
 export function co2eOf(amount: Amount, hours: number, power: PowerModel, duty: Duty = {}): number {
-  const cpuDuty = duty.cpu ?? 0.5;
-  const gpuDuty = duty.gpu ?? 0.5;
+  const cpuDuty = dutyOf(duty.cpu);
+  const gpuDuty = dutyOf(duty.gpu);
   const watts =
     amount.cpuCores *
       (power.cpuIdleWattsPerCore + cpuDuty * (power.cpuMaxWattsPerCore - power.cpuIdleWattsPerCore)) +
     (amount.memoryBytes / GiB) * power.memoryWattsPerGiB +
     amount.gpus * (power.gpuIdleWatts + gpuDuty * (power.gpuMaxWatts - power.gpuIdleWatts)) +
-    ((amount.storageBytes ?? 0) / 2 ** 40) * power.storageWattsPerTiB;
+    ((amount.storageBytes ?? 0) / TiB) * power.storageWattsPerTiB;
   const operational = ((watts * power.pue * hours) / 1000) * power.gridKgPerKWh;
   return operational + amount.cpuCores * hours * power.embodiedKgPerCoreHour;
 }

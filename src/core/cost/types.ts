@@ -11,7 +11,19 @@ export interface NodeFacts {
   readonly gpus: number;
   /** MIG devices by resource name (nvidia.com/mig-1g.5gb: 7): each a fraction of a GPU. */
   readonly migDevices?: Readonly<Record<string, number>>;
+  /** node.spec.providerID (aws:///..., gce://..., azure:///...): a hint of the cloud when labels say nothing. */
+  readonly providerID?: string;
 }
+
+/** The cloud a node runs on, recognised from its labels, instance type and provider ID. */
+export type Cloud = 'AWS' | 'GCP' | 'Azure' | 'Unknown';
+
+/**
+ * The GPU models the price sheets and power model know, by the ids of src/core/gpu's catalogue
+ * (plus V100 and the PCIe A100 80GB, which the clouds still sell).
+ */
+export type GpuKind =
+  't4' | 'l4' | 'a10g' | 'v100' | 'a100-40gb' | 'a100-80gb' | 'a100-80gb-pcie' | 'h100-80gb';
 
 export type CapacityType = 'OnDemand' | 'Spot';
 
