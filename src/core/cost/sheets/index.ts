@@ -48,11 +48,12 @@ const REFERENCE: Readonly<Record<CloudSheet['cloud'], string>> = {
 const listCache = new Map<string, number | undefined>();
 
 /**
- * A GPU model's list price per GPU-hour on a cloud, in its base region: the cheapest per-GPU
- * remainder over the sheet's instances with that GPU, once their vCPUs and memory are priced at
- * the cloud's general-purpose rates (the reference type split by OpenCost's CPU:RAM ratio). For
- * a2-highgpu this gives $2.933908 per A100, the A100 price GCP's GPU pricing page lists.
- * Unknown cloud: the lowest list price over the clouds. Undefined: no sheet sells that GPU.
+ * A GPU model's list price per GPU-hour on a cloud, in its base region: what the instance with the
+ * fewest vCPUs per GPU (g4dn.xlarge, g2-standard-4, NC4as_T4_v3: the GPU's own price dominates)
+ * costs beyond its vCPUs and memory priced at the cloud's general-purpose rates (the reference
+ * type split by OpenCost's CPU:RAM ratio), per GPU. For a2-highgpu this gives $2.933908 per A100,
+ * the A100 price GCP's GPU pricing page lists. Unknown cloud: the lowest of the clouds' list
+ * prices. Undefined: no sheet sells that GPU.
  */
 export function gpuListHour(cloud: Cloud, kind: GpuKind): number | undefined {
   const key = `${cloud}/${kind}`;
@@ -60,18 +61,31 @@ export function gpuListHour(cloud: Cloud, kind: GpuKind): number | undefined {
   let best: number | undefined;
   for (const sheet of SHEETS) {
     if (cloud !== 'Unknown' && sheet.cloud !== cloud) continue;
-    const ref = sheet.instances[REFERENCE[sheet.cloud]];
-    if (!ref) continue;
-    const rates = splitNodePrice(ref.onDemandHour, ref);
-    for (const spec of Object.values(sheet.instances)) {
-      if (spec.gpuKind !== kind || spec.gpus <= 0) continue;
-      const rest = spec.onDemandHour - spec.vcpus * rates.cpuCoreHour - spec.memoryGiB * rates.memoryGiBHour;
-      const each = rest / spec.gpus;
-      if (each > 0 && (best === undefined || each < best)) best = each;
-    }
+    const list = sheetGpuList(sheet, kind);
+    if (list !== undefined && (best === undefined || list < best)) best = list;
   }
   listCache.set(key, best);
   return best;
+}
+
+function sheetGpuList(sheet: CloudSheet, kind: GpuKind): number | undefined {
+  const ref = sheet.instances[REFERENCE[sheet.cloud]];
+  if (!ref) return undefined;
+  const rates = splitNodePrice(ref.onDemandHour, ref);
+  let chosen: { vcpusPerGpu: number; each: number } | undefined;
+  for (const spec of Object.values(sheet.instances)) {
+    if (spec.gpuKind !== kind || spec.gpus <= 0) continue;
+    const rest = spec.onDemandHour - spec.vcpus * rates.cpuCoreHour - spec.memoryGiB * rates.memoryGiBHour;
+    const candidate = { vcpusPerGpu: spec.vcpus / spec.gpus, each: rest / spec.gpus };
+    if (
+      candidate.each > 0 &&
+      (chosen === undefined ||
+        candidate.vcpusPerGpu < chosen.vcpusPerGpu ||
+        (candidate.vcpusPerGpu === chosen.vcpusPerGpu && candidate.each < chosen.each))
+    )
+      chosen = candidate;
+  }
+  return chosen?.each;
 }
 
 /** A region's price multiplier in a sheet, undefined when the sheet does not list the region. */
