@@ -13,6 +13,8 @@ export type { PriceOverrides } from './overrides.ts';
 export { PRICES_CONFIGMAP, parsePriceOverrides } from './overrides.ts';
 export { gpuKindOf, gpuShare } from './gpus.ts';
 export { capacityTypeOf, cloudOf, instanceTypeOf, regionOf } from './cloud.ts';
+export { physicalGpus } from './pricing.ts';
+export { HDD_WATTS_PER_TIB, SSD_WATTS_PER_TIB } from './carbon/coefficients.ts';
 
 const GiB = 2 ** 30;
 const TiB = 2 ** 40;
