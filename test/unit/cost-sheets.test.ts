@@ -2,7 +2,14 @@
 // hourly price split as OpenCost splits it (the parts add up), spot, regions, MIG and the fallback.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cloudOf, gpuShare, pricingFor, type NodeFacts, type UnitPrices } from '../../src/core/cost/index.ts';
+import {
+  cloudOf,
+  gpuKindOf,
+  gpuShare,
+  pricingFor,
+  type NodeFacts,
+  type UnitPrices,
+} from '../../src/core/cost/index.ts';
 import { SHEETS, gpuListHour } from '../../src/core/cost/sheets/index.ts';
 import { splitNodePrice } from '../../src/core/cost/split.ts';
 
@@ -182,4 +189,26 @@ void test('MIG: a slice holds its compute slices over seven (four on an A30); wh
     ),
   );
   assert.equal(mig.power.gpuMaxWatts, 400, 'the A100 by its product label');
+});
+
+void test('GPU model names: product labels, GKE accelerators and Karpenter names; an unknown card is not guessed', () => {
+  for (const [name, kind] of [
+    ['NVIDIA-L4', 'l4'],
+    ['nvidia-l4', 'l4'],
+    ['Tesla-T4', 't4'],
+    ['nvidia-tesla-t4', 't4'],
+    ['NVIDIA-A10G', 'a10g'],
+    ['a10g', 'a10g'],
+    ['Tesla-V100-SXM2-16GB', 'v100'],
+    ['NVIDIA-A100-SXM4-40GB', 'a100-40gb'],
+    ['nvidia-tesla-a100', 'a100-40gb'],
+    ['NVIDIA-A100-SXM4-80GB', 'a100-80gb'],
+    ['nvidia-a100-80gb', 'a100-80gb'],
+    ['NVIDIA-A100-PCIE-80GB', 'a100-80gb-pcie'],
+    ['NVIDIA-H100-80GB-HBM3', 'h100-80gb'],
+    ['nvidia-h100-80gb', 'h100-80gb'],
+  ] as const)
+    assert.equal(gpuKindOf(name), kind, name);
+  for (const name of ['NVIDIA-L40S', 'NVIDIA-A10', 'AMD-Instinct-MI300X', ''])
+    assert.equal(gpuKindOf(name), undefined, name);
 });
