@@ -142,6 +142,18 @@ void test('overrides applied: unit prices, a GPU model, the spot discount, the c
   assert.equal(eur.currency, 'EUR');
   assert.equal(eur.cpuCoreHour, 0.03, 'no USD sheet price mixed into EUR');
   assert.equal(eur.memoryGiBHour, 0.004);
+  const eurNode = pricingFor(
+    node({ 'node.kubernetes.io/instance-type': 'm6i.2xlarge' }),
+    parsePriceOverrides({
+      currency: 'EUR',
+      cpuCoreHour: '0.03',
+      memoryGiBHour: '0.004',
+      gpuHour: '0.9',
+      storageGiBMonth: '0.05',
+      'instance.m6i.2xlarge': '0.35',
+    }),
+  ).prices;
+  assert.match(eurNode.description, /0\.35 EUR\/h/);
 });
 
 void test('overrides applied: grid intensity by region before all regions, and the PUE', () => {

@@ -57,7 +57,8 @@ function instanceOverride(o: PriceOverrides, instanceType: string | undefined): 
   return undefined;
 }
 
-const money = (v: number) => `$${Number(v.toPrecision(6))}`;
+const money = (v: number, currency: string) =>
+  currency === 'USD' ? `$${Number(v.toPrecision(6))}` : `${Number(v.toPrecision(6))} ${currency}`;
 
 export function unitPricesFor(
   node: NodeFacts,
@@ -128,6 +129,7 @@ export function unitPricesFor(
       multiplier,
       overridden,
       usd,
+      currency,
     }),
   };
 }
@@ -136,20 +138,26 @@ function describe(
   ctx: NodeContext,
   capacityType: UnitPrices['capacityType'],
   nodeHour: number | undefined,
-  how: { byUser: boolean; multiplier: number | undefined; overridden: boolean; usd: boolean },
+  how: {
+    byUser: boolean;
+    multiplier: number | undefined;
+    overridden: boolean;
+    usd: boolean;
+    currency: string;
+  },
 ): string {
   const capacity = capacityType === 'Spot' ? 'spot' : 'on-demand';
   const type = ctx.instanceType ?? 'no instance type';
   const tail = how.overridden ? ', with tailor-prices overrides' : '';
   if (nodeHour !== undefined && how.byUser)
-    return `${ctx.cloud.toLowerCase()} ${type} ${capacity} ${money(nodeHour)}/h (tailor-prices instance.${type})${tail}`;
+    return `${ctx.cloud.toLowerCase()} ${type} ${capacity} ${money(nodeHour, how.currency)}/h (tailor-prices instance.${type})${tail}`;
   if (nodeHour !== undefined && ctx.entry) {
     const sheet = ctx.entry.sheet;
     const where =
       how.multiplier !== undefined
         ? (ctx.region ?? sheet.baseRegion)
         : `region ${ctx.region ?? '(none)'} not in the sheet: ${sheet.baseRegion} price`;
-    return `${sheet.cloud.toLowerCase()} ${type} ${where} ${capacity} ${money(nodeHour)}/h (${sheet.source})${tail}`;
+    return `${sheet.cloud.toLowerCase()} ${type} ${where} ${capacity} ${money(nodeHour, how.currency)}/h (${sheet.source})${tail}`;
   }
   if (!how.usd) return `tailor-prices unit prices (${capacity})`;
   return `OpenCost default (${type} not in the price sheets), ${capacity}${tail}`;
