@@ -230,19 +230,21 @@ export const FIXTURE_REPORT: Report = {
 
 /** A provider that answers the fixture, narrowed to the namespaces asked for (as a real one would). */
 export function fixedReportProvider(report: Report = FIXTURE_REPORT): ReportProvider {
-  return async (q) => {
-    if (!q.namespaces) return report;
-    const namespaces = report.namespaces.filter((n) => q.namespaces!.includes(n.namespace));
-    const all = namespaces.flatMap((n) => n.workloads);
-    return {
-      ...report,
-      cluster: {
-        figures: sum(all),
-        oomKills: namespaces.reduce((s, n) => s + n.oomKills, 0),
-        resizes: namespaces.reduce((s, n) => s + n.resizes, 0),
-      },
-      namespaces,
-      opportunities: report.opportunities.filter((o) => q.namespaces!.includes(o.namespace)),
-    };
+  return (q) => Promise.resolve(narrowed(report, q.namespaces));
+}
+
+function narrowed(report: Report, only: readonly string[] | undefined): Report {
+  if (!only) return report;
+  const namespaces = report.namespaces.filter((n) => only.includes(n.namespace));
+  const all = namespaces.flatMap((n) => n.workloads);
+  return {
+    ...report,
+    cluster: {
+      figures: sum(all),
+      oomKills: namespaces.reduce((s, n) => s + n.oomKills, 0),
+      resizes: namespaces.reduce((s, n) => s + n.resizes, 0),
+    },
+    namespaces,
+    opportunities: report.opportunities.filter((o) => only.includes(o.namespace)),
   };
 }

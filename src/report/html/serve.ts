@@ -9,6 +9,8 @@ import { LIVE_CSP, renderHtml } from './page.ts';
 
 export const UI_BASE = '/ui';
 const DEFAULT_SINCE = '7d';
+/** How long a built report answers the same query again (a page, then its JSON). */
+const REUSE_MS = 15_000;
 
 /** Why a request is answered without a report: a closed set, each with the sentence a person reads. */
 type Refusal =
@@ -96,8 +98,20 @@ export function uiHandler(
 ): (req: IncomingMessage, res: ServerResponse) => boolean {
   // The namespaces the filter offers: those seen in any report served, so a filtered page still lists the others.
   const known = new Set<string>();
+  // A page and the JSON its script fetches right after are one Report (same figures to the cent,
+  // one build): a report is reused for the same query for a few seconds, and shared while it builds.
+  const recent = new Map<string, { readonly at: number; readonly report: Promise<Report> }>();
   const build = async (p: Params): Promise<Report> => {
-    const report = await provider!(p.query);
+    const key = JSON.stringify(p.query);
+    const now = Date.now();
+    for (const [k, v] of recent) if (now - v.at > REUSE_MS) recent.delete(k);
+    let entry = recent.get(key);
+    if (!entry) {
+      entry = { at: now, report: provider!(p.query) };
+      recent.set(key, entry);
+      entry.report.catch(() => recent.delete(key));
+    }
+    const report = await entry.report;
     for (const n of report.namespaces) known.add(n.namespace);
     return report;
   };

@@ -111,7 +111,7 @@ export function containersTable(w: WorkloadReport, currency: string): string {
         `<tr data-row="container-figures" data-name="${esc(c.name)}"><td>${esc(c.name)}</td>${figureCells(c.figures, currency)}</tr>`,
     )
     .join('\n');
-  return `<table class="amounts"><thead><tr><th rowspan="2">Container</th><th colspan="${span}">Requested (per replica)</th><th colspan="${span}">Used (average)</th><th colspan="${span}">Recommended</th></tr>
+  return `<table class="amounts"><thead><tr><th rowspan="2">Container</th><th colspan="${span}">Requested</th><th colspan="${span}">Used (average)</th><th colspan="${span}">Recommended</th></tr>
 <tr>${sub}${sub}${sub}</tr></thead><tbody>${rows}</tbody></table>
 <table class="container-figures"><thead><tr><th>Container</th>${figureHeads()}</tr></thead><tbody>${figRows}</tbody></table>`;
 }
@@ -169,16 +169,18 @@ export function notesList(report: Report): string {
 export function historySection(w: WorkloadReport): string {
   const last = w.lastApplied
     ? `<p data-row="lastApplied">Last change: <time>${esc(w.lastApplied.time)}</time>, ${w.lastApplied.pods} pod(s): ${esc(w.lastApplied.summary)}</p>`
-    : '<p class="muted">No change applied by Tailor is recorded on its SizingPolicy.</p>';
+    : '<p class="muted">No change by Tailor recorded in this report.</p>';
   const events = w.events ?? [];
   const table =
-    events.length === 0
-      ? '<p class="muted">No Events from Tailor over the range.</p>'
-      : `<table class="events"><thead><tr><th>Time</th><th>Type</th><th>Reason</th><th>Object</th><th>Message</th></tr></thead><tbody>${events
-          .map(
-            (e) =>
-              `<tr data-row="event"><td>${esc(e.time)}</td><td${e.type === 'Warning' ? ' class="neg"' : ''}>${esc(e.type)}</td><td>${esc(e.reason)}</td><td>${esc(e.object ?? '')}</td><td>${esc(e.message)}</td></tr>`,
-          )
-          .join('\n')}</tbody></table>`;
+    w.events === undefined
+      ? '<p class="muted">This report did not gather the Events Tailor emitted.</p>'
+      : events.length === 0
+        ? '<p class="muted">No Events from Tailor over the range.</p>'
+        : `<table class="events"><thead><tr><th>Time</th><th>Type</th><th>Reason</th><th>Object</th><th>Message</th></tr></thead><tbody>${events
+            .map(
+              (e) =>
+                `<tr data-row="event"><td>${esc(e.time)}</td><td${e.type === 'Warning' ? ' class="neg"' : ''}>${esc(e.type)}</td><td>${esc(e.reason)}</td><td>${esc(e.object ?? '')}</td><td>${esc(e.message)}</td></tr>`,
+            )
+            .join('\n')}</tbody></table>`;
   return `<h3>Resize history</h3>${last}${table}`;
 }
