@@ -1,9 +1,12 @@
 // The operator's HTTP endpoint: /healthz (the process serves), /readyz (started, and every required
-// watch follows the API now: false while one is down or relisting), /metrics (Prometheus text).
+// watch follows the API now: false while one is down or relisting), /metrics (Prometheus text),
+// /ui (the savings dashboard, src/report/html/serve.ts).
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 import { TailorError } from '../errors.ts';
+import type { ReportProvider } from '../core/report/model.ts';
+import { uiHandler } from '../report/html/serve.ts';
 
 /** What /readyz answers: 200 only for `Ready`; the body says why not. */
 export type Readiness =
@@ -47,9 +50,13 @@ export async function serveOperatorHttp(
   addr: string,
   registry: Registry,
   ready: () => Readiness,
+  /** The savings report /ui shows; absent: /ui answers 503 with a sentence. */
+  report?: ReportProvider,
 ): Promise<OperatorHttp> {
   const { host, port } = parseAddr(addr);
+  const ui = uiHandler(report);
   const server: Server = createServer((req, res) => {
+    if (ui(req, res)) return;
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     switch (path) {
       case '/healthz':
@@ -69,7 +76,7 @@ export async function serveOperatorHttp(
       default:
         res
           .writeHead(404, { 'content-type': 'text/plain' })
-          .end('not found: try /metrics, /healthz, /readyz\n');
+          .end('not found: try /ui, /metrics, /healthz, /readyz\n');
     }
   });
   await new Promise<void>((resolve, reject) => {

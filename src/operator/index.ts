@@ -21,6 +21,7 @@ import { HistoryGuard } from './history-guard.ts';
 import { startWebhook, type StartWebhookOptions, type WebhookHandle } from '../webhook/index.ts';
 import { PrometheusFeed, type PrometheusFeedSettings } from './prometheus-history.ts';
 import { resolveSources, type PrometheusSourceConfig } from './prometheus-sources.ts';
+import type { ReportProvider } from '../core/report/model.ts';
 
 export const FIELD_MANAGER = 'tailor';
 
@@ -58,6 +59,8 @@ export interface OperatorOptions {
   readonly prometheusSources?: readonly PrometheusSourceConfig[];
   /** How Prometheus history is read (steps, intervals, retries); tests shorten them. */
   readonly prometheus?: PrometheusFeedSettings;
+  /** The savings report served at /ui (with metricsAddr); absent: /ui answers 503. */
+  readonly report?: ReportProvider;
 }
 
 export type OperatorWebhookOptions = Omit<StartWebhookOptions, 'clients' | 'log' | 'actuation'> & {
@@ -217,8 +220,11 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
   };
   try {
     if (options.metricsAddr !== undefined)
-      http = await serveOperatorHttp(options.metricsAddr, metrics.registry, () =>
-        readiness(ready, caches, controllers),
+      http = await serveOperatorHttp(
+        options.metricsAddr,
+        metrics.registry,
+        () => readiness(ready, caches, controllers),
+        options.report,
       );
     await caches.synced;
     // Usage first: the controllers' first passes find the samples of the first poll.

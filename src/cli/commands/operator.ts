@@ -46,7 +46,11 @@ export function registerOperator(program: Command): void {
     .option('--kubeconfig <path>', 'cluster (default: $KUBECONFIG, ~/.kube/config, in-cluster)')
     .option('--history <path>', 'usage history store (SQLite); survives restarts', defaultHistoryPath())
     .option('--poll-interval <duration>', 'how often metrics.k8s.io is polled', '15s')
-    .option('--metrics-addr <host:port>', '/metrics, /healthz and /readyz ("0" turns it off)', ':8080')
+    .option(
+      '--metrics-addr <host:port>',
+      '/metrics, /healthz, /readyz and the /ui dashboard ("0" turns it off)',
+      ':8080',
+    )
     .option('--dry-run', 'compute, log and write status; never resize or evict a pod', false)
     .option('-n, --namespace <ns>', 'watch and act in this namespace only (default: every namespace)')
     .option(

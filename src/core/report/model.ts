@@ -52,6 +52,21 @@ export interface WorkloadReport {
   readonly oomKills: number;
   readonly resizes: number;
   readonly series: readonly SeriesPoint[];
+  /** The SizingPolicy's status.lastApplied, when known: the workload page shows it (optional, additive). */
+  readonly lastApplied?: { readonly time: string; readonly pods: number; readonly summary: string };
+  /** Events Tailor emitted for its pods and policy over the range, newest first (optional, additive). */
+  readonly events?: readonly ReportEvent[];
+}
+
+/** One Kubernetes Event Tailor emitted (a resize, an OOM raise, an eviction held ...). */
+export interface ReportEvent {
+  /** ISO 8601. */
+  readonly time: string;
+  readonly type: 'Normal' | 'Warning';
+  readonly reason: string;
+  readonly message: string;
+  /** The object it was about, e.g. "Pod/web-7d9f-abcde". */
+  readonly object?: string;
 }
 
 export interface NamespaceReport {
