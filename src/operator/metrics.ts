@@ -3,7 +3,7 @@
 // (base units in the name, `_total` counters, one value per label); why: docs/decisions/0015-metrics.md.
 import { readFileSync } from 'node:fs';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { ResizeOutcome } from '../core/resize/index.ts';
+import type { RejectReason, ResizeOutcome } from '../core/resize/index.ts';
 
 export type EvictionResult = 'Evicted' | 'Blocked' | 'Failed';
 
@@ -93,7 +93,7 @@ export function operatorMetrics(defaults = true): OperatorMetrics {
   buildInfo.set({ version: packageVersion(), node_version: process.version }, 1);
   const resource = (name: string, help: string) =>
     new Gauge({ name, help, labelNames: CONTAINER_LABELS, registers });
-  return {
+  const m: OperatorMetrics = {
     registry,
     buildInfo,
     reconciles: new Counter({
@@ -270,7 +270,23 @@ export function operatorMetrics(defaults = true): OperatorMetrics {
       }),
     },
   };
+  // The outcomes a patch can have start at 0, so a rate() over them (and the alerts) has a series
+  // before the first failure rather than "no data".
+  for (const o of PATCH_OUTCOMES) m.resizes.inc(outcomeLabels(o), 0);
+  for (const result of ['Evicted', 'Blocked', 'Failed'] satisfies EvictionResult[])
+    m.evictions.inc({ result }, 0);
+  return m;
 }
+
+/** Every kind (and rejection reason) a pods/resize patch's answer can be (core/resize/outcome.ts). */
+const PATCH_OUTCOMES: ResizeOutcome[] = [
+  { kind: 'Applied', message: '' },
+  { kind: 'Infeasible', message: '' },
+  { kind: 'Error', retryable: true, message: '' },
+  ...(['QosClassChange', 'Invalid', 'Forbidden', 'NotFound'] satisfies RejectReason[]).map(
+    (reason): ResizeOutcome => ({ kind: 'Rejected', reason, message: '' }),
+  ),
+];
 
 /** The labels of a resize outcome: its kind, and for a rejection why (one value per label). */
 export function outcomeLabels(o: ResizeOutcome): { result: ResizeOutcome['kind']; reason: string } {

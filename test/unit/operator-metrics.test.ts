@@ -38,6 +38,7 @@ test('every metric name follows the conventions: _total counters, units, no tail
   const metrics = await m.registry.getMetricsAsJSON();
   assert.ok(metrics.length > 30, `${metrics.length} metrics`);
   for (const x of metrics) {
+    const type = String(x.type);
     const labels = new Set<string>(
       (x as unknown as { values: { labels: object }[] }).values.flatMap((v) => Object.keys(v.labels)),
     );
@@ -47,13 +48,11 @@ test('every metric name follows the conventions: _total counters, units, no tail
     for (const l of declared) labels.add(l);
     assert.doesNotMatch(x.name, /^tailor_operator_/, `${x.name}: no tailor_operator_ prefix`);
     assert.match(x.name, /^[a-z_][a-z0-9_]*$/, `${x.name}: snake_case`);
-    if (x.type === 'counter') assert.match(x.name, /_total$/, `${x.name}: a counter ends in _total`);
+    if (type === 'counter') assert.match(x.name, /_total$/, `${x.name}: a counter ends in _total`);
     if (!x.name.startsWith('tailor_')) continue; // Node's own: prom-client's names (a gauge nodejs_*_total among them)
-    if (x.type !== 'counter')
-      assert.doesNotMatch(x.name, /_total$/, `${x.name}: only counters end in _total`);
-    if (x.type === 'histogram')
-      assert.match(x.name, /_(seconds|bytes)$/, `${x.name}: a histogram has a unit`);
-    if (x.type === 'gauge')
+    if (type !== 'counter') assert.doesNotMatch(x.name, /_total$/, `${x.name}: only counters end in _total`);
+    if (type === 'histogram') assert.match(x.name, /_(seconds|bytes)$/, `${x.name}: a histogram has a unit`);
+    if (type === 'gauge')
       assert.ok(
         UNIT_SUFFIX.test(x.name) || labels.has('unit') || labels.has('currency') || DIMENSIONLESS.has(x.name),
         `${x.name}: a unit in the name (or a unit/currency label, or a plain count)`,
