@@ -91,7 +91,9 @@ export function sizingMetrics(metrics: OperatorMetrics): SizingMetrics {
             else g.set(labels, n);
           };
           set(target, rec.target[resource]);
-          set(lowerBound, rec.lowerBound?.[resource]);
+          // The status leaves out a lower bound of 0 (sizing/usage.ts: only positive bounds are
+          // written); an upper bound left out is open (no finite value), so it has no series.
+          set(lowerBound, rec.lowerBound?.[resource] ?? 0);
           set(upperBound, rec.upperBound?.[resource]);
           const asked = best.pods.flatMap((p) => {
             const r = p.spec?.containers.find((x) => x.name === rec.name)?.resources?.requests?.[resource];

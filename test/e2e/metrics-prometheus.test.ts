@@ -78,15 +78,17 @@ test('every dashboard query and every alert expression returns data from the rea
       { requests: { cpu: '200m', memory: '400Mi' }, limits: { cpu: '400m', memory: '800Mi' } },
     ),
   });
-  const leaky = (name: string) =>
+  // Uses more than its 160Mi limit: killed at once. The loop's raise is capped at 160Mi of request
+  // (200Mi of limit, keeping the ratio), below the 300Mi it uses: killed again after each back-off.
+  const leaky = (name: string, memoryBytes: number) =>
     idleDeployment(
       name,
       1,
-      { cpuCores: 0.02, memoryBytes: 200 * Mi },
+      { cpuCores: 0.02, memoryBytes },
       { requests: { cpu: '50m', memory: '128Mi' }, limits: { memory: '160Mi' } },
     );
-  await apps.createNamespacedDeployment({ namespace, body: leaky('leaky') });
-  await apps.createNamespacedDeployment({ namespace, body: leaky('loop') });
+  await apps.createNamespacedDeployment({ namespace, body: leaky('leaky', 200 * Mi) });
+  await apps.createNamespacedDeployment({ namespace, body: leaky('loop', 300 * Mi) });
   const target = (name: string) => ({ apiVersion: 'apps/v1' as const, kind: 'Deployment' as const, name });
   await createPolicy(cluster, 'web', { mode: 'InPlace', targetRef: target('web') });
   await createPolicy(cluster, 'leaky', { mode: 'InPlace', targetRef: target('leaky') });

@@ -209,6 +209,16 @@ test('recommendation gauges: set from the status written, per container and reso
   // The largest a replica asks for now.
   assert.equal(await valueOf(m, 'tailor_resource_requests', cpu), 0.5);
   assert.equal(await valueOf(m, 'tailor_resource_requests', mem), 512 * 2 ** 20);
+  // A lower bound the status leaves out is 0; an upper bound left out is open: no series.
+  s.publish('shop/web', covered, [{ name: 'app', target: { cpu: '100m' } }]);
+  assert.equal(await valueOf(m, 'tailor_recommendation_lower_bound', cpu), 0);
+  assert.equal(await valueOf(m, 'tailor_recommendation_upper_bound', cpu), undefined);
+  assert.equal(
+    await valueOf(m, 'tailor_recommendation_target', mem),
+    undefined,
+    'memory no longer recommended',
+  );
+  s.publish('shop/web', covered, [rec]);
 
   // A pod another policy controls is not published by this one.
   s.publish('shop/other', [{ ...covered[0]!, skip: 'OverlappingPolicy' }], [rec]);
