@@ -219,7 +219,9 @@ test('every dashboard query and every alert expression returns data from the rea
       const firing = (r.data?.result ?? []).map((x) => `${x.metric.namespace}/${x.metric.workload}`);
       assert.deepEqual(firing, [`${namespace}/loop`], 'TailorOOMLoop firing');
     },
-    { timeoutMs: 30_000, intervalMs: 1000, what: 'TailorOOMLoop firing for the loop' },
+    // increase() counts from the series' first sample (its first kill): three more kills, the
+    // last after the kubelet's back-off has grown to 40 s.
+    { timeoutMs: 150_000, intervalMs: 1000, what: 'TailorOOMLoop firing for the loop' },
   );
   // And the operator is up: TailorOperatorDown is not firing.
   const down = await query(prom, 'ALERTS{alertname="TailorOperatorDown"}');
