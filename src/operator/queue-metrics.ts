@@ -17,9 +17,9 @@ export function instrumentQueues(metrics: OperatorMetrics, controllers: readonly
       retried: () => retries.inc(controller),
     });
   }
-  // Depth is read at scrape time, so it is never stale between changes.
-  const gauge = depth as typeof depth & { collect?: () => void };
-  Object.assign(gauge, {
+  // Depth is read at scrape time (prom-client calls a gauge's `collect` before reading it), so it
+  // is never stale between changes.
+  Object.assign(depth, {
     collect: () => {
       for (const { name, queue } of queues) depth.set({ controller: name }, queue.depth);
     },
