@@ -191,13 +191,14 @@ export default async function run(): Promise<void> {
       restartCountApi: apiRestarts,
       oomKillsByKubelet: oomKills,
       restartsNotFromOom: restarts - oomKills,
-      oomRaisesSent: sumOf(metrics, 'tailor_resizes_total', { outcome: 'Applied' }),
+      oomRaisesSent: sumOf(metrics, 'tailor_oom_raises_total'),
+      resizesApplied: sumOf(metrics, 'tailor_resizes_total', { result: 'Applied' }),
       resizesByOutcome: Object.fromEntries(
         metrics
           .filter((x) => x.name === 'tailor_resizes_total')
-          .map((x) => [x.labels.outcome ?? '', x.value]),
+          .map((x) => [[x.labels.result, x.labels.reason].filter(Boolean).join(':'), x.value]),
       ),
-      oomReactionsCounted: sumOf(metrics, 'tailor_oom_reactions_total'),
+      oomKillsCounted: sumOf(metrics, 'tailor_oom_kills_total'),
     };
     console.log(JSON.stringify(result, null, 2));
     writeResults(result, burst ? 'oom-reaction-burst' : 'oom-reaction');

@@ -399,9 +399,9 @@ export default async function run(): Promise<void> {
       rssMiBSteadyMedian: Math.round(percentile(steadyRss, 50) / Mi),
       rssMiBSteadyMax: Math.round(Math.max(...steadyRss) / Mi),
       rssMiBPeak: Math.round(proc.peakRssBytes / Mi),
-      heapUsedMiB: Math.round(sumOf(s1, 'tailor_operator_nodejs_heap_size_used_bytes') / Mi),
-      heapTotalMiB: Math.round(sumOf(s1, 'tailor_operator_nodejs_heap_size_total_bytes') / Mi),
-      externalMiB: Math.round(sumOf(s1, 'tailor_operator_nodejs_external_memory_bytes') / Mi),
+      heapUsedMiB: Math.round(sumOf(s1, 'nodejs_heap_size_used_bytes') / Mi),
+      heapTotalMiB: Math.round(sumOf(s1, 'nodejs_heap_size_total_bytes') / Mi),
+      externalMiB: Math.round(sumOf(s1, 'nodejs_external_memory_bytes') / Mi),
       podCacheJsonMiB: Number(podListMiB.toFixed(1)),
       cpuCoresSteady: Number(((cpu1 - cpu0) / wall).toFixed(3)),
       fullPassesSteady: passCount,
@@ -428,7 +428,9 @@ export default async function run(): Promise<void> {
       resizeWritesSteadyBelowThreshold: steadyWrites.filter((w) => w.move < THRESHOLD).length,
       resizeWritesTotalBelowThreshold: writes.filter((w) => w.move < THRESHOLD).length,
       resizesSentByOutcome: Object.fromEntries(
-        s1.filter((x) => x.name === 'tailor_resizes_total').map((x) => [x.labels.outcome ?? '', x.value]),
+        s1
+          .filter((x) => x.name === 'tailor_resizes_total')
+          .map((x) => [[x.labels.result, x.labels.reason].filter(Boolean).join(':'), x.value]),
       ),
       podsNotUpToDateAtEnd: podCounts.targeted - podCounts.upToDate - podCounts.withoutMetrics,
       podsWithoutMetricsAtEnd: podCounts.withoutMetrics,

@@ -3,6 +3,7 @@
 import type { Logger } from 'pino';
 import type { Clients } from '../kube/client.ts';
 import type { EventRecorder } from '../kube/events.ts';
+import type { QueueObserver } from '../kube/workqueue.ts';
 
 export interface OperatorContext {
   readonly clients: Clients;
@@ -24,4 +25,6 @@ export interface Controller {
   stop(): Promise<void>;
   /** The controller's own watches that do not follow the API now (failed, relisting); /readyz is false while any is. */
   unsynced?(): string[];
+  /** The controller's work queue, for the operator's workqueue metrics. */
+  readonly queue?: { readonly depth: number; observe(observer: QueueObserver): void };
 }

@@ -16,6 +16,16 @@ export interface ReconcileResult {
 
 export type ReconcileFn = (key: string) => Promise<ReconcileResult | void>;
 
+/** What a queue tells its metrics (client-go's workqueue metrics): kube/ stays free of prom-client. */
+export interface QueueObserver {
+  /** A key went into the queue (one already waiting is not added again). */
+  added(): void;
+  /** A key left the queue for its reconcile after waiting this long. */
+  started(waitedSeconds: number): void;
+  /** A reconcile failed; the key comes back after its backoff. */
+  retried(): void;
+}
+
 export class WorkQueue {
   private readonly queue: string[] = [];
   private readonly queued = new Set<string>();
@@ -28,6 +38,9 @@ export class WorkQueue {
   private active = 0;
   private stopped = false;
   private idleWaiters: (() => void)[] = [];
+  /** When each waiting key went in, for the time it waited. */
+  private readonly enqueuedAt = new Map<string, number>();
+  private observer: QueueObserver | undefined;
 
   constructor(
     private readonly reconcile: ReconcileFn,
@@ -49,6 +62,10 @@ export class WorkQueue {
     if (this.queued.has(key)) {
       if (!opts.urgent) return;
       this.queue.splice(this.queue.indexOf(key), 1);
+    }
+    if (!this.queued.has(key)) {
+      this.enqueuedAt.set(key, Date.now());
+      this.observer?.added();
     }
     this.queued.add(key);
     if (opts.urgent) this.queue.unshift(key);
@@ -73,6 +90,11 @@ export class WorkQueue {
     this.timers.set(key, t);
   }
 
+  /** Reports adds, waits and retries from now on (the operator's metrics). */
+  observe(observer: QueueObserver): void {
+    this.observer = observer;
+  }
+
   /** Keys waiting or running. */
   get depth(): number {
     return this.queue.length + this.running.size;
@@ -90,6 +112,7 @@ export class WorkQueue {
     this.timers.clear();
     this.queue.length = 0;
     this.queued.clear();
+    this.enqueuedAt.clear();
   }
 
   private pump(): void {
@@ -97,6 +120,9 @@ export class WorkQueue {
     while (!this.stopped && this.active < limit && this.queue.length > 0) {
       const key = this.queue.shift()!;
       this.queued.delete(key);
+      const at = this.enqueuedAt.get(key);
+      this.enqueuedAt.delete(key);
+      if (at !== undefined) this.observer?.started((Date.now() - at) / 1000);
       this.running.add(key);
       this.active++;
       void this.run(key);
@@ -120,6 +146,7 @@ export class WorkQueue {
         (this.options.baseBackoffMs ?? 200) * 2 ** (n - 1),
         this.options.maxBackoffMs ?? 60_000,
       );
+      this.observer?.retried();
       this.onError(key, err, wait);
       this.addAfter(key, wait);
     } finally {

@@ -45,6 +45,17 @@ export interface HistoryGuardOptions {
   readonly now: () => number;
 }
 
+/** Every op, so each starts at 0 on /metrics: a rate() over it, and the alert on it, has a series before the first failure. */
+const HISTORY_OPS: Record<HistoryOp, true> = {
+  record: true,
+  maintain: true,
+  recordOoms: true,
+  read: true,
+  retain: true,
+  prometheus: true,
+  checkpoint: true,
+};
+
 /** OOM kills kept for a retry while the store fails; beyond this the oldest are dropped (and logged). */
 const MAX_PENDING_OOMS = 10_000;
 
@@ -57,7 +68,9 @@ export class HistoryGuard {
   constructor(
     readonly store: UsageHistory,
     private readonly o: HistoryGuardOptions,
-  ) {}
+  ) {
+    for (const op of Object.keys(HISTORY_OPS)) o.metrics.historyErrors.inc({ op }, 0);
+  }
 
   /** Runs one call into the store; a throw comes back as `{ ok: false }`, counted and remembered. */
   run<T>(op: HistoryOp, fn: (store: UsageHistory) => T): Attempt<T> {

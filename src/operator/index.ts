@@ -16,6 +16,7 @@ import { installCrds } from '../api/install.ts';
 import { clusterCaches, type ClusterCaches } from './caches.ts';
 import { serveOperatorHttp, type OperatorHttp, type Readiness } from './http.ts';
 import { operatorMetrics, type OperatorMetrics } from './metrics.ts';
+import { instrumentQueues } from './queue-metrics.ts';
 import { UsageCollector } from './usage-collector.ts';
 import { HistoryGuard } from './history-guard.ts';
 import { startWebhook, type StartWebhookOptions, type WebhookHandle } from '../webhook/index.ts';
@@ -202,6 +203,7 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     prometheus,
   };
   const controllers = controllersOf(parts);
+  instrumentQueues(metrics, controllers);
   let ready = false;
   let http: OperatorHttp | undefined;
   let webhook: WebhookHandle | undefined;

@@ -185,7 +185,7 @@ test('a policy naming a missing Deployment gets TargetFound=False; the operator 
   }
   const metrics = await (await fetch(`${operator.current.url}/metrics`)).text();
   assert.match(metrics, /tailor_reconciles_total\{controller="sizing",result="ok"\} [1-9]/);
-  assert.match(metrics, /tailor_resizes_total\{outcome="Applied"\}/);
+  assert.match(metrics, /tailor_resizes_total\{result="Applied",reason=""\}/);
 });
 
 test('Auto without the webhook: a resize the node cannot fit evicts nothing, and the policy says why (EvictionsBlocked/NoAdmissionWebhook)', async () => {

@@ -12,12 +12,22 @@ export interface TestPrometheus {
   stop(): Promise<void>;
 }
 
-export async function startPrometheus(target: string): Promise<TestPrometheus> {
+export interface PrometheusOptions {
+  /** The scrape job's name (default tailor-sim). */
+  readonly job?: string;
+  /** Rules files Prometheus loads and evaluates every second. */
+  readonly ruleFiles?: readonly string[];
+}
+
+export async function startPrometheus(target: string, opts: PrometheusOptions = {}): Promise<TestPrometheus> {
   const dir = mkdtempSync(join(tmpdir(), 'prom-'));
   const port = await freePort();
+  const rules = (opts.ruleFiles ?? []).map((f) => `  - '${f}'\n`).join('');
   writeFileSync(
     join(dir, 'prometheus.yml'),
-    `global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: tailor-sim\n    static_configs:\n      - targets: ['${target}']\n`,
+    `global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n` +
+      (rules ? `rule_files:\n${rules}` : '') +
+      `scrape_configs:\n  - job_name: ${opts.job ?? 'tailor-sim'}\n    static_configs:\n      - targets: ['${target}']\n`,
   );
   const child = spawn(
     'prometheus',

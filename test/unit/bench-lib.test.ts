@@ -32,13 +32,13 @@ test('parsePrometheus and sumOf: labels with escapes, label filters', () => {
     'tailor_api_requests_total{verb="get",resource="apps/deployments"} 12',
     'tailor_api_requests_total{verb="patch",resource="pods/resize"} 3',
     'tailor_api_requests_total{verb="get",resource="pods"} 1',
-    'tailor_resizes_total{outcome="Rejected:a \\"b\\""} 2',
+    'tailor_resizes_total{result="Rejected",reason="a \\"b\\""} 2',
     'tailor_sizing_last_pass_seconds{controller="sizing"} 0.75',
   ].join('\n');
   const s = parsePrometheus(text);
   assert.equal(sumOf(s, 'tailor_api_requests_total'), 16);
   assert.equal(sumOf(s, 'tailor_api_requests_total', { verb: 'get' }), 13);
-  assert.equal(s.find((x) => x.name === 'tailor_resizes_total')?.labels.outcome, 'Rejected:a "b"');
+  assert.equal(s.find((x) => x.name === 'tailor_resizes_total')?.labels.reason, 'a "b"');
   assert.equal(sumOf(s, 'tailor_sizing_last_pass_seconds'), 0.75);
 });
 

@@ -235,6 +235,7 @@ export function startupBoostController(ctx: OperatorContext, opts: BoostOptions 
 
   return {
     name: 'startup-boost',
+    queue,
     async start() {
       // Only the pods of ModelDeployments (they carry its label, and the boost annotation comes
       // from it): a cache of every pod in the cluster would double the operator's memory.

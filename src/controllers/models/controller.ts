@@ -357,6 +357,7 @@ export function modelsController(ctx: OperatorContext, opts: ModelsOptions = {})
 
   return {
     name: 'models',
+    queue,
     async start() {
       mds = watchResource<ModelDeployment & k8s.KubernetesObject>(
         clients.kc,

@@ -15,7 +15,7 @@ import {
   type ResizePlan,
 } from '../../core/resize/index.ts';
 import type { OperatorMetrics } from '../../operator/metrics.ts';
-import { outcomeLabel } from '../../operator/metrics.ts';
+import { outcomeLabels } from '../../operator/metrics.ts';
 import type { PodChanges } from './pod-changes.ts';
 
 export type ResizeResult =
@@ -83,7 +83,7 @@ export function actuator(ctx: OperatorContext, metrics: OperatorMetrics, changes
         );
       } catch (err) {
         const outcome = outcomeOfPatchError(err);
-        metrics.resizes.inc({ outcome: outcomeLabel(outcome) });
+        metrics.resizes.inc(outcomeLabels(outcome));
         metrics.apiErrors.inc({ kind: classify(err).kind });
         switch (outcome.kind) {
           case 'Infeasible':
@@ -128,7 +128,7 @@ export function actuator(ctx: OperatorContext, metrics: OperatorMetrics, changes
         }
       }
       changes.recordChange(uid, input.now);
-      metrics.resizes.inc({ outcome: 'Applied' });
+      metrics.resizes.inc({ result: 'Applied', reason: '' });
       const reason = decision.urgent ? 'OOMRaised' : 'Resized';
       both(policy, fresh, 'Normal', reason, `${decision.urgent ? 'after an OOM kill: ' : ''}${plan.summary}`);
       log.info(

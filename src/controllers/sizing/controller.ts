@@ -39,6 +39,7 @@ import type { PrometheusFeed, PrometheusHistoryState } from '../../operator/prom
 import type { WorkloadRef } from '../../sources/workloads.ts';
 import type { ClusterCaches } from '../../operator/caches.ts';
 import type { OperatorMetrics } from '../../operator/metrics.ts';
+import { sizingMetrics } from '../../operator/sizing-metrics.ts';
 import type { UsageCollector } from '../../operator/usage-collector.ts';
 import type { HistoryGuard, HistoryHealth } from '../../operator/history-guard.ts';
 import { actuator, podRef, policyRef, type Actuator } from './actuate.ts';
@@ -111,6 +112,7 @@ export function sizingController(ctx: OperatorContext, deps: SizingDeps): Contro
   const changes = new PodChanges();
   const ooms = new OomTracker();
   const act: Actuator = actuator(ctx, metrics, changes);
+  const exported = sizingMetrics(metrics);
   /** Pods whose eviction is held, so the hold is said once, not on every pass. */
   const held = new Set<string>();
   /** The recommender state and eviction/change times, kept in a SizingCheckpoint per policy. */
@@ -211,7 +213,7 @@ export function sizingController(ctx: OperatorContext, deps: SizingDeps): Contro
           ),
         );
         if (isUpdate) {
-          metrics.oomReactions.inc(kills.length);
+          exported.oomKills(workload, kills.length);
           log.info({ pod: keyOf(pod), kills }, 'OOM kill seen: reconciling its policy now');
         }
       }
@@ -222,7 +224,10 @@ export function sizingController(ctx: OperatorContext, deps: SizingDeps): Contro
   async function reconcile(key: string): Promise<ReconcileResult> {
     const [namespace = '', name = ''] = key.split('/');
     const policy = caches.policies.get(name, namespace);
-    if (!policy) return {}; // deleted: nothing to undo (pods keep their sizes), no status to write
+    if (!policy) {
+      exported.forget(key);
+      return {}; // deleted: nothing to undo (pods keep their sizes), no status to write
+    }
     const now = ctx.now();
     const generation = policy.metadata.generation;
     const plog = log.child({ policy: key });
@@ -468,6 +473,7 @@ export function sizingController(ctx: OperatorContext, deps: SizingDeps): Contro
       ...(lastApplied ? { lastApplied } : {}),
     });
     const stored = await writeStatus(policy, base(policy.status?.lastApplied));
+    exported.publish(key, covered, stored.recommendations ?? []);
     for (const e of conflictEvents(key, policy.status?.conditions, conflicts, conflictSaid))
       ctx.events.record(policyRef(policy), 'Warning', e.reason, e.message);
     const seriesKeys = covered.flatMap((c) =>
@@ -555,6 +561,7 @@ export function sizingController(ctx: OperatorContext, deps: SizingDeps): Contro
           const r = await act.resize(policy, input, c.pod);
           switch (r.kind) {
             case 'Applied':
+              exported.applied(c.workload, r.plan);
               applied.push(r.plan);
               cps.changed(key);
               busy = true;
@@ -685,6 +692,8 @@ export function sizingController(ctx: OperatorContext, deps: SizingDeps): Contro
   /** Writes status through the status subresource when it differs from the stored one; returns what is stored. */
   async function writeStatus(policy: SizingPolicy, wanted: SizingPolicyStatus): Promise<SizingPolicyStatus> {
     const stored = policy.status;
+    // Target not found, invalid spec: no recommendations, so no series either.
+    if (!wanted.recommendations) exported.forget(keyOf(policy));
     if (!statusChanged(stored, wanted)) return wanted;
     // A merge patch keeps fields it does not name: clear the ones this status no longer has.
     const cleared = Object.fromEntries(
@@ -709,6 +718,7 @@ export function sizingController(ctx: OperatorContext, deps: SizingDeps): Contro
 
   return {
     name: SIZING_CONTROLLER,
+    queue,
     async start() {
       unsubscribe.push(
         // A policy that comes, goes or changes its spec may take pods from, or give pods back to,
