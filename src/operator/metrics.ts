@@ -23,6 +23,10 @@ export interface OperatorMetrics {
   /** One full pass: every policy queued together (a poll's samples, start-up) until each has been reconciled. */
   readonly fullPassSeconds: Histogram<'controller'>;
   readonly lastFullPassSeconds: Gauge<'controller'>;
+  /** Notifications by receiver and result (delivered, retried, failed, dropped, rate_limited): src/notify. */
+  readonly notifications: Counter<'receiver' | 'result'>;
+  /** Notification configurations refused (ConfigMap or a Secret it names): notifications are off until fixed. */
+  readonly notificationConfigErrors: Counter<string>;
 }
 
 export function operatorMetrics(defaults = true): OperatorMetrics {
@@ -102,6 +106,17 @@ export function operatorMetrics(defaults = true): OperatorMetrics {
       name: 'tailor_sizing_last_pass_seconds',
       help: 'Duration of the last full pass.',
       labelNames: ['controller'],
+      registers,
+    }),
+    notifications: new Counter({
+      name: 'tailor_notifications_total',
+      help: 'Notification attempts by receiver and result: delivered, retried (backoff), failed (refused or out of retries), dropped (queue full), rate_limited (waited for the rate limit).',
+      labelNames: ['receiver', 'result'],
+      registers,
+    }),
+    notificationConfigErrors: new Counter({
+      name: 'tailor_notification_config_errors_total',
+      help: 'Notification configurations refused (the ConfigMap, or a Secret it names); notifications are off until fixed.',
       registers,
     }),
   };
