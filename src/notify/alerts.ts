@@ -236,7 +236,8 @@ function bounded(key: string): string {
 export function span(seconds: number): string {
   const s = Math.max(0, Math.round(seconds));
   if (s % 86_400 === 0 && s >= 86_400) return `${s / 86_400}d`;
-  if (s >= 3600) return s % 3600 === 0 ? `${s / 3600}h` : `${Math.floor(s / 3600)}h${Math.round((s % 3600) / 60)}m`;
+  if (s >= 3600)
+    return s % 3600 === 0 ? `${s / 3600}h` : `${Math.floor(s / 3600)}h${Math.round((s % 3600) / 60)}m`;
   if (s >= 60) return s % 60 === 0 ? `${s / 60}m` : `${Math.floor(s / 60)}m${s % 60}s`;
   return `${s}s`;
 }

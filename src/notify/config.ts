@@ -20,7 +20,12 @@ export interface SecretRef {
 
 export type ReceiverConfig =
   | { readonly name: string; readonly type: 'slack'; readonly url: SecretRef }
-  | { readonly name: string; readonly type: 'pagerduty'; readonly routingKey: SecretRef; readonly url?: SecretRef }
+  | {
+      readonly name: string;
+      readonly type: 'pagerduty';
+      readonly routingKey: SecretRef;
+      readonly url?: SecretRef;
+    }
   | { readonly name: string; readonly type: 'webhook'; readonly url: SecretRef };
 
 export interface NotifyConfig {
@@ -73,24 +78,39 @@ export function parseNotifyConfig(text: string, where: string): NotifyConfig {
 
   const rawReceivers = top.receivers;
   if (!Array.isArray(rawReceivers) || rawReceivers.length === 0)
-    bad('receivers', 'must be a list of at least one receiver', 'e.g. receivers: [{name: ops, slack: {url: {secret: tailor-notifications, key: slack-url}}}]');
-  const receivers: ReceiverConfig[] = (rawReceivers as unknown[]).map((r, i) => receiver(r, `receivers[${i}]`, bad));
+    bad(
+      'receivers',
+      'must be a list of at least one receiver',
+      'e.g. receivers: [{name: ops, slack: {url: {secret: tailor-notifications, key: slack-url}}}]',
+    );
+  const receivers: ReceiverConfig[] = (rawReceivers as unknown[]).map((r, i) =>
+    receiver(r, `receivers[${i}]`, bad),
+  );
   const names = new Set<string>();
   receivers.forEach((r, i) => {
-    if (names.has(r.name)) bad(`receivers[${i}].name`, `"${r.name}" is used twice`, 'give each receiver its own name');
+    if (names.has(r.name))
+      bad(`receivers[${i}].name`, `"${r.name}" is used twice`, 'give each receiver its own name');
     names.add(r.name);
   });
 
   const rawRoutes = top.routes;
   if (!Array.isArray(rawRoutes) || rawRoutes.length === 0)
-    bad('routes', 'must be a list of at least one route', 'e.g. routes: [{alerts: [OOMLoop], receivers: [ops]}]');
+    bad(
+      'routes',
+      'must be a list of at least one route',
+      'e.g. routes: [{alerts: [OOMLoop], receivers: [ops]}]',
+    );
   const routes = (rawRoutes as unknown[]).map((r, i) => route(r, `routes[${i}]`, receivers, bad));
 
   const dur = (key: string, v: unknown, fallbackMs: number, min = 0): number => {
     if (v === undefined) return fallbackMs;
     const ms = typeof v === 'string' ? parseDuration(v) : undefined;
     if (ms === undefined || ms < min)
-      bad(key, `${JSON.stringify(v)} is not a duration${min > 0 ? ` of at least ${min / 1000}s` : ''}`, 'write it as 30s, 10m, 4h or 168h');
+      bad(
+        key,
+        `${JSON.stringify(v)} is not a duration${min > 0 ? ` of at least ${min / 1000}s` : ''}`,
+        'write it as 30s, 10m, 4h or 168h',
+      );
     return ms!;
   };
   const oom = top.oomLoop === undefined ? {} : object(top.oomLoop, 'oomLoop', bad);
@@ -101,13 +121,21 @@ export function parseNotifyConfig(text: string, where: string): NotifyConfig {
   closed(rate, ['perMinute', 'burst'], 'rateLimit.', bad);
   for (const k of ['perMinute', 'burst'] as const)
     if (rate[k] !== undefined && !(typeof rate[k] === 'number' && rate[k] > 0 && Number.isFinite(rate[k])))
-      bad(`rateLimit.${k}`, `${JSON.stringify(rate[k])} is not a positive number`, 'e.g. rateLimit: {perMinute: 30, burst: 10}');
+      bad(
+        `rateLimit.${k}`,
+        `${JSON.stringify(rate[k])} is not a positive number`,
+        'e.g. rateLimit: {perMinute: 30, burst: 10}',
+      );
   const clusterName = top.clusterName ?? 'kubernetes';
   if (typeof clusterName !== 'string' || clusterName.length === 0 || clusterName.length > 255)
     bad('clusterName', 'must be a name of 1 to 255 characters', 'e.g. clusterName: prod-eu-1');
   const externalURL = top.externalURL ?? '';
   if (typeof externalURL !== 'string' || (externalURL !== '' && !isHttpUrl(externalURL)))
-    bad('externalURL', 'must be an http(s) URL (it is shown to whoever reads the notification)', 'e.g. externalURL: https://tailor.example.com/ui');
+    bad(
+      'externalURL',
+      'must be an http(s) URL (it is shown to whoever reads the notification)',
+      'e.g. externalURL: https://tailor.example.com/ui',
+    );
 
   return {
     receivers,
@@ -115,11 +143,24 @@ export function parseNotifyConfig(text: string, where: string): NotifyConfig {
     alerts: {
       oomLoop: {
         kills: (oom.kills as number | undefined) ?? DEFAULT_ALERT_SETTINGS.oomLoop.kills,
-        withinSeconds: dur('oomLoop.within', oom.within, DEFAULT_ALERT_SETTINGS.oomLoop.withinSeconds * 1000, 1000) / 1000,
+        withinSeconds:
+          dur('oomLoop.within', oom.within, DEFAULT_ALERT_SETTINGS.oomLoop.withinSeconds * 1000, 1000) / 1000,
       },
-      resizeInfeasibleForSeconds: dur('resizeInfeasibleFor', top.resizeInfeasibleFor, DEFAULT_ALERT_SETTINGS.resizeInfeasibleForSeconds * 1000) / 1000,
-      evictionHeldForSeconds: dur('evictionHeldFor', top.evictionHeldFor, DEFAULT_ALERT_SETTINGS.evictionHeldForSeconds * 1000) / 1000,
-      historyFailingForSeconds: dur('historyFailingFor', top.historyFailingFor, DEFAULT_ALERT_SETTINGS.historyFailingForSeconds * 1000) / 1000,
+      resizeInfeasibleForSeconds:
+        dur(
+          'resizeInfeasibleFor',
+          top.resizeInfeasibleFor,
+          DEFAULT_ALERT_SETTINGS.resizeInfeasibleForSeconds * 1000,
+        ) / 1000,
+      evictionHeldForSeconds:
+        dur('evictionHeldFor', top.evictionHeldFor, DEFAULT_ALERT_SETTINGS.evictionHeldForSeconds * 1000) /
+        1000,
+      historyFailingForSeconds:
+        dur(
+          'historyFailingFor',
+          top.historyFailingFor,
+          DEFAULT_ALERT_SETTINGS.historyFailingForSeconds * 1000,
+        ) / 1000,
     },
     dispatch: {
       ...DEFAULT_DISPATCH,
@@ -129,7 +170,10 @@ export function parseNotifyConfig(text: string, where: string): NotifyConfig {
         burst: (rate.burst as number | undefined) ?? DEFAULT_DISPATCH.rate.burst,
       },
     },
-    digestEverySeconds: top.digestEvery === '0' || top.digestEvery === 0 ? 0 : dur('digestEvery', top.digestEvery, 7 * 86_400_000, 60_000) / 1000,
+    digestEverySeconds:
+      top.digestEvery === '0' || top.digestEvery === 0
+        ? 0
+        : dur('digestEvery', top.digestEvery, 7 * 86_400_000, 60_000) / 1000,
     timeoutMs: dur('timeout', top.timeout, 10_000, 100),
     clusterName: clusterName as string,
     externalURL: externalURL as string,
@@ -144,10 +188,18 @@ function receiver(raw: unknown, path: string, bad: Bad): ReceiverConfig {
   closed(r, ['name', ...types], `${path}.`, bad);
   const name = r.name;
   if (typeof name !== 'string' || !DNS_LABEL.test(name) || name.length > 63)
-    bad(`${path}.name`, `${JSON.stringify(name)} is not a name`, 'lower-case letters, digits and "-", e.g. ops-slack');
+    bad(
+      `${path}.name`,
+      `${JSON.stringify(name)} is not a name`,
+      'lower-case letters, digits and "-", e.g. ops-slack',
+    );
   const given = types.filter((t) => r[t] !== undefined);
   if (given.length !== 1)
-    bad(path, `names ${given.length === 0 ? 'no type' : given.join(' and ')}`, 'give exactly one of slack, pagerduty or webhook');
+    bad(
+      path,
+      `names ${given.length === 0 ? 'no type' : given.join(' and ')}`,
+      'give exactly one of slack, pagerduty or webhook',
+    );
   const type = given[0]!;
   const body = object(r[type], `${path}.${type}`, bad);
   const p = `${path}.${type}`;
@@ -168,19 +220,32 @@ function receiver(raw: unknown, path: string, bad: Bad): ReceiverConfig {
 }
 
 function secretRef(raw: unknown, path: string, bad: Bad): SecretRef {
-  if (raw === undefined) bad(path, 'is required', `write ${path.split('.').pop()}: {secret: NAME, key: KEY} (a Secret in the operator's namespace)`);
+  if (raw === undefined)
+    bad(
+      path,
+      'is required',
+      `write ${path.split('.').pop()}: {secret: NAME, key: KEY} (a Secret in the operator's namespace)`,
+    );
   if (typeof raw === 'string')
     bad(
       path,
-      'is written here; URLs and keys are read only from a Secret in the operator\'s namespace',
+      "is written here; URLs and keys are read only from a Secret in the operator's namespace",
       `write ${path.split('.').pop()}: {secret: NAME, key: KEY} and put the value in that Secret`,
     );
   const o = object(raw, path, bad);
   closed(o, ['secret', 'key'], `${path}.`, bad);
   if (typeof o.secret !== 'string' || !SECRET_NAME.test(o.secret) || o.secret.length > 253)
-    bad(`${path}.secret`, `${JSON.stringify(o.secret)} is not a Secret name`, 'e.g. secret: tailor-notifications');
+    bad(
+      `${path}.secret`,
+      `${JSON.stringify(o.secret)} is not a Secret name`,
+      'e.g. secret: tailor-notifications',
+    );
   if (typeof o.key !== 'string' || !SECRET_KEY.test(o.key) || o.key.length > 253)
-    bad(`${path}.key`, `${JSON.stringify(o.key)} is not a Secret key`, 'letters, digits, "-", "_" and ".", e.g. key: slack-url');
+    bad(
+      `${path}.key`,
+      `${JSON.stringify(o.key)} is not a Secret key`,
+      'letters, digits, "-", "_" and ".", e.g. key: slack-url',
+    );
   return { secret: o.secret as string, key: o.key as string };
 }
 
@@ -195,14 +260,26 @@ function route(raw: unknown, path: string, receivers: readonly ReceiverConfig[],
     return a as AlertKind;
   });
   if (!Array.isArray(r.receivers) || r.receivers.length === 0)
-    bad(`${path}.receivers`, 'must name at least one receiver', `among ${receivers.map((x) => x.name).join(', ')}`);
+    bad(
+      `${path}.receivers`,
+      'must name at least one receiver',
+      `among ${receivers.map((x) => x.name).join(', ')}`,
+    );
   const names = (r.receivers as unknown[]).map((n, i) => {
     const found = receivers.find((x) => x.name === n);
     if (!found)
-      bad(`${path}.receivers[${i}]`, `${JSON.stringify(n)} is not a receiver`, `one of ${receivers.map((x) => x.name).join(', ')}`);
+      bad(
+        `${path}.receivers[${i}]`,
+        `${JSON.stringify(n)} is not a receiver`,
+        `one of ${receivers.map((x) => x.name).join(', ')}`,
+      );
     // A digest is news, not an incident: it would open a PagerDuty incident nobody can resolve.
     if (found!.type === 'pagerduty' && alerts.includes('SavingsDigest'))
-      bad(`${path}.receivers[${i}]`, `"${found!.name}" is a PagerDuty receiver, which pages someone`, 'send SavingsDigest to a slack or webhook receiver in a route of its own');
+      bad(
+        `${path}.receivers[${i}]`,
+        `"${found!.name}" is a PagerDuty receiver, which pages someone`,
+        'send SavingsDigest to a slack or webhook receiver in a route of its own',
+      );
     return found!.name;
   });
   let namespaces: string[] | undefined;
@@ -215,7 +292,8 @@ function route(raw: unknown, path: string, receivers: readonly ReceiverConfig[],
 }
 
 function object(v: unknown, path: string, bad: Bad): Record<string, unknown> {
-  if (v === null || typeof v !== 'object' || Array.isArray(v)) return bad(path, 'must be a mapping (key: value)');
+  if (v === null || typeof v !== 'object' || Array.isArray(v))
+    return bad(path, 'must be a mapping (key: value)');
   return v as Record<string, unknown>;
 }
 

@@ -5,7 +5,7 @@
 // alert goes; per receiver a token-bucket rate limit, retries with exponential backoff on timeouts,
 // refused connections, 408, 429 (Retry-After honoured) and 5xx, and a bounded queue (the oldest
 // dropped, counted) so an unreachable endpoint costs memory it cannot grow and delays only itself.
-import type { Alert, AlertKind, DeliveryResult, Notification } from './types.ts';
+import type { Alert, AlertKind, DeliveryResult, Notification, SendResult } from './types.ts';
 import type { Receiver } from './receivers/receiver.ts';
 import { realClock, type Clock } from './clock.ts';
 import { TokenBucket, type RateLimit } from './rate-limit.ts';
@@ -136,7 +136,9 @@ export class Dispatcher {
       (r) =>
         r.alerts.includes(a.kind) &&
         r.receivers.includes(receiver) &&
-        (r.namespaces === undefined || a.labels.namespace === undefined || r.namespaces.includes(a.labels.namespace)),
+        (r.namespaces === undefined ||
+          a.labels.namespace === undefined ||
+          r.namespaces.includes(a.labels.namespace)),
     );
   }
 
@@ -156,6 +158,9 @@ export class Dispatcher {
 
   private async run(lane: Lane): Promise<void> {
     const signal = this.stopping.signal;
+    const aborted = new Promise<undefined>((resolve) =>
+      signal.addEventListener('abort', () => resolve(undefined), { once: true }),
+    );
     const name = lane.receiver.name;
     while (!signal.aborted) {
       const job = lane.queue[0];
@@ -171,13 +176,14 @@ export class Dispatcher {
         continue;
       }
       job.attempts++;
-      let r;
+      let r: SendResult | undefined;
       try {
-        r = await lane.receiver.send(job.n);
+        // Stopping does not wait for a request in flight (it has its own timeout anyway).
+        r = await Promise.race([lane.receiver.send(job.n), aborted]);
       } catch (err) {
         r = { kind: 'Retry' as const, reason: err instanceof Error ? err.message : String(err) };
       }
-      if (signal.aborted) return;
+      if (signal.aborted || !r) return;
       const fields = { receiver: name, key: job.n.alert.key, status: job.n.status, attempt: job.attempts };
       switch (r.kind) {
         case 'Delivered':
@@ -186,7 +192,11 @@ export class Dispatcher {
           break;
         case 'Failed':
           this.o.count?.(name, 'failed');
-          this.o.log?.('warn', { ...fields, reason: r.reason }, 'notification refused by the receiver; not retried');
+          this.o.log?.(
+            'warn',
+            { ...fields, reason: r.reason },
+            'notification refused by the receiver; not retried',
+          );
           this.done(lane, job);
           break;
         case 'Retry': {
@@ -198,7 +208,11 @@ export class Dispatcher {
           }
           this.o.count?.(name, 'retried');
           const ms = backoffMs(job.attempts, this.s.retry, r.retryAfterMs);
-          this.o.log?.('warn', { ...fields, reason: r.reason, retryInMs: ms }, 'notification failed; retrying with backoff');
+          this.o.log?.(
+            'warn',
+            { ...fields, reason: r.reason, retryInMs: ms },
+            'notification failed; retrying with backoff',
+          );
           await this.clock.sleep(ms, signal);
           break;
         }

@@ -127,7 +127,9 @@ export class Notifier {
     try {
       if (!this.dispatcher || !this.config) return;
       const now = this.o.now();
-      this.ooms = this.ooms.filter((k) => k.t >= now - Math.max(86_400, this.config!.alerts.oomLoop.withinSeconds));
+      this.ooms = this.ooms.filter(
+        (k) => k.t >= now - Math.max(86_400, this.config!.alerts.oomLoop.withinSeconds),
+      );
       const alerts = activeAlerts(
         {
           now,
@@ -162,16 +164,21 @@ export class Notifier {
       d.announce(digestAlert(report, this.o.now()));
       return true;
     } catch (err) {
-      this.o.log.warn({ err: describe(err) }, 'notifications: the savings digest could not be built; next one at its time');
+      this.o.log.warn(
+        { err: describe(err) },
+        'notifications: the savings digest could not be built; next one at its time',
+      );
       return false;
     }
   }
 
   /** Reads the ConfigMap and its Secrets again; rebuilds the dispatcher when either changed. */
   reload(): Promise<void> {
-    const next = this.loading.then(() => this.load()).catch((err: unknown) => {
-      this.o.log.error({ err: describe(err) }, 'notifications: reloading the configuration failed');
-    });
+    const next = this.loading
+      .then(() => this.load())
+      .catch((err: unknown) => {
+        this.o.log.error({ err: describe(err) }, 'notifications: reloading the configuration failed');
+      });
     this.loading = next;
     return next;
   }
@@ -185,9 +192,13 @@ export class Notifier {
       cm = await this.o.clients.core.readNamespacedConfigMap({ name, namespace });
     } catch (err) {
       const f = classify(err);
-      if (f.kind === 'NotFound') return this.off({ kind: 'Absent' }, `${where} not found: notifications are off`);
+      if (f.kind === 'NotFound')
+        return this.off({ kind: 'Absent' }, `${where} not found: notifications are off`);
       // Unreachable apiserver: keep what runs (or nothing); the next reload tries again.
-      this.o.log.warn({ err: f.message }, `notifications: ${where} could not be read; keeping the current configuration`);
+      this.o.log.warn(
+        { err: f.message },
+        `notifications: ${where} could not be read; keeping the current configuration`,
+      );
       return;
     }
     let config: NotifyConfig;
@@ -205,7 +216,10 @@ export class Notifier {
       receivers = this.receivers(config, secrets.values, where);
     } catch (err) {
       if (!(err instanceof TailorError) || err.code !== 'InvalidInput') {
-        this.o.log.warn({ err: describe(err) }, `notifications: ${where}'s Secrets could not be read; keeping the current configuration`);
+        this.o.log.warn(
+          { err: describe(err) },
+          `notifications: ${where}'s Secrets could not be read; keeping the current configuration`,
+        );
         return;
       }
       const message = err.message;
@@ -213,7 +227,10 @@ export class Notifier {
       if (this.said !== message) {
         this.said = message;
         this.o.metrics.notificationConfigErrors.inc();
-        this.o.log.error({ err: message }, 'notifications: the configuration is refused; notifications are off until it is fixed');
+        this.o.log.error(
+          { err: message },
+          'notifications: the configuration is refused; notifications are off until it is fixed',
+        );
         this.o.events.record(
           { apiVersion: 'v1', kind: 'ConfigMap', metadata: cm.metadata ?? { name, namespace } },
           'Warning',
@@ -242,7 +259,10 @@ export class Notifier {
     this.nextDigestAt =
       this.o.report && config.digestEverySeconds > 0 ? this.o.now() + config.digestEverySeconds : undefined;
     this.current = { kind: 'On', receivers: receivers.map((r) => r.name) };
-    this.o.log.info({ receivers: receivers.map((r) => `${r.name} (${r.type})`) }, `notifications: on, from ${where}`);
+    this.o.log.info(
+      { receivers: receivers.map((r) => `${r.name} (${r.type})`) },
+      `notifications: on, from ${where}`,
+    );
     this.evaluate();
   }
 
@@ -285,7 +305,11 @@ export class Notifier {
     return { values, versions };
   }
 
-  private receivers(config: NotifyConfig, secrets: Map<string, k8s.V1Secret | null>, where: string): Receiver[] {
+  private receivers(
+    config: NotifyConfig,
+    secrets: Map<string, k8s.V1Secret | null>,
+    where: string,
+  ): Receiver[] {
     const namespace = this.o.configMap.namespace;
     const value = (ref: SecretRef, path: string, kind: 'url' | 'key'): string => {
       const s = secrets.get(ref.secret);
@@ -299,15 +323,21 @@ export class Notifier {
         );
       const raw = s.data?.[ref.key];
       if (raw === undefined)
-        return fail(`Secret ${namespace}/${ref.secret} has no key ${ref.key}`, `kubectl -n ${namespace} create secret generic ${ref.secret} --from-literal=${ref.key}=...`);
+        return fail(
+          `Secret ${namespace}/${ref.secret} has no key ${ref.key}`,
+          `kubectl -n ${namespace} create secret generic ${ref.secret} --from-literal=${ref.key}=...`,
+        );
       const v = Buffer.from(raw, 'base64').toString('utf8').trim();
       if (kind === 'url' && !isHttpUrl(v))
         return fail(
           `Secret ${namespace}/${ref.secret} key ${ref.key} is not an http(s) URL without user:password@`,
-          'put the receiver\'s full URL there, e.g. the Slack incoming-webhook URL',
+          "put the receiver's full URL there, e.g. the Slack incoming-webhook URL",
         );
       if (kind === 'key' && (v.length === 0 || v.length > 1024 || /\s/.test(v)))
-        return fail(`Secret ${namespace}/${ref.secret} key ${ref.key} is not a routing key`, 'the 32-character integration key of a PagerDuty Events API v2 integration');
+        return fail(
+          `Secret ${namespace}/${ref.secret} key ${ref.key} is not a routing key`,
+          'the 32-character integration key of a PagerDuty Events API v2 integration',
+        );
       return v;
     };
     return config.receivers.map((r, i) => {
@@ -321,11 +351,15 @@ export class Notifier {
             externalURL: config.externalURL,
           });
         case 'pagerduty':
-          return pagerDutyReceiver(r.name, value(r.routingKey, `receivers[${i}].pagerduty.routingKey`, 'key'), {
-            ...o,
-            source: config.clusterName,
-            ...(r.url ? { url: value(r.url, `receivers[${i}].pagerduty.url`, 'url') } : {}),
-          });
+          return pagerDutyReceiver(
+            r.name,
+            value(r.routingKey, `receivers[${i}].pagerduty.routingKey`, 'key'),
+            {
+              ...o,
+              source: config.clusterName,
+              ...(r.url ? { url: value(r.url, `receivers[${i}].pagerduty.url`, 'url') } : {}),
+            },
+          );
       }
     });
   }
@@ -346,6 +380,8 @@ export class Notifier {
           });
         if (this.ooms.length > MAX_OOMS) this.ooms = this.ooms.slice(-MAX_OOMS);
       })
-      .catch((err: unknown) => this.o.log.debug({ err: describe(err) }, 'notifications: pod not mapped to a workload'));
+      .catch((err: unknown) =>
+        this.o.log.debug({ err: describe(err) }, 'notifications: pod not mapped to a workload'),
+      );
   }
 }

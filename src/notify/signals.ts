@@ -30,7 +30,13 @@ export class StuckPods implements SizingSignals {
     // Bounded by the policy's pods; a pod stuck in two ways is two entries.
     for (const s of stuck.slice(0, 1000)) {
       const k = `${s.kind}/${s.pod}`;
-      next.set(k, { policy, pod: s.pod, kind: s.kind, since: before?.get(k)?.since ?? t, message: s.message });
+      next.set(k, {
+        policy,
+        pod: s.pod,
+        kind: s.kind,
+        since: before?.get(k)?.since ?? t,
+        message: s.message,
+      });
     }
     if (next.size === 0) this.byPolicy.delete(policy);
     else this.byPolicy.set(policy, next);

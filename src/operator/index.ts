@@ -67,7 +67,9 @@ export interface OperatorOptions {
 }
 
 export type OperatorNotificationsOptions = Pick<NotifierOptions, 'configMap'> &
-  Partial<Pick<NotifierOptions, 'report' | 'evaluateEveryMs' | 'reloadEveryMs' | 'dispatch' | 'clock' | 'fetch'>>;
+  Partial<
+    Pick<NotifierOptions, 'report' | 'evaluateEveryMs' | 'reloadEveryMs' | 'dispatch' | 'clock' | 'fetch'>
+  >;
 
 export type OperatorWebhookOptions = Omit<StartWebhookOptions, 'clients' | 'log' | 'actuation'> & {
   /** Delete the MutatingWebhookConfiguration on stop (default true; pods pass unchanged either way). */

@@ -179,8 +179,12 @@ function webhookOptions(o: Options): OperatorWebhookOptions {
 export function notificationsConfigMap(s: string): { namespace: string; name: string } {
   const m = /^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)\/([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?)$/.exec(s);
   if (!m)
-    throw new TailorError('InvalidInput', `--notifications-configmap ${s}: expected NAMESPACE/NAME of a ConfigMap`, {
-      hint: 'e.g. --notifications-configmap tailor-system/tailor-notifications (the operator\'s own namespace)',
-    });
+    throw new TailorError(
+      'InvalidInput',
+      `--notifications-configmap ${s}: expected NAMESPACE/NAME of a ConfigMap`,
+      {
+        hint: "e.g. --notifications-configmap tailor-system/tailor-notifications (the operator's own namespace)",
+      },
+    );
   return { namespace: m[1]!, name: m[3]! };
 }

@@ -635,7 +635,8 @@ export function sizingController(ctx: OperatorContext, deps: SizingDeps): Contro
           const why = `${d.message}${plan.summary ? ` (${plan.summary})` : ''}`;
           const r = await act.evict(policy, c.pod, why);
           busy = true;
-          if (r === 'Blocked') stuck.push({ pod: c.pod.metadata?.name ?? '', kind: 'EvictionHeld', message: why });
+          if (r === 'Blocked')
+            stuck.push({ pod: c.pod.metadata?.name ?? '', kind: 'EvictionHeld', message: why });
           if (r === 'Evicted') {
             held.delete(podKey);
             cps.evicted(key, now);

@@ -32,10 +32,17 @@ export async function postJson(url: string, body: unknown, o: PostOptions): Prom
   if (res.status >= 200 && res.status < 300) return { kind: 'Delivered' };
   if (res.status === 429 || res.status === 408 || res.status >= 500) {
     const after = retryAfterMs(res.headers.get('retry-after'));
-    return { kind: 'Retry', reason: `HTTP ${res.status}`, ...(after !== undefined ? { retryAfterMs: after } : {}) };
+    return {
+      kind: 'Retry',
+      reason: `HTTP ${res.status}`,
+      ...(after !== undefined ? { retryAfterMs: after } : {}),
+    };
   }
   if (res.status >= 300 && res.status < 400)
-    return { kind: 'Failed', reason: `HTTP ${res.status}: a redirect, not followed (check the URL in the Secret)` };
+    return {
+      kind: 'Failed',
+      reason: `HTTP ${res.status}: a redirect, not followed (check the URL in the Secret)`,
+    };
   return { kind: 'Failed', reason: `HTTP ${res.status}` };
 }
 

@@ -18,7 +18,10 @@ export type SlackBlock =
       readonly type: 'section';
       readonly fields: readonly { readonly type: 'mrkdwn'; readonly text: string }[];
     }
-  | { readonly type: 'context'; readonly elements: readonly { readonly type: 'mrkdwn'; readonly text: string }[] };
+  | {
+      readonly type: 'context';
+      readonly elements: readonly { readonly type: 'mrkdwn'; readonly text: string }[];
+    };
 
 export function slackPayload(n: Notification): SlackPayload {
   const a = n.alert;
@@ -38,7 +41,10 @@ export function slackPayload(n: Notification): SlackPayload {
         ? [
             {
               type: 'section' as const,
-              fields: facts.map(([k, v]) => ({ type: 'mrkdwn' as const, text: cut(`*${escape(k)}*\n${escape(v)}`, 2000) })),
+              fields: facts.map(([k, v]) => ({
+                type: 'mrkdwn' as const,
+                text: cut(`*${escape(k)}*\n${escape(v)}`, 2000),
+              })),
             },
           ]
         : []),
@@ -59,7 +65,11 @@ export function slackReceiver(name: string, url: string, o: { timeoutMs: number;
 }
 
 function icon(severity: string): string {
-  return severity === 'critical' || severity === 'error' ? ':rotating_light:' : severity === 'warning' ? ':warning:' : ':information_source:';
+  return severity === 'critical' || severity === 'error'
+    ? ':rotating_light:'
+    : severity === 'warning'
+      ? ':warning:'
+      : ':information_source:';
 }
 
 /** Slack's mrkdwn needs &, < and > escaped (https://api.slack.com/reference/surfaces/formatting#escaping). */

@@ -34,7 +34,11 @@ export interface AlertmanagerPayload {
   readonly alerts: readonly AlertmanagerAlert[];
 }
 
-export function alertmanagerPayload(n: Notification, receiver: string, externalURL: string): AlertmanagerPayload {
+export function alertmanagerPayload(
+  n: Notification,
+  receiver: string,
+  externalURL: string,
+): AlertmanagerPayload {
   const a = n.alert;
   const labels: Record<string, string> = {
     alertname: `Tailor${a.kind}`,
