@@ -207,11 +207,11 @@ function receiver(raw: unknown, path: string, bad: Bad): ReceiverConfig {
     case 'slack':
     case 'webhook':
       closed(body, ['url'], `${p}.`, bad);
-      return { name: name as string, type, url: secretRef(body.url, `${p}.url`, bad) };
+      return { name: name, type, url: secretRef(body.url, `${p}.url`, bad) };
     case 'pagerduty':
       closed(body, ['routingKey', 'url'], `${p}.`, bad);
       return {
-        name: name as string,
+        name: name,
         type,
         routingKey: secretRef(body.routingKey, `${p}.routingKey`, bad),
         ...(body.url !== undefined ? { url: secretRef(body.url, `${p}.url`, bad) } : {}),
@@ -246,7 +246,7 @@ function secretRef(raw: unknown, path: string, bad: Bad): SecretRef {
       `${JSON.stringify(o.key)} is not a Secret key`,
       'letters, digits, "-", "_" and ".", e.g. key: slack-url',
     );
-  return { secret: o.secret as string, key: o.key as string };
+  return { secret: o.secret, key: o.key };
 }
 
 function route(raw: unknown, path: string, receivers: readonly ReceiverConfig[], bad: Bad): Route {
@@ -274,13 +274,13 @@ function route(raw: unknown, path: string, receivers: readonly ReceiverConfig[],
         `one of ${receivers.map((x) => x.name).join(', ')}`,
       );
     // A digest is news, not an incident: it would open a PagerDuty incident nobody can resolve.
-    if (found!.type === 'pagerduty' && alerts.includes('SavingsDigest'))
+    if (found.type === 'pagerduty' && alerts.includes('SavingsDigest'))
       bad(
         `${path}.receivers[${i}]`,
-        `"${found!.name}" is a PagerDuty receiver, which pages someone`,
+        `"${found.name}" is a PagerDuty receiver, which pages someone`,
         'send SavingsDigest to a slack or webhook receiver in a route of its own',
       );
-    return found!.name;
+    return found.name;
   });
   let namespaces: string[] | undefined;
   if (r.namespaces !== undefined) {
