@@ -170,5 +170,5 @@ test('examples/notifications.yaml: its ConfigMap reads, and its Secret holds eve
       assert.ok(s.stringData?.[ref.key] !== undefined, `Secret ${ref.secret} key ${ref.key}`);
     }
   }
-  assert.ok(parse(cm.data!['config.yaml']!));
+  assert.ok(parse(cm.data!['config.yaml']!), 'plain YAML');
 });
