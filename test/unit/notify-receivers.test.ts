@@ -155,7 +155,7 @@ test('Slack, PagerDuty and an Alertmanager webhook: each payload as documented, 
     assert.equal(trigger!.routing_key, 'R0UT1NGKEY0000000000000000000000');
     assert.equal(trigger!.event_action, 'trigger');
     assert.equal(trigger!.dedup_key, oom.key);
-    assert.ok((trigger!.dedup_key as string).length <= 255, 'dedup_key at most 255');
+    assert.ok(trigger!.dedup_key.length <= 255, 'dedup_key at most 255');
     const p = trigger!.payload as Record<string, unknown>;
     assert.deepEqual(Object.keys(p).sort(), [
       'class',
@@ -168,7 +168,7 @@ test('Slack, PagerDuty and an Alertmanager webhook: each payload as documented, 
       'timestamp',
     ]);
     assert.equal(p.summary, oom.summary);
-    assert.ok((p.summary as string).length <= 1024, 'summary at most 1024');
+    assert.ok(p.summary.length <= 1024, 'summary at most 1024');
     assert.equal(p.source, 'prod-eu-1');
     assert.ok(['critical', 'error', 'warning', 'info'].includes(p.severity as string));
     assert.equal(p.severity, 'critical');
