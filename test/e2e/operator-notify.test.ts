@@ -14,6 +14,7 @@ import { makeClients } from '../../src/kube/client.ts';
 import { eventually, idleDeployment, simPod, useCluster } from '../support/cluster.ts';
 import { createPolicy, eventsFor, Mi, podOf, useTestOperator } from '../support/operator.ts';
 import { allowNotificationsHome } from '../support/identity.ts';
+import type { Report } from '../../src/core/report/model.ts';
 
 const cluster = useCluster(import.meta.url);
 
@@ -43,6 +44,8 @@ receivers:
 routes:
   - alerts: [OOMLoop, ResizeInfeasible, EvictionHeld, HistoryFailing]
     receivers: [pager, am, dead]
+  - alerts: [SavingsDigest]
+    receivers: [am]
 resizeInfeasibleFor: 2s
 oomLoop: { kills: 3, within: 10m }
 clusterName: e2e
@@ -101,8 +104,33 @@ const operator = useTestOperator(cluster, {
     evaluateEveryMs: 500,
     reloadEveryMs: 1000,
     dispatch: { retry: { baseMs: 200, maxMs: 1000, maxAttempts: 3 } },
+    // The real provider is the report's; a fixed Report stands in for it here.
+    report: (q) => {
+      asked.push(q.sinceSeconds);
+      return Promise.resolve(REPORT);
+    },
   },
 });
+
+const asked: number[] = [];
+const fig = (cost: number, co2eKg: number) => ({ cost, currency: 'USD', co2eKg });
+const figures = {
+  requested: fig(900, 40),
+  used: fig(200, 9),
+  recommended: fig(400, 18),
+  realised: fig(42.5, 2.2),
+  available: fig(500, 22),
+};
+const REPORT: Report = {
+  generatedAt: '2026-12-07T00:00:00Z',
+  since: '2026-11-30T00:00:00Z',
+  until: '2026-12-07T00:00:00Z',
+  currency: 'USD',
+  cluster: { figures, oomKills: 2, resizes: 9 },
+  namespaces: [{ namespace: 'shop', figures, oomKills: 2, resizes: 9, workloads: [] }],
+  opportunities: [],
+  notes: [],
+};
 
 const pagerDuty = () => hits.filter((h) => h.path === '/pagerduty/v2/enqueue').map((h) => h.body);
 const alertmanager = () => hits.filter((h) => h.path === '/alertmanager').map((h) => h.body);
@@ -244,6 +272,31 @@ test('an OOM-looping pod pages with its workload and container', async () => {
   assert.equal(p.class, 'OOMLoop');
   assert.equal(p.component, 'Pod/leaky');
   assert.match(p.summary as string, /container app was OOM-killed [3-9] times in 10m/);
+});
+
+test('the weekly savings digest: built from the report provider over a week, sent to its route only', async () => {
+  assert.equal(await operator.current.notifier!.sendDigest(), true);
+  const digest = await eventually(
+    () => {
+      const d = alertmanager().find(
+        (b) => (b.commonLabels as Record<string, string>).alertname === 'TailorSavingsDigest',
+      );
+      assert.ok(d, 'the digest at the webhook');
+      return d;
+    },
+    { what: 'the digest' },
+  );
+  assert.deepEqual(asked, [7 * 86_400], 'a week of report');
+  const annotations = digest.commonAnnotations as Record<string, string>;
+  assert.equal(
+    annotations.summary,
+    'Tailor saved 42.50 USD and 2.2 kg CO2e from 2026-11-30 to 2026-12-07; 500.00 USD/month more is available',
+  );
+  assert.equal(annotations.byNamespace, 'shop: 42.50 USD, 2.2 kg CO2e');
+  assert.ok(
+    !pagerDuty().some((b) => b.dedup_key === 'SavingsDigest/2026-11-30T00:00:00Z/2026-12-07T00:00:00Z'),
+    'never paged',
+  );
 });
 
 test('a bad ConfigMap: refused with the key named (Event, metric), notifications off; sizing goes on', async () => {

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { parse, parseAllDocuments } from 'yaml';
 import { parseNotifyConfig } from '../../src/notify/config.ts';
+import { notificationsConfigMap } from '../../src/cli/commands/operator.ts';
 
 const WHERE = 'ConfigMap tailor-system/tailor-notifications';
 
@@ -171,4 +172,16 @@ test('examples/notifications.yaml: its ConfigMap reads, and its Secret holds eve
     }
   }
   assert.ok(parse(cm.data!['config.yaml']!), 'plain YAML');
+});
+
+test('--notifications-configmap: NAMESPACE/NAME, both said (the Secrets are read in that namespace)', () => {
+  assert.deepEqual(notificationsConfigMap('tailor-system/tailor-notifications'), {
+    namespace: 'tailor-system',
+    name: 'tailor-notifications',
+  });
+  assert.throws(
+    () => notificationsConfigMap('tailor-notifications'),
+    /--notifications-configmap tailor-notifications: expected NAMESPACE\/NAME/,
+  );
+  assert.throws(() => notificationsConfigMap('a/B'), /expected NAMESPACE\/NAME/);
 });
