@@ -194,6 +194,12 @@ export class Notifier {
       const f = classify(err);
       if (f.kind === 'NotFound')
         return this.off({ kind: 'Absent' }, `${where} not found: notifications are off`);
+      // Said once (the RBAC denial is counted too): the Role is not bound there, or names another ConfigMap.
+      if (f.kind === 'Forbidden')
+        return this.off(
+          { kind: 'Absent' },
+          `${where} may not be read (bind the Role tailor-operator-notifications there): notifications are off`,
+        );
       // Unreachable apiserver: keep what runs (or nothing); the next reload tries again.
       this.o.log.warn(
         { err: f.message },
