@@ -299,7 +299,7 @@ test('the weekly savings digest: built from the report provider over a week, sen
   );
 });
 
-test('a bad ConfigMap: refused with the key named (Event, metric), notifications off; sizing goes on', async () => {
+test('a bad ConfigMap or Secret: refused with the key named (Event, metric), notifications off until fixed; sizing goes on', async () => {
   const { core, namespace } = cluster;
   await core.replaceNamespacedConfigMap({
     name: 'tailor-notifications',
@@ -328,6 +328,32 @@ test('a bad ConfigMap: refused with the key named (Event, metric), notifications
   );
   assert.equal(operator.current.notifier?.state().kind, 'Invalid');
   assert.ok((await metric('tailor_notification_config_errors_total', '')) >= 1, 'counted');
+  // A Secret key that is not there: refused too, naming it; then fixed: notifications are on again.
+  const setConfig = (text: string) =>
+    core.replaceNamespacedConfigMap({
+      name: 'tailor-notifications',
+      namespace,
+      body: { metadata: { name: 'tailor-notifications' }, data: { 'config.yaml': text } },
+    });
+  await setConfig(CONFIG.replace('key: webhook-url', 'key: no-such-key'));
+  await eventually(
+    async () => {
+      const e = await eventsFor(cluster, 'ConfigMap', 'tailor-notifications', 'InvalidNotificationConfig');
+      assert.ok(
+        e.some((x) =>
+          /receivers\[1\]\.webhook\.url: Secret \S+\/tailor-notifications has no key no-such-key/.test(
+            x.message ?? '',
+          ),
+        ),
+        `an Event naming the missing key: ${e.map((x) => x.message).join(' | ')}`,
+      );
+    },
+    { what: 'the missing-key Event' },
+  );
+  await setConfig(CONFIG);
+  await eventually(() => assert.equal(operator.current.notifier?.state().kind, 'On'), {
+    what: 'notifications on again',
+  });
   const res = await fetch(`${operator.current.url}/readyz`);
   assert.equal(res.status, 200, 'the operator is ready: sizing is not affected');
   assert.ok(
