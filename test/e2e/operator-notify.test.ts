@@ -47,6 +47,7 @@ routes:
   - alerts: [SavingsDigest]
     receivers: [am]
 resizeInfeasibleFor: 2s
+evictionHeldFor: 2s
 oomLoop: { kills: 3, within: 10m }
 clusterName: e2e
 `;
@@ -244,6 +245,46 @@ test('a resize the node cannot fit: PagerDuty trigger and an Alertmanager firing
       ),
     { what: 'retries counted' },
   );
+});
+
+test('Auto: an eviction a PodDisruptionBudget holds pages as EvictionHeld', async () => {
+  const { apps, namespace } = cluster;
+  const policy = makeClients(cluster.kc).policy;
+  // As above, but Auto: the resize cannot fit, so the pod is to be evicted, and the PDB allows no disruption.
+  const body = idleDeployment(
+    'held',
+    1,
+    { cpuCores: 3, memoryBytes: 50 * Mi },
+    { requests: { cpu: '100m', memory: '64Mi' }, limits: { memory: '128Mi' } },
+  );
+  body.spec!.template.spec!.nodeSelector = { 'sim.tailor.dev/pool': 'small' };
+  await apps.createNamespacedDeployment({ namespace, body });
+  await policy.createNamespacedPodDisruptionBudget({
+    namespace,
+    body: {
+      metadata: { name: 'held' },
+      spec: { minAvailable: 1, selector: { matchLabels: { app: 'held' } } },
+    },
+  });
+  const pod = await podOf(cluster, 'held');
+  await createPolicy(cluster, 'held', {
+    mode: 'Auto',
+    targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'held' },
+  });
+  const key = `EvictionHeld/${namespace}/held`;
+  const t = await eventually(
+    () => {
+      const x = pagerDuty().find((b) => b.event_action === 'trigger' && b.dedup_key === key);
+      assert.ok(x, `a trigger for ${key}; got ${JSON.stringify(pagerDuty().map((b) => b.dedup_key))}`);
+      return x;
+    },
+    { timeoutMs: 90_000, what: 'the EvictionHeld trigger' },
+  );
+  const p = t.payload as Record<string, unknown>;
+  assert.equal(p.severity, 'warning');
+  assert.equal(p.class, 'EvictionHeld');
+  assert.match(p.summary as string, /eviction held by a PodDisruptionBudget for/);
+  assert.match(String((p.custom_details as Record<string, unknown>).pods), new RegExp(pod.metadata!.name!));
 });
 
 test('an OOM-looping pod pages with its workload and container', async () => {
