@@ -2,9 +2,10 @@
 // ServiceAccount: the ConfigMap and Secret applied (in the test's namespace, with the shipped Role
 // bound there), local HTTP servers standing in for PagerDuty, an Alertmanager-format webhook and a
 // Slack endpoint that is down. A resize the node cannot fit pages (trigger) and resolves with the same
-// dedup key once its policy goes; an OOM-looping pod pages; the dead endpoint is retried and counted
-// while the others deliver; a bad ConfigMap turns notifications off with an Event naming the key,
-// and sizing goes on throughout.
+// dedup key once its policy goes; an eviction a PDB holds, an OOM-looping pod and a failing history
+// store page; the digest goes to its route; the dead endpoint is retried and counted while the others
+// deliver; a bad ConfigMap or Secret turns notifications off with an Event naming the key, and sizing
+// goes on throughout.
 import { before, after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
@@ -47,6 +48,7 @@ routes:
   - alerts: [SavingsDigest]
     receivers: [am]
 resizeInfeasibleFor: 2s
+historyFailingFor: 2s
 evictionHeldFor: 2s
 oomLoop: { kills: 3, within: 10m }
 clusterName: e2e
@@ -400,5 +402,38 @@ test('a bad ConfigMap or Secret: refused with the key named (Event, metric), not
   assert.ok(
     (await metric('tailor_reconciles_total', 'controller="sizing",result="ok"')) >= 1,
     'the sizing controller reconciles',
+  );
+});
+
+test('the usage history store failing pages as HistoryFailing, and resolves once it works again', async () => {
+  const guard = operator.current.historyGuard;
+  // A store error the way SQLite raises it, on an op nothing else in this file runs (no Prometheus policy).
+  const r = guard.run('prometheus', () => {
+    throw Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
+  });
+  assert.equal(r.ok, false);
+  const t = await eventually(
+    () => {
+      const x = pagerDuty().find((b) => b.event_action === 'trigger' && b.dedup_key === 'HistoryFailing');
+      assert.ok(x, 'a HistoryFailing trigger');
+      return x;
+    },
+    { timeoutMs: 60_000, what: 'the HistoryFailing trigger' },
+  );
+  const p = t.payload as Record<string, unknown>;
+  assert.equal(p.severity, 'critical');
+  assert.equal(p.group, 'cluster');
+  assert.match(
+    String((p.custom_details as Record<string, unknown>).error),
+    /prometheus: SQLITE_FULL: database or disk is full/,
+  );
+  assert.equal(guard.run('prometheus', () => 1).ok, true, 'the store works again');
+  await eventually(
+    () =>
+      assert.ok(
+        pagerDuty().some((b) => b.event_action === 'resolve' && b.dedup_key === 'HistoryFailing'),
+        'resolved with the same dedup key',
+      ),
+    { timeoutMs: 60_000, what: 'the HistoryFailing resolve' },
   );
 });
