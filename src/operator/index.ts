@@ -23,6 +23,7 @@ import { startWebhook, type StartWebhookOptions, type WebhookHandle } from '../w
 import { PrometheusFeed, type PrometheusFeedSettings } from './prometheus-history.ts';
 import { resolveSources, type PrometheusSourceConfig } from './prometheus-sources.ts';
 import type { ReportProvider } from '../core/report/model.ts';
+import { Notifier, type NotifierOptions } from '../notify/notifier.ts';
 
 export const FIELD_MANAGER = 'tailor';
 
@@ -62,7 +63,17 @@ export interface OperatorOptions {
   readonly prometheus?: PrometheusFeedSettings;
   /** The savings report served at /ui (with metricsAddr); absent: /ui answers 503. */
   readonly report?: ReportProvider;
+  /**
+   * Notifications (src/notify), configured by a ConfigMap in the operator's namespace and the
+   * Secrets it names; no ConfigMap, no notifications. Left out: not even looked for.
+   */
+  readonly notifications?: OperatorNotificationsOptions;
 }
+
+export type OperatorNotificationsOptions = Pick<NotifierOptions, 'configMap'> &
+  Partial<
+    Pick<NotifierOptions, 'report' | 'evaluateEveryMs' | 'reloadEveryMs' | 'dispatch' | 'clock' | 'fetch'>
+  >;
 
 export type OperatorWebhookOptions = Omit<StartWebhookOptions, 'clients' | 'log' | 'actuation'> & {
   /** Delete the MutatingWebhookConfiguration on stop (default true; pods pass unchanged either way). */
@@ -82,6 +93,8 @@ export interface RunningOperator {
   readonly http?: OperatorHttp;
   /** Undefined without `webhook`. */
   readonly webhook?: WebhookHandle;
+  /** Undefined without `notifications`. */
+  readonly notifier?: Notifier;
   stop(): Promise<void>;
 }
 
@@ -95,6 +108,7 @@ export interface OperatorParts {
   readonly resolve: (pod: k8s.V1Pod) => ReturnType<WorkloadResolver['resolve']>;
   readonly options: OperatorOptions;
   readonly prometheus?: PrometheusFeed;
+  readonly notifier?: Notifier;
 }
 
 /**
@@ -112,6 +126,7 @@ function controllersOf(p: OperatorParts): Controller[] {
       ...(p.options.sizing ? { options: p.options.sizing } : {}),
       ...(p.prometheus ? { prometheus: p.prometheus } : {}),
       ownWebhook: p.options.webhook !== undefined,
+      ...(p.notifier ? { signals: p.notifier.signals } : {}),
     }),
     ...(p.options.models === false
       ? []
@@ -192,6 +207,21 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     now,
     log: log.child({ component: 'prometheus' }),
   });
+  // Beside sizing, never in its way: the controller only tells it which pods are stuck.
+  const notifier = options.notifications
+    ? new Notifier({
+        ...options.notifications,
+        clients,
+        log: log.child({ component: 'notify' }),
+        events: ctx.events,
+        now,
+        pods: caches.pods,
+        policies: () => caches.policies.list(),
+        resolve: (pod) => resolver.resolve(pod),
+        history: () => historyGuard.health(),
+        metrics,
+      })
+    : undefined;
   const parts: OperatorParts = {
     ctx,
     caches,
@@ -201,6 +231,7 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     resolve: (pod) => resolver.resolve(pod),
     options,
     prometheus,
+    ...(notifier ? { notifier } : {}),
   };
   const controllers = controllersOf(parts);
   instrumentQueues(metrics, controllers);
@@ -211,6 +242,7 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     ready = false;
     // The webhook first: pods created while the rest stops pass unchanged rather than time out.
     await stopWebhook(webhook, options.webhook, clients, log);
+    await notifier?.stop();
     await usage.stop();
     await prometheus.stop();
     await Promise.all(controllers.map((c) => c.stop()));
@@ -233,6 +265,7 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     usage.start();
     prometheus.start();
     await Promise.all(controllers.map((c) => c.start()));
+    await notifier?.start();
     // The webhook last: it sizes new pods from the policies' status, which the controllers keep current.
     if (options.webhook) webhook = await startWebhook(webhookOptions(options, clients, log, caches));
     ready = true;
@@ -262,6 +295,7 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     controllers,
     ...(http ? { http } : {}),
     ...(webhook ? { webhook } : {}),
+    ...(notifier ? { notifier } : {}),
     stop: () => (stopping ??= stopAll()),
   };
 }

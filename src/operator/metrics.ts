@@ -58,6 +58,10 @@ export interface OperatorMetrics {
     readonly rangeSeconds: Gauge;
     readonly timestampSeconds: Gauge;
   };
+  /** Notifications by receiver and result (delivered, retried, failed, dropped, rate_limited): src/notify. */
+  readonly notifications: Counter<'receiver' | 'result'>;
+  /** Notification configurations refused (ConfigMap or a Secret it names): notifications are off until fixed. */
+  readonly notificationConfigErrors: Counter<string>;
 }
 
 /** package.json's version: two folders up from this file in src/ and in dist/ alike. */
@@ -269,6 +273,17 @@ export function operatorMetrics(defaults = true): OperatorMetrics {
         registers,
       }),
     },
+    notifications: new Counter({
+      name: 'tailor_notifications_total',
+      help: 'Notification attempts by receiver and result: delivered, retried (backoff), failed (refused or out of retries), dropped (queue full), rate_limited (waited for the rate limit).',
+      labelNames: ['receiver', 'result'],
+      registers,
+    }),
+    notificationConfigErrors: new Counter({
+      name: 'tailor_notification_config_errors_total',
+      help: 'Notification configurations refused (the ConfigMap, or a Secret it names); notifications are off until fixed.',
+      registers,
+    }),
   };
   // The outcomes a patch can have start at 0, so a rate() over them (and the alerts) has a series
   // before the first failure rather than "no data".

@@ -203,3 +203,35 @@ export function recordRbacDenials(kc: k8s.KubeConfig): { check(): void; stop(): 
       ),
   };
 }
+
+/**
+ * Notifications read their ConfigMap and Secrets in the operator's namespace (`tailor-system`); a
+ * test keeps its own in its namespace instead (`--notifications-configmap NS/NAME`), so the shipped
+ * Role tailor-operator-notifications is bound there, as its comment says: its rules as shipped.
+ */
+export async function allowNotificationsHome(namespace: string): Promise<void> {
+  const { user } = await operatorIdentity();
+  const shipped = shippedObjects().find(
+    (o): o is k8s.V1Role => o.kind === 'Role' && o.metadata?.name === 'tailor-operator-notifications',
+  );
+  assert.ok(shipped?.rules?.length, 'deploy/rbac/operator.yaml has a Role for notifications');
+  const saName = user.split(':')[3]!;
+  const saNamespace = user.split(':')[2]!;
+  const name = 'tailor-operator-notifications';
+  const admin = adminClients();
+  await apply(admin.objects, {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'Role',
+    metadata: { name, namespace, labels: { 'tailor.dev/test': 'rbac' } },
+    rules: shipped.rules,
+  } as k8s.V1Role);
+  await apply(admin.objects, {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'RoleBinding',
+    metadata: { name, namespace, labels: { 'tailor.dev/test': 'rbac' } },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name },
+    subjects: [{ kind: 'ServiceAccount', name: saName, namespace: saNamespace }],
+  } as k8s.V1RoleBinding);
+  for (const resource of ['configmaps', 'secrets'])
+    await waitAllowed(user, { verb: 'get', group: '', resource, namespace, name: 'tailor-notifications' });
+}

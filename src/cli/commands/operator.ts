@@ -35,6 +35,7 @@ interface Options {
   prometheusTimeout: string;
   prometheusMaxResponse: string;
   allowedImage: string[];
+  notificationsConfigmap: string;
 }
 
 export function registerOperator(program: Command): void {
@@ -94,6 +95,11 @@ export function registerOperator(program: Command): void {
       '32Mi',
     )
     .option('--allowed-image <prefix>', ALLOWED_IMAGE_HELP, collectAllowedImage, [])
+    .option(
+      '--notifications-configmap <namespace/name>',
+      'the notifications ConfigMap (receivers, routes); its Secrets are read in the same namespace; absent: no notifications',
+      'tailor-system/tailor-notifications',
+    )
     .option('--log-level <level>', 'trace, debug, info, warn or error', 'info')
     .action(async (o: Options) => run(o));
 }
@@ -116,6 +122,7 @@ async function run(o: Options): Promise<void> {
       maxResponseBytes: sizeOf(o.prometheusMaxResponse, '--prometheus-max-response'),
     },
   });
+  const notifications = notificationsConfigMap(o.notificationsConfigmap);
   const level = logLevelFlag(o.logLevel);
   // The address is read here too, so a typo fails before anything connects to the cluster.
   if (o.metricsAddr !== '0') parseAddr(o.metricsAddr);
@@ -139,6 +146,7 @@ async function run(o: Options): Promise<void> {
       : {}),
     prometheusSources,
     ...(o.allowedImage.length > 0 ? { models: { allowedImages: o.allowedImage } } : {}),
+    notifications: { configMap: notifications },
   });
   await new Promise<void>((resolve) => {
     const stop = (sig: string) => {
@@ -169,4 +177,18 @@ function webhookOptions(o: Options): OperatorWebhookOptions {
     ...(o.webhookTlsSecret ? { tlsSecret: parseSecretRef(o.webhookTlsSecret, '--webhook-tls-secret') } : {}),
     register: service ? { endpoint: service } : {},
   };
+}
+
+/** NAMESPACE/NAME, both required: the Secrets are read in that namespace, so it must be said. */
+export function notificationsConfigMap(s: string): { namespace: string; name: string } {
+  const m = /^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)\/([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?)$/.exec(s);
+  if (!m)
+    throw new TailorError(
+      'InvalidInput',
+      `--notifications-configmap ${s}: expected NAMESPACE/NAME of a ConfigMap`,
+      {
+        hint: "e.g. --notifications-configmap tailor-system/tailor-notifications (the operator's own namespace)",
+      },
+    );
+  return { namespace: m[1]!, name: m[3]! };
 }

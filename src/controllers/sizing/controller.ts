@@ -63,6 +63,7 @@ import { readSeries, seriesKeyString, type SeriesView } from './usage.ts';
 import { requiredSpanSeconds, shrinkGate, withHolds } from './shrink-gate.ts';
 import { declaredRequests, noSeries, statusRecommendations, type CoveredPod } from './recommendations.ts';
 import { evictionConditions, wantedConditions } from './conditions.ts';
+import type { SizingSignals, StuckReport } from '../../notify/signals.ts';
 
 export interface SizingOptions {
   /**
@@ -96,6 +97,8 @@ export interface SizingDeps {
   readonly prometheus?: PrometheusFeed;
   /** This process serves and registers the webhook: until its registration is seen, evictions wait quietly. */
   readonly ownWebhook?: boolean;
+  /** Told after each pass which pods are stuck (resize infeasible or deferred, eviction held): notifications. */
+  readonly signals?: SizingSignals;
 }
 
 export const SIZING_CONTROLLER = 'sizing';
@@ -143,8 +146,10 @@ export function sizingController(ctx: OperatorContext, deps: SizingDeps): Contro
       const began = Date.now();
       const end = metrics.passSeconds.startTimer({ controller: SIZING_CONTROLLER });
       try {
-        const r = await reconcile(key);
+        const stuck: StuckReport[] = [];
+        const r = await reconcile(key, stuck);
         metrics.reconciles.inc({ controller: SIZING_CONTROLLER, result: 'ok' });
+        deps.signals?.passed(key, stuck);
         return r;
       } catch (err) {
         metrics.reconciles.inc({ controller: SIZING_CONTROLLER, result: 'error' });
@@ -221,7 +226,8 @@ export function sizingController(ctx: OperatorContext, deps: SizingDeps): Contro
     })().catch((err: unknown) => log.warn({ pod: keyOf(pod), err: describe(err) }, 'pod event not mapped'));
   }
 
-  async function reconcile(key: string): Promise<ReconcileResult> {
+  /** `stuck` collects the pods this pass could not change as planned (for notifications). */
+  async function reconcile(key: string, stuck: StuckReport[]): Promise<ReconcileResult> {
     const [namespace = '', name = ''] = key.split('/');
     const policy = caches.policies.get(name, namespace);
     if (!policy) {
@@ -513,6 +519,15 @@ export function sizingController(ctx: OperatorContext, deps: SizingDeps): Contro
         plans.filter((p) => p.plan.decision.kind === 'Evict').map((p) => p.c.pod),
       ),
     });
+    for (const { c, plan } of plans) {
+      const d = plan.decision;
+      if (d.kind === 'Infeasible' || d.kind === 'Deferred')
+        stuck.push({
+          pod: c.pod.metadata?.name ?? '',
+          kind: d.kind === 'Infeasible' ? 'ResizeInfeasible' : 'ResizeDeferred',
+          message: d.message,
+        });
+    }
     let busy = false;
     let again = false;
     const applied: ResizePlan[] = [];
@@ -532,6 +547,8 @@ export function sizingController(ctx: OperatorContext, deps: SizingDeps): Contro
           break;
         case 'Hold':
           busy = true;
+          if (action.reason === 'PdbBlocks')
+            stuck.push({ pod: c.pod.metadata?.name ?? '', kind: 'EvictionHeld', message: d.message });
           if (action.reason === 'PdbBlocks' && !held.has(podKey)) {
             held.add(podKey);
             plog.info({ pod: podKey }, 'eviction held: the PodDisruptionBudget allows no disruption now');
@@ -605,6 +622,12 @@ export function sizingController(ctx: OperatorContext, deps: SizingDeps): Contro
                 });
           if (gate?.kind !== 'Allowed') {
             busy = true;
+            // The node cannot fit the resize and the eviction that would fix it waits: stuck all the same.
+            stuck.push({
+              pod: c.pod.metadata?.name ?? '',
+              kind: 'ResizeInfeasible',
+              message: gate ? `${d.message}; eviction held: ${gate.message}` : d.message,
+            });
             if (
               gate &&
               gate.kind !== 'NoAdmissionWebhook' &&
@@ -619,6 +642,8 @@ export function sizingController(ctx: OperatorContext, deps: SizingDeps): Contro
           const why = `${d.message}${plan.summary ? ` (${plan.summary})` : ''}`;
           const r = await act.evict(policy, c.pod, why);
           busy = true;
+          if (r === 'Blocked')
+            stuck.push({ pod: c.pod.metadata?.name ?? '', kind: 'EvictionHeld', message: why });
           if (r === 'Evicted') {
             held.delete(podKey);
             cps.evicted(key, now);
@@ -737,6 +762,7 @@ export function sizingController(ctx: OperatorContext, deps: SizingDeps): Contro
             // Nothing to undo: pods keep the sizes they have; the checkpoint goes with the policy (owner).
             log.info({ policy: keyOf(p) }, 'policy deleted');
             cps.forget(keyOf(p));
+            deps.signals?.forget(keyOf(p));
             toldNoWebhook.delete(keyOf(p));
             passEnded(passes.forget(keyOf(p), Date.now()));
             generations.delete(keyOf(p));
