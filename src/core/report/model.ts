@@ -52,6 +52,8 @@ export interface WorkloadReport {
   readonly oomKills: number;
   readonly resizes: number;
   readonly series: readonly SeriesPoint[];
+  /** Hours of Tailor's records in the range (0: used and realised are not known, a note says so). */
+  readonly historyHours?: number;
 }
 
 export interface NamespaceReport {
