@@ -52,7 +52,7 @@ export function sizingLedgers(changes: PodChanges): SizingLedgers {
     record(policyKey, pass) {
       const ledger = ledgers.get(policyKey) ?? EMPTY_LEDGER;
       let firstSeen = firstSeenOf.get(policyKey);
-      if (!firstSeen) firstSeenOf.set(policyKey, (firstSeen = new Map()));
+      if (!firstSeen) firstSeenOf.set(policyKey, (firstSeen = new Map<string, Map<string, Amount>>()));
       const through = new Map(ledger.containers.map((c) => [ledgerKey(c.workload, c.container), c.through]));
       type Mutable = { -readonly [K in keyof ContainerSample]: ContainerSample[K] } & {
         pods: ContainerSample['pods'][number][];
@@ -77,7 +77,7 @@ export function sizingLedgers(changes: PodChanges): SizingLedgers {
             requests: { ...ct.resources?.limits, ...ct.resources?.requests, ...statusRequests(pod, ct.name) },
           });
           let seen = firstSeen.get(uid);
-          if (!seen) firstSeen.set(uid, (seen = new Map()));
+          if (!seen) firstSeen.set(uid, (seen = new Map<string, Amount>()));
           if (!seen.has(ct.name)) seen.set(ct.name, requested);
           const templateContainer = pass.template?.spec?.containers.find((x) => x.name === ct.name);
           // What the pod asked for before Tailor: the webhook's record, else the workload's template,
@@ -168,5 +168,5 @@ function beforeAnnotation(pod: k8s.V1Pod): Record<string, Resources> | undefined
 /** The requests the kubelet reports the container holds, when it says. */
 function statusRequests(pod: k8s.V1Pod, container: string): Record<string, string> {
   const r = pod.status?.containerStatuses?.find((s) => s.name === container)?.resources?.requests;
-  return (r ?? {}) as Record<string, string>;
+  return (r ?? {});
 }
