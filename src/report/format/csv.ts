@@ -4,7 +4,13 @@ import type { Figures, Report } from '../../core/report/model.ts';
 import { FIGURE_KEYS } from './common.ts';
 
 const cell = (v: string | number | undefined) => {
-  const s = v === undefined ? '' : String(v);
+  // Fractions to 12 significant digits: no float noise (0.09999999999999999) in a spreadsheet.
+  const s =
+    v === undefined
+      ? ''
+      : typeof v === 'number' && !Number.isInteger(v)
+        ? String(Number(v.toPrecision(12)))
+        : String(v);
   return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 };
 
