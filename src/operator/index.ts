@@ -21,6 +21,8 @@ import { HistoryGuard } from './history-guard.ts';
 import { startWebhook, type StartWebhookOptions, type WebhookHandle } from '../webhook/index.ts';
 import { PrometheusFeed, type PrometheusFeedSettings } from './prometheus-history.ts';
 import { resolveSources, type PrometheusSourceConfig } from './prometheus-sources.ts';
+import { reportSource, type ReportSourceOptions } from './report-source.ts';
+import type { ReportProvider } from '../core/report/model.ts';
 
 export const FIELD_MANAGER = 'tailor';
 
@@ -58,6 +60,11 @@ export interface OperatorOptions {
   readonly prometheusSources?: readonly PrometheusSourceConfig[];
   /** How Prometheus history is read (steps, intervals, retries); tests shorten them. */
   readonly prometheus?: PrometheusFeedSettings;
+  /** Called with each standing savings report (every `reportIntervalMs`, default 60 s). */
+  readonly onReport?: ReportSourceOptions['onReport'];
+  readonly reportIntervalMs?: number;
+  /** The prices ConfigMap (default tailor-system/tailor-prices). */
+  readonly pricesConfigMap?: ReportSourceOptions['pricesConfigMap'];
 }
 
 export type OperatorWebhookOptions = Omit<StartWebhookOptions, 'clients' | 'log' | 'actuation'> & {
@@ -78,6 +85,8 @@ export interface RunningOperator {
   readonly http?: OperatorHttp;
   /** Undefined without `webhook`. */
   readonly webhook?: WebhookHandle;
+  /** The savings report on demand (same code as `tailor report`), within the operator's scope. */
+  readonly report: ReportProvider;
   stop(): Promise<void>;
 }
 
@@ -199,6 +208,17 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     prometheus,
   };
   const controllers = controllersOf(parts);
+  const reports = reportSource({
+    clients,
+    caches,
+    resolve: (pod) => resolver.resolve(pod),
+    ...(options.namespace ? { namespace: options.namespace } : {}),
+    log,
+    now,
+    ...(options.reportIntervalMs !== undefined ? { intervalMs: options.reportIntervalMs } : {}),
+    ...(options.pricesConfigMap ? { pricesConfigMap: options.pricesConfigMap } : {}),
+    ...(options.onReport ? { onReport: options.onReport } : {}),
+  });
   let ready = false;
   let http: OperatorHttp | undefined;
   let webhook: WebhookHandle | undefined;
@@ -206,6 +226,7 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     ready = false;
     // The webhook first: pods created while the rest stops pass unchanged rather than time out.
     await stopWebhook(webhook, options.webhook, clients, log);
+    await reports.stop();
     await usage.stop();
     await prometheus.stop();
     await Promise.all(controllers.map((c) => c.stop()));
@@ -227,6 +248,7 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     await Promise.all(controllers.map((c) => c.start()));
     // The webhook last: it sizes new pods from the policies' status, which the controllers keep current.
     if (options.webhook) webhook = await startWebhook(webhookOptions(options, clients, log, caches));
+    reports.start();
     ready = true;
   } catch (err) {
     await stopAll().catch(() => {});
@@ -254,6 +276,7 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     controllers,
     ...(http ? { http } : {}),
     ...(webhook ? { webhook } : {}),
+    report: reports.report,
     stop: () => (stopping ??= stopAll()),
   };
 }

@@ -7,7 +7,6 @@ import type { Clients } from '../kube/client.ts';
 import { classify, toTailorError } from '../kube/errors.ts';
 import { parseQuantity } from '../core/quantity.ts';
 import type { NodeFacts } from '../core/cost/types.ts';
-import type { PriceOverrides } from '../core/cost/index.ts';
 import { requestsOf } from '../core/report/amounts.ts';
 import {
   buildReport,
@@ -18,10 +17,40 @@ import {
 } from '../core/report/build.ts';
 import { decodeLedger, EMPTY_LEDGER } from '../core/report/ledger.ts';
 import type { ReportProvider, ReportQuery } from '../core/report/model.ts';
-import { ALL_NAMESPACES, namespaces as namespaceScope, type Scope } from '../sources/scope.ts';
-import { listPodsWithWorkloads } from '../sources/workloads.ts';
+import { ALL_NAMESPACES, namespaces as namespaceScope } from '../sources/scope.ts';
+import { listPodsWithWorkloads, type PodWithWorkload } from '../sources/workloads.ts';
 import { controllingPolicy } from '../controllers/sizing/matching.ts';
 import { priceOverridesOf } from './prices.ts';
+
+/** Where the objects come from: the API (the CLI) or the operator's watch caches (see src/operator/report-source.ts). */
+export interface ReportReader {
+  nodes(): Promise<readonly k8s.V1Node[]>;
+  /** Live pods with their workloads; every namespace when `namespaces` is undefined. */
+  pods(namespaces: readonly string[] | undefined): Promise<readonly PodWithWorkload[]>;
+  policies(namespaces: readonly string[] | undefined): Promise<readonly SizingPolicy[]>;
+  checkpoints(namespaces: readonly string[] | undefined): Promise<readonly SizingCheckpoint[]>;
+  /** Undefined when it does not exist. */
+  configMap(namespace: string, name: string): Promise<k8s.V1ConfigMap | undefined>;
+}
+
+/** Every object read with one list per kind and namespace (the CLI). */
+export function apiReader(clients: Clients): ReportReader {
+  return {
+    nodes: async () => (await wrap('listing nodes', () => clients.core.listNode())).items,
+    pods: (namespaces) =>
+      listPodsWithWorkloads(clients, namespaces ? namespaceScope(...namespaces) : ALL_NAMESPACES),
+    policies: (namespaces) => listCustom<SizingPolicy>(clients, 'sizingpolicies', namespaces),
+    checkpoints: (namespaces) => listCustom<SizingCheckpoint>(clients, 'sizingcheckpoints', namespaces),
+    configMap: async (namespace, name) => {
+      try {
+        return await clients.core.readNamespacedConfigMap({ namespace, name });
+      } catch (err) {
+        if (classify(err).kind === 'NotFound') return undefined;
+        throw toTailorError(`reading ConfigMap ${namespace}/${name}`, err);
+      }
+    },
+  };
+}
 
 export const DEFAULT_PRICES_CONFIGMAP = { namespace: 'tailor-system', name: 'tailor-prices' } as const;
 
@@ -35,29 +64,33 @@ export interface GatherOptions {
 }
 
 /** Everything buildReport needs, read from the cluster. */
-export async function gather(clients: Clients, q: ReportQuery, o: GatherOptions = {}): Promise<BuildInput> {
+export async function gather(read: ReportReader, q: ReportQuery, o: GatherOptions = {}): Promise<BuildInput> {
   const say = o.progress ?? (() => {});
-  const scope: Scope = q.namespaces ? namespaceScope(...q.namespaces) : ALL_NAMESPACES;
   const where = q.namespaces
     ? `namespace${q.namespaces.length === 1 ? '' : 's'} ${q.namespaces.join(', ')}`
     : 'all namespaces';
 
   say(`reading prices (ConfigMap ${cmName(o)})`);
-  const overrides = await readOverrides(clients, o.pricesConfigMap ?? DEFAULT_PRICES_CONFIGMAP);
+  const cm = o.pricesConfigMap ?? DEFAULT_PRICES_CONFIGMAP;
+  const overrides = priceOverridesOf(
+    (await read.configMap(cm.namespace, cm.name))?.data,
+    `ConfigMap ${cm.namespace}/${cm.name}`,
+  );
   say('reading nodes');
-  const nodes = (await wrap('listing nodes', () => clients.core.listNode())).items.map(nodeFacts);
+  const nodes = (await read.nodes()).map(nodeFacts);
   say(`  ${nodes.length} node${nodes.length === 1 ? '' : 's'}`);
   say(`reading SizingPolicies and SizingCheckpoints in ${where}`);
   const [policies, checkpoints] = await Promise.all([
-    listCustom<SizingPolicy>(clients, 'sizingpolicies', q.namespaces),
-    listCustom<SizingCheckpoint>(clients, 'sizingcheckpoints', q.namespaces),
+    read.policies(q.namespaces),
+    read.checkpoints(q.namespaces),
   ]);
   say(
     `  ${policies.length} polic${policies.length === 1 ? 'y' : 'ies'}, ${checkpoints.length} checkpoint${checkpoints.length === 1 ? '' : 's'}`,
   );
   say(`reading pods in ${where}`);
-  const pods = await listPodsWithWorkloads(clients, scope);
+  const pods = await read.pods(q.namespaces);
   const byNamespace = new Map<string, SizingPolicy[]>();
+  // Pods are matched to the one policy that controls them, by the controller's own rule.
   for (const p of policies) {
     const ns = p.metadata.namespace ?? '';
     byNamespace.set(ns, [...(byNamespace.get(ns) ?? []), p]);
@@ -120,27 +153,13 @@ export async function gather(clients: Clients, q: ReportQuery, o: GatherOptions 
 }
 
 /** The report from the cluster, on demand: what `tailor report` and the operator's /ui call. */
-export function reportProvider(clients: Clients, o: GatherOptions = {}): ReportProvider {
-  return async (q) => buildReport(await gather(clients, q, o));
+export function reportProvider(read: ReportReader, o: GatherOptions = {}): ReportProvider {
+  return async (q) => buildReport(await gather(read, q, o));
 }
 
 function cmName(o: GatherOptions): string {
   const c = o.pricesConfigMap ?? DEFAULT_PRICES_CONFIGMAP;
   return `${c.namespace}/${c.name}`;
-}
-
-async function readOverrides(
-  clients: Clients,
-  c: { readonly namespace: string; readonly name: string },
-): Promise<PriceOverrides> {
-  let cm: k8s.V1ConfigMap;
-  try {
-    cm = await clients.core.readNamespacedConfigMap({ namespace: c.namespace, name: c.name });
-  } catch (err) {
-    if (classify(err).kind === 'NotFound') return {};
-    throw toTailorError(`reading ConfigMap ${c.namespace}/${c.name}`, err);
-  }
-  return priceOverridesOf(cm.data, `ConfigMap ${c.namespace}/${c.name}`);
 }
 
 async function wrap<T>(what: string, f: () => Promise<T>): Promise<T> {

@@ -22,7 +22,14 @@ import {
 } from '../support/operator.ts';
 
 const cluster = useCluster(import.meta.url);
-const operator = useTestOperator(cluster, { models: false, sizing: { checkpointIntervalSeconds: 1 } });
+/** The standing reports the operator hands to its onReport hook (metrics and the dashboard use it). */
+const standing: Report[] = [];
+const operator = useTestOperator(cluster, {
+  models: false,
+  sizing: { checkpointIntervalSeconds: 1 },
+  reportIntervalMs: 1000,
+  onReport: (r) => standing.push(r),
+});
 const q = (v: string | undefined) => parseQuantity(v) ?? NaN;
 
 async function report(args: { output: string; all?: boolean; prices?: string }): Promise<string> {
@@ -136,7 +143,25 @@ test('report: per-namespace workloads, available and realised savings, sums to t
       );
   assert.ok(all.namespaces.some((n) => n.namespace === namespace));
 
-  // 4. The text formats.
+  // 4. The operator builds the same report (same code) on demand and every interval, inside its RBAC.
+  const live = await operator.current.report({ sinceSeconds: 3600, namespaces: [namespace] });
+  const mine = live.namespaces.find((n) => n.namespace === namespace)!;
+  const cli = r.namespaces.find((n) => n.namespace === namespace)!;
+  assert.deepEqual(
+    mine.workloads.map((w) => [w.name, w.replicas, w.figures.requested.cost]),
+    cli.workloads.map((w) => [w.name, w.replicas, w.figures.requested.cost]),
+    'the operator and the CLI agree on the workloads and their requested cost',
+  );
+  await eventually(
+    () =>
+      assert.ok(
+        standing.some((x) => x.namespaces.some((n) => n.namespace === namespace && n.workloads.length === 2)),
+        `a standing report with both workloads (${standing.length} so far)`,
+      ),
+    { timeoutMs: 20_000, what: 'onReport called with the namespace' },
+  );
+
+  // 5. The text formats.
   const table = await report({ output: 'table' });
   assert.match(table, /Deployment\/spare/);
   assert.match(table, /\(cluster\)/);

@@ -6,7 +6,7 @@ import type * as k8s from '@kubernetes/client-node';
 import { TailorError } from '../../errors.ts';
 import { checkNamespaceFlags, durationFlag } from '../flags.ts';
 import { loadKubeConfig, makeClients } from '../../kube/client.ts';
-import { DEFAULT_PRICES_CONFIGMAP, reportProvider } from '../../report/gather.ts';
+import { DEFAULT_PRICES_CONFIGMAP, apiReader, reportProvider } from '../../report/gather.ts';
 import { REPORT_FORMATS, renderReport, type ReportFormat } from '../../report/format/index.ts';
 import type { Report, ReportQuery } from '../../core/report/model.ts';
 
@@ -74,7 +74,7 @@ export async function reportFor(
     sinceSeconds: sinceMs / 1000,
     ...(o.allNamespaces ? {} : { namespaces: [o.namespace ?? contextNamespace(kc)] }),
   };
-  const report = await reportProvider(clients, { pricesConfigMap: prices, progress })(q);
+  const report = await reportProvider(apiReader(clients), { pricesConfigMap: prices, progress })(q);
   return { report, format };
 }
 
