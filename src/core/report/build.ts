@@ -147,6 +147,8 @@ export function buildReport(input: BuildInput): Report {
   const opportunities: (Opportunity & { cents: number })[] = [];
   const unpriced = new Set<string>();
   let withHistory = 0;
+  /** Workloads without records in the range: one note each, unless none has any (one note says it). */
+  const unknown: string[] = [];
   for (const g of [...groups.values()].sort((a, b) =>
     `${a.namespace}/${a.name}/${a.kind}`.localeCompare(`${b.namespace}/${b.name}/${b.kind}`),
   )) {
@@ -248,8 +250,8 @@ export function buildReport(input: BuildInput): Report {
       }
     }
     if (hadHistory) withHistory++;
-    else if (groups.size > 0)
-      notes.push(
+    else
+      unknown.push(
         `${g.namespace}/${g.kind}/${g.name}: no history between ${iso(since)} and ${iso(now)}: used and realised are not known (shown as 0)`,
       );
     workloads.push({
@@ -298,7 +300,8 @@ export function buildReport(input: BuildInput): Report {
     }));
   for (const ns of query.namespaces ?? [])
     if (!byNamespace.has(ns)) notes.push(`${ns}: no workload covered by a SizingPolicy`);
-  if (workloads.length > 0 && withHistory === 0)
+  if (withHistory > 0) notes.unshift(...unknown);
+  else if (workloads.length > 0)
     notes.unshift(
       `no history between ${iso(since)} and ${iso(now)}: used and realised savings are not known (Tailor records them while its operator runs)`,
     );
