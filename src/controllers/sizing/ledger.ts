@@ -168,5 +168,5 @@ function beforeAnnotation(pod: k8s.V1Pod): Record<string, Resources> | undefined
 /** The requests the kubelet reports the container holds, when it says. */
 function statusRequests(pod: k8s.V1Pod, container: string): Record<string, string> {
   const r = pod.status?.containerStatuses?.find((s) => s.name === container)?.resources?.requests;
-  return (r ?? {});
+  return r ?? {};
 }
