@@ -64,8 +64,9 @@ export function reportSource(o: ReportSourceOptions): ReportSource {
   let latest: Report | undefined;
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> | undefined;
+  let stopped = false;
   const refresh = () => {
-    if (running) return;
+    if (running || stopped) return;
     running = report({ sinceSeconds: o.sinceSeconds ?? 7 * 86_400 })
       .then((r) => {
         latest = r;
@@ -82,14 +83,18 @@ export function reportSource(o: ReportSourceOptions): ReportSource {
     report,
     latest: () => latest,
     start() {
+      stopped = false;
       refresh();
       timer = setInterval(refresh, o.intervalMs ?? 60_000);
       timer.unref();
     },
-    async stop() {
+    stop() {
+      // Not waiting for a build in flight: against an unreachable API it could take a request
+      // timeout; its result is dropped.
+      stopped = true;
       if (timer) clearInterval(timer);
       timer = undefined;
-      await running;
+      return Promise.resolve();
     },
   };
 }
