@@ -29,7 +29,10 @@ export interface ContainerReport {
   readonly figures: Figures;
 }
 
-/** One point of a workload's hourly series (per-replica sums over its pods). */
+/**
+ * One point of a workload's series: the sum over its pods and containers, averaged over the bucket
+ * (5-minute buckets when the range is 48 h or less, hourly ones beyond; src/core/report/ledger.ts).
+ */
 export interface SeriesPoint {
   /** ISO 8601, the start of the bucket. */
   readonly t: string;
