@@ -9,6 +9,8 @@ import type { KindDefinition } from './common.ts';
 
 /** The apiserver refuses objects over 1.5 MiB; the encoded series are capped below that (src/core/checkpoint). */
 const MAX_SERIES_CHARS = 1_300_000;
+/** The savings ledger's share of a checkpoint (src/core/report/ledger.ts MAX_LEDGER_BYTES). */
+const MAX_LEDGER_CHARS = 200_000;
 
 const PodChanges = Type.Object(
   {
@@ -56,6 +58,30 @@ export const SizingCheckpointSpec = Type.Object(
           }),
         },
         { ...closed, description: 'The recommender state of the series the policy reads.' },
+      ),
+    ),
+    ledger: Type.Optional(
+      Type.Object(
+        {
+          data: Type.String({
+            maxLength: MAX_LEDGER_CHARS,
+            description:
+              'base64 of gzipped JSON: per workload and container, 5-minute buckets for 48 h then hourly ones for ' +
+              '35 days of pod-seconds, requested, baseline (before Tailor), used and recommended amounts, OOM kills ' +
+              'and resizes (src/core/report/ledger.ts).',
+          }),
+          containers: Type.Integer({ minimum: 0, description: 'Workload containers in data.' }),
+          buckets: Type.Integer({ minimum: 0, description: 'Buckets in data.' }),
+          dropped: Type.Integer({
+            minimum: 0,
+            description: 'Buckets left out to stay under the size cap (the oldest).',
+          }),
+        },
+        {
+          ...closed,
+          description:
+            "Tailor's record of what the pods held, used and were recommended: what `tailor report` integrates realised savings from.",
+        },
       ),
     ),
   },

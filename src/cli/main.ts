@@ -8,6 +8,7 @@ import { registerModels } from './commands/models.ts';
 import { registerOperator } from './commands/operator.ts';
 import { registerRecommend } from './commands/recommend.ts';
 import { registerReplay } from './commands/replay.ts';
+import { registerReport } from './commands/report.ts';
 import { registerSim } from './commands/sim.ts';
 import { registerWebhookCommand } from './commands/webhook.ts';
 
@@ -26,6 +27,7 @@ registerModels(program);
 registerOperator(program);
 registerRecommend(program);
 registerReplay(program);
+registerReport(program);
 registerSim(program);
 registerWebhookCommand(program);
 

@@ -22,8 +22,10 @@ import { HistoryGuard } from './history-guard.ts';
 import { startWebhook, type StartWebhookOptions, type WebhookHandle } from '../webhook/index.ts';
 import { PrometheusFeed, type PrometheusFeedSettings } from './prometheus-history.ts';
 import { resolveSources, type PrometheusSourceConfig } from './prometheus-sources.ts';
-import type { ReportProvider } from '../core/report/model.ts';
+import { exportReport } from './report-metrics.ts';
 import { Notifier, type NotifierOptions } from '../notify/notifier.ts';
+import { reportSource, type ReportSourceOptions } from './report-source.ts';
+import type { ReportProvider } from '../core/report/model.ts';
 
 export const FIELD_MANAGER = 'tailor';
 
@@ -68,6 +70,11 @@ export interface OperatorOptions {
    * Secrets it names; no ConfigMap, no notifications. Left out: not even looked for.
    */
   readonly notifications?: OperatorNotificationsOptions;
+  /** Called with each standing savings report (every `reportIntervalMs`, default 60 s). */
+  readonly onReport?: ReportSourceOptions['onReport'];
+  readonly reportIntervalMs?: number;
+  /** The prices ConfigMap (default tailor-system/tailor-prices). */
+  readonly pricesConfigMap?: ReportSourceOptions['pricesConfigMap'];
 }
 
 export type OperatorNotificationsOptions = Pick<NotifierOptions, 'configMap'> &
@@ -95,6 +102,8 @@ export interface RunningOperator {
   readonly webhook?: WebhookHandle;
   /** Undefined without `notifications`. */
   readonly notifier?: Notifier;
+  /** The savings report on demand (same code as `tailor report`), within the operator's scope. */
+  readonly report: ReportProvider;
   stop(): Promise<void>;
 }
 
@@ -207,9 +216,26 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     now,
     log: log.child({ component: 'prometheus' }),
   });
+  // The savings report: same gather + build as `tailor report`, for /ui, the metrics and the digest.
+  const reports = reportSource({
+    clients,
+    caches,
+    resolve: (pod) => resolver.resolve(pod),
+    ...(options.namespace ? { namespace: options.namespace } : {}),
+    log,
+    now,
+    ...(options.reportIntervalMs !== undefined ? { intervalMs: options.reportIntervalMs } : {}),
+    ...(options.pricesConfigMap ? { pricesConfigMap: options.pricesConfigMap } : {}),
+    // The savings gauges follow every standing report; then the caller's hook.
+    onReport: (r) => {
+      exportReport(metrics, r);
+      options.onReport?.(r);
+    },
+  });
   // Beside sizing, never in its way: the controller only tells it which pods are stuck.
   const notifier = options.notifications
     ? new Notifier({
+        report: reports.report,
         ...options.notifications,
         clients,
         log: log.child({ component: 'notify' }),
@@ -243,6 +269,7 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     // The webhook first: pods created while the rest stops pass unchanged rather than time out.
     await stopWebhook(webhook, options.webhook, clients, log);
     await notifier?.stop();
+    await reports.stop();
     await usage.stop();
     await prometheus.stop();
     await Promise.all(controllers.map((c) => c.stop()));
@@ -258,7 +285,7 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
         options.metricsAddr,
         metrics.registry,
         () => readiness(ready, caches, controllers),
-        options.report,
+        options.report ?? reports.report,
       );
     await caches.synced;
     // Usage first: the controllers' first passes find the samples of the first poll.
@@ -268,6 +295,7 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     await notifier?.start();
     // The webhook last: it sizes new pods from the policies' status, which the controllers keep current.
     if (options.webhook) webhook = await startWebhook(webhookOptions(options, clients, log, caches));
+    reports.start();
     ready = true;
   } catch (err) {
     await stopAll().catch(() => {});
@@ -296,6 +324,7 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     ...(http ? { http } : {}),
     ...(webhook ? { webhook } : {}),
     ...(notifier ? { notifier } : {}),
+    report: reports.report,
     stop: () => (stopping ??= stopAll()),
   };
 }

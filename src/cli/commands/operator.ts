@@ -14,6 +14,7 @@ import { parseAddr } from '../../operator/http.ts';
 import { serviceHosts } from '../../webhook/certs.ts';
 import type { OperatorWebhookOptions } from '../../operator/index.ts';
 import { ALLOWED_IMAGE_HELP, collectAllowedImage } from './models.ts';
+import { pricesFlag } from './report.ts';
 
 interface Options {
   kubeconfig?: string;
@@ -36,6 +37,7 @@ interface Options {
   prometheusMaxResponse: string;
   allowedImage: string[];
   notificationsConfigmap: string;
+  pricesConfigmap: string;
 }
 
 export function registerOperator(program: Command): void {
@@ -100,6 +102,11 @@ export function registerOperator(program: Command): void {
       'the notifications ConfigMap (receivers, routes); its Secrets are read in the same namespace; absent: no notifications',
       'tailor-system/tailor-notifications',
     )
+    .option(
+      '--prices-configmap <namespace/name>',
+      'the price and carbon overrides ConfigMap the savings report reads (see README, Prices and carbon)',
+      'tailor-system/tailor-prices',
+    )
     .option('--log-level <level>', 'trace, debug, info, warn or error', 'info')
     .action(async (o: Options) => run(o));
 }
@@ -123,6 +130,7 @@ async function run(o: Options): Promise<void> {
     },
   });
   const notifications = notificationsConfigMap(o.notificationsConfigmap);
+  const prices = pricesFlag(o.pricesConfigmap);
   const level = logLevelFlag(o.logLevel);
   // The address is read here too, so a typo fails before anything connects to the cluster.
   if (o.metricsAddr !== '0') parseAddr(o.metricsAddr);
@@ -147,6 +155,7 @@ async function run(o: Options): Promise<void> {
     prometheusSources,
     ...(o.allowedImage.length > 0 ? { models: { allowedImages: o.allowedImage } } : {}),
     notifications: { configMap: notifications },
+    pricesConfigMap: prices,
   });
   await new Promise<void>((resolve) => {
     const stop = (sig: string) => {

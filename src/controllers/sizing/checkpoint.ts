@@ -26,6 +26,7 @@ import {
   type SeriesSnapshot,
 } from '../../core/checkpoint/index.ts';
 import type { ResourceConfigs, SeriesKey } from '../../sources/history.ts';
+import { MAX_LEDGER_BYTES, type EncodedLedger } from '../../core/report/ledger.ts';
 import { TailorError } from '../../errors.ts';
 import type { HistoryGuard } from '../../operator/history-guard.ts';
 import type { WorkloadKind, WorkloadRef } from '../../sources/workloads.ts';
@@ -44,6 +45,14 @@ export interface PolicyView {
 export interface CheckpointOptions {
   /** At most one periodic write per policy this often (eviction and resize writes do not wait). Default 60 s. */
   readonly intervalSeconds?: number;
+  /** The savings ledger kept beside the series (src/controllers/sizing/ledger.ts). */
+  readonly ledger?: LedgerPersistence;
+}
+
+/** What the checkpoint needs of the savings ledger: its encoding per policy, and a place to restore it. */
+export interface LedgerPersistence {
+  restore(policyKey: string, data: string | undefined): void;
+  encode(policyKey: string, maxBytes: number): EncodedLedger | undefined;
 }
 
 export interface Checkpoints {
@@ -129,6 +138,7 @@ export function checkpoints(
     const now = ctx.now();
     if (!cp) return;
     absorb(key, cp, now);
+    o.ledger?.restore(key, cp.spec.ledger?.data);
     const decoded = decodeSeries(cp.spec.series?.data);
     if (decoded.error || decoded.skipped > 0)
       log.warn(
@@ -188,8 +198,12 @@ export function checkpoints(
         },
         MAX_BOOKKEEPING_BYTES,
       );
-    // The series get what the bookkeeping may take (whatever a merge on conflict adds) leaves.
-    const encoded = encodeSeries(snaps, MAX_CHECKPOINT_BYTES - MAX_BOOKKEEPING_BYTES);
+    const ledger = o.ledger?.encode(key, MAX_LEDGER_BYTES);
+    // The series get what the bookkeeping may take (whatever a merge on conflict adds) and the ledger leave.
+    const encoded = encodeSeries(
+      snaps,
+      MAX_CHECKPOINT_BYTES - MAX_BOOKKEEPING_BYTES - (ledger?.data.length ?? 0),
+    );
     if (encoded.dropped > 0)
       log.warn(
         { policy: key, dropped: encoded.dropped },
@@ -221,6 +235,16 @@ export function checkpoints(
           writtenAt: iso(now),
           ...specOf(ours),
           series: { data: encoded.data, count: encoded.kept, dropped: encoded.dropped },
+          ...(ledger
+            ? {
+                ledger: {
+                  data: ledger.data,
+                  containers: ledger.containers,
+                  buckets: ledger.buckets,
+                  dropped: ledger.dropped,
+                },
+              }
+            : {}),
         },
       };
       try {

@@ -57,6 +57,7 @@ import { OomTracker } from './oom.ts';
 import { PassTimer } from './pass.ts';
 import { PodChanges } from './pod-changes.ts';
 import { checkpoints } from './checkpoint.ts';
+import { sizingLedgers } from './ledger.ts';
 import { evictionGuard, type EvictionGuard } from './eviction-guard.ts';
 import { mergeConditions, settleRecommendations, statusChanged } from './status.ts';
 import { readSeries, seriesKeyString, type SeriesView } from './usage.ts';
@@ -118,9 +119,12 @@ export function sizingController(ctx: OperatorContext, deps: SizingDeps): Contro
   const exported = sizingMetrics(metrics);
   /** Pods whose eviction is held, so the hold is said once, not on every pass. */
   const held = new Set<string>();
+  /** Tailor's savings records per policy (what the pods held, used, were recommended), checkpointed too. */
+  const ledgers = sizingLedgers(changes);
   /** The recommender state and eviction/change times, kept in a SizingCheckpoint per policy. */
   const cps = checkpoints(ctx, history, changes, {
     ...(o.checkpointIntervalSeconds !== undefined ? { intervalSeconds: o.checkpointIntervalSeconds } : {}),
+    ledger: ledgers,
   });
   /** The webhook registration and the nodes, watched from start(). */
   let guard: EvictionGuard | undefined;
@@ -417,6 +421,16 @@ export function sizingController(ctx: OperatorContext, deps: SizingDeps): Contro
       };
       plans.push({ c, plan: planResize(input), input });
     }
+
+    ledgers.record(key, {
+      now,
+      covered,
+      template: template ?? undefined,
+      seriesOf,
+      recommendationsReady: historyReady && !readFailed,
+      latestOf: (pod) => deps.usage.latestOf(namespace, pod.metadata?.name ?? ''),
+      freshSeconds: (3 * deps.usage.intervalMs) / 1000,
+    });
 
     // 4. Status before any pod is touched: the recommendations are published even when acting fails,
     //    and a reader sees what Tailor is about to do. Written only when it changed.
@@ -763,6 +777,7 @@ export function sizingController(ctx: OperatorContext, deps: SizingDeps): Contro
             log.info({ policy: keyOf(p) }, 'policy deleted');
             cps.forget(keyOf(p));
             deps.signals?.forget(keyOf(p));
+            ledgers.forget(keyOf(p));
             toldNoWebhook.delete(keyOf(p));
             passEnded(passes.forget(keyOf(p), Date.now()));
             generations.delete(keyOf(p));

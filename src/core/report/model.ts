@@ -29,7 +29,10 @@ export interface ContainerReport {
   readonly figures: Figures;
 }
 
-/** One point of a workload's hourly series (per-replica sums over its pods). */
+/**
+ * One point of a workload's series: the sum over its pods and containers, averaged over the bucket
+ * (5-minute buckets when the range is 48 h or less, hourly ones beyond; src/core/report/ledger.ts).
+ */
 export interface SeriesPoint {
   /** ISO 8601, the start of the bucket. */
   readonly t: string;
@@ -56,6 +59,8 @@ export interface WorkloadReport {
   readonly lastApplied?: { readonly time: string; readonly pods: number; readonly summary: string };
   /** Events Tailor emitted for its pods and policy over the range, newest first (optional, additive). */
   readonly events?: readonly ReportEvent[];
+  /** Hours of Tailor's records in the range (0: used and realised are not known, a note says so). */
+  readonly historyHours?: number;
 }
 
 /** One Kubernetes Event Tailor emitted (a resize, an OOM raise, an eviction held ...). */

@@ -1,0 +1,107 @@
+// `tailor report`: what was requested, used and recommended per workload, namespace and cluster, and
+// the money and CO2e Tailor saved (realised, from its records) and could save (available), built by
+// the same gather + build code as the operator's /ui.
+import type { Command } from 'commander';
+import type * as k8s from '@kubernetes/client-node';
+import { TailorError } from '../../errors.ts';
+import { checkNamespaceFlags, durationFlag } from '../flags.ts';
+import { loadKubeConfig, makeClients } from '../../kube/client.ts';
+import { DEFAULT_PRICES_CONFIGMAP, apiReader, reportProvider } from '../../report/gather.ts';
+import { REPORT_FORMATS, renderReport, type ReportFormat } from '../../report/format/index.ts';
+import type { Report, ReportQuery } from '../../core/report/model.ts';
+
+export interface ReportOptions {
+  namespace?: string;
+  allNamespaces?: boolean;
+  since: string;
+  output: string;
+  kubeconfig?: string;
+  context?: string;
+  pricesConfigmap?: string;
+}
+
+export function registerReport(program: Command): void {
+  program
+    .command('report')
+    .description(
+      'requested, used and recommended resources, and the money and CO2e saved, per workload, namespace and cluster',
+    )
+    .option('-n, --namespace <ns>', "namespace to report (default: the kubeconfig context's)")
+    .option('-A, --all-namespaces', 'report every namespace', false)
+    .option('--since <duration>', 'how far back realised savings and usage count', '7d')
+    .option('-o, --output <format>', REPORT_FORMATS.join('|'), 'table')
+    .option('--kubeconfig <path>', 'kubeconfig (default: $KUBECONFIG, ~/.kube/config, in-cluster)')
+    .option('--context <name>', 'kubeconfig context')
+    .option(
+      '--prices-configmap <namespace/name>',
+      'ConfigMap with price overrides',
+      `${DEFAULT_PRICES_CONFIGMAP.namespace}/${DEFAULT_PRICES_CONFIGMAP.name}`,
+    )
+    .action(async (o: ReportOptions) => {
+      process.stdout.write(await runReport(o, (line) => process.stderr.write(`${line}\n`)));
+    });
+}
+
+/** The command without the process: flags in, the rendered report out (tests call it in-process). */
+export async function runReport(
+  o: ReportOptions,
+  progress: (line: string) => void = () => {},
+): Promise<string> {
+  const { report, format } = await reportFor(o, progress);
+  return renderReport(report, format);
+}
+
+export async function reportFor(
+  o: ReportOptions,
+  progress: (line: string) => void = () => {},
+): Promise<{ report: Report; format: ReportFormat }> {
+  // 1. Every flag checked before anything connects.
+  const format = REPORT_FORMATS.find((f) => f === o.output);
+  if (!format)
+    throw new TailorError('InvalidInput', `-o ${o.output}: expected ${REPORT_FORMATS.join(', ')}`, {
+      hint: 'e.g. -o table',
+    });
+  const sinceMs = durationFlag('--since', o.since);
+  if (sinceMs <= 0)
+    throw new TailorError('InvalidInput', '--since must be longer than 0', { hint: 'e.g. --since 7d' });
+  checkNamespaceFlags(o);
+  const prices = pricesFlag(o.pricesConfigmap);
+  // 2. The cluster.
+  const kc = loadKubeConfig(o.kubeconfig);
+  if (o.context !== undefined) useContext(kc, o.context);
+  const clients = makeClients(kc);
+  const q: ReportQuery = {
+    sinceSeconds: sinceMs / 1000,
+    ...(o.allNamespaces ? {} : { namespaces: [o.namespace ?? contextNamespace(kc)] }),
+  };
+  const report = await reportProvider(apiReader(clients), { pricesConfigMap: prices, progress })(q);
+  return { report, format };
+}
+
+export function pricesFlag(value: string | undefined): { namespace: string; name: string } {
+  if (value === undefined) return DEFAULT_PRICES_CONFIGMAP;
+  const m = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?)\/([a-z0-9]([-.a-z0-9]*[a-z0-9])?)$/.exec(value);
+  if (!m)
+    throw new TailorError('InvalidInput', `--prices-configmap "${value}" is not NAMESPACE/NAME`, {
+      hint: 'e.g. --prices-configmap tailor-system/tailor-prices',
+    });
+  return { namespace: m[1]!, name: m[3]! };
+}
+
+function useContext(kc: k8s.KubeConfig, name: string): void {
+  if (!kc.getContexts().some((c) => c.name === name))
+    throw new TailorError('InvalidInput', `--context ${name}: no such context in the kubeconfig`, {
+      hint: `one of: ${
+        kc
+          .getContexts()
+          .map((c) => c.name)
+          .join(', ') || '(none)'
+      }`,
+    });
+  kc.setCurrentContext(name);
+}
+
+function contextNamespace(kc: k8s.KubeConfig): string {
+  const ctx = kc.getContextObject(kc.getCurrentContext());
+  return ctx?.namespace ?? 'default';
+}

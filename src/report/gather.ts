@@ -1,0 +1,205 @@
+// Reads what a savings report is built from (Nodes, the scope's Pods with their workloads, its
+// SizingPolicies and their SizingCheckpoints' ledgers, the prices ConfigMap) through the operator's
+// clients, and returns a ReportProvider; the CLI and the operator share it.
+import type * as k8s from '@kubernetes/client-node';
+import { GROUP, VERSION, type SizingCheckpoint, type SizingPolicy } from '../api/index.ts';
+import type { Clients } from '../kube/client.ts';
+import { classify, toTailorError } from '../kube/errors.ts';
+import { parseQuantity } from '../core/quantity.ts';
+import type { NodeFacts } from '../core/cost/types.ts';
+import { requestsOf } from '../core/report/amounts.ts';
+import {
+  buildReport,
+  recommendationsOf,
+  type BuildInput,
+  type PodFacts,
+  type PolicyFacts,
+} from '../core/report/build.ts';
+import { decodeLedger, EMPTY_LEDGER } from '../core/report/ledger.ts';
+import type { ReportProvider, ReportQuery } from '../core/report/model.ts';
+import { ALL_NAMESPACES, namespaces as namespaceScope } from '../sources/scope.ts';
+import { listPodsWithWorkloads, type PodWithWorkload } from '../sources/workloads.ts';
+import { controllingPolicy } from '../controllers/sizing/matching.ts';
+import { priceOverridesOf } from './prices.ts';
+
+/** Where the objects come from: the API (the CLI) or the operator's watch caches (see src/operator/report-source.ts). */
+export interface ReportReader {
+  nodes(): Promise<readonly k8s.V1Node[]>;
+  /** Live pods with their workloads; every namespace when `namespaces` is undefined. */
+  pods(namespaces: readonly string[] | undefined): Promise<readonly PodWithWorkload[]>;
+  policies(namespaces: readonly string[] | undefined): Promise<readonly SizingPolicy[]>;
+  checkpoints(namespaces: readonly string[] | undefined): Promise<readonly SizingCheckpoint[]>;
+  /** Undefined when it does not exist. */
+  configMap(namespace: string, name: string): Promise<k8s.V1ConfigMap | undefined>;
+}
+
+/** Every object read with one list per kind and namespace (the CLI). */
+export function apiReader(clients: Clients): ReportReader {
+  return {
+    nodes: async () => (await wrap('listing nodes', () => clients.core.listNode())).items,
+    pods: (namespaces) =>
+      listPodsWithWorkloads(clients, namespaces ? namespaceScope(...namespaces) : ALL_NAMESPACES),
+    policies: (namespaces) => listCustom<SizingPolicy>(clients, 'sizingpolicies', namespaces),
+    checkpoints: (namespaces) => listCustom<SizingCheckpoint>(clients, 'sizingcheckpoints', namespaces),
+    configMap: async (namespace, name) => {
+      try {
+        return await clients.core.readNamespacedConfigMap({ namespace, name });
+      } catch (err) {
+        if (classify(err).kind === 'NotFound') return undefined;
+        throw toTailorError(`reading ConfigMap ${namespace}/${name}`, err);
+      }
+    },
+  };
+}
+
+export const DEFAULT_PRICES_CONFIGMAP = { namespace: 'tailor-system', name: 'tailor-prices' } as const;
+
+export interface GatherOptions {
+  /** The ConfigMap with price overrides; absent from the cluster: the built-in sheets. */
+  readonly pricesConfigMap?: { readonly namespace: string; readonly name: string };
+  /** Progress lines (the CLI writes them to stderr). */
+  readonly progress?: (line: string) => void;
+  /** Seconds since the epoch. */
+  readonly now?: () => number;
+}
+
+/** Everything buildReport needs, read from the cluster. */
+export async function gather(read: ReportReader, q: ReportQuery, o: GatherOptions = {}): Promise<BuildInput> {
+  const say = o.progress ?? (() => {});
+  const where = q.namespaces
+    ? `namespace${q.namespaces.length === 1 ? '' : 's'} ${q.namespaces.join(', ')}`
+    : 'all namespaces';
+
+  say(`reading prices (ConfigMap ${cmName(o)})`);
+  const cm = o.pricesConfigMap ?? DEFAULT_PRICES_CONFIGMAP;
+  const overrides = priceOverridesOf(
+    (await read.configMap(cm.namespace, cm.name))?.data,
+    `ConfigMap ${cm.namespace}/${cm.name}`,
+  );
+  say('reading nodes');
+  const nodes = (await read.nodes()).map(nodeFacts);
+  say(`  ${nodes.length} node${nodes.length === 1 ? '' : 's'}`);
+  say(`reading SizingPolicies and SizingCheckpoints in ${where}`);
+  const [policies, checkpoints] = await Promise.all([
+    read.policies(q.namespaces),
+    read.checkpoints(q.namespaces),
+  ]);
+  say(
+    `  ${policies.length} polic${policies.length === 1 ? 'y' : 'ies'}, ${checkpoints.length} checkpoint${checkpoints.length === 1 ? '' : 's'}`,
+  );
+  say(`reading pods in ${where}`);
+  const pods = await read.pods(q.namespaces);
+  const byNamespace = new Map<string, SizingPolicy[]>();
+  // Pods are matched to the one policy that controls them, by the controller's own rule.
+  for (const p of policies) {
+    const ns = p.metadata.namespace ?? '';
+    byNamespace.set(ns, [...(byNamespace.get(ns) ?? []), p]);
+  }
+  const podFacts: PodFacts[] = [];
+  for (const { pod, workload } of pods) {
+    const control = controllingPolicy(pod, workload, byNamespace.get(pod.metadata?.namespace ?? '') ?? []);
+    if (control.kind !== 'Controlled') continue;
+    podFacts.push({
+      namespace: pod.metadata?.namespace ?? '',
+      name: pod.metadata?.name ?? '',
+      ...(pod.spec?.nodeName ? { node: pod.spec.nodeName } : {}),
+      workload: { kind: workload.kind, name: workload.name },
+      policy: control.policy.metadata.name ?? '',
+      containers: (pod.spec?.containers ?? []).map((c) => ({
+        name: c.name,
+        // What the kubelet says the container holds (after an in-place resize), else the spec's.
+        requests: requestsOf({
+          requests: {
+            ...c.resources?.limits,
+            ...c.resources?.requests,
+            ...(pod.status?.containerStatuses?.find((s) => s.name === c.name)?.resources?.requests ?? {}),
+          },
+        }),
+      })),
+    });
+  }
+  say(`  ${pods.length} pod${pods.length === 1 ? '' : 's'}, ${podFacts.length} covered by a policy`);
+  const policyFacts: PolicyFacts[] = policies.map((p) => {
+    const cp = checkpoints.find(
+      (c) =>
+        c.metadata.namespace === p.metadata.namespace &&
+        c.metadata.name === p.metadata.name &&
+        (c.metadata.ownerReferences ?? []).some((r) => r.uid === p.metadata.uid),
+    );
+    const decoded = decodeLedger(cp?.spec.ledger?.data);
+    if (decoded.error)
+      say(`  ${p.metadata.namespace}/${p.metadata.name}: ledger not read (${decoded.error})`);
+    return {
+      namespace: p.metadata.namespace ?? '',
+      name: p.metadata.name ?? '',
+      mode: p.spec.mode,
+      recommendations: recommendationsOf(p),
+      ledger: decoded.error ? EMPTY_LEDGER : decoded.ledger,
+    };
+  });
+  const buckets = policyFacts.reduce(
+    (n, p) => n + p.ledger.containers.reduce((m, c) => m + c.buckets.length, 0),
+    0,
+  );
+  say(`  history: ${buckets} bucket${buckets === 1 ? '' : 's'} of Tailor's records`);
+  return {
+    now: o.now?.() ?? Date.now() / 1000,
+    query: q,
+    nodes,
+    pods: podFacts,
+    policies: policyFacts,
+    overrides,
+  };
+}
+
+/** The report from the cluster, on demand: what `tailor report` and the operator's /ui call. */
+export function reportProvider(read: ReportReader, o: GatherOptions = {}): ReportProvider {
+  return async (q) => buildReport(await gather(read, q, o));
+}
+
+function cmName(o: GatherOptions): string {
+  const c = o.pricesConfigMap ?? DEFAULT_PRICES_CONFIGMAP;
+  return `${c.namespace}/${c.name}`;
+}
+
+async function wrap<T>(what: string, f: () => Promise<T>): Promise<T> {
+  try {
+    return await f();
+  } catch (err) {
+    throw toTailorError(what, err);
+  }
+}
+
+async function listCustom<T>(
+  clients: Clients,
+  plural: string,
+  namespaces: readonly string[] | undefined,
+): Promise<T[]> {
+  const list = async (namespace?: string) =>
+    (
+      (await wrap(`listing ${plural}`, () =>
+        namespace === undefined
+          ? clients.custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural })
+          : clients.custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural }),
+      )) as { items: T[] }
+    ).items;
+  if (!namespaces) return list();
+  return (await Promise.all(namespaces.map((ns) => list(ns)))).flat();
+}
+
+function nodeFacts(n: k8s.V1Node): NodeFacts {
+  const cap = n.status?.capacity ?? {};
+  const mig = Object.fromEntries(
+    Object.entries(cap)
+      .filter(([k]) => k.startsWith('nvidia.com/mig-'))
+      .map(([k, v]) => [k, parseQuantity(v) ?? 0]),
+  );
+  return {
+    name: n.metadata?.name ?? '',
+    labels: n.metadata?.labels ?? {},
+    cpuCores: parseQuantity(cap.cpu) ?? 0,
+    memoryBytes: parseQuantity(cap.memory) ?? 0,
+    gpus: parseQuantity(cap['nvidia.com/gpu']) ?? 0,
+    ...(Object.keys(mig).length > 0 ? { migDevices: mig } : {}),
+  };
+}
