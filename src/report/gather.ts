@@ -135,6 +135,7 @@ export async function gather(read: ReportReader, q: ReportQuery, o: GatherOption
       mode: p.spec.mode,
       recommendations: recommendationsOf(p),
       ledger: decoded.error ? EMPTY_LEDGER : decoded.ledger,
+      ...(p.status?.lastApplied ? { lastApplied: p.status.lastApplied } : {}),
     };
   });
   const buckets = policyFacts.reduce(

@@ -238,3 +238,18 @@ test('build: the series has a point per 5-minute bucket for a short range, hourl
   const l = long.namespaces[0]!.workloads[0]!.series;
   assert.ok(l.length >= 3 && l.length <= 4, `${l.length} points`);
 });
+
+test("build: a workload carries its policy's last change, for the dashboard's resize history", () => {
+  const lastApplied = { time: '2027-01-15T08:00:00Z', pods: 2, summary: 'app: cpu 2 -> 500m' };
+  const r = buildReport(
+    input({
+      pods: [pod('shop', 'web', 0, 2, GiB)],
+      policies: [{ ...policy('shop', 'web', 0.5), lastApplied }],
+    }),
+  );
+  assert.deepEqual(r.namespaces[0]!.workloads[0]!.lastApplied, lastApplied);
+  const without = buildReport(
+    input({ pods: [pod('shop', 'web', 0, 2, GiB)], policies: [policy('shop', 'web', 0.5)] }),
+  );
+  assert.equal(without.namespaces[0]!.workloads[0]!.lastApplied, undefined);
+});

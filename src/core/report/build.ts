@@ -59,6 +59,8 @@ export interface PolicyFacts {
   readonly recommendations: readonly RecommendationFacts[];
   /** The policy's ledger, from its SizingCheckpoint (empty when none is written yet). */
   readonly ledger: Ledger;
+  /** The policy's status.lastApplied: the last change Tailor made to its pods. */
+  readonly lastApplied?: { readonly time: string; readonly pods: number; readonly summary: string };
 }
 
 export interface BuildInput {
@@ -269,6 +271,7 @@ export function buildReport(input: BuildInput): Report {
       oomKills,
       resizes,
       series: seriesOf(seriesParts, query.sinceSeconds),
+      ...(g.policy.lastApplied ? { lastApplied: g.policy.lastApplied } : {}),
       historyHours: round(
         containers.length > 0
           ? Math.max(
