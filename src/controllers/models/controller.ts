@@ -130,12 +130,21 @@ export function modelsController(ctx: OperatorContext, opts: ModelsOptions = {})
           rendered.sizingPolicy,
         ] as k8s.KubernetesObject[];
         const live = await Promise.all(objects.map((o) => read(o)));
-        // An HPA created while this pass ran may already have scaled the Deployment (read just
-        // above, after the HPA's watch event): look again, so a stale pass never puts replicas back.
-        const autoscalerNow = autoscalerOf(namespace, name, hpas?.list() ?? []);
-        if (autoscalerNow !== undefined && autoscaler === undefined) {
-          autoscaler = autoscalerNow;
-          delete (rendered.deployment.spec as { replicas?: number }).replicas;
+        // An HPA created while this pass ran may already have scaled the Deployment, before its
+        // watch event reached the cache (a busy process): when the live replicas differ from the
+        // spec's, ask the apiserver, so a stale pass never puts replicas back under an HPA.
+        const liveReplicas = (live[objects.indexOf(rendered.deployment)] as { spec?: { replicas?: number } })
+          ?.spec?.replicas;
+        const wanted = (rendered.deployment.spec as { replicas?: number }).replicas;
+        if (
+          autoscaler === undefined &&
+          wanted !== undefined &&
+          liveReplicas !== undefined &&
+          liveReplicas !== wanted
+        ) {
+          const listed = await autoscaling.listNamespacedHorizontalPodAutoscaler({ namespace });
+          autoscaler = autoscalerOf(namespace, name, listed.items);
+          if (autoscaler !== undefined) delete (rendered.deployment.spec as { replicas?: number }).replicas;
         }
         const check = checkOwnership(
           objects.map((o, n) => ({ kind: o.kind!, name: o.metadata!.name!, existing: live[n] })),
