@@ -184,3 +184,50 @@ test('report: a price override that is not a number is refused, naming the key',
   });
   await assert.rejects(report({ output: 'yaml' }), /-o yaml: expected table, json, csv, markdown/);
 });
+
+test("report: `tailor report -o json`, the dashboard's /ui/api/report.json and /metrics agree to the cent", async () => {
+  const { namespace } = cluster;
+  const cents = (x: number) => Math.round(x * 100);
+  /** A gauge of the namespace from the operator's /metrics text (labels in any order). */
+  const gauge = (text: string, name: string, labels: Record<string, string>): number | undefined => {
+    for (const line of text.split('\n')) {
+      if (!line.startsWith(`${name}{`)) continue;
+      const body = line.slice(name.length + 1, line.indexOf('}'));
+      if (Object.entries(labels).every(([k, v]) => body.includes(`${k}="${v}"`)))
+        return Number(line.slice(line.lastIndexOf(' ') + 1));
+    }
+    return undefined;
+  };
+  // The three read at slightly different moments: retry until a resize or a new bucket is not in between.
+  await eventually(
+    async () => {
+      const cli = JSON.parse(await report({ output: 'json' })) as Report;
+      const ui = (await (
+        await fetch(`${operator.current.url}/ui/api/report.json?namespace=${namespace}&since=1h`)
+      ).json()) as Report;
+      const metrics = await (await fetch(`${operator.current.url}/metrics`)).text();
+      const c = cli.namespaces.find((n) => n.namespace === namespace)!;
+      const u = ui.namespaces.find((n) => n.namespace === namespace);
+      assert.ok(u, `the dashboard's report has ${namespace}`);
+      for (const key of ['requested', 'recommended', 'used', 'available', 'realised'] as const)
+        assert.equal(cents(u.figures[key].cost), cents(c.figures[key].cost), `${key}: dashboard = CLI`);
+      assert.deepEqual(
+        u.workloads.map((w) => [w.name, cents(w.figures.available.cost)]),
+        c.workloads.map((w) => [w.name, cents(w.figures.available.cost)]),
+        'per workload too',
+      );
+      // The gauges follow the operator's standing report (its own range): the per-month figures match.
+      const available = gauge(metrics, 'tailor_savings_available_per_month', { namespace });
+      assert.ok(available !== undefined, 'tailor_savings_available_per_month for the namespace');
+      assert.equal(cents(available), cents(c.figures.available.cost), 'available: metrics = CLI');
+      for (const state of ['requested', 'recommended'] as const)
+        assert.equal(
+          cents(gauge(metrics, 'tailor_cost_per_month', { namespace, state }) ?? NaN),
+          cents(c.figures[state].cost),
+          `cost ${state}: metrics = CLI`,
+        );
+      assert.ok(c.figures.available.cost > 0, `a non-zero saving: ${c.figures.available.cost}`);
+    },
+    { timeoutMs: 60_000, intervalMs: 1000, what: 'the CLI, the dashboard and the metrics agree' },
+  );
+});
