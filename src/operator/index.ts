@@ -24,6 +24,7 @@ import { PrometheusFeed, type PrometheusFeedSettings } from './prometheus-histor
 import { resolveSources, type PrometheusSourceConfig } from './prometheus-sources.ts';
 import type { ReportProvider } from '../core/report/model.ts';
 import { Notifier, type NotifierOptions } from '../notify/notifier.ts';
+import { LeaderElector, electionConfig, type OperatorLeaderElectionOptions } from './leader-election.ts';
 
 export const FIELD_MANAGER = 'tailor';
 
@@ -68,6 +69,11 @@ export interface OperatorOptions {
    * Secrets it names; no ConfigMap, no notifications. Left out: not even looked for.
    */
   readonly notifications?: OperatorNotificationsOptions;
+  /**
+   * Run the controllers only while this replica holds the Lease (several replicas; every one serves
+   * the webhook, /healthz, /readyz, /metrics). Left out: no election, the controllers run at once.
+   */
+  readonly leaderElection?: OperatorLeaderElectionOptions;
 }
 
 export type OperatorNotificationsOptions = Pick<NotifierOptions, 'configMap'> &
@@ -95,6 +101,8 @@ export interface RunningOperator {
   readonly webhook?: WebhookHandle;
   /** Undefined without `notifications`. */
   readonly notifier?: Notifier;
+  /** Undefined without `leaderElection`. */
+  readonly elector?: LeaderElector;
   stop(): Promise<void>;
 }
 
@@ -236,16 +244,31 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
   const controllers = controllersOf(parts);
   instrumentQueues(metrics, controllers);
   let ready = false;
+  // Whether the controllers run: at once without election, on winning the Lease with it.
+  let leading = false;
   let http: OperatorHttp | undefined;
   let webhook: WebhookHandle | undefined;
+  let elector: LeaderElector | undefined;
+  const startLeading = async () => {
+    leading = true;
+    // Usage first: the controllers' first passes find the samples of the first poll.
+    usage.start();
+    prometheus.start();
+    await Promise.all(controllers.map((c) => c.start()));
+    await notifier?.start();
+  };
   const stopAll = async () => {
     ready = false;
+    // No more attempts (a leader stops renewing); the Lease is given up once the controllers stopped.
+    await elector?.stop();
     // The webhook first: pods created while the rest stops pass unchanged rather than time out.
     await stopWebhook(webhook, options.webhook, clients, log);
     await notifier?.stop();
     await usage.stop();
     await prometheus.stop();
     await Promise.all(controllers.map((c) => c.stop()));
+    // Only now: a successor must not act while this replica still might.
+    await elector?.release();
     await caches.stop();
     await http?.close();
     history.close();
@@ -257,18 +280,36 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
       http = await serveOperatorHttp(
         options.metricsAddr,
         metrics.registry,
-        () => readiness(ready, caches, controllers),
+        // A replica waiting for the Lease is ready too: it serves the webhook.
+        () => readiness(ready, caches, leading ? controllers : []),
         options.report,
       );
     await caches.synced;
-    // Usage first: the controllers' first passes find the samples of the first poll.
-    usage.start();
-    prometheus.start();
-    await Promise.all(controllers.map((c) => c.start()));
-    await notifier?.start();
-    // The webhook last: it sizes new pods from the policies' status, which the controllers keep current.
+    if (!options.leaderElection) await startLeading();
+    // The webhook after the controllers: it sizes new pods from the policies' status, which the
+    // controllers (the leader's, with election) keep current.
     if (options.webhook) webhook = await startWebhook(webhookOptions(options, clients, log, caches));
     ready = true;
+    if (options.leaderElection) {
+      const election = options.leaderElection;
+      elector = new LeaderElector(clients, electionConfig(election), {
+        log: log.child({ component: 'leader-election' }),
+        registry: metrics.registry,
+        onStartedLeading: () => {
+          startLeading().catch((err: unknown) => {
+            log.error({ err: describe(err) }, 'the controllers failed to start');
+            lost();
+          });
+        },
+        onLostLeadership: () => lost(),
+      });
+      // Never two leaders acting: a replica that lost the Lease stops every controller (the command exits).
+      const lost = () => {
+        if (election.onLost) election.onLost();
+        else void stop();
+      };
+      elector.start();
+    }
   } catch (err) {
     await stopAll().catch(() => {});
     throw err;
@@ -281,10 +322,17 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
       dryRun: ctx.dryRun,
       ...(http ? { metrics: `${http.host}:${http.port}` } : {}),
       ...(webhook ? { webhook: webhook.url } : {}),
+      ...(elector
+        ? {
+            leaderElection: `${elector.config.namespace}/${elector.config.name}`,
+            identity: elector.config.identity,
+          }
+        : {}),
     },
     'operator started',
   );
   let stopping: Promise<void> | undefined;
+  const stop = () => (stopping ??= stopAll());
   return {
     ctx,
     caches,
@@ -296,7 +344,8 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     ...(http ? { http } : {}),
     ...(webhook ? { webhook } : {}),
     ...(notifier ? { notifier } : {}),
-    stop: () => (stopping ??= stopAll()),
+    ...(elector ? { elector } : {}),
+    stop,
   };
 }
 

@@ -14,6 +14,8 @@ import { parseAddr } from '../../operator/http.ts';
 import { serviceHosts } from '../../webhook/certs.ts';
 import type { OperatorWebhookOptions } from '../../operator/index.ts';
 import { ALLOWED_IMAGE_HELP, collectAllowedImage } from './models.ts';
+import { DEFAULT_LEASE_NAME, DEFAULT_LEASE_NAMESPACE } from '../../operator/leader-election.ts';
+import { parseBool, podNamespace } from './leader-election-flags.ts';
 
 interface Options {
   kubeconfig?: string;
@@ -36,6 +38,9 @@ interface Options {
   prometheusMaxResponse: string;
   allowedImage: string[];
   notificationsConfigmap: string;
+  leaderElect: boolean;
+  leaderElectionNamespace?: string;
+  leaderElectionId: string;
 }
 
 export function registerOperator(program: Command): void {
@@ -100,6 +105,17 @@ export function registerOperator(program: Command): void {
       'the notifications ConfigMap (receivers, routes); its Secrets are read in the same namespace; absent: no notifications',
       'tailor-system/tailor-notifications',
     )
+    .option(
+      '--leader-elect [bool]',
+      'run the controllers only while holding the leader Lease, so several replicas can run (every one serves the webhook); --leader-elect=false for one process alone',
+      parseBool('--leader-elect'),
+      true,
+    )
+    .option(
+      '--leader-election-namespace <ns>',
+      "the leader Lease's namespace (default: the pod's own namespace in a cluster, else tailor-system)",
+    )
+    .option('--leader-election-id <name>', "the leader Lease's name", DEFAULT_LEASE_NAME)
     .option('--log-level <level>', 'trace, debug, info, warn or error', 'info')
     .action(async (o: Options) => run(o));
 }
@@ -147,6 +163,20 @@ async function run(o: Options): Promise<void> {
     prometheusSources,
     ...(o.allowedImage.length > 0 ? { models: { allowedImages: o.allowedImage } } : {}),
     notifications: { configMap: notifications },
+    ...(o.leaderElect
+      ? {
+          leaderElection: {
+            namespace: o.leaderElectionNamespace ?? podNamespace() ?? DEFAULT_LEASE_NAMESPACE,
+            name: o.leaderElectionId,
+            onLost: () => {
+              // controller-runtime's way: never two leaders acting; the kubelet restarts a clean candidate.
+              log.fatal('lost the leader Lease: exiting so that no two replicas act at once');
+              log.flush?.();
+              process.exit(1);
+            },
+          },
+        }
+      : {}),
   });
   await new Promise<void>((resolve) => {
     const stop = (sig: string) => {
