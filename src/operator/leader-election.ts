@@ -7,7 +7,7 @@ import type * as k8s from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { Gauge, type Registry } from 'prom-client';
 import type { Clients } from '../kube/client.ts';
-import { classify, isNotFound } from '../kube/errors.ts';
+import { classify, isAlreadyExists, isNotFound } from '../kube/errors.ts';
 import { microTime } from '../kube/time.ts';
 import { TailorError, describe } from '../errors.ts';
 
@@ -129,6 +129,8 @@ export interface LeaderElectionConfig {
   readonly leaseDurationSeconds: number;
   readonly renewDeadlineSeconds: number;
   readonly retryPeriodSeconds: number;
+  /** Create the Lease's namespace when missing (local development, as the webhook's Secret does). */
+  readonly createNamespace?: boolean;
 }
 
 /** startOperator's `leaderElection`: everything but where the Lease is has client-go's default. */
@@ -148,6 +150,7 @@ export function electionConfig(o: Partial<LeaderElectionConfig>): LeaderElection
     leaseDurationSeconds: o.leaseDurationSeconds ?? DEFAULT_LEASE_DURATION_SECONDS,
     renewDeadlineSeconds: o.renewDeadlineSeconds ?? DEFAULT_RENEW_DEADLINE_SECONDS,
     retryPeriodSeconds: o.retryPeriodSeconds ?? DEFAULT_RETRY_PERIOD_SECONDS,
+    ...(o.createNamespace ? { createNamespace: true } : {}),
   };
   // client-go's checks: a leader must give up before its Lease can expire, and retry before giving up.
   if (!(
@@ -387,11 +390,20 @@ export class LeaderElector {
       metadata: { name, namespace, ...(resourceVersion !== undefined ? { resourceVersion } : {}) },
       spec: record,
     } as k8s.KubernetesObject;
-    const out =
-      resourceVersion === undefined
-        ? await this.clients.objects.create(body)
-        : await this.clients.objects.replace(body);
-    return out.metadata?.resourceVersion ?? '';
+    if (resourceVersion !== undefined)
+      return (await this.clients.objects.replace(body)).metadata?.resourceVersion ?? '';
+    try {
+      return (await this.clients.objects.create(body)).metadata?.resourceVersion ?? '';
+    } catch (err) {
+      if (!(this.config.createNamespace && isNotFound(err))) throw err;
+      // Local development (`tailor dev`): the operator's namespace may not exist yet.
+      await this.clients.core
+        .createNamespace({ body: { metadata: { name: namespace } } })
+        .catch((e: unknown) => {
+          if (!isAlreadyExists(e)) throw e;
+        });
+      return (await this.clients.objects.create(body)).metadata?.resourceVersion ?? '';
+    }
   }
 }
 

@@ -136,7 +136,8 @@ test('two replicas: one leads; kill -9 it, the other takes over after the lease 
 
   // 1. An over-requested workload under an InPlace policy, before any replica runs.
   await apps.createNamespacedDeployment({ namespace, body: overProvisioned('web') });
-  const web = (await podOf(cluster, 'web')).metadata!.name!;
+  const webPod = await podOf(cluster, 'web');
+  const web = webPod.metadata!.name!;
   await createPolicy(cluster, 'web', {
     mode: 'InPlace',
     targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web' },
@@ -177,6 +178,8 @@ test('two replicas: one leads; kill -9 it, the other takes over after the lease 
       what: 'the SizingCheckpoint of web',
     });
     assert.equal(await resizes(web), 1, 'one resize of web');
+    // The apiserver counts spec changes of a pod: one resize, one generation.
+    assert.equal(resized.metadata?.generation, (webPod.metadata?.generation ?? 0) + 1, 'web: generation + 1');
     const transitions = (await readLease()).spec?.leaseTransitions ?? 0;
 
     // 4. kill -9 the leader: no goodbye, no release. The follower waits out the lease, then takes over.

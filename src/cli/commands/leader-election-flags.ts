@@ -1,9 +1,7 @@
 // `tailor operator`'s leader election flags: a boolean written --flag=false (controller-runtime's
-// spelling) and the pod's own namespace as the Lease's default home.
-import { readFileSync } from 'node:fs';
+// spelling), and where the Lease lives by default (the operator's own namespace, as the webhook's).
 import { TailorError } from '../../errors.ts';
-
-const SERVICE_ACCOUNT_NAMESPACE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
+import { operatorNamespace } from '../../webhook/start.ts';
 
 /** commander's parser for `--flag [bool]`: bare flag true, =true/=false, nothing else. */
 export function parseBool(flag: string): (value: string) => boolean {
@@ -21,11 +19,14 @@ export function parseBool(flag: string): (value: string) => boolean {
   };
 }
 
-/** The namespace the pod runs in (its ServiceAccount's mount), as controller-runtime defaults to; none outside a cluster. */
-export function podNamespace(path = SERVICE_ACCOUNT_NAMESPACE): string | undefined {
-  try {
-    return readFileSync(path, 'utf8').trim() || undefined;
-  } catch {
-    return undefined;
-  }
+/**
+ * --leader-election-namespace, else the pod's namespace ($POD_NAMESPACE, the ServiceAccount's
+ * mount); outside a cluster tailor-system, created when missing (local development, `tailor dev`).
+ */
+export function leaseHome(flag: string | undefined): { namespace: string; createNamespace?: true } {
+  if (flag) return { namespace: flag };
+  const home = operatorNamespace();
+  return home.inCluster
+    ? { namespace: home.namespace }
+    : { namespace: home.namespace, createNamespace: true };
 }

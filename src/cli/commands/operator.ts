@@ -14,8 +14,8 @@ import { parseAddr } from '../../operator/http.ts';
 import { serviceHosts } from '../../webhook/certs.ts';
 import type { OperatorWebhookOptions } from '../../operator/index.ts';
 import { ALLOWED_IMAGE_HELP, collectAllowedImage } from './models.ts';
-import { DEFAULT_LEASE_NAME, DEFAULT_LEASE_NAMESPACE } from '../../operator/leader-election.ts';
-import { parseBool, podNamespace } from './leader-election-flags.ts';
+import { DEFAULT_LEASE_NAME } from '../../operator/leader-election.ts';
+import { leaseHome, parseBool } from './leader-election-flags.ts';
 
 interface Options {
   kubeconfig?: string;
@@ -113,7 +113,7 @@ export function registerOperator(program: Command): void {
     )
     .option(
       '--leader-election-namespace <ns>',
-      "the leader Lease's namespace (default: the pod's own namespace in a cluster, else tailor-system)",
+      "the leader Lease's namespace (default: $POD_NAMESPACE or the pod's own in a cluster; else tailor-system, created if missing)",
     )
     .option('--leader-election-id <name>', "the leader Lease's name", DEFAULT_LEASE_NAME)
     .option('--log-level <level>', 'trace, debug, info, warn or error', 'info')
@@ -166,7 +166,7 @@ async function run(o: Options): Promise<void> {
     ...(o.leaderElect
       ? {
           leaderElection: {
-            namespace: o.leaderElectionNamespace ?? podNamespace() ?? DEFAULT_LEASE_NAMESPACE,
+            ...leaseHome(o.leaderElectionNamespace),
             name: o.leaderElectionId,
             onLost: () => {
               // controller-runtime's way: never two leaders acting; the kubelet restarts a clean candidate.
