@@ -249,18 +249,22 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
   let http: OperatorHttp | undefined;
   let webhook: WebhookHandle | undefined;
   let elector: LeaderElector | undefined;
-  const startLeading = async () => {
-    leading = true;
-    // Usage first: the controllers' first passes find the samples of the first poll.
-    usage.start();
-    prometheus.start();
-    await Promise.all(controllers.map((c) => c.start()));
-    await notifier?.start();
-  };
+  let starting: Promise<void> | undefined;
+  const startLeading = () =>
+    (starting ??= (async () => {
+      leading = true;
+      // Usage first: the controllers' first passes find the samples of the first poll.
+      usage.start();
+      prometheus.start();
+      await Promise.all(controllers.map((c) => c.start()));
+      await notifier?.start();
+    })());
   const stopAll = async () => {
     ready = false;
     // No more attempts (a leader stops renewing); the Lease is given up once the controllers stopped.
     await elector?.stop();
+    // A stop during the leader's start waits for it: a part started after its stop would run on.
+    await starting?.catch(() => {});
     // The webhook first: pods created while the rest stops pass unchanged rather than time out.
     await stopWebhook(webhook, options.webhook, clients, log);
     await notifier?.stop();
