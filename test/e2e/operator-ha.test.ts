@@ -128,7 +128,7 @@ const brought = (r: k8s.V1ResourceRequirements) => {
   assert.ok(q(r.requests?.memory) < 200 * 2 ** 20, `memory request ${r.requests?.memory} below 200Mi`);
 };
 
-test('two replicas: one leads; kill -9 it, the other takes over after the lease and resizes nothing twice; status and checkpoint intact', async () => {
+test('two replicas: one leads; kill -9 it, the other takes over after the lease and resizes nothing twice; status and checkpoint intact', async (t) => {
   const { apps, namespace } = cluster;
   await installCrds(cluster.ext);
   const identity = await operatorIdentity();
@@ -194,6 +194,7 @@ test('two replicas: one leads; kill -9 it, the other takes over after the lease 
       { timeoutMs: 60_000, intervalMs: 250, what: 'the follower to take over' },
     );
     const took = (Date.now() - killedAt) / 1000;
+    t.diagnostic(`takeover after kill -9 of the leader: ${took.toFixed(1)} s`);
     // Not before the lease ran out (the dead leader renewed at most one retry period before the kill),
     // and within the lease plus the follower's (jittered) retry; 3 s for the API and scheduling.
     assert.ok(

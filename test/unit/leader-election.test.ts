@@ -133,7 +133,8 @@ class FakeLeases {
   }
 }
 
-const fast = { leaseDurationSeconds: 0.6, renewDeadlineSeconds: 0.4, retryPeriodSeconds: 0.05 };
+// Short, with room for a busy test machine's timer delays between the deadline (1 s) and the lease (1.5 s).
+const fast = { leaseDurationSeconds: 1.5, renewDeadlineSeconds: 1, retryPeriodSeconds: 0.1 };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function elector(store: FakeLeases, id: string, registry?: Registry) {
@@ -151,7 +152,7 @@ function elector(store: FakeLeases, id: string, registry?: Registry) {
   return { e, events };
 }
 
-async function until(what: string, check: () => boolean, ms = 3000): Promise<void> {
+async function until(what: string, check: () => boolean, ms = 6000): Promise<void> {
   const end = Date.now() + ms;
   while (!check()) {
     if (Date.now() > end) throw new Error(`timed out: ${what}`);
