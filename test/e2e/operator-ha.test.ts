@@ -240,12 +240,13 @@ test('two replicas: one leads; kill -9 it, the other takes over after the lease 
   }
 });
 
-test('a leader that finds its Lease taken exits non-zero at once, saying so', async () => {
+test('a leader that finds its Lease taken exits non-zero at once, saying so; a follower stops cleanly, releasing nothing', async () => {
   const { namespace } = cluster;
   await installCrds(cluster.ext);
   const identity = await operatorIdentity();
   await allowLeaderElection(namespace);
   const r = await startReplica('c', identity.kubeconfigPath);
+  const others: Replica[] = [];
   try {
     const me = await eventually(
       async () => {
@@ -254,6 +255,16 @@ test('a leader that finds its Lease taken exits non-zero at once, saying so', as
         return g.identity;
       },
       { timeoutMs: 90_000, intervalMs: 500, what: `replica c to lead (output: ${r.output()})` },
+    );
+    // A follower beside it: ready (it serves), not leading.
+    const d = await startReplica('d', identity.kubeconfigPath);
+    others.push(d);
+    await eventually(
+      async () => {
+        assert.equal((await fetch(`http://127.0.0.1:${d.port}/readyz`)).status, 200);
+        assert.equal((await leaderGauge(d)).leading, false);
+      },
+      { timeoutMs: 90_000, intervalMs: 500, what: `replica d ready, following (output: ${d.output()})` },
     );
     // Another candidate's write (a partition healed, an intruder): the Lease is no longer this replica's.
     const lease = await readLease();
@@ -276,7 +287,12 @@ test('a leader that finds its Lease taken exits non-zero at once, saying so', as
     assert.equal(exit.code, 1, `exit code; output: ${r.output()}`);
     assert.match(r.output(), /lost the leader Lease: exiting/);
     assert.equal((await readLease()).spec?.holderIdentity, 'someone-else', 'the Lease left to its holder');
+    // The follower never led: SIGTERM stops it cleanly (nothing it never started keeps it alive).
+    d.child.kill('SIGTERM');
+    assert.equal((await d.exited).code, 0, `follower exit code; output: ${d.output()}`);
+    assert.equal((await readLease()).spec?.holderIdentity, 'someone-else', 'a follower releases nothing');
   } finally {
-    if (r.child.exitCode === null && r.child.signalCode === null) r.child.kill('SIGKILL');
+    for (const x of [r, ...others])
+      if (x.child.exitCode === null && x.child.signalCode === null) x.child.kill('SIGKILL');
   }
 });
