@@ -26,6 +26,7 @@ import { exportReport } from './report-metrics.ts';
 import { Notifier, type NotifierOptions } from '../notify/notifier.ts';
 import { reportSource, type ReportSourceOptions } from './report-source.ts';
 import type { ReportProvider } from '../core/report/model.ts';
+import { LeaderElector, electionConfig, type OperatorLeaderElectionOptions } from './leader-election.ts';
 
 export const FIELD_MANAGER = 'tailor';
 
@@ -75,6 +76,11 @@ export interface OperatorOptions {
   readonly reportIntervalMs?: number;
   /** The prices ConfigMap (default tailor-system/tailor-prices). */
   readonly pricesConfigMap?: ReportSourceOptions['pricesConfigMap'];
+  /**
+   * Run the controllers only while this replica holds the Lease (several replicas; every one serves
+   * the webhook, /healthz, /readyz, /metrics). Left out: no election, the controllers run at once.
+   */
+  readonly leaderElection?: OperatorLeaderElectionOptions;
 }
 
 export type OperatorNotificationsOptions = Pick<NotifierOptions, 'configMap'> &
@@ -104,6 +110,8 @@ export interface RunningOperator {
   readonly notifier?: Notifier;
   /** The savings report on demand (same code as `tailor report`), within the operator's scope. */
   readonly report: ReportProvider;
+  /** Undefined without `leaderElection`. */
+  readonly elector?: LeaderElector;
   stop(): Promise<void>;
 }
 
@@ -216,6 +224,8 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     now,
     log: log.child({ component: 'prometheus' }),
   });
+  /** Whether the controllers run: at once without election, on winning the Lease with it. */
+  let leading = false;
   // The savings report: same gather + build as `tailor report`, for /ui, the metrics and the digest.
   const reports = reportSource({
     clients,
@@ -226,9 +236,10 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     now,
     ...(options.reportIntervalMs !== undefined ? { intervalMs: options.reportIntervalMs } : {}),
     ...(options.pricesConfigMap ? { pricesConfigMap: options.pricesConfigMap } : {}),
-    // The savings gauges follow every standing report; then the caller's hook.
+    // The savings gauges follow every standing report, on the leader only (with several replicas,
+    // sum() over the gauges must not count a namespace twice); then the caller's hook.
     onReport: (r) => {
-      exportReport(metrics, r);
+      if (leading || !options.leaderElection) exportReport(metrics, r);
       options.onReport?.(r);
     },
   });
@@ -264,8 +275,23 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
   let ready = false;
   let http: OperatorHttp | undefined;
   let webhook: WebhookHandle | undefined;
+  let elector: LeaderElector | undefined;
+  let starting: Promise<void> | undefined;
+  const startLeading = () =>
+    (starting ??= (async () => {
+      leading = true;
+      // Usage first: the controllers' first passes find the samples of the first poll.
+      usage.start();
+      prometheus.start();
+      await Promise.all(controllers.map((c) => c.start()));
+      await notifier?.start();
+    })());
   const stopAll = async () => {
     ready = false;
+    // No more attempts (a leader stops renewing); the Lease is given up once the controllers stopped.
+    await elector?.stop();
+    // A stop during the leader's start waits for it: a part started after its stop would run on.
+    await starting?.catch(() => {});
     // The webhook first: pods created while the rest stops pass unchanged rather than time out.
     await stopWebhook(webhook, options.webhook, clients, log);
     await notifier?.stop();
@@ -273,6 +299,8 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     await usage.stop();
     await prometheus.stop();
     await Promise.all(controllers.map((c) => c.stop()));
+    // Only now: a successor must not act while this replica still might.
+    await elector?.release();
     await caches.stop();
     await http?.close();
     history.close();
@@ -284,19 +312,37 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
       http = await serveOperatorHttp(
         options.metricsAddr,
         metrics.registry,
-        () => readiness(ready, caches, controllers),
+        // A replica waiting for the Lease is ready too: it serves the webhook.
+        () => readiness(ready, caches, leading ? controllers : []),
         options.report ?? reports.report,
       );
     await caches.synced;
-    // Usage first: the controllers' first passes find the samples of the first poll.
-    usage.start();
-    prometheus.start();
-    await Promise.all(controllers.map((c) => c.start()));
-    await notifier?.start();
-    // The webhook last: it sizes new pods from the policies' status, which the controllers keep current.
+    if (!options.leaderElection) await startLeading();
+    // The webhook after the controllers: it sizes new pods from the policies' status, which the
+    // controllers (the leader's, with election) keep current.
     if (options.webhook) webhook = await startWebhook(webhookOptions(options, clients, log, caches));
     reports.start();
     ready = true;
+    if (options.leaderElection) {
+      const election = options.leaderElection;
+      elector = new LeaderElector(clients, electionConfig(election), {
+        log: log.child({ component: 'leader-election' }),
+        registry: metrics.registry,
+        onStartedLeading: () => {
+          startLeading().catch((err: unknown) => {
+            log.error({ err: describe(err) }, 'the controllers failed to start');
+            lost();
+          });
+        },
+        onLostLeadership: () => lost(),
+      });
+      // Never two leaders acting: a replica that lost the Lease stops every controller (the command exits).
+      const lost = () => {
+        if (election.onLost) election.onLost();
+        else void stop();
+      };
+      elector.start();
+    }
   } catch (err) {
     await stopAll().catch(() => {});
     throw err;
@@ -309,10 +355,17 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
       dryRun: ctx.dryRun,
       ...(http ? { metrics: `${http.host}:${http.port}` } : {}),
       ...(webhook ? { webhook: webhook.url } : {}),
+      ...(elector
+        ? {
+            leaderElection: `${elector.config.namespace}/${elector.config.name}`,
+            identity: elector.config.identity,
+          }
+        : {}),
     },
     'operator started',
   );
   let stopping: Promise<void> | undefined;
+  const stop = () => (stopping ??= stopAll());
   return {
     ctx,
     caches,
@@ -325,7 +378,8 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     ...(webhook ? { webhook } : {}),
     ...(notifier ? { notifier } : {}),
     report: reports.report,
-    stop: () => (stopping ??= stopAll()),
+    ...(elector ? { elector } : {}),
+    stop,
   };
 }
 

@@ -188,6 +188,40 @@ export async function allowWebhookHome(namespace: string): Promise<void> {
   await waitAllowed(user, { verb: 'create', group: '', resource: 'secrets', namespace });
 }
 
+/**
+ * Leader election with its Lease in `namespace` (`--leader-election-namespace NS`, as the tests do to
+ * keep files apart) needs the shipped leader-election Role bound there, as the file's comment says.
+ */
+export async function allowLeaderElection(namespace: string): Promise<void> {
+  const { user } = await operatorIdentity();
+  const name = 'tailor-operator-leader-election';
+  const shipped = shippedObjects().find(
+    (o): o is k8s.V1Role => o.kind === 'Role' && o.metadata?.name === name,
+  );
+  assert.ok(shipped?.rules?.length, `deploy/rbac/operator.yaml has the Role ${name}`);
+  const admin = adminClients();
+  await apply(admin.objects, {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'Role',
+    metadata: { name, namespace, labels: { 'tailor.dev/test': 'rbac' } },
+    rules: shipped.rules,
+  } as k8s.V1Role);
+  await apply(admin.objects, {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'RoleBinding',
+    metadata: { name, namespace, labels: { 'tailor.dev/test': 'rbac' } },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name },
+    subjects: [{ kind: 'ServiceAccount', name: user.split(':')[3]!, namespace: user.split(':')[2]! }],
+  } as k8s.V1RoleBinding);
+  await waitAllowed(user, {
+    verb: 'update',
+    group: 'coordination.k8s.io',
+    resource: 'leases',
+    namespace,
+    name: 'tailor-operator',
+  });
+}
+
 /** Records every request RBAC refuses through `kc`; `check()` fails naming each missing rule. */
 export function recordRbacDenials(kc: k8s.KubeConfig): { check(): void; stop(): void } {
   const seen: RbacDenial[] = [];

@@ -37,6 +37,7 @@ const cases: { args: string[]; message: RegExp }[] = [
   { args: ['operator', '--log-level', 'loud'], message: /--log-level loud: expected trace, debug, info/ },
   { args: ['operator', '--prometheus-timeout', '0'], message: /--prometheus-timeout must be longer than 0/ },
   { args: ['operator', '--metrics-addr', 'nonsense'], message: /address "nonsense" is not host:port/ },
+  { args: ['operator', '--leader-elect=maybe'], message: /--leader-elect=maybe: expected true or false/ },
   { args: ['models', '--hub-url', 'not a url'], message: /--hub-url "not a url" is not an http\(s\) URL/ },
   {
     args: ['recommend', '--prometheus', 'prom:9090'],

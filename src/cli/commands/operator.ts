@@ -15,6 +15,8 @@ import { serviceHosts } from '../../webhook/certs.ts';
 import type { OperatorWebhookOptions } from '../../operator/index.ts';
 import { ALLOWED_IMAGE_HELP, collectAllowedImage } from './models.ts';
 import { pricesFlag } from './report.ts';
+import { DEFAULT_LEASE_NAME } from '../../operator/leader-election.ts';
+import { leaseHome, parseBool } from './leader-election-flags.ts';
 
 interface Options {
   kubeconfig?: string;
@@ -38,6 +40,9 @@ interface Options {
   allowedImage: string[];
   notificationsConfigmap: string;
   pricesConfigmap: string;
+  leaderElect: boolean;
+  leaderElectionNamespace?: string;
+  leaderElectionId: string;
 }
 
 export function registerOperator(program: Command): void {
@@ -107,6 +112,17 @@ export function registerOperator(program: Command): void {
       'the price and carbon overrides ConfigMap the savings report reads (see README, Prices and carbon)',
       'tailor-system/tailor-prices',
     )
+    .option(
+      '--leader-elect [bool]',
+      'run the controllers only while holding the leader Lease, so several replicas can run (every one serves the webhook); --leader-elect=false for one process alone',
+      parseBool('--leader-elect'),
+      true,
+    )
+    .option(
+      '--leader-election-namespace <ns>',
+      "the leader Lease's namespace (default: $POD_NAMESPACE or the pod's own in a cluster; else tailor-system, created if missing)",
+    )
+    .option('--leader-election-id <name>', "the leader Lease's name", DEFAULT_LEASE_NAME)
     .option('--log-level <level>', 'trace, debug, info, warn or error', 'info')
     .action(async (o: Options) => run(o));
 }
@@ -156,6 +172,20 @@ async function run(o: Options): Promise<void> {
     ...(o.allowedImage.length > 0 ? { models: { allowedImages: o.allowedImage } } : {}),
     notifications: { configMap: notifications },
     pricesConfigMap: prices,
+    ...(o.leaderElect
+      ? {
+          leaderElection: {
+            ...leaseHome(o.leaderElectionNamespace),
+            name: o.leaderElectionId,
+            onLost: () => {
+              // controller-runtime's way: never two leaders acting; the kubelet restarts a clean candidate.
+              log.fatal('lost the leader Lease: exiting so that no two replicas act at once');
+              log.flush?.();
+              process.exit(1);
+            },
+          },
+        }
+      : {}),
   });
   await new Promise<void>((resolve) => {
     const stop = (sig: string) => {
