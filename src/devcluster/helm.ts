@@ -13,6 +13,20 @@ import type { Progress } from './binaries.ts';
 export const HELM_VERSION = 'v3.22.0';
 const HELM_PACKAGE = 'helm.sh/helm/v3/cmd/helm';
 export const HELM_ENV = 'TAILOR_HELM';
+/**
+ * What helm's own Makefile stamps in: its version, and the Kubernetes version `helm template` and
+ * `helm lint` assume (1 + client-go's major, its minor: v0.37.0 -> 1.37); unstamped, helm assumes
+ * 1.20 and refuses a chart that needs a newer cluster.
+ */
+const KUBE_VERSION = { major: '1', minor: '37' };
+const LDFLAGS = [
+  '-s -w',
+  `-X helm.sh/helm/v3/internal/version.version=${HELM_VERSION}`,
+  ...['pkg/lint/rules', 'pkg/chartutil'].flatMap((pkg) => [
+    `-X helm.sh/helm/v3/${pkg}.k8sVersionMajor=${KUBE_VERSION.major}`,
+    `-X helm.sh/helm/v3/${pkg}.k8sVersionMinor=${KUBE_VERSION.minor}`,
+  ]),
+].join(' ');
 
 export interface Helm {
   readonly path: string;
@@ -43,7 +57,7 @@ export function findHelm(): Helm | undefined {
   return undefined;
 }
 
-/** The helm binary, built with `go install` the first time (about a minute or two on 2 cores). */
+/** The helm binary, built with `go install` the first time (3-4 minutes on 2 busy cores). */
 export async function ensureHelm(progress: Progress = () => {}): Promise<Helm> {
   const found = findHelm();
   if (found) return found;
@@ -60,13 +74,15 @@ export async function ensureHelm(progress: Progress = () => {}): Promise<Helm> {
   const tmp = `${dir}.tmp-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });
-  progress(`building helm ${HELM_VERSION} from ${HELM_PACKAGE} with ${go.stdout.trim()} (once, cached in ${dir})`);
+  progress(
+    `building helm ${HELM_VERSION} from ${HELM_PACKAGE} with ${go.stdout.trim()} (once, cached in ${dir})`,
+  );
   const started = Date.now();
   const tail: string[] = [];
   const code = await new Promise<number>((resolve, reject) => {
     const child = spawn(
       'go',
-      ['install', '-trimpath', '-ldflags', '-s -w', `${HELM_PACKAGE}@${HELM_VERSION}`],
+      ['install', '-trimpath', '-ldflags', LDFLAGS, `${HELM_PACKAGE}@${HELM_VERSION}`],
       {
         stdio: ['ignore', 'ignore', 'pipe'],
         // A fresh module cache is fine; CGO off: a static binary, no C toolchain needed.
@@ -82,15 +98,24 @@ export async function ensureHelm(progress: Progress = () => {}): Promise<Helm> {
   });
   if (code !== 0) {
     rmSync(tmp, { recursive: true, force: true });
-    throw new TailorError('Prerequisite', `go install ${HELM_PACKAGE}@${HELM_VERSION} failed:\n    ${tail.join('\n    ')}`, {
-      hint: `check the Go module proxy is reachable, or set ${HELM_ENV} to a helm ${HELM_VERSION} binary`,
-    });
+    throw new TailorError(
+      'Prerequisite',
+      `go install ${HELM_PACKAGE}@${HELM_VERSION} failed:\n    ${tail.join('\n    ')}`,
+      {
+        hint: `check the Go module proxy is reachable, or set ${HELM_ENV} to a helm ${HELM_VERSION} binary`,
+      },
+    );
   }
   const path = join(tmp, 'helm');
   writeFileSync(
     join(tmp, 'manifest.json'),
     JSON.stringify(
-      { version: HELM_VERSION, builtAt: new Date().toISOString(), goVersion: go.stdout.trim(), sha256: sha256(path) },
+      {
+        version: HELM_VERSION,
+        builtAt: new Date().toISOString(),
+        goVersion: go.stdout.trim(),
+        sha256: sha256(path),
+      },
       null,
       2,
     ),
