@@ -22,6 +22,11 @@ interface Rule {
   resourceNames?: string[];
   verbs?: string[];
 }
+interface Rendered {
+  kind: string;
+  metadata: { name: string; annotations?: Record<string, string> };
+  spec?: { secretName?: string; dnsNames?: string[]; issuerRef?: Record<string, string> };
+}
 interface Role {
   kind: string;
   metadata?: { name?: string };
@@ -118,3 +123,61 @@ test('a value of the wrong type fails the render, naming the value', { skip: noH
   assert.match(r.stderr, /replicaCount.*got string, want integer/);
   assert.match(r.stderr, /webhook\/enabled.*got string, want boolean/);
 });
+
+test(
+  "webhook.certificates.issuer=cert-manager: a Certificate writes the operator's Secret, the configuration asks for CA injection",
+  { skip: noHelm },
+  () => {
+    const render = (...set: string[]) => {
+      const r = spawnSync(
+        helm!.path,
+        ['template', 'tailor', chart, '-n', 'tailor-system', ...set.flatMap((s) => ['--set', s])],
+        {
+          encoding: 'utf8',
+        },
+      );
+      assert.equal(r.status, 0, r.stderr);
+      return parseAllDocuments(r.stdout)
+        .map((d) => d.toJSON() as Rendered)
+        .filter(Boolean);
+    };
+    const selfSigned = render();
+    assert.deepEqual(
+      selfSigned.filter((o) => ['Certificate', 'Issuer', 'MutatingWebhookConfiguration'].includes(o.kind)),
+      [],
+      'by default Tailor issues its own certificate and registers the webhook itself',
+    );
+    const docs = render('webhook.certificates.issuer=cert-manager');
+    const cert = docs.find((o) => o.kind === 'Certificate');
+    assert.equal(
+      cert?.spec?.secretName,
+      'tailor-webhook-tls',
+      'the Secret the operator reads (--webhook-tls-secret)',
+    );
+    assert.deepEqual(cert?.spec?.dnsNames, [
+      'tailor.tailor-system.svc',
+      'tailor.tailor-system.svc.cluster.local',
+    ]);
+    assert.deepEqual(cert?.spec?.issuerRef, { kind: 'Issuer', name: 'tailor-selfsigned' });
+    const mwc = docs.find((o) => o.kind === 'MutatingWebhookConfiguration');
+    assert.equal(mwc?.metadata.name, 'tailor-webhook', 'the name the operator registers (and RBAC names)');
+    assert.equal(
+      mwc?.metadata.annotations?.['cert-manager.io/inject-ca-from'],
+      'tailor-system/tailor-webhook',
+    );
+    const own = render(
+      'webhook.certificates.issuer=cert-manager',
+      'webhook.certificates.certManager.issuerRef.kind=ClusterIssuer',
+      'webhook.certificates.certManager.issuerRef.name=corp-ca',
+    );
+    assert.equal(
+      own.find((o) => o.kind === 'Issuer'),
+      undefined,
+      'no Issuer of the chart when one is named',
+    );
+    assert.deepEqual(own.find((o) => o.kind === 'Certificate')?.spec?.issuerRef, {
+      kind: 'ClusterIssuer',
+      name: 'corp-ca',
+    });
+  },
+);
