@@ -272,3 +272,27 @@ test('helm uninstall leaves no Tailor object of the release but the CRDs', async
   ])
     await cluster.ext.readCustomResourceDefinition({ name });
 });
+
+test('the plain manifests (kubectl apply -f deploy/manifests/tailor.yaml) pass a server-side dry run', () => {
+  // The same objects the chart makes, as the apiserver validates them; nothing is stored.
+  const r = cluster.kubectl(
+    'apply',
+    '--dry-run=server',
+    '-f',
+    join(packageRoot(), 'deploy/manifests/tailor.yaml'),
+  );
+  assert.equal(r.status, 0, `kubectl apply --dry-run=server:\n${r.stdout}\n${r.stderr}`);
+  for (const kind of [
+    'namespace/tailor-system',
+    'serviceaccount/tailor-operator',
+    'clusterrole.rbac.authorization.k8s.io/tailor-operator-cluster',
+    'deployment.apps/tailor',
+    'service/tailor',
+    'poddisruptionbudget.policy/tailor',
+  ])
+    assert.match(
+      r.stdout,
+      new RegExp(`^${kind.replace(/\./g, '\\.')} .*\\(server dry run\\)$`, 'm'),
+      r.stdout,
+    );
+});
