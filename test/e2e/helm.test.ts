@@ -296,3 +296,35 @@ test('the plain manifests (kubectl apply -f deploy/manifests/tailor.yaml) pass a
       r.stdout,
     );
 });
+
+test('the optional objects (NetworkPolicy, notifications and prices ConfigMaps) pass a server-side dry run', () => {
+  // Rendered into the test's own namespace (the release's is gone by now); nothing is stored.
+  const r = helm(
+    'template',
+    RELEASE,
+    CHART,
+    '-n',
+    cluster.namespace,
+    '--set',
+    'networkPolicy.enabled=true',
+    '--set',
+    'prices.overrides.cpuCoreHour=0.03',
+    '--set-json',
+    'notifications.config={"receivers":[{"name":"ops","webhook":{"url":{"secret":"tailor-notifications","key":"ops"}}}]}',
+  );
+  assert.equal(r.status, 0, r.stderr);
+  const file = join(helmHome, 'optional.yaml');
+  writeFileSync(file, r.stdout);
+  const ok = cluster.kubectl('apply', '--dry-run=server', '-f', file);
+  assert.equal(ok.status, 0, `kubectl apply --dry-run=server:\n${ok.stdout}\n${ok.stderr}`);
+  for (const kind of [
+    `networkpolicy.networking.k8s.io/${RELEASE}`,
+    'configmap/tailor-notifications',
+    'configmap/tailor-prices',
+  ])
+    assert.match(
+      ok.stdout,
+      new RegExp(`^${kind.replace(/\./g, '\\.')} .*\\(server dry run\\)$`, 'm'),
+      ok.stdout,
+    );
+});
