@@ -138,7 +138,7 @@ test('helm install puts every object in place: RBAC as deploy/rbac, SA, hardened
   const d = await apps.readNamespacedDeployment({ name: RELEASE, namespace: releaseNs });
   const pod = d.spec!.template.spec!;
   const c = pod.containers[0]!;
-  assert.equal(d.spec!.replicas, 1, 'one replica: no leader election in this release');
+  assert.equal(d.spec!.replicas, 2, 'two replicas: one leads (Lease), both serve the webhook');
   assert.equal(pod.serviceAccountName, SA);
   assert.equal(pod.securityContext?.runAsNonRoot, true);
   assert.equal(pod.securityContext?.seccompProfile?.type, 'RuntimeDefault');
