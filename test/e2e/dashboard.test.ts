@@ -1,8 +1,9 @@
-// The dashboard in real Chromium: /ui served by the operator's HTTP server from a ReportProvider, and
-// the self-contained HTML file opened offline. Checks what a person sees: every tenant, the figures
+// The dashboard in real Chromium: /ui served by the operator running on the simulated fleet (an
+// over-requested workload Tailor resizes, another it only recommends for), and the self-contained
+// HTML file opened offline. Checks what a person sees: every tenant, the figures
 // of the Report JSON to the cent, charts drawn, the namespace filter, no request beyond localhost,
 // names shown as text; keeps a screenshot of each page under test/artefacts/dashboard/.
-import { test } from 'node:test';
+import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -21,12 +22,69 @@ import {
   type CanvasState,
 } from '../support/browser.ts';
 import { FIXTURE_REPORT, HOSTILE_NAME, fixedReportProvider } from '../support/report-fixture.ts';
+import type { ReportProvider } from '../../src/core/report/model.ts';
+import { runReport } from '../../src/cli/commands/report.ts';
+import { eventually, idleDeployment, useCluster } from '../support/cluster.ts';
+import { Mi, createPolicy, overProvisioned, useTestOperator } from '../support/operator.ts';
 
-// The Report under test: any ReportProvider (the simulated fleet's, once wired) fits here; the tests
-// that read `ui` derive what they expect from the Report JSON. `fixture` always serves the
-// hand-built Report, for what needs a known name (a hostile one, a negative saving, a history).
-const provider = fixedReportProvider(FIXTURE_REPORT);
-const ui = useDashboard(provider);
+// The Report under test: the operator's own, on the simulated fleet; the tests that read `ui`
+// derive what they expect from the Report JSON. `fixture` always serves the hand-built Report, for
+// what needs a known name (a hostile one, a negative saving, a history).
+const cluster = useCluster(import.meta.url);
+const operator = useTestOperator(cluster, {
+  models: false,
+  sizing: { checkpointIntervalSeconds: 1 },
+  reportIntervalMs: 1000,
+});
+const provider: ReportProvider = (q) => operator.current.report(q);
+const ui = {
+  get url(): string {
+    return operator.current.url;
+  },
+};
+before(async () => {
+  const { apps, namespace } = cluster;
+  await apps.createNamespacedDeployment({ namespace, body: overProvisioned('web') });
+  await apps.createNamespacedDeployment({
+    namespace,
+    body: idleDeployment(
+      'spare',
+      2,
+      { cpuCores: 0.05, memoryBytes: 100 * Mi },
+      { requests: { cpu: '500m', memory: '1Gi' }, limits: { memory: '2Gi' } },
+    ),
+  });
+  // Right after the CRDs are installed the apiserver may not serve them yet (404): retry.
+  await eventually(
+    () =>
+      createPolicy(cluster, 'web', {
+        mode: 'InPlace',
+        targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web' },
+      }),
+    { timeoutMs: 30_000, what: 'the SizingPolicy web created' },
+  );
+  await createPolicy(cluster, 'spare', {
+    mode: 'Recommend',
+    targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'spare' },
+  });
+  // Seeded: both workloads in the report, with history (a series to draw) and a saving.
+  await eventually(
+    async () => {
+      const r = await provider({ sinceSeconds: 3600, namespaces: [namespace] });
+      const ws = r.namespaces.find((n) => n.namespace === namespace)?.workloads ?? [];
+      assert.deepEqual(ws.map((w) => w.name).sort(), ['spare', 'web']);
+      assert.ok(
+        ws.every((w) => w.series.length > 0),
+        'each has a series',
+      );
+      assert.ok(
+        ws.some((w) => w.figures.available.cost > 0.005),
+        'a saving',
+      );
+    },
+    { timeoutMs: 90_000, intervalMs: 1000, what: 'the seeded tenants in the operator report' },
+  );
+});
 const fixture = useDashboard(fixedReportProvider(FIXTURE_REPORT));
 const browser = useBrowser();
 const artefacts = artefactsDir('dashboard');
@@ -76,6 +134,21 @@ test('/ui: every tenant with the figures of its Report JSON to the cent, charts 
       report.namespaces.some((n) => n.figures.available.cost > 0.005 || n.figures.realised.cost > 0.005),
       'some tenant saves money',
     );
+    // The same figures as `tailor report -o json` (its own gather, outside the operator), to the cent.
+    const cli = JSON.parse(
+      await runReport({
+        kubeconfig: cluster.kubeconfigPath,
+        namespace: cluster.namespace,
+        since: '7d',
+        output: 'json',
+      }),
+    ) as Report;
+    const cents = (r: Report) =>
+      r.namespaces.flatMap((n) => [
+        [n.namespace, Math.round(n.figures.available.cost * 100), Math.round(n.figures.requested.cost * 100)],
+        ...n.workloads.map((w) => [w.name, Math.round(w.figures.available.cost * 100)]),
+      ]);
+    assert.deepEqual(cents(report), cents(cli), 'the page shows what tailor report -o json prints');
     assert.equal(canvases.length, 2 + seriesCharts(report), 'two namespace charts, and each workload series');
     assertDrawn(canvases, 2);
     assertLocalOnly(urls, ui.url);
