@@ -52,6 +52,10 @@ export function demoFiles(root = packageRoot()) {
 
 const STEPS = 6;
 
+/** Thrown through the start-up when a signal interrupts it: not a failure, the normal way out. */
+class Stopped extends Error {}
+const STOPPED = new Stopped('stopped by a signal');
+
 /** Runs the demo until SIGINT/SIGTERM; resolves once everything it started is stopped. */
 export async function runDemo(o: DemoOptions, err: (line: string) => void, out: (text: string) => void) {
   const started = Date.now();
@@ -96,9 +100,10 @@ export async function runDemo(o: DemoOptions, err: (line: string) => void, out: 
     claimStateDir(dir);
     undo.push({
       what: 'the state folder',
-      fn: async () => {
+      fn: () => {
         rmSync(join(dir, 'demo.pid'), { force: true });
         if (!o.keep) rmSync(dir, { recursive: true, force: true });
+        return Promise.resolve();
       },
     });
     const binaries = await orStop(ensureBinaries(detail));
@@ -226,8 +231,6 @@ export async function runDemo(o: DemoOptions, err: (line: string) => void, out: 
   process.off('SIGTERM', sigterm);
   err(`stopped (${elapsed()})${o.keep ? `; state kept in ${dir}` : ''}`);
 }
-
-const STOPPED = Symbol('stopped');
 
 async function teardown(undo: { what: string; fn: () => Promise<void> }[], err: (l: string) => void) {
   for (const u of undo.splice(0).reverse()) {

@@ -33,8 +33,10 @@ export function summaryLine(f: SummaryFacts): string {
   return parts.join(' | ');
 }
 
-function money(amount: number, currency: string): string {
-  return `${amount.toFixed(2)} ${currency}`;
+/** Cents once it is worth it; the first minutes' realised savings are fractions of a cent. */
+export function money(amount: number, currency: string): string {
+  const digits = Math.abs(amount) >= 1 || amount === 0 ? 2 : 4;
+  return `${amount.toFixed(digits)} ${currency}`;
 }
 
 /** The sum of a counter over its label sets matching `where`. */
