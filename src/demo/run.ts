@@ -198,7 +198,7 @@ export async function runDemo(o: DemoOptions, err: (line: string) => void, out: 
         `try:  ${kubectl} get pods -A`,
         `      ${kubectl} get sizingpolicies -A`,
         `      ${kubectl} get modeldeployments -A`,
-        `      tailor report --kubeconfig ${kubeconfigPath} -A`,
+        `      npx tailor report --kubeconfig ${kubeconfigPath} -A   (or open the dashboard)`,
         binaries.kubectl ? `(kubectl: ${binaries.kubectl} if none is on PATH)` : '',
         '',
         `Lowering waits for ${o.minHistorySeconds}s of usage history (--min-history); raises and OOM raises do not wait.`,
