@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { TailorError, exitCode, describe } from '../errors.ts';
 import { registerApply } from './commands/apply.ts';
+import { registerDemo } from './commands/demo.ts';
 import { registerDev } from './commands/dev.ts';
 import { registerAdvise } from './commands/advise.ts';
 import { registerModels } from './commands/models.ts';
@@ -22,6 +23,7 @@ const program = new Command()
 
 registerAdvise(program);
 registerApply(program);
+registerDemo(program);
 registerDev(program);
 registerModels(program);
 registerOperator(program);
