@@ -128,7 +128,7 @@ test('helm install puts every object in place: RBAC as deploy/rbac, SA, hardened
     ]);
     assert.equal(b.roleRef.name, `${SA}${suffix}`);
   }
-  for (const suffix of ['-webhook', '-notifications']) {
+  for (const suffix of ['-webhook', '-notifications', '-prices', '-leader-election']) {
     const b = await rbac.readNamespacedRoleBinding({ name: `${SA}${suffix}`, namespace: releaseNs });
     assert.deepEqual(JSON.parse(JSON.stringify(b.subjects)), [
       { kind: 'ServiceAccount', name: SA, namespace: releaseNs },
@@ -174,8 +174,8 @@ test('helm install puts every object in place: RBAC as deploy/rbac, SA, hardened
   await eventually(
     async () => {
       const pods = await core.listNamespacedPod({ namespace: releaseNs, labelSelector: selector });
-      assert.equal(pods.items.length, 1, `${pods.items.length} operator pods`);
-      assert.ok(pods.items[0]!.spec?.nodeName, 'scheduled on a node');
+      assert.equal(pods.items.length, 2, `${pods.items.length} operator pods (replicaCount 2)`);
+      for (const p of pods.items) assert.ok(p.spec?.nodeName, `${p.metadata?.name} scheduled on a node`);
     },
     { timeoutMs: 60_000, what: "the chart's pod scheduled" },
   );
@@ -200,7 +200,12 @@ test("the operator, running as the chart's ServiceAccount, sizes a workload in p
   const path = join(dir, 'kubeconfig');
   writeFileSync(path, kc.exportConfig(), { mode: 0o600 });
   // Tailor's loader, so every RBAC refusal is recorded and fails the test when the operator stops.
-  const op = await startTestOperator(cluster, { kc: loadKubeConfig(path), models: false });
+  // As the chart's Deployment runs it: the prices ConfigMap in the release namespace (its Role is there).
+  const op = await startTestOperator(cluster, {
+    kc: loadKubeConfig(path),
+    models: false,
+    pricesConfigMap: { namespace: releaseNs, name: 'tailor-prices' },
+  });
   try {
     await cluster.apps.createNamespacedDeployment({
       namespace: cluster.namespace,
