@@ -11,10 +11,12 @@ import { registerReplay } from './commands/replay.ts';
 import { registerReport } from './commands/report.ts';
 import { registerSim } from './commands/sim.ts';
 import { registerWebhookCommand } from './commands/webhook.ts';
+import { packageVersion } from './flags.ts';
 
 const program = new Command()
   .name('tailor')
   .description('Right-size Kubernetes workloads and self-hosted LLMs in place, and report what it saved.')
+  .version(packageVersion(), '-V, --version', 'print the version of tailor')
   .showHelpAfterError()
   // Usage errors (unknown option, missing argument) exit 2 like every other bad input, not 1;
   // subcommands added below inherit this.

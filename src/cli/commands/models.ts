@@ -5,15 +5,13 @@ import { pino } from 'pino';
 import { installCrds } from '../../api/install.ts';
 import { startModels } from '../../controllers/models/index.ts';
 import type { OperatorContext } from '../../controllers/controller.ts';
-import { defaultKubeconfig } from '../../devcluster/paths.ts';
-import { loadKubeConfig, makeClients } from '../../kube/client.ts';
+import { makeClients } from '../../kube/client.ts';
 import { eventRecorder } from '../../kube/events.ts';
 import { ALLOWED_IMAGE_FLAG, allowedImageProblem } from '../../core/models/image-policy.ts';
 import { TailorError } from '../../errors.ts';
-import { urlFlag } from '../flags.ts';
+import { clusterOptions, kubeConfigFrom, urlFlag, type ClusterFlags } from '../flags.ts';
 
-interface ModelsCliOptions {
-  kubeconfig: string;
+interface ModelsCliOptions extends ClusterFlags {
   dryRun: boolean;
   installCrds: boolean;
   hubUrl?: string;
@@ -34,10 +32,11 @@ export const ALLOWED_IMAGE_HELP =
   "also allow ModelDeployments' runtime.image under this registry/repository prefix (repeatable; the presets' images are always allowed)";
 
 export function registerModels(program: Command): void {
-  program
+  const cmd = program
     .command('models')
-    .description('run the ModelDeployment and start-up boost controllers in this process (until Ctrl-C)')
-    .option('--kubeconfig <path>', 'cluster to run against', defaultKubeconfig())
+    .description('run the ModelDeployment and start-up boost controllers in this process (until Ctrl-C)');
+  // The same default as `tailor operator` ($KUBECONFIG, ~/.kube/config, in-cluster): the two run together.
+  clusterOptions(cmd)
     .option('--dry-run', 'compute and report, send every write as a server-side dry run', false)
     .option('--no-install-crds', 'do not install or update the Tailor CRDs first')
     .option(
@@ -48,7 +47,7 @@ export function registerModels(program: Command): void {
     .action(async (o: ModelsCliOptions) => {
       if (o.hubUrl) urlFlag('--hub-url', o.hubUrl, 'https://hf-mirror.example.com');
       const log = pino({ base: undefined }, pino.destination(2));
-      const clients = makeClients(loadKubeConfig(o.kubeconfig));
+      const clients = makeClients(kubeConfigFrom(o));
       if (o.installCrds) await installCrds(clients.ext);
       const ctx: OperatorContext = {
         clients,

@@ -2,9 +2,16 @@
 // (the sizing controller today), with its usage history, /metrics, /healthz and /readyz.
 import type { Command } from 'commander';
 import { pino } from 'pino';
-import { durationFlag, logLevelFlag, positiveDuration } from '../flags.ts';
+import { Option } from 'commander';
+import {
+  clusterOptions,
+  durationFlag,
+  kubeConfigFrom,
+  logLevelFlag,
+  positiveDuration,
+  type ClusterFlags,
+} from '../flags.ts';
 import { TailorError } from '../../errors.ts';
-import { loadKubeConfig } from '../../kube/client.ts';
 import { startOperator } from '../../operator/index.ts';
 import { exitOnUnexpected } from '../crash.ts';
 import { sizeOf, sourcesFromFlags } from '../../operator/prometheus-sources.ts';
@@ -16,8 +23,7 @@ import type { OperatorWebhookOptions } from '../../operator/index.ts';
 import { ALLOWED_IMAGE_HELP, collectAllowedImage } from './models.ts';
 import { pricesFlag } from './report.ts';
 
-interface Options {
-  kubeconfig?: string;
+interface Options extends ClusterFlags {
   history: string;
   pollInterval: string;
   metricsAddr: string;
@@ -41,12 +47,12 @@ interface Options {
 }
 
 export function registerOperator(program: Command): void {
-  program
+  const cmd = program
     .command('operator')
     .description(
       'run continuously: keep SizingPolicy status current and resize pods in place (InPlace, Auto), react to OOM kills',
-    )
-    .option('--kubeconfig <path>', 'cluster (default: $KUBECONFIG, ~/.kube/config, in-cluster)')
+    );
+  clusterOptions(cmd)
     .option('--history <path>', 'usage history store (SQLite); survives restarts', defaultHistoryPath())
     .option('--poll-interval <duration>', 'how often metrics.k8s.io is polled', '15s')
     .option(
@@ -82,9 +88,8 @@ export function registerOperator(program: Command): void {
       'a Prometheus server policies may read (history.prometheus: NAME); a bare URL is the source "default", read by policies naming none; repeatable',
       (value: string, previous: string[] = []) => [...previous, value],
     )
-    .option(
-      '--prometheus-url <url>',
-      'the same as --prometheus URL (the source "default"); kept for old scripts',
+    .addOption(
+      new Option('--prometheus-url <url>', 'deprecated: --prometheus URL (the source "default")').hideHelp(),
     )
     .option(
       '--prometheus-config <file>',
@@ -120,6 +125,8 @@ async function run(o: Options): Promise<void> {
   const minHistoryMs = o.minHistory === undefined ? undefined : durationFlag('--min-history', o.minHistory);
   // A bad Prometheus source (name, URL, token or CA file) fails here, at start, rather than on
   // each policy that names it.
+  if (o.prometheusUrl !== undefined)
+    process.stderr.write('tailor: --prometheus-url is deprecated; use --prometheus\n');
   const prometheusSources = sourcesFromFlags({
     ...(o.prometheus ? { prometheus: o.prometheus } : {}),
     ...(o.prometheusUrl !== undefined ? { prometheusUrl: o.prometheusUrl } : {}),
@@ -139,7 +146,7 @@ async function run(o: Options): Promise<void> {
   // how an operator harms a workload.
   exitOnUnexpected(process, log);
   const operator = await startOperator({
-    kc: loadKubeConfig(o.kubeconfig),
+    kc: kubeConfigFrom(o),
     historyPath: o.history,
     pollIntervalMs: pollMs,
     ...(o.metricsAddr !== '0' ? { metricsAddr: o.metricsAddr } : {}),
