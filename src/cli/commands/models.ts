@@ -1,7 +1,7 @@
 // `tailor models`: runs the ModelDeployment and start-up boost controllers in this process against
 // a cluster (until Ctrl-C), ahead of `tailor operator`; installs the CRDs first unless told not to.
 import type { Command } from 'commander';
-import { pino } from 'pino';
+import { LOG_FORMAT_HELP, logFormatFlag, makeLogger } from '../../logging/logger.ts';
 import { installCrds } from '../../api/install.ts';
 import { startModels } from '../../controllers/models/index.ts';
 import type { OperatorContext } from '../../controllers/controller.ts';
@@ -16,6 +16,7 @@ interface ModelsCliOptions extends ClusterFlags {
   installCrds: boolean;
   hubUrl?: string;
   allowedImage: string[];
+  logFormat: string;
 }
 
 /** `--allowed-image PREFIX`, repeatable (commander's collector). */
@@ -44,9 +45,10 @@ export function registerModels(program: Command): void {
       'Hugging Face hub or mirror for config.json (default $HF_ENDPOINT or huggingface.co)',
     )
     .option(`${ALLOWED_IMAGE_FLAG} <prefix>`, ALLOWED_IMAGE_HELP, collectAllowedImage, [])
+    .option('--log-format <format>', LOG_FORMAT_HELP, 'auto')
     .action(async (o: ModelsCliOptions) => {
       if (o.hubUrl) urlFlag('--hub-url', o.hubUrl, 'https://hf-mirror.example.com');
-      const log = pino({ base: undefined }, pino.destination(2));
+      const log = makeLogger({ level: 'info', format: logFormatFlag(o.logFormat), fd: 2 });
       const clients = makeClients(kubeConfigFrom(o));
       if (o.installCrds) await installCrds(clients.ext);
       const ctx: OperatorContext = {

@@ -1,7 +1,7 @@
 // `tailor operator`: runs the controllers continuously against a cluster until SIGINT/SIGTERM
 // (the sizing controller today), with its usage history, /metrics, /healthz and /readyz.
 import type { Command } from 'commander';
-import { pino } from 'pino';
+import { LOG_FORMAT_HELP, logFormatFlag, makeLogger } from '../../logging/logger.ts';
 import { Option } from 'commander';
 import {
   clusterOptions,
@@ -31,6 +31,7 @@ interface Options extends ClusterFlags {
   namespace?: string;
   minHistory?: string;
   logLevel: string;
+  logFormat: string;
   installCrds: boolean;
   webhook?: string | boolean;
   webhookServeAs?: string;
@@ -113,6 +114,7 @@ export function registerOperator(program: Command): void {
       'tailor-system/tailor-prices',
     )
     .option('--log-level <level>', 'trace, debug, info, warn or error', 'info')
+    .option('--log-format <format>', LOG_FORMAT_HELP, 'auto')
     .action(async (o: Options) => run(o));
 }
 
@@ -141,7 +143,8 @@ async function run(o: Options): Promise<void> {
   const level = logLevelFlag(o.logLevel);
   // The address is read here too, so a typo fails before anything connects to the cluster.
   if (o.metricsAddr !== '0') parseAddr(o.metricsAddr);
-  const log = pino({ name: 'tailor-operator', level });
+  const format = logFormatFlag(o.logFormat);
+  const log = makeLogger({ name: 'tailor-operator', level, format, fd: 1 });
   // Anything nothing caught ends the process (non-zero): running on in a state no code expected is
   // how an operator harms a workload.
   exitOnUnexpected(process, log);

@@ -1,7 +1,7 @@
 // `tailor webhook`: runs the mutating admission webhook on its own (new pods start with their
 // SizingPolicy's recommendation), optionally registering it; `tailor operator` will run it in-process.
 import type { Command } from 'commander';
-import { pino } from 'pino';
+import { LOG_FORMAT_HELP, logFormatFlag, makeLogger } from '../../logging/logger.ts';
 import { TailorError } from '../../errors.ts';
 import { makeClients } from '../../kube/client.ts';
 import { clusterOptions, kubeConfigFrom, type ClusterFlags } from '../flags.ts';
@@ -23,6 +23,7 @@ interface Options extends ClusterFlags {
   maxBodyBytes: string;
   dryRun?: boolean;
   logLevel: string;
+  logFormat: string;
 }
 
 export function registerWebhookCommand(program: Command): void {
@@ -61,7 +62,8 @@ export function registerWebhookCommand(program: Command): void {
       String(DEFAULT_MAX_BODY_BYTES),
     )
     .option('--dry-run', 'decide and log, but never change a pod')
-    .option('--log-level <level>', 'debug, info, warn or error', 'info');
+    .option('--log-level <level>', 'debug, info, warn or error', 'info')
+    .option('--log-format <format>', LOG_FORMAT_HELP, 'auto');
   clusterOptions(cmd).action(async (o: Options) => run(o));
 }
 
@@ -92,7 +94,7 @@ async function run(o: Options): Promise<void> {
     ...(service ? serviceHosts(service.namespace, service.name) : []),
   ];
 
-  const log = pino({ level }, pino.destination(2));
+  const log = makeLogger({ level, format: logFormatFlag(o.logFormat), fd: 2 });
   const clients = makeClients(kubeConfigFrom(o));
   const handle = await startWebhook({
     clients,
