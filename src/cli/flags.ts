@@ -122,6 +122,9 @@ export function selectorFilter(
 export interface PrometheusFlags {
   prometheus?: string;
   prometheusUrl?: string;
+  prometheusBearerTokenFile?: string;
+  prometheusBasicAuthFile?: string;
+  prometheusCaFile?: string;
 }
 
 /**
@@ -132,7 +135,69 @@ export interface PrometheusFlags {
 export function prometheusOption(cmd: Command, description: string): Command {
   return cmd
     .option('--prometheus <url>', description)
-    .addOption(new Option('--prometheus-url <url>', 'deprecated: --prometheus').hideHelp());
+    .addOption(new Option('--prometheus-url <url>', 'deprecated: --prometheus').hideHelp())
+    .option('--prometheus-bearer-token-file <file>', 'send the token in this file to Prometheus (Bearer)')
+    .option(
+      '--prometheus-basic-auth-file <file>',
+      'send the "user:password" in this file to Prometheus (basic auth)',
+    )
+    .option('--prometheus-ca-file <file>', "PEM bundle Prometheus's https certificate must chain to");
+}
+
+/**
+ * The credentials and CA of --prometheus-*-file, each file checked now (readable; a CA with a
+ * certificate; basic auth with a colon), so a typo fails before anything connects.
+ */
+export function prometheusAuthFrom(o: PrometheusFlags): {
+  bearerTokenFile?: string;
+  basicAuthFile?: string;
+  caFile?: string;
+} {
+  const read = (flag: string, file: string): string => {
+    try {
+      return readFileSync(file, 'utf8');
+    } catch (err) {
+      throw new TailorError('InvalidInput', `${flag} ${file} cannot be read: ${(err as Error).message}`);
+    }
+  };
+  if (o.prometheusBearerTokenFile !== undefined && o.prometheusBasicAuthFile !== undefined)
+    throw new TailorError(
+      'InvalidInput',
+      '--prometheus-bearer-token-file and --prometheus-basic-auth-file both given',
+      { hint: 'Prometheus takes one Authorization header: give one of them' },
+    );
+  if (
+    o.prometheusBearerTokenFile !== undefined &&
+    read('--prometheus-bearer-token-file', o.prometheusBearerTokenFile).trim() === ''
+  )
+    throw new TailorError(
+      'InvalidInput',
+      `--prometheus-bearer-token-file ${o.prometheusBearerTokenFile} is empty`,
+    );
+  if (
+    o.prometheusBasicAuthFile !== undefined &&
+    !read('--prometheus-basic-auth-file', o.prometheusBasicAuthFile).includes(':')
+  )
+    throw new TailorError(
+      'InvalidInput',
+      `--prometheus-basic-auth-file ${o.prometheusBasicAuthFile} holds no "user:password"`,
+      {
+        hint: 'one line: user:password',
+      },
+    );
+  if (
+    o.prometheusCaFile !== undefined &&
+    !read('--prometheus-ca-file', o.prometheusCaFile).includes('-----BEGIN CERTIFICATE-----')
+  )
+    throw new TailorError(
+      'InvalidInput',
+      `--prometheus-ca-file ${o.prometheusCaFile} holds no PEM certificate`,
+    );
+  return {
+    ...(o.prometheusBearerTokenFile !== undefined ? { bearerTokenFile: o.prometheusBearerTokenFile } : {}),
+    ...(o.prometheusBasicAuthFile !== undefined ? { basicAuthFile: o.prometheusBasicAuthFile } : {}),
+    ...(o.prometheusCaFile !== undefined ? { caFile: o.prometheusCaFile } : {}),
+  };
 }
 
 /** The --prometheus URL given either way (checked), warning on the old name. */

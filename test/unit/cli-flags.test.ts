@@ -24,6 +24,9 @@ current-context: c
 `,
 );
 
+const plain = join(dir, 'plain');
+writeFileSync(plain, 'no colon, no certificate\n');
+
 function tailor(args: string[]) {
   const r = spawnSync(process.execPath, ['--import', 'tsx', main, ...args], {
     encoding: 'utf8',
@@ -74,6 +77,18 @@ const cases: { args: string[]; message: RegExp }[] = [
   { args: ['recommend', '-l', 'env in (a,b'], message: /-l "env in \(a,b": a "\(" without its "\)"/ },
   { args: ['report', '-l', 'app=Not Valid'], message: /-l "app=Not Valid": cannot read "app=Not Valid"/ },
   { args: ['advise', '--prometheus', 'http://p:9090', '-l', '-x'], message: /"-x" is not a label key/ },
+  {
+    args: ['recommend', '--prometheus', 'http://p:9090', '--prometheus-basic-auth-file', plain],
+    message: /--prometheus-basic-auth-file .*plain holds no "user:password"/,
+  },
+  {
+    args: ['advise', '--prometheus', 'http://p:9090', '--prometheus-ca-file', plain],
+    message: /--prometheus-ca-file .*plain holds no PEM certificate/,
+  },
+  {
+    args: ['recommend', '--prometheus', 'http://p:9090', '--prometheus-bearer-token-file', join(dir, 'nope')],
+    message: /--prometheus-bearer-token-file .*nope cannot be read: ENOENT/,
+  },
   {
     args: ['recommend', '--prometheus-url', 'prom:9090'],
     message:

@@ -9,6 +9,7 @@ import {
   clusterOptions,
   durationFlag,
   kubeConfigFrom,
+  prometheusAuthFrom,
   prometheusOption,
   prometheusUrlFrom,
   selectorFilter,
@@ -113,6 +114,7 @@ export function registerAdvise(program: Command): void {
         });
       }
       const prometheus = prometheusUrlFrom(o);
+      const auth = prometheusAuthFrom(o);
       if (prometheus === undefined) {
         throw new TailorError('InvalidInput', '--prometheus is required', {
           hint: 'e.g. --prometheus http://prometheus-server.monitoring:9090',
@@ -126,7 +128,7 @@ export function registerAdvise(program: Command): void {
       const kc = kubeConfigFrom(o);
       const clients = makeClients(kc);
       const ns = o.allNamespaces ? undefined : (o.namespace ?? contextNamespace(kc));
-      const prom = new PrometheusClient({ baseUrl: prometheus, timeoutMs: 30_000 });
+      const prom = new PrometheusClient({ baseUrl: prometheus, timeoutMs: 30_000, ...auth });
       const items = await run(clients, prom, ns, windowMs / 1000, selected);
       process.stdout.write(
         format === 'json' ? `${JSON.stringify({ items }, null, 2)}\n` : table(items, o.window),

@@ -11,6 +11,7 @@ import {
   clusterOptions,
   durationFlag,
   kubeConfigFrom,
+  prometheusAuthFrom,
   prometheusOption,
   prometheusUrlFrom,
   selectorFilter,
@@ -89,6 +90,7 @@ export function registerRecommend(program: Command): void {
         throw new TailorError('InvalidInput', '--window must be longer than 0', { hint: 'e.g. --window 8d' });
       checkNamespaceFlags(o);
       const prometheus = prometheusUrlFrom(o);
+      const auth = prometheusAuthFrom(o);
       const selected = selectorFilter(o.selector);
       const kc = kubeConfigFrom(o);
       const clients = makeClients(kc);
@@ -97,6 +99,7 @@ export function registerRecommend(program: Command): void {
         ...o,
         ...(prometheus !== undefined ? { prometheus } : {}),
         selected,
+        auth,
         sampleMs,
         windowSeconds: windowMs / 1000,
         sampleExplicit: cmd.getOptionValueSource('sampleFor') === 'cli',
@@ -107,6 +110,7 @@ export function registerRecommend(program: Command): void {
 
 interface RunOptions extends Options {
   selected: (labels: Readonly<Record<string, string>> | undefined) => boolean;
+  auth: ReturnType<typeof prometheusAuthFrom>;
   sampleMs: number;
   windowSeconds: number;
   sampleExplicit: boolean;
@@ -130,7 +134,7 @@ async function run(clients: Clients, scope: Scope, o: RunOptions): Promise<Recom
     let now = Date.now() / 1000;
     if (o.prometheus !== undefined) {
       const resolve = podResolver(live);
-      const result = await readPrometheusHistory(new PrometheusClient({ baseUrl: o.prometheus }), {
+      const result = await readPrometheusHistory(new PrometheusClient({ baseUrl: o.prometheus, ...o.auth }), {
         scope,
         start: now - o.windowSeconds,
         end: now,
