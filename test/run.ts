@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { ensureBinaries } from '../src/devcluster/binaries.ts';
 import { ControlPlane } from '../src/devcluster/controlplane.ts';
 import { startTestSimulator, type TestSimulator } from './support/simulator.ts';
+import { missingLine, needsOf, onPath, prerequisitesFor } from './support/prerequisites.ts';
 
 const args = process.argv.slice(2);
 const onlyUnit = args.includes('--unit');
@@ -37,6 +38,15 @@ async function cleanup(): Promise<void> {
   cp = undefined;
   if (workDir && !process.env.TAILOR_TEST_KEEP) rmSync(workDir, { recursive: true, force: true });
   else if (workDir) log(`kept ${workDir} (TAILOR_TEST_KEEP)`);
+}
+
+// What this run needs on the machine, checked before anything starts: one line per missing program
+// with its Debian package, instead of tests failing one by one with `spawn prometheus ENOENT`.
+const missing = prerequisitesFor(await needsOf(files, needsCluster)).filter((p) => !onPath(p.command));
+if (missing.length > 0) {
+  for (const p of missing) log(missingLine(p));
+  log('install the above (README, Tests: prerequisites), then run the tests again; no test was run');
+  process.exit(3);
 }
 
 let child: ReturnType<typeof spawn> | undefined;

@@ -12,10 +12,13 @@ import { registerReplay } from './commands/replay.ts';
 import { registerReport } from './commands/report.ts';
 import { registerSim } from './commands/sim.ts';
 import { registerWebhookCommand } from './commands/webhook.ts';
+import { packageVersion } from './flags.ts';
 
 const program = new Command()
-  .name('tailor')
+  // `kubectl tailor` when run as the kubectl plugin (bin/kubectl-tailor.js), so the help says so.
+  .name(process.env.TAILOR_CLI_NAME ?? 'tailor')
   .description('Right-size Kubernetes workloads and self-hosted LLMs in place, and report what it saved.')
+  .version(packageVersion(), '-V, --version', 'print the version of tailor')
   .showHelpAfterError()
   // Usage errors (unknown option, missing argument) exit 2 like every other bad input, not 1;
   // subcommands added below inherit this.

@@ -173,8 +173,11 @@ export interface Clients {
   objects: k8s.KubernetesObjectApi;
 }
 
-/** Loads `path`, else $KUBECONFIG, else ~/.kube/config, else in-cluster. */
-export function loadKubeConfig(path?: string): k8s.KubeConfig {
+/**
+ * Loads `path`, else $KUBECONFIG, else ~/.kube/config, else in-cluster; with `context`, that
+ * context of it (kubectl's --context), else its current-context.
+ */
+export function loadKubeConfig(path?: string, context?: string): k8s.KubeConfig {
   const kc = new TailorKubeConfig();
   try {
     if (path) kc.loadFromFile(path);
@@ -189,12 +192,28 @@ export function loadKubeConfig(path?: string): k8s.KubeConfig {
       },
     );
   }
+  if (context !== undefined) useContext(kc, context);
   if (!kc.getCurrentCluster()) {
     throw new TailorError('InvalidInput', `kubeconfig ${path ?? '(default)'} names no current cluster`, {
       hint: 'pass --kubeconfig PATH (tailor dev up writes ~/.tailor/dev/kubeconfig)',
     });
   }
   return kc;
+}
+
+/** Makes `name` the current context; an unknown name is refused with the ones there are. */
+export function useContext(kc: k8s.KubeConfig, name: string): void {
+  const names = kc.getContexts().map((c) => c.name);
+  if (!names.includes(name))
+    throw new TailorError('InvalidInput', `--context ${name}: no such context in the kubeconfig`, {
+      hint: `one of: ${names.join(', ') || '(none)'}`,
+    });
+  kc.setCurrentContext(name);
+}
+
+/** The namespace the current context names (kubectl's default for -n), else "default". */
+export function contextNamespace(kc: k8s.KubeConfig): string {
+  return kc.getContextObject(kc.getCurrentContext())?.namespace ?? 'default';
 }
 
 export function makeClients(kc: k8s.KubeConfig): Clients {

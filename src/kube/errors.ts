@@ -28,7 +28,10 @@ export function classify(err: unknown): ApiFailure {
   }
   // Only HTTP answers carry a status; a DOMException (our request timeout) has a numeric code too.
   const status = typeof e.code === 'number' && e.code >= 100 && e.code <= 599 ? e.code : 0;
-  const message = body.message ?? e.message ?? String(err);
+  // client-node's ApiException message carries the body and every response header: only its own
+  // "Message:" line is kept when the body says nothing readable.
+  const exception = /^HTTP-Code: \d+\nMessage: (.*)$/m.exec(e.message ?? '')?.[1];
+  const message = body.message ?? exception ?? e.message ?? String(err);
   const kind: ApiErrorKind =
     status === 404
       ? 'NotFound'
@@ -62,4 +65,23 @@ export function toTailorError(what: string, err: unknown): TailorError {
   return new TailorError('KubernetesApi', `${what}: ${f.kind} (HTTP ${f.status}): ${f.message}`, {
     cause: err,
   });
+}
+
+/**
+ * An error as one short log line: an API answer as its Status message and code (never client-node's
+ * dump of headers and body), anything else by its message, cause code and hint on the same line.
+ */
+export function errorLine(err: unknown): string {
+  const f = classify(err);
+  if (f.status > 0) return oneLine(`${f.message} (HTTP ${f.status}${f.reason ? ` ${f.reason}` : ''})`);
+  const e = err as { message?: unknown; cause?: { code?: unknown; message?: unknown } } | undefined;
+  const text = typeof e?.message === 'string' ? e.message : String(err);
+  // fetch's "fetch failed" says nothing; its cause (ECONNREFUSED, a TLS error) says what.
+  const cause = e?.cause?.code ?? e?.cause?.message;
+  return oneLine(typeof cause === 'string' && !text.includes(cause) ? `${text} (${cause})` : text);
+}
+
+function oneLine(s: string): string {
+  const line = s.replace(/\r?\n\s*/g, '; ');
+  return line.length > 500 ? `${line.slice(0, 497)}...` : line;
 }

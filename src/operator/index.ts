@@ -6,12 +6,12 @@ import type { Controller, OperatorContext } from '../controllers/controller.ts';
 import { sizingController, type SizingOptions } from '../controllers/sizing/controller.ts';
 import { modelControllers, type ModelsOptions } from '../controllers/models/index.ts';
 import { makeClients, observeApiRequests, observeRbacDenials, type Clients } from '../kube/client.ts';
-import { classify } from '../kube/errors.ts';
+import { classify, errorLine } from '../kube/errors.ts';
 import { eventRecorder } from '../kube/events.ts';
 import { UsageHistory } from '../sources/history.ts';
 import { ALL_NAMESPACES, namespaces } from '../sources/scope.ts';
 import { WorkloadResolver, apiOwnerFetcher, controllerOf } from '../sources/workloads.ts';
-import { describe } from '../errors.ts';
+import { RepeatLog } from '../logging/repeat-log.ts';
 import { installCrds } from '../api/install.ts';
 import { clusterCaches, type ClusterCaches } from './caches.ts';
 import { serveOperatorHttp, type OperatorHttp, type Readiness } from './http.ts';
@@ -189,9 +189,11 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
   };
   const history = UsageHistory.open(options.historyPath);
   const historyGuard = new HistoryGuard(history, { metrics, log: log.child({ component: 'history' }), now });
+  // A watch that keeps failing (an API group gone, RBAC) is one line per few minutes with a count.
+  const watchFailures = new RepeatLog(log);
   const caches = clusterCaches(clients, options.namespace, (what, err) => {
     metrics.apiErrors.inc({ kind: classify(err).kind });
-    log.warn({ watch: what, err: describe(err) }, 'watch failed; it restarts with backoff');
+    watchFailures.failed(what, err, `watch of ${what} failed; it restarts with backoff`, { watch: what });
   });
   // A ReplicaSet's owner from the watch cache; the API only for one the cache has not seen yet
   // (created a moment ago) or a Job.
@@ -330,7 +332,7 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
         registry: metrics.registry,
         onStartedLeading: () => {
           startLeading().catch((err: unknown) => {
-            log.error({ err: describe(err) }, 'the controllers failed to start');
+            log.error({ err: errorLine(err) }, 'the controllers failed to start');
             lost();
           });
         },
@@ -435,7 +437,7 @@ async function stopWebhook(
     await webhook
       .unregister()
       .catch((err: unknown) =>
-        log.warn({ err: describe(err) }, 'webhook: could not delete its configuration'),
+        log.warn({ err: errorLine(err) }, 'webhook: could not delete its configuration'),
       );
   await webhook.stop();
 }

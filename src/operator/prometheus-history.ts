@@ -15,7 +15,7 @@
 // the policy as a condition; reads retry with exponential backoff; nothing is thrown.
 import type { Logger } from 'pino';
 import type * as k8s from '@kubernetes/client-node';
-import { describe } from '../errors.ts';
+import { RepeatLog } from '../logging/repeat-log.ts';
 import type { HistoryGuard } from './history-guard.ts';
 import type { UsageHistory, OomRecord, UsageRecord } from '../sources/history.ts';
 import {
@@ -176,6 +176,8 @@ class SourceReader {
   private readonly intervalSeconds: number;
   private readonly step: number;
   private readonly abort = new AbortController();
+  /** A source down for an hour is a line per few minutes with a count, not one per retry. */
+  private readonly failures: RepeatLog;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private started = false;
@@ -188,6 +190,7 @@ class SourceReader {
   ) {
     this.intervalSeconds = (o.intervalMs ?? 60_000) / 1000;
     this.step = o.stepSeconds ?? 60;
+    this.failures = new RepeatLog(o.log);
     this.client = new PrometheusClient({
       baseUrl: source.url,
       timeoutMs: source.timeoutMs,
@@ -245,10 +248,9 @@ class SourceReader {
       this.timer = undefined;
       this.running = this.tick()
         .catch((err: unknown) =>
-          this.o.log.warn(
-            { prometheus: this.source.name, err: describe(err) },
-            'Prometheus history read failed',
-          ),
+          this.failures.failed('tick', err, 'Prometheus history read failed', {
+            prometheus: this.source.name,
+          }),
         )
         .finally(() => {
           this.running = undefined;
@@ -333,6 +335,9 @@ class SourceReader {
           });
         },
       });
+      this.failures.succeeded(`read ${[...nss].sort().join(',')}`, 'Prometheus history read works again', {
+        prometheus: this.source.name,
+      });
       for (const t of targets) {
         if (t.readThrough === undefined)
           this.o.log.info(
@@ -366,15 +371,16 @@ class SourceReader {
         t.lastError = reason;
         t.nextAttemptAt = now + delayMs / 1000;
       }
-      this.o.log.warn(
+      this.failures.failed(
+        `read ${[...nss].sort().join(',')}`,
+        err,
+        'Prometheus history read failed; retrying with backoff',
         {
           prometheus: this.source.name,
           url: this.source.url,
           namespaces: [...nss],
-          err: describe(err),
           failures: first.failures,
         },
-        'Prometheus history read failed; retrying with backoff',
       );
     }
     this.notify(nss);

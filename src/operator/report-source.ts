@@ -7,7 +7,7 @@ import type { Clients } from '../kube/client.ts';
 import type { ClusterCaches } from './caches.ts';
 import type { WorkloadRef } from '../sources/workloads.ts';
 import { isLive } from '../controllers/sizing/matching.ts';
-import { describe } from '../errors.ts';
+import { errorLine } from '../kube/errors.ts';
 import { apiReader, reportProvider, type GatherOptions, type ReportReader } from '../report/gather.ts';
 import type { Report, ReportProvider, ReportQuery } from '../core/report/model.ts';
 
@@ -73,7 +73,7 @@ export function reportSource(o: ReportSourceOptions): ReportSource {
         o.onReport?.(r);
       })
       .catch((err: unknown) =>
-        log.warn({ err: describe(err) }, 'savings report not built; trying again later'),
+        log.warn({ err: errorLine(err) }, 'savings report not built; trying again later'),
       )
       .finally(() => {
         running = undefined;

@@ -8,6 +8,7 @@ import type { Scope } from '../sources/scope.ts';
 import type { WorkloadRef } from '../sources/workloads.ts';
 import type { SharedWatch } from '../kube/shared-watch.ts';
 import { describe } from '../errors.ts';
+import { RepeatLog } from '../logging/repeat-log.ts';
 import type { OperatorMetrics } from './metrics.ts';
 import type { HistoryGuard } from './history-guard.ts';
 import type { UsageRecord } from '../sources/history.ts';
@@ -38,9 +39,12 @@ export class UsageCollector {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private stopped = false;
+  /** A poll failing every interval (metrics-server down) is one line per few minutes, not per poll. */
+  private readonly failures: RepeatLog;
 
   constructor(private readonly o: UsageCollectorOptions) {
     this.poller = new MetricsPoller(o.custom, o.scope, o.now);
+    this.failures = new RepeatLog(o.log);
   }
 
   /** How often metrics.k8s.io is polled: a sample older than a few of these is stale. */
@@ -58,7 +62,13 @@ export class UsageCollector {
           // pollOnce handles what it expects (the API, the store); anything else is logged, not
           // thrown into the timer, and the next poll runs as usual.
           this.o.metrics.polls.inc({ result: 'error' });
-          this.o.log.error({ err: describe(err) }, 'metrics poll failed unexpectedly; next poll retries');
+          this.failures.failed(
+            'unexpected',
+            err,
+            'metrics poll failed unexpectedly; next poll retries',
+            {},
+            'error',
+          );
         })
         .finally(() => {
           if (!this.stopped) this.timer = setTimeout(loop, this.o.intervalMs);
@@ -93,9 +103,10 @@ export class UsageCollector {
     try {
       samples = await this.poller.poll();
       this.o.metrics.polls.inc({ result: 'ok' });
+      this.failures.succeeded('poll', 'metrics.k8s.io poll works again');
     } catch (err) {
       this.o.metrics.polls.inc({ result: 'error' });
-      this.o.log.warn({ err: describe(err) }, 'metrics.k8s.io poll failed; next poll retries');
+      this.failures.failed('poll', err, 'metrics.k8s.io poll failed; next poll retries');
       return;
     }
     const records: UsageRecord[] = [];

@@ -46,6 +46,8 @@ export interface PrometheusClientOptions {
   readonly maxResponseBytes?: number;
   /** Sent as `Authorization: Bearer <contents>`, read at each request (projected tokens rotate). */
   readonly bearerTokenFile?: string;
+  /** A file holding `user:password`, sent as HTTP basic auth; read at each request like the token. */
+  readonly basicAuthFile?: string;
   /** PEM bundle the server's certificate must chain to (https), instead of the system's roots. */
   readonly caFile?: string;
   /** Aborts every request in flight (the operator stopping). */
@@ -69,7 +71,13 @@ export type PrometheusFailure =
   | { readonly kind: 'TooLarge'; readonly limitBytes: number }
   | { readonly kind: 'NotPrometheus' }
   | { readonly kind: 'QueryFailed'; readonly errorType: string }
-  | { readonly kind: 'Credentials'; readonly file: string; readonly code: string }
+  | {
+      readonly kind: 'Credentials';
+      readonly file: string;
+      readonly code: string;
+      /** Which credential the file holds; left out, the bearer token. */
+      readonly credential?: 'basic auth';
+    }
   | { readonly kind: 'Aborted' };
 
 /** The failure in a few words, e.g. "HTTP 502", "timeout after 10s". Never any response text. */
@@ -88,7 +96,8 @@ export function describeFailure(f: PrometheusFailure): string {
     case 'QueryFailed':
       return `query failed (${f.errorType})`;
     case 'Credentials':
-      return `cannot read the bearer token file ${f.file} (${f.code})`;
+      if (f.code === 'NoColon') return `the basic auth file ${f.file} holds no "user:password"`;
+      return `cannot read the ${f.credential ?? 'bearer token'} file ${f.file} (${f.code})`;
     case 'Aborted':
       return 'aborted';
   }
@@ -118,6 +127,10 @@ function fail(
       case 'Aborted':
         return `Prometheus at ${base}: ${endpoint} aborted`;
       case 'HttpStatus':
+        // 401 and 403: the credentials (or their absence) are the problem, not the server.
+        if (f.status === 401 || f.status === 403)
+          return `Prometheus at ${base} refused the credentials (HTTP ${f.status}): check the bearer token or basic auth it was given, and that the account may query`;
+        return `Prometheus at ${base} answered ${endpoint} with ${describeFailure(f)}`;
       case 'TooLarge':
       case 'NotPrometheus':
       case 'QueryFailed':
@@ -209,6 +222,28 @@ export class PrometheusClient {
         );
       }
     }
+    const basicFile = this.options.basicAuthFile;
+    if (basicFile) {
+      let text: string;
+      try {
+        text = (await readFile(basicFile, 'utf8')).trim();
+      } catch (cause) {
+        throw fail(
+          this.shown,
+          endpoint,
+          { kind: 'Credentials', file: basicFile, code: codeOf(cause), credential: 'basic auth' },
+          { cause },
+        );
+      }
+      if (!text.includes(':'))
+        throw fail(this.shown, endpoint, {
+          kind: 'Credentials',
+          file: basicFile,
+          code: 'NoColon',
+          credential: 'basic auth',
+        });
+      headers.authorization = `Basic ${Buffer.from(text).toString('base64')}`;
+    }
     const transport = (cause: unknown): TailorError =>
       fail(
         this.shown,
@@ -272,12 +307,14 @@ export class PrometheusClient {
       this.shown,
       endpoint,
       res.ok ? { kind: 'NotPrometheus' } : { kind: 'HttpStatus', status: res.status },
-      {
-        hint:
-          res.status === 404 || res.ok
-            ? 'the URL must be the Prometheus server root (it serves /api/v1/query_range)'
-            : 'is the Prometheus server healthy?',
-      },
+      res.status === 401 || res.status === 403
+        ? {}
+        : {
+            hint:
+              res.status === 404 || res.ok
+                ? 'the URL must be the Prometheus server root (it serves /api/v1/query_range)'
+                : 'is the Prometheus server healthy?',
+          },
     );
   }
 }

@@ -5,10 +5,10 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type * as k8s from '@kubernetes/client-node';
+import * as k8s from '@kubernetes/client-node';
 import { makeClients } from '../../src/kube/client.ts';
 import { readPodMetrics } from '../../src/sources/metrics-api.ts';
 import {
@@ -312,4 +312,56 @@ test('Prometheus history: usage and OOM kills read with range queries from a rea
   );
   assert.equal(unreachable.code, 3);
   assert.match(unreachable.stderr, /cannot reach Prometheus at http:\/\/127\.0\.0\.1:9/);
+});
+
+test('--context picks a context of a kubeconfig with two, and -l only the pods whose labels match', async () => {
+  const { apps, core, namespace } = cluster;
+  await apps.createNamespacedDeployment({ namespace, body: deployment('ctx-a', 1) });
+  await apps.createNamespacedDeployment({ namespace, body: deployment('ctx-b', 1) });
+  await eventually(
+    async () => {
+      const pods = await core.listNamespacedPod({ namespace, labelSelector: 'app in (ctx-a,ctx-b)' });
+      assert.equal(pods.items.length, 2, `${pods.items.length} of 2 pods`);
+    },
+    { timeoutMs: 60_000, what: 'the pods of ctx-a and ctx-b' },
+  );
+  // The current context names a cluster nobody listens on; "real" is the test's control plane.
+  const kc = new k8s.KubeConfig();
+  kc.loadFromFile(cluster.kubeconfigPath);
+  const real = kc.getCurrentContext();
+  const two = new k8s.KubeConfig();
+  two.loadFromOptions({
+    clusters: [...kc.getClusters(), { name: 'nowhere', server: 'https://127.0.0.1:1', skipTLSVerify: true }],
+    users: kc.getUsers(),
+    contexts: [...kc.getContexts(), { name: 'nowhere', cluster: 'nowhere', user: kc.getContexts()[0]!.user }],
+    currentContext: 'nowhere',
+  });
+  const path = join(work, 'two-contexts');
+  writeFileSync(path, two.exportConfig());
+  const run = (...args: string[]) =>
+    new Promise<{ code: number; stdout: string; stderr: string }>((resolve) =>
+      execFile(
+        process.execPath,
+        ['--import', 'tsx', 'src/cli/main.ts', 'recommend', '-n', namespace, '--kubeconfig', path, ...args],
+        { timeout: 120_000, env: { ...process.env, TAILOR_HOME: work } },
+        (err, stdout, stderr) =>
+          resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+      ),
+    );
+  const selected = await run('--context', real, '-l', 'app=ctx-a', '--sample-for', '0s', '-o', 'json');
+  assert.equal(selected.code, 0, selected.stderr);
+  const report = JSON.parse(selected.stdout) as RecommendReport;
+  assert.deepEqual(
+    report.items.map((i) => `${i.workload.kind}/${i.workload.name}`),
+    ['Deployment/ctx-a'],
+  );
+  const both = await run('--context', real, '-l', 'app in (ctx-a,ctx-b)', '--sample-for', '0s', '-o', 'json');
+  assert.deepEqual(
+    (JSON.parse(both.stdout) as RecommendReport).items.map((i) => i.workload.name),
+    ['ctx-a', 'ctx-b'],
+  );
+  // Without --context, the kubeconfig's current context: the cluster that is not there.
+  const current = await run('-l', 'app=ctx-a', '--sample-for', '0s');
+  assert.notEqual(current.code, 0);
+  assert.match(current.stderr, /ECONNREFUSED|127\.0\.0\.1:1/);
 });

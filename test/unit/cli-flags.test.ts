@@ -4,7 +4,7 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,6 +23,9 @@ contexts: [{name: c, context: {cluster: c, user: u, namespace: default}}]
 current-context: c
 `,
 );
+
+const plain = join(dir, 'plain');
+writeFileSync(plain, 'no colon, no certificate\n');
 
 function tailor(args: string[]) {
   const r = spawnSync(process.execPath, ['--import', 'tsx', main, ...args], {
@@ -57,6 +60,41 @@ const cases: { args: string[]; message: RegExp }[] = [
     args: ['webhook', '--register', '--namespaces', 'team-a,Team B'],
     message: /--namespaces: "Team B" is not a namespace name/,
   },
+  // --context on every command that talks to a cluster, one implementation: the same refusal.
+  ...[
+    'recommend',
+    'advise --prometheus http://p:9090',
+    'report',
+    'operator',
+    'models',
+    'webhook',
+    `sim --kubeconfig ${kubeconfig}`,
+  ].map((c) => ({
+    args: [...c.split(' '), '--context', 'nope'],
+    // `models` reads $KUBECONFIG like `operator` (not the dev cluster's file): it knows context c.
+    message: /--context nope: no such context in the kubeconfig\n\s+hint: one of: c/,
+  })),
+  { args: ['apply', '-n', 'x', '--context', 'nope'], message: /--context nope: no such context/ },
+  { args: ['recommend', '-l', 'env in (a,b'], message: /-l "env in \(a,b": a "\(" without its "\)"/ },
+  { args: ['report', '-l', 'app=Not Valid'], message: /-l "app=Not Valid": cannot read "app=Not Valid"/ },
+  { args: ['advise', '--prometheus', 'http://p:9090', '-l', '-x'], message: /"-x" is not a label key/ },
+  {
+    args: ['recommend', '--prometheus', 'http://p:9090', '--prometheus-basic-auth-file', plain],
+    message: /--prometheus-basic-auth-file .*plain holds no "user:password"/,
+  },
+  {
+    args: ['advise', '--prometheus', 'http://p:9090', '--prometheus-ca-file', plain],
+    message: /--prometheus-ca-file .*plain holds no PEM certificate/,
+  },
+  {
+    args: ['recommend', '--prometheus', 'http://p:9090', '--prometheus-bearer-token-file', join(dir, 'nope')],
+    message: /--prometheus-bearer-token-file .*nope cannot be read: ENOENT/,
+  },
+  {
+    args: ['recommend', '--prometheus-url', 'prom:9090'],
+    message:
+      /--prometheus-url is deprecated; use --prometheus\n.*--prometheus "prom:9090" is not an http\(s\) URL/s,
+  },
 ];
 
 for (const c of cases) {
@@ -68,3 +106,22 @@ for (const c of cases) {
     assert.doesNotMatch(r.stderr, /ECONNREFUSED/, 'refused before connecting');
   });
 }
+
+test('tailor --version and -V print the package version and exit 0', () => {
+  const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
+  for (const flag of ['--version', '-V']) {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', main, flag], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, `${version}\n`);
+  }
+});
+
+test('--prometheus-url is hidden from the help: one name, --prometheus, in every command', () => {
+  for (const c of ['recommend', 'advise', 'operator']) {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', main, c, '--help'], { encoding: 'utf8' });
+    assert.match(r.stdout, /--prometheus </);
+    assert.doesNotMatch(r.stdout, /--prometheus-url/);
+  }
+});

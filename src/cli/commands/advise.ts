@@ -2,12 +2,23 @@
 // (p95 KV-cache usage and waiting requests over a window, peak GPU memory used) against the estimate,
 // and what to change: a smaller GPU or MIG slice, gpu_memory_utilization, or more sequences.
 import type { Command } from 'commander';
-import type * as k8s from '@kubernetes/client-node';
 import { TailorError } from '../../errors.ts';
 import { GROUP, VERSION } from '../../api/common.ts';
-import { checkNamespaceFlags, durationFlag } from '../flags.ts';
+import {
+  checkNamespaceFlags,
+  clusterOptions,
+  durationFlag,
+  kubeConfigFrom,
+  prometheusAuthFrom,
+  prometheusOption,
+  prometheusUrlFrom,
+  selectorFilter,
+  selectorOption,
+  type ClusterFlags,
+  type PrometheusFlags,
+} from '../flags.ts';
 import type { ModelDeployment } from '../../api/modeldeployment.ts';
-import { loadKubeConfig, makeClients, type Clients } from '../../kube/client.ts';
+import { contextNamespace, makeClients, type Clients } from '../../kube/client.ts';
 import { PrometheusClient } from '../../sources/prometheus.ts';
 import { advise, type Advice, type LiveMetrics } from '../../core/gpu/advise.ts';
 import { resolve, secretReader } from '../../controllers/models/resolve.ts';
@@ -15,11 +26,10 @@ import { resolve, secretReader } from '../../controllers/models/resolve.ts';
 export const ADVISE_FORMATS = ['table', 'json'] as const;
 export type AdviseFormat = (typeof ADVISE_FORMATS)[number];
 
-interface Options {
+interface Options extends ClusterFlags, PrometheusFlags {
   namespace?: string;
   allNamespaces: boolean;
-  kubeconfig?: string;
-  prometheus?: string;
+  selector?: string;
   window: string;
   output: string;
 }
@@ -84,15 +94,16 @@ export interface AdviseItem {
 }
 
 export function registerAdvise(program: Command): void {
-  program
+  const cmd = program
     .command('advise')
     .description(
       'advise a smaller GPU or MIG slice, gpu_memory_utilization or more sequences for each ModelDeployment, from live metrics',
     )
     .option('-n, --namespace <ns>', "namespace to read (default: the kubeconfig context's)")
-    .option('-A, --all-namespaces', 'read every namespace', false)
-    .option('--kubeconfig <path>', 'kubeconfig (default: $KUBECONFIG, ~/.kube/config, in-cluster)')
-    .option('--prometheus <url>', 'Prometheus scraping the model servers (vLLM/llama.cpp) and DCGM')
+    .option('-A, --all-namespaces', 'read every namespace', false);
+  selectorOption(clusterOptions(cmd), 'ModelDeployments');
+  prometheusOption(cmd, 'Prometheus scraping the model servers (vLLM/llama.cpp) and DCGM');
+  cmd
     .option('--window <duration>', 'how far back the p95 and peak are read', '1h')
     .option('-o, --output <format>', ADVISE_FORMATS.join('|'), 'table')
     .action(async (o: Options) => {
@@ -102,7 +113,9 @@ export function registerAdvise(program: Command): void {
           hint: `use -o ${ADVISE_FORMATS.join(', -o ')}`,
         });
       }
-      if (o.prometheus === undefined) {
+      const prometheus = prometheusUrlFrom(o);
+      const auth = prometheusAuthFrom(o);
+      if (prometheus === undefined) {
         throw new TailorError('InvalidInput', '--prometheus is required', {
           hint: 'e.g. --prometheus http://prometheus-server.monitoring:9090',
         });
@@ -111,11 +124,12 @@ export function registerAdvise(program: Command): void {
       if (!(windowMs > 0))
         throw new TailorError('InvalidInput', '--window must be longer than 0', { hint: 'e.g. --window 1h' });
       checkNamespaceFlags(o);
-      const kc = loadKubeConfig(o.kubeconfig);
+      const selected = selectorFilter(o.selector);
+      const kc = kubeConfigFrom(o);
       const clients = makeClients(kc);
       const ns = o.allNamespaces ? undefined : (o.namespace ?? contextNamespace(kc));
-      const prom = new PrometheusClient({ baseUrl: o.prometheus, timeoutMs: 30_000 });
-      const items = await run(clients, prom, ns, windowMs / 1000);
+      const prom = new PrometheusClient({ baseUrl: prometheus, timeoutMs: 30_000, ...auth });
+      const items = await run(clients, prom, ns, windowMs / 1000, selected);
       process.stdout.write(
         format === 'json' ? `${JSON.stringify({ items }, null, 2)}\n` : table(items, o.window),
       );
@@ -141,11 +155,12 @@ async function run(
   prom: PrometheusClient,
   namespace: string | undefined,
   windowSeconds: number,
+  selected: (labels: Readonly<Record<string, string>> | undefined) => boolean,
 ): Promise<AdviseItem[]> {
   const now = Math.floor(Date.now() / 1000);
   // Unreachable or not Prometheus: fail before anything else, with the client's hint.
   await prom.queryRange('vector(1)', now, now, 60);
-  const models = await listModels(clients, namespace);
+  const models = (await listModels(clients, namespace)).filter((md) => selected(md.metadata.labels));
   const one = async (q: string) => scalarOf(await prom.queryRange(q, now, now, 60));
   const readSecret = secretReader(clients.core);
   const items: AdviseItem[] = [];
@@ -218,8 +233,4 @@ export function table(items: readonly AdviseItem[], window: string): string {
     if (i.note) out.push(`  ${i.note}`);
   }
   return `${out.join('\n')}\n`;
-}
-
-function contextNamespace(kc: k8s.KubeConfig): string {
-  return kc.getContextObject(kc.getCurrentContext())?.namespace ?? 'default';
 }

@@ -7,7 +7,8 @@ import { parse as parseYaml } from 'yaml';
 import { API_VERSION, SizingPolicySpec, validate } from '../../api/index.ts';
 import type { SizingMode } from '../../api/index.ts';
 import { TailorError } from '../../errors.ts';
-import { loadKubeConfig, makeClients, strategicMergePatch, type Clients } from '../../kube/client.ts';
+import { makeClients, strategicMergePatch, type Clients } from '../../kube/client.ts';
+import { clusterOptions, kubeConfigFrom, type ClusterFlags } from '../flags.ts';
 import { classify } from '../../kube/errors.ts';
 import { namespaces } from '../../sources/scope.ts';
 import { listPodsWithWorkloads, type PodWithWorkload } from '../../sources/workloads.ts';
@@ -38,14 +39,13 @@ type OutputFormat = 'text' | 'json';
 /** false: send the patches. client: send nothing. server: send with dryRun=All, so the apiserver judges them and stores nothing. */
 type DryRun = false | 'client' | 'server';
 
-interface Options {
+interface Options extends ClusterFlags {
   file?: string;
   namespace?: string;
   dryRun?: boolean | string;
   output: string;
   policy?: string;
   mode?: string;
-  kubeconfig?: string;
 }
 
 /** One workload with what to apply to its pods, and by which rules. */
@@ -65,7 +65,7 @@ interface Item {
 }
 
 export function registerApply(program: Command): void {
-  program
+  const cmd = program
     .command('apply')
     .description(
       'resize running pods in place (pods/resize) to their recommendations; --dry-run shows the patches',
@@ -87,9 +87,8 @@ export function registerApply(program: Command): void {
     .option(
       '--mode <mode>',
       "InPlace or Auto, over the policy's mode (apply itself never evicts: Auto only reports it)",
-    )
-    .option('--kubeconfig <path>', 'cluster to act on (default: $KUBECONFIG, then ~/.kube/config)')
-    .action(async (o: Options) => run(o));
+    );
+  clusterOptions(cmd).action(async (o: Options) => run(o));
 }
 
 async function run(o: Options): Promise<void> {
@@ -101,7 +100,7 @@ async function run(o: Options): Promise<void> {
       hint: 'tailor recommend -o json > recs.json && tailor apply --dry-run -f recs.json   (or: tailor apply --dry-run -n NAMESPACE)',
     });
   }
-  const clients = makeClients(loadKubeConfig(o.kubeconfig));
+  const clients = makeClients(kubeConfigFrom(o));
   const targets = o.file
     ? targetsFromFile(o.file, o.namespace, readPolicy(o.policy, mode))
     : await targetsFromPolicies(clients, o.namespace!, mode);

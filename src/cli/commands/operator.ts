@@ -1,10 +1,17 @@
 // `tailor operator`: runs the controllers continuously against a cluster until SIGINT/SIGTERM
 // (the sizing controller today), with its usage history, /metrics, /healthz and /readyz.
 import type { Command } from 'commander';
-import { pino } from 'pino';
-import { durationFlag, logLevelFlag, positiveDuration } from '../flags.ts';
+import { LOG_FORMAT_HELP, logFormatFlag, makeLogger } from '../../logging/logger.ts';
+import { Option } from 'commander';
+import {
+  clusterOptions,
+  durationFlag,
+  kubeConfigFrom,
+  logLevelFlag,
+  positiveDuration,
+  type ClusterFlags,
+} from '../flags.ts';
 import { TailorError } from '../../errors.ts';
-import { loadKubeConfig } from '../../kube/client.ts';
 import { startOperator } from '../../operator/index.ts';
 import { exitOnUnexpected } from '../crash.ts';
 import { sizeOf, sourcesFromFlags } from '../../operator/prometheus-sources.ts';
@@ -18,8 +25,7 @@ import { pricesFlag } from './report.ts';
 import { DEFAULT_LEASE_NAME } from '../../operator/leader-election.ts';
 import { leaseHome, parseBool } from './leader-election-flags.ts';
 
-interface Options {
-  kubeconfig?: string;
+interface Options extends ClusterFlags {
   history: string;
   pollInterval: string;
   metricsAddr: string;
@@ -27,6 +33,7 @@ interface Options {
   namespace?: string;
   minHistory?: string;
   logLevel: string;
+  logFormat: string;
   installCrds: boolean;
   webhook?: string | boolean;
   webhookServeAs?: string;
@@ -46,12 +53,12 @@ interface Options {
 }
 
 export function registerOperator(program: Command): void {
-  program
+  const cmd = program
     .command('operator')
     .description(
       'run continuously: keep SizingPolicy status current and resize pods in place (InPlace, Auto), react to OOM kills',
-    )
-    .option('--kubeconfig <path>', 'cluster (default: $KUBECONFIG, ~/.kube/config, in-cluster)')
+    );
+  clusterOptions(cmd)
     .option('--history <path>', 'usage history store (SQLite); survives restarts', defaultHistoryPath())
     .option('--poll-interval <duration>', 'how often metrics.k8s.io is polled', '15s')
     .option(
@@ -87,9 +94,8 @@ export function registerOperator(program: Command): void {
       'a Prometheus server policies may read (history.prometheus: NAME); a bare URL is the source "default", read by policies naming none; repeatable',
       (value: string, previous: string[] = []) => [...previous, value],
     )
-    .option(
-      '--prometheus-url <url>',
-      'the same as --prometheus URL (the source "default"); kept for old scripts',
+    .addOption(
+      new Option('--prometheus-url <url>', 'deprecated: --prometheus URL (the source "default")').hideHelp(),
     )
     .option(
       '--prometheus-config <file>',
@@ -124,6 +130,7 @@ export function registerOperator(program: Command): void {
     )
     .option('--leader-election-id <name>', "the leader Lease's name", DEFAULT_LEASE_NAME)
     .option('--log-level <level>', 'trace, debug, info, warn or error', 'info')
+    .option('--log-format <format>', LOG_FORMAT_HELP, 'auto')
     .action(async (o: Options) => run(o));
 }
 
@@ -136,6 +143,8 @@ async function run(o: Options): Promise<void> {
   const minHistoryMs = o.minHistory === undefined ? undefined : durationFlag('--min-history', o.minHistory);
   // A bad Prometheus source (name, URL, token or CA file) fails here, at start, rather than on
   // each policy that names it.
+  if (o.prometheusUrl !== undefined)
+    process.stderr.write('tailor: --prometheus-url is deprecated; use --prometheus\n');
   const prometheusSources = sourcesFromFlags({
     ...(o.prometheus ? { prometheus: o.prometheus } : {}),
     ...(o.prometheusUrl !== undefined ? { prometheusUrl: o.prometheusUrl } : {}),
@@ -150,12 +159,13 @@ async function run(o: Options): Promise<void> {
   const level = logLevelFlag(o.logLevel);
   // The address is read here too, so a typo fails before anything connects to the cluster.
   if (o.metricsAddr !== '0') parseAddr(o.metricsAddr);
-  const log = pino({ name: 'tailor-operator', level });
+  const format = logFormatFlag(o.logFormat);
+  const log = makeLogger({ name: 'tailor-operator', level, format, fd: 1 });
   // Anything nothing caught ends the process (non-zero): running on in a state no code expected is
   // how an operator harms a workload.
   exitOnUnexpected(process, log);
   const operator = await startOperator({
-    kc: loadKubeConfig(o.kubeconfig),
+    kc: kubeConfigFrom(o),
     historyPath: o.history,
     pollIntervalMs: pollMs,
     ...(o.metricsAddr !== '0' ? { metricsAddr: o.metricsAddr } : {}),

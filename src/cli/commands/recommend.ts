@@ -6,8 +6,20 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import type * as k8s from '@kubernetes/client-node';
 import { TailorError } from '../../errors.ts';
-import { checkNamespaceFlags, durationFlag, urlFlag } from '../flags.ts';
-import { loadKubeConfig, makeClients, type Clients } from '../../kube/client.ts';
+import {
+  checkNamespaceFlags,
+  clusterOptions,
+  durationFlag,
+  kubeConfigFrom,
+  prometheusAuthFrom,
+  prometheusOption,
+  prometheusUrlFrom,
+  selectorFilter,
+  selectorOption,
+  type ClusterFlags,
+  type PrometheusFlags,
+} from '../flags.ts';
+import { contextNamespace, makeClients, type Clients } from '../../kube/client.ts';
 import { parseQuantity } from '../../core/quantity.ts';
 import { ALL_NAMESPACES, namespaces, type Scope } from '../../sources/scope.ts';
 import {
@@ -37,13 +49,12 @@ import {
   type RecommendReport,
 } from './recommend-report.ts';
 
-interface Options {
+interface Options extends ClusterFlags, PrometheusFlags {
   namespace?: string;
   allNamespaces: boolean;
-  kubeconfig?: string;
+  selector?: string;
   history: string;
   sampleFor: string;
-  prometheus?: string;
   window: string;
   output: string;
 }
@@ -55,19 +66,20 @@ export function defaultHistoryPath(): string {
 }
 
 export function registerRecommend(program: Command): void {
-  program
+  const cmd = program
     .command('recommend')
     .description('recommend CPU and memory requests for each workload and container, from observed usage')
     .option('-n, --namespace <ns>', "namespace to read (default: the kubeconfig context's)")
-    .option('-A, --all-namespaces', 'read every namespace', false)
-    .option('--kubeconfig <path>', 'kubeconfig (default: $KUBECONFIG, ~/.kube/config, in-cluster)')
+    .option('-A, --all-namespaces', 'read every namespace', false);
+  selectorOption(clusterOptions(cmd), 'pods');
+  prometheusOption(cmd, 'read usage history from this Prometheus instead of the store');
+  cmd
     .option('--history <path>', 'usage history store (SQLite), read and extended', defaultHistoryPath())
     .option(
       '--sample-for <duration>',
       'sample metrics.k8s.io this long where there is no history (given explicitly: always); 0s never',
       '60s',
     )
-    .option('--prometheus <url>', 'read usage history from this Prometheus instead of the store')
     .option('--window <duration>', 'how far back usage counts (Prometheus read, percentiles)', '8d')
     .option('-o, --output <format>', OUTPUT_FORMATS.join('|'), 'table')
     .action(async (o: Options, cmd: Command) => {
@@ -77,13 +89,17 @@ export function registerRecommend(program: Command): void {
       if (windowMs <= 0)
         throw new TailorError('InvalidInput', '--window must be longer than 0', { hint: 'e.g. --window 8d' });
       checkNamespaceFlags(o);
-      if (o.prometheus !== undefined)
-        urlFlag('--prometheus', o.prometheus, 'http://prometheus-server.monitoring:9090');
-      const kc = loadKubeConfig(o.kubeconfig);
+      const prometheus = prometheusUrlFrom(o);
+      const auth = prometheusAuthFrom(o);
+      const selected = selectorFilter(o.selector);
+      const kc = kubeConfigFrom(o);
       const clients = makeClients(kc);
       const scope: Scope = o.allNamespaces ? ALL_NAMESPACES : namespaces(o.namespace ?? contextNamespace(kc));
       const report = await run(clients, scope, {
         ...o,
+        ...(prometheus !== undefined ? { prometheus } : {}),
+        selected,
+        auth,
         sampleMs,
         windowSeconds: windowMs / 1000,
         sampleExplicit: cmd.getOptionValueSource('sampleFor') === 'cli',
@@ -93,6 +109,8 @@ export function registerRecommend(program: Command): void {
 }
 
 interface RunOptions extends Options {
+  selected: (labels: Readonly<Record<string, string>> | undefined) => boolean;
+  auth: ReturnType<typeof prometheusAuthFrom>;
   sampleMs: number;
   windowSeconds: number;
   sampleExplicit: boolean;
@@ -105,7 +123,9 @@ interface Group {
 }
 
 async function run(clients: Clients, scope: Scope, o: RunOptions): Promise<RecommendReport> {
-  const live = await listPodsWithWorkloads(clients, scope);
+  const live = (await listPodsWithWorkloads(clients, scope)).filter((p) =>
+    o.selected(p.pod.metadata?.labels),
+  );
   const groups = groupContainers(live);
   const notes: string[] = [];
   const fromPrometheus = o.prometheus !== undefined;
@@ -114,7 +134,7 @@ async function run(clients: Clients, scope: Scope, o: RunOptions): Promise<Recom
     let now = Date.now() / 1000;
     if (o.prometheus !== undefined) {
       const resolve = podResolver(live);
-      const result = await readPrometheusHistory(new PrometheusClient({ baseUrl: o.prometheus }), {
+      const result = await readPrometheusHistory(new PrometheusClient({ baseUrl: o.prometheus, ...o.auth }), {
         scope,
         start: now - o.windowSeconds,
         end: now,
@@ -353,10 +373,6 @@ export function oomsFromPods(live: readonly PodWithWorkload[]): OomRecord[] {
     }
   }
   return out;
-}
-
-function contextNamespace(kc: k8s.KubeConfig): string {
-  return kc.getContextObject(kc.getCurrentContext())?.namespace ?? 'default';
 }
 
 function parseFormat(value: string): OutputFormat {

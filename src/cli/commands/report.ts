@@ -2,26 +2,37 @@
 // the money and CO2e Tailor saved (realised, from its records) and could save (available), built by
 // the same gather + build code as the operator's /ui.
 import type { Command } from 'commander';
-import type * as k8s from '@kubernetes/client-node';
 import { TailorError } from '../../errors.ts';
-import { checkNamespaceFlags, durationFlag } from '../flags.ts';
-import { loadKubeConfig, makeClients } from '../../kube/client.ts';
-import { DEFAULT_PRICES_CONFIGMAP, apiReader, reportProvider } from '../../report/gather.ts';
+import {
+  checkNamespaceFlags,
+  clusterOptions,
+  durationFlag,
+  kubeConfigFrom,
+  selectorFilter,
+  selectorOption,
+  type ClusterFlags,
+} from '../flags.ts';
+import { contextNamespace, makeClients } from '../../kube/client.ts';
+import {
+  DEFAULT_PRICES_CONFIGMAP,
+  apiReader,
+  reportProvider,
+  type ReportReader,
+} from '../../report/gather.ts';
 import { REPORT_FORMATS, renderReport, type ReportFormat } from '../../report/format/index.ts';
 import type { Report, ReportQuery } from '../../core/report/model.ts';
 
-export interface ReportOptions {
+export interface ReportOptions extends ClusterFlags {
   namespace?: string;
   allNamespaces?: boolean;
+  selector?: string;
   since: string;
   output: string;
-  kubeconfig?: string;
-  context?: string;
   pricesConfigmap?: string;
 }
 
 export function registerReport(program: Command): void {
-  program
+  const cmd = program
     .command('report')
     .description(
       'requested, used and recommended resources, and the money and CO2e saved, per workload, namespace and cluster',
@@ -29,9 +40,9 @@ export function registerReport(program: Command): void {
     .option('-n, --namespace <ns>', "namespace to report (default: the kubeconfig context's)")
     .option('-A, --all-namespaces', 'report every namespace', false)
     .option('--since <duration>', 'how far back realised savings and usage count', '7d')
-    .option('-o, --output <format>', REPORT_FORMATS.join('|'), 'table')
-    .option('--kubeconfig <path>', 'kubeconfig (default: $KUBECONFIG, ~/.kube/config, in-cluster)')
-    .option('--context <name>', 'kubeconfig context')
+    .option('-o, --output <format>', REPORT_FORMATS.join('|'), 'table');
+  selectorOption(clusterOptions(cmd), 'pods');
+  cmd
     .option(
       '--prices-configmap <namespace/name>',
       'ConfigMap with price overrides',
@@ -66,15 +77,18 @@ export async function reportFor(
     throw new TailorError('InvalidInput', '--since must be longer than 0', { hint: 'e.g. --since 7d' });
   checkNamespaceFlags(o);
   const prices = pricesFlag(o.pricesConfigmap);
+  const selected = selectorFilter(o.selector);
   // 2. The cluster.
-  const kc = loadKubeConfig(o.kubeconfig);
-  if (o.context !== undefined) useContext(kc, o.context);
+  const kc = kubeConfigFrom(o);
   const clients = makeClients(kc);
   const q: ReportQuery = {
     sinceSeconds: sinceMs / 1000,
     ...(o.allNamespaces ? {} : { namespaces: [o.namespace ?? contextNamespace(kc)] }),
   };
-  const report = await reportProvider(apiReader(clients), { pricesConfigMap: prices, progress })(q);
+  const report = await reportProvider(selectedPods(apiReader(clients), o.selector, selected), {
+    pricesConfigMap: prices,
+    progress,
+  })(q);
   return { report, format };
 }
 
@@ -88,20 +102,18 @@ export function pricesFlag(value: string | undefined): { namespace: string; name
   return { namespace: m[1]!, name: m[3]! };
 }
 
-function useContext(kc: k8s.KubeConfig, name: string): void {
-  if (!kc.getContexts().some((c) => c.name === name))
-    throw new TailorError('InvalidInput', `--context ${name}: no such context in the kubeconfig`, {
-      hint: `one of: ${
-        kc
-          .getContexts()
-          .map((c) => c.name)
-          .join(', ') || '(none)'
-      }`,
-    });
-  kc.setCurrentContext(name);
-}
-
-function contextNamespace(kc: k8s.KubeConfig): string {
-  const ctx = kc.getContextObject(kc.getCurrentContext());
-  return ctx?.namespace ?? 'default';
+/**
+ * The reader with -l applied to the live pods (requested, used, recommended, available savings).
+ * Tailor's records (realised savings) are kept per policy and are not filtered: see decision 0020.
+ */
+function selectedPods(
+  read: ReportReader,
+  text: string | undefined,
+  selected: (labels: Readonly<Record<string, string>> | undefined) => boolean,
+): ReportReader {
+  if (text === undefined) return read;
+  return {
+    ...read,
+    pods: async (namespaces) => (await read.pods(namespaces)).filter((p) => selected(p.pod.metadata?.labels)),
+  };
 }

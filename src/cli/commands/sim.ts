@@ -3,7 +3,8 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { TailorError } from '../../errors.ts';
-import { loadKubeConfig, makeClients } from '../../kube/client.ts';
+import { makeClients } from '../../kube/client.ts';
+import { clusterOptions, kubeConfigFrom, type ClusterFlags } from '../flags.ts';
 import { defaultKubeconfig } from '../../devcluster/paths.ts';
 import { simClock } from '../../sim/clock.ts';
 import { profileResolver } from '../../sim/profiles.ts';
@@ -12,9 +13,8 @@ import { Simulator } from '../../sim/simulator.ts';
 import { loadTraceLibrary } from '../../sim/usage/index.ts';
 import { applyWorkloads } from '../../sim/workloads.ts';
 
-interface SimOptions {
+interface SimOptions extends ClusterFlags {
   scenario?: string;
-  kubeconfig: string;
   speed?: string;
   prometheusPort: string;
   metricsApi: boolean;
@@ -39,7 +39,7 @@ function readScenario(path: string | undefined): Scenario {
 }
 
 export function registerSim(program: Command): void {
-  program
+  const cmd = program
     .command('sim')
     .description(
       'simulate nodes, kubelets, storage and metrics for a cluster, from a scenario file (runs until Ctrl-C)',
@@ -48,7 +48,6 @@ export function registerSim(program: Command): void {
       '--scenario <file>',
       'scenario YAML (node pools, clock, workloads); default: 3 general nodes and 1 GPU node',
     )
-    .option('--kubeconfig <path>', 'cluster to simulate for', defaultKubeconfig())
     .option('--speed <n>', 'simulated seconds per real second (overrides the scenario clock)')
     .option(
       '--prometheus-port <port>',
@@ -62,69 +61,70 @@ export function registerSim(program: Command): void {
       false,
     )
     .option('--no-workloads', "do not create the scenario's workloads")
-    .option('--cleanup', 'delete the simulated nodes on exit')
-    .action(async (o: SimOptions) => {
-      const scenario = readScenario(o.scenario);
-      const speed = o.speed !== undefined ? Number(o.speed) : scenario.clock.speed;
-      if (!Number.isFinite(speed) || speed <= 0) {
-        throw new TailorError('InvalidInput', `--speed ${o.speed}: expected a positive number`, {
-          hint: 'e.g. --speed 60 for a simulated minute per second',
-        });
-      }
-      const port = Number(o.prometheusPort);
-      if (!Number.isInteger(port) || port < 0 || port > 65535) {
-        throw new TailorError(
-          'InvalidInput',
-          `--prometheus-port ${o.prometheusPort}: expected a port number 0-65535`,
-        );
-      }
-      const kc = loadKubeConfig(o.kubeconfig);
-      const nodes = scenarioNodes(scenario);
-      say(
-        `scenario ${scenario.name}: ${nodes.length} nodes in ${scenario.nodePools.length} pools, ${scenario.workloads.length} workloads, clock x${speed}`,
-      );
-      const sim = await Simulator.start({
-        kc,
-        nodes,
-        profileFor: profileResolver(loadTraceLibrary(), scenario.defaultProfile),
-        storageClass: scenario.storage.storageClass,
-        clock: simClock(speed, scenario.clock.start ?? Date.now() / 1000),
-        tickMs: Math.max(100, (scenario.clock.tickSeconds * 1000) / speed),
-        prometheusPort: port,
-        metricsApi: o.metricsApi,
-        replaceMetricsApiService: o.replaceMetricsApiservice,
-        log: say,
-      }).catch((err: unknown) => {
-        // Simulator.start removed what it had registered; nothing of this run is left to wait for.
-        exitSoon();
-        throw err;
+    .option('--cleanup', 'delete the simulated nodes on exit');
+  // Simulated nodes belong in `tailor dev up`'s cluster: its kubeconfig is the default, not ~/.kube/config.
+  clusterOptions(cmd, defaultKubeconfig()).action(async (o: SimOptions) => {
+    const scenario = readScenario(o.scenario);
+    const speed = o.speed !== undefined ? Number(o.speed) : scenario.clock.speed;
+    if (!Number.isFinite(speed) || speed <= 0) {
+      throw new TailorError('InvalidInput', `--speed ${o.speed}: expected a positive number`, {
+        hint: 'e.g. --speed 60 for a simulated minute per second',
       });
-      say(
-        `nodes registered; Prometheus metrics on http://127.0.0.1:${sim.prometheus.port}/metrics${sim.metricsApi ? '; metrics.k8s.io served (kubectl top pods)' : ''}`,
+    }
+    const port = Number(o.prometheusPort);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) {
+      throw new TailorError(
+        'InvalidInput',
+        `--prometheus-port ${o.prometheusPort}: expected a port number 0-65535`,
       );
-      const report = setInterval(() => {
-        const pods = [...sim.kubelet.pods.values()];
-        const ready = pods.filter((p) => [...p.containers.values()].every((c) => c.ready)).length;
-        say(
-          `${pods.length} pods on simulated nodes, ${ready} ready; ${sim.kubelet.stats.statusWrites} status writes; tick ${sim.kubelet.stats.lastTickMs.toFixed(1)} ms`,
-        );
-      }, 30_000);
-      const stopped = new Promise<void>((resolve) => {
-        process.once('SIGINT', resolve);
-        process.once('SIGTERM', resolve);
-      });
-      try {
-        if (o.workloads && scenario.workloads.length)
-          await Promise.race([applyWorkloads(makeClients(kc), scenario, say), stopped]);
-        await stopped;
-      } finally {
-        clearInterval(report);
-        say('stopping');
-        // Removes the metrics APIService it registered (and the nodes with --cleanup), whatever ended the run.
-        await sim.stop({ deleteNodes: o.cleanup });
-        exitSoon();
-      }
+    }
+    const kc = kubeConfigFrom(o);
+    const nodes = scenarioNodes(scenario);
+    say(
+      `scenario ${scenario.name}: ${nodes.length} nodes in ${scenario.nodePools.length} pools, ${scenario.workloads.length} workloads, clock x${speed}`,
+    );
+    const sim = await Simulator.start({
+      kc,
+      nodes,
+      profileFor: profileResolver(loadTraceLibrary(), scenario.defaultProfile),
+      storageClass: scenario.storage.storageClass,
+      clock: simClock(speed, scenario.clock.start ?? Date.now() / 1000),
+      tickMs: Math.max(100, (scenario.clock.tickSeconds * 1000) / speed),
+      prometheusPort: port,
+      metricsApi: o.metricsApi,
+      replaceMetricsApiService: o.replaceMetricsApiservice,
+      log: say,
+    }).catch((err: unknown) => {
+      // Simulator.start removed what it had registered; nothing of this run is left to wait for.
+      exitSoon();
+      throw err;
     });
+    say(
+      `nodes registered; Prometheus metrics on http://127.0.0.1:${sim.prometheus.port}/metrics${sim.metricsApi ? '; metrics.k8s.io served (kubectl top pods)' : ''}`,
+    );
+    const report = setInterval(() => {
+      const pods = [...sim.kubelet.pods.values()];
+      const ready = pods.filter((p) => [...p.containers.values()].every((c) => c.ready)).length;
+      say(
+        `${pods.length} pods on simulated nodes, ${ready} ready; ${sim.kubelet.stats.statusWrites} status writes; tick ${sim.kubelet.stats.lastTickMs.toFixed(1)} ms`,
+      );
+    }, 30_000);
+    const stopped = new Promise<void>((resolve) => {
+      process.once('SIGINT', resolve);
+      process.once('SIGTERM', resolve);
+    });
+    try {
+      if (o.workloads && scenario.workloads.length)
+        await Promise.race([applyWorkloads(makeClients(kc), scenario, say), stopped]);
+      await stopped;
+    } finally {
+      clearInterval(report);
+      say('stopping');
+      // Removes the metrics APIService it registered (and the nodes with --cleanup), whatever ended the run.
+      await sim.stop({ deleteNodes: o.cleanup });
+      exitSoon();
+    }
+  });
 }
 
 /**

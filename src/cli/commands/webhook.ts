@@ -1,15 +1,16 @@
 // `tailor webhook`: runs the mutating admission webhook on its own (new pods start with their
 // SizingPolicy's recommendation), optionally registering it; `tailor operator` will run it in-process.
 import type { Command } from 'commander';
-import { pino } from 'pino';
+import { LOG_FORMAT_HELP, logFormatFlag, makeLogger } from '../../logging/logger.ts';
 import { TailorError } from '../../errors.ts';
-import { loadKubeConfig, makeClients } from '../../kube/client.ts';
+import { makeClients } from '../../kube/client.ts';
+import { clusterOptions, kubeConfigFrom, type ClusterFlags } from '../flags.ts';
 import { serviceHosts } from '../../webhook/certs.ts';
 import { DEFAULT_CONFIGURATION_NAME, type Endpoint, type NamespaceScope } from '../../webhook/register.ts';
 import { DEFAULT_MAX_BODY_BYTES } from '../../webhook/server.ts';
 import { startWebhook } from '../../webhook/start.ts';
 
-interface Options {
+interface Options extends ClusterFlags {
   port: string;
   host: string;
   register?: boolean;
@@ -22,11 +23,11 @@ interface Options {
   maxBodyBytes: string;
   dryRun?: boolean;
   logLevel: string;
-  kubeconfig?: string;
+  logFormat: string;
 }
 
 export function registerWebhookCommand(program: Command): void {
-  program
+  const cmd = program
     .command('webhook')
     .description(
       'serve the admission webhook that gives new pods their recommended requests and limits (runs until Ctrl-C)',
@@ -62,8 +63,8 @@ export function registerWebhookCommand(program: Command): void {
     )
     .option('--dry-run', 'decide and log, but never change a pod')
     .option('--log-level <level>', 'debug, info, warn or error', 'info')
-    .option('--kubeconfig <path>', 'cluster to serve (default: $KUBECONFIG, then ~/.kube/config)')
-    .action(async (o: Options) => run(o));
+    .option('--log-format <format>', LOG_FORMAT_HELP, 'auto');
+  clusterOptions(cmd).action(async (o: Options) => run(o));
 }
 
 async function run(o: Options): Promise<void> {
@@ -93,8 +94,8 @@ async function run(o: Options): Promise<void> {
     ...(service ? serviceHosts(service.namespace, service.name) : []),
   ];
 
-  const log = pino({ level }, pino.destination(2));
-  const clients = makeClients(loadKubeConfig(o.kubeconfig));
+  const log = makeLogger({ level, format: logFormatFlag(o.logFormat), fd: 2 });
+  const clients = makeClients(kubeConfigFrom(o));
   const handle = await startWebhook({
     clients,
     log,

@@ -7,7 +7,8 @@ import type { ModelDeployment, ModelDeploymentStatus } from '../../api/modeldepl
 import type { SizingPolicy } from '../../api/sizingpolicy.ts';
 import { MODEL_LABEL } from '../../core/boost/index.ts';
 import { mergePatch } from '../../kube/client.ts';
-import { classify, toTailorError } from '../../kube/errors.ts';
+import { classify, errorLine, toTailorError } from '../../kube/errors.ts';
+import { RepeatLog } from '../../logging/repeat-log.ts';
 import { watchResource, type Watched } from '../../kube/informer.ts';
 import { WorkQueue, type ReconcileResult } from '../../kube/workqueue.ts';
 import type { HubOptions } from '../../sources/huggingface.ts';
@@ -63,7 +64,7 @@ export function modelsController(ctx: OperatorContext, opts: ModelsOptions = {})
 
   const queue = new WorkQueue(
     (key) => reconcile(key),
-    (key, err, retryInMs) => log.warn({ key, err: String(err), retryInMs }, 'models: reconcile failed'),
+    (key, err, retryInMs) => log.warn({ key, err: errorLine(err), retryInMs }, 'models: reconcile failed'),
     { concurrency: 4 },
   );
   const mine = (ns: string | undefined): ns is string =>
@@ -83,10 +84,15 @@ export function modelsController(ctx: OperatorContext, opts: ModelsOptions = {})
       queue.add(`${h.metadata.namespace}/${t.name}`);
   };
   // 429 right after the CRDs are installed ("storage is (re)initializing") is routine: the watch retries.
+  // One line per few minutes with a count for a watch that keeps failing, not one per restart.
+  const watchFailures = new RepeatLog(log);
   const onError = (what: string) => (err: unknown) =>
-    log[classify(err).kind === 'TooManyRequests' ? 'debug' : 'warn'](
-      { err: classify(err).message },
+    watchFailures.failed(
+      what,
+      err,
       `models: watch of ${what} failed; restarting`,
+      {},
+      classify(err).kind === 'TooManyRequests' ? 'debug' : 'warn',
     );
 
   async function reconcile(key: string): Promise<ReconcileResult | void> {

@@ -14,7 +14,8 @@ import {
 import type { SizingPolicyStatus } from '../../api/index.ts';
 import type { Controller, OperatorContext } from '../controller.ts';
 import { mergePatch } from '../../kube/client.ts';
-import { classify } from '../../kube/errors.ts';
+import { classify, errorLine } from '../../kube/errors.ts';
+import { RepeatLog } from '../../logging/repeat-log.ts';
 import { WorkQueue, type ReconcileResult } from '../../kube/workqueue.ts';
 import { describe } from '../../errors.ts';
 import {
@@ -113,6 +114,7 @@ export function sizingController(ctx: OperatorContext, deps: SizingDeps): Contro
   const tolerance = o.statusTolerance ?? 0.02;
   const { caches, history, metrics } = deps;
   const log = ctx.log.child({ controller: SIZING_CONTROLLER });
+  const watchFailures = new RepeatLog(log);
   const changes = new PodChanges();
   const ooms = new OomTracker();
   const act: Actuator = actuator(ctx, metrics, changes);
@@ -165,7 +167,7 @@ export function sizingController(ctx: OperatorContext, deps: SizingDeps): Contro
     },
     (key, err, retryInMs) => {
       metrics.apiErrors.inc({ kind: classify(err).kind });
-      log.warn({ policy: key, err: describe(err), retryInMs }, 'reconcile failed; retrying with backoff');
+      log.warn({ policy: key, err: errorLine(err), retryInMs }, 'reconcile failed; retrying with backoff');
     },
     { concurrency: o.concurrency ?? 4, baseBackoffMs: 500, maxBackoffMs: 30_000 },
   );
@@ -227,7 +229,7 @@ export function sizingController(ctx: OperatorContext, deps: SizingDeps): Contro
         }
       }
       for (const p of await policiesOf(pod)) queue.add(keyOf(p), { urgent: kills.length > 0 && isUpdate });
-    })().catch((err: unknown) => log.warn({ pod: keyOf(pod), err: describe(err) }, 'pod event not mapped'));
+    })().catch((err: unknown) => log.warn({ pod: keyOf(pod), err: errorLine(err) }, 'pod event not mapped'));
   }
 
   /** `stuck` collects the pods this pass could not change as planned (for notifications). */
@@ -836,7 +838,9 @@ export function sizingController(ctx: OperatorContext, deps: SizingDeps): Contro
         () => caches.policies.list().forEach((p) => p.spec.mode === 'Auto' && queue.add(keyOf(p))),
         (what, err) => {
           metrics.apiErrors.inc({ kind: classify(err).kind });
-          log.warn({ watch: what, err: describe(err) }, 'watch failed; it restarts with backoff');
+          watchFailures.failed(what, err, `watch of ${what} failed; it restarts with backoff`, {
+            watch: what,
+          });
         },
       );
       await caches.synced;
