@@ -160,41 +160,11 @@ export async function allowWebhookConfiguration(name: string): Promise<void> {
 }
 
 /**
- * A webhook whose certificate Secret and replica Leases live in `namespace` (`--webhook-tls-secret
- * NS/NAME`, as the tests do to keep files apart) needs the shipped webhook Role bound there, as the
- * file's comment says: the Role's rules as shipped (same Secret name), in that namespace.
+ * Binds the shipped Role `name` (deploy/rbac/operator.yaml, its rules as shipped) to the operator's
+ * ServiceAccount in `namespace`, where a test keeps what the operator would keep in tailor-system.
  */
-export async function allowWebhookHome(namespace: string): Promise<void> {
+async function bindShippedRole(name: string, namespace: string): Promise<string> {
   const { user } = await operatorIdentity();
-  const shipped = shippedObjects().find((o): o is k8s.V1Role => o.kind === 'Role');
-  assert.ok(shipped?.rules?.length, 'deploy/rbac/operator.yaml has a Role for the webhook');
-  const saName = user.split(':')[3]!;
-  const saNamespace = user.split(':')[2]!;
-  const name = shipped.metadata?.name ?? 'tailor-operator-webhook';
-  const admin = adminClients();
-  await apply(admin.objects, {
-    apiVersion: 'rbac.authorization.k8s.io/v1',
-    kind: 'Role',
-    metadata: { name, namespace, labels: { 'tailor.dev/test': 'rbac' } },
-    rules: shipped.rules,
-  } as k8s.V1Role);
-  await apply(admin.objects, {
-    apiVersion: 'rbac.authorization.k8s.io/v1',
-    kind: 'RoleBinding',
-    metadata: { name, namespace, labels: { 'tailor.dev/test': 'rbac' } },
-    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name },
-    subjects: [{ kind: 'ServiceAccount', name: saName, namespace: saNamespace }],
-  } as k8s.V1RoleBinding);
-  await waitAllowed(user, { verb: 'create', group: '', resource: 'secrets', namespace });
-}
-
-/**
- * Leader election with its Lease in `namespace` (`--leader-election-namespace NS`, as the tests do to
- * keep files apart) needs the shipped leader-election Role bound there, as the file's comment says.
- */
-export async function allowLeaderElection(namespace: string): Promise<void> {
-  const { user } = await operatorIdentity();
-  const name = 'tailor-operator-leader-election';
   const shipped = shippedObjects().find(
     (o): o is k8s.V1Role => o.kind === 'Role' && o.metadata?.name === name,
   );
@@ -213,6 +183,25 @@ export async function allowLeaderElection(namespace: string): Promise<void> {
     roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name },
     subjects: [{ kind: 'ServiceAccount', name: user.split(':')[3]!, namespace: user.split(':')[2]! }],
   } as k8s.V1RoleBinding);
+  return user;
+}
+
+/**
+ * A webhook whose certificate Secret and replica Leases live in `namespace` (`--webhook-tls-secret
+ * NS/NAME`, as the tests do to keep files apart) needs the shipped webhook Role bound there, as the
+ * file's comment says: the Role's rules as shipped (same Secret name), in that namespace.
+ */
+export async function allowWebhookHome(namespace: string): Promise<void> {
+  const user = await bindShippedRole('tailor-operator-webhook', namespace);
+  await waitAllowed(user, { verb: 'create', group: '', resource: 'secrets', namespace });
+}
+
+/**
+ * Leader election with its Lease in `namespace` (`--leader-election-namespace NS`, as the tests do to
+ * keep files apart) needs the shipped leader-election Role bound there, as the file's comment says.
+ */
+export async function allowLeaderElection(namespace: string): Promise<void> {
+  const user = await bindShippedRole('tailor-operator-leader-election', namespace);
   await waitAllowed(user, {
     verb: 'update',
     group: 'coordination.k8s.io',
@@ -244,28 +233,7 @@ export function recordRbacDenials(kc: k8s.KubeConfig): { check(): void; stop(): 
  * Role tailor-operator-notifications is bound there, as its comment says: its rules as shipped.
  */
 export async function allowNotificationsHome(namespace: string): Promise<void> {
-  const { user } = await operatorIdentity();
-  const shipped = shippedObjects().find(
-    (o): o is k8s.V1Role => o.kind === 'Role' && o.metadata?.name === 'tailor-operator-notifications',
-  );
-  assert.ok(shipped?.rules?.length, 'deploy/rbac/operator.yaml has a Role for notifications');
-  const saName = user.split(':')[3]!;
-  const saNamespace = user.split(':')[2]!;
-  const name = 'tailor-operator-notifications';
-  const admin = adminClients();
-  await apply(admin.objects, {
-    apiVersion: 'rbac.authorization.k8s.io/v1',
-    kind: 'Role',
-    metadata: { name, namespace, labels: { 'tailor.dev/test': 'rbac' } },
-    rules: shipped.rules,
-  } as k8s.V1Role);
-  await apply(admin.objects, {
-    apiVersion: 'rbac.authorization.k8s.io/v1',
-    kind: 'RoleBinding',
-    metadata: { name, namespace, labels: { 'tailor.dev/test': 'rbac' } },
-    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name },
-    subjects: [{ kind: 'ServiceAccount', name: saName, namespace: saNamespace }],
-  } as k8s.V1RoleBinding);
+  const user = await bindShippedRole('tailor-operator-notifications', namespace);
   for (const resource of ['configmaps', 'secrets'])
     await waitAllowed(user, { verb: 'get', group: '', resource, namespace, name: 'tailor-notifications' });
 }
