@@ -50,7 +50,7 @@ function world() {
           downloadKey: 'x',
         },
       ],
-    }) as PodState;
+    });
   const pods = [pod('a-0', 'node-a', 'shop', 'cache'), pod('b-0', 'node-b', 'other', 'logs')];
   const view: UsageView = {
     now: () => clock.now(),
