@@ -179,6 +179,7 @@ test('a refused token, a dead node and a wrong CA: logged once per node, no fres
     );
   }
   assert.equal((await source.read(0)).size, 0);
+  assert.deepEqual(source.failingNodes(), ['node-a', 'node-gone']);
   const failed = lines.filter((l) => /failed; its claims get no fresh samples/.test(l.msg));
   assert.deepEqual(failed.map((l) => l.node).sort(), ['node-a', 'node-gone'], 'each node once');
   assert.match(JSON.stringify(lines), /HTTP 403/);
@@ -186,6 +187,7 @@ test('a refused token, a dead node and a wrong CA: logged once per node, no fres
   writeFileSync(join(dir, 'token'), 'good');
   await source.poll();
   assert.equal((await source.read(0)).size, 1);
+  assert.deepEqual(source.failingNodes(), ['node-gone']);
 
   // The kubelet's certificate from another CA: refused unless insecure was asked for.
   writeFileSync(
