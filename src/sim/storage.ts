@@ -62,6 +62,11 @@ export class SimStorage {
     return parseQuantity(this.claims?.get(claim, namespace)?.status?.capacity?.storage);
   }
 
+  /** The PersistentVolume bound to a claim: a claim deleted and made again gets a new, empty one. */
+  volumeOf(namespace: string, claim: string): string | undefined {
+    return this.claims?.get(claim, namespace)?.spec?.volumeName;
+  }
+
   private async ensureStorageClass(): Promise<void> {
     try {
       await this.clients.storage.createStorageClass({

@@ -207,3 +207,24 @@ test('a scenario volume with writes: a download init container and the per-volum
     /s\.yaml:\d+: workloads\[0\]\.volume\.writes\.logKeep: /,
   );
 });
+
+test('a claim deleted and made again under the same name is a new, empty volume', () => {
+  let pv = 'pvc-1';
+  const volumes = new SimVolumes({
+    capacityOf: () => 10 * Gi,
+    volumeOf: () => pv,
+    throughputBytesPerSecond: 1 * Gi,
+  });
+  const pod: WritingPod = {
+    namespace: 'shop',
+    volumes: [
+      { claim: 'cache', volumeName: 'data', writes: NO_WRITES, downloadBytes: 2 * Gi, downloadKey: 'k' },
+    ],
+    containers: new Map(),
+  };
+  assert.equal(volumes.initStep(pod, 5), true);
+  assert.ok(volumes.statOf('shop', 'cache', 0)!.usedBytes > 2 * Gi);
+  pv = 'pvc-2';
+  assert.ok(volumes.statOf('shop', 'cache', 100)!.usedBytes < Mi);
+  assert.equal(volumes.initStep(pod, 1), false, 'downloaded again');
+});
