@@ -1,0 +1,141 @@
+#!/usr/bin/env bash
+# Builds Tailor's image, tailor:<package version>, with buildah and no container registry: the two
+# bases the Containerfile starts from are made here from Debian packages (decision 0022).
+#
+#   localhost/tailor-base:<suite>                      debootstrap --variant=minbase: the runtime base
+#   localhost/tailor-base:<suite>-node<version>-build  the same plus python3, make, g++ and Node (the
+#                                                      nodejs package installed on this machine, as a
+#                                                      .deb made by dpkg-repack): the build base
+#
+# Both are cached (by tag) and reused; --rebuild-base makes them again. npm's packages come from the
+# npm registry into a cache on the host first (~/.cache/tailor/image/npm), and the build runs npm
+# offline from it, so the build itself needs no network at all. Then the image is built, its size
+# printed, and `tailor --version` and `tailor operator --help` are run inside it as a smoke test.
+#
+# Usage: scripts/build-image.sh [--rebuild-base] [--no-smoke]   (as root: debootstrap, buildah)
+# Env:   TAILOR_IMAGE_SUITE (bookworm), TAILOR_IMAGE_MIRROR (apt's deb.debian.org),
+#        TAILOR_IMAGE_CACHE (~/.cache/tailor/image), BUILDAH_FLAGS (e.g. "--storage-driver vfs")
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+REBUILD_BASE=no
+SMOKE=yes
+for arg in "$@"; do
+  case "$arg" in
+    --rebuild-base) REBUILD_BASE=yes ;;
+    --no-smoke) SMOKE=no ;;
+    *) echo "build-image: unknown argument '$arg' (known: --rebuild-base, --no-smoke)" >&2; exit 2 ;;
+  esac
+done
+
+VERSION=$(node -p 'require("./package.json").version')
+NODE_VERSION=$(node -p 'process.versions.node')
+SUITE=${TAILOR_IMAGE_SUITE:-bookworm}
+MIRROR=${TAILOR_IMAGE_MIRROR:-http://deb.debian.org/debian}
+CACHE=${TAILOR_IMAGE_CACHE:-$HOME/.cache/tailor/image}
+# shellcheck disable=SC2206 # word splitting wanted: extra global flags for buildah
+BUILDAH=(buildah ${BUILDAH_FLAGS:-})
+RUNTIME_BASE=localhost/tailor-base:$SUITE
+BUILD_BASE=localhost/tailor-base:$SUITE-node$NODE_VERSION-build
+IMAGE=localhost/tailor:$VERSION
+
+for tool in buildah debootstrap dpkg-repack; do
+  command -v "$tool" >/dev/null || {
+    echo "build-image: '$tool' is missing: apt-get install buildah debootstrap dpkg-repack" >&2
+    exit 1
+  }
+done
+[ "$(id -u)" = 0 ] || { echo "build-image: run as root (debootstrap and buildah mount need it)" >&2; exit 1; }
+case "$NODE_VERSION" in
+  20.*) ;;
+  *) echo "build-image: this machine's node is $NODE_VERSION; the image is Node 20" >&2; exit 1 ;;
+esac
+
+mkdir -p "$CACHE/debs" "$CACHE/npm"
+started=$(date +%s)
+say() { printf 'build-image [%4ss] %s\n' "$(($(date +%s) - started))" "$*"; }
+has_image() { "${BUILDAH[@]}" inspect --type image "$1" >/dev/null 2>&1; }
+
+# A Debian root filesystem, committed as an image: debootstrap into a temporary directory (its .debs
+# kept in $CACHE/debs for the next run), optional extra steps in a chroot, caches and docs removed,
+# then copied into a `buildah from scratch` container.
+make_base() {
+  local tag=$1 include=$2 extra=$3
+  local rootfs
+  rootfs=$(mktemp -d /var/tmp/tailor-rootfs.XXXXXX)
+  say "debootstrap $SUITE (minbase${include:+, +$include}) from $MIRROR"
+  debootstrap --variant=minbase ${include:+--include="$include"} --cache-dir="$CACHE/debs" \
+    "$SUITE" "$rootfs" "$MIRROR" >"$CACHE/debootstrap-$SUITE.log" 2>&1 || {
+    tail -20 "$CACHE/debootstrap-$SUITE.log" >&2
+    exit 1
+  }
+  [ -z "$extra" ] || "$extra" "$rootfs"
+  rm -rf "$rootfs"/var/lib/apt/lists/* "$rootfs"/var/cache/apt/* "$rootfs"/var/log/*.log \
+    "$rootfs"/var/log/apt/* "$rootfs"/usr/share/doc/* "$rootfs"/usr/share/man/* "$rootfs"/usr/share/info/* \
+    "$rootfs"/tmp/* "$rootfs"/var/tmp/*
+  # The packages in it, for the record (the mirror moves with point releases).
+  chroot "$rootfs" dpkg-query -W -f '${Package} ${Version}\n' >"$CACHE/${tag##*:}.packages"
+  local ctr mnt
+  ctr=$("${BUILDAH[@]}" from scratch)
+  mnt=$("${BUILDAH[@]}" mount "$ctr")
+  tar -C "$rootfs" --numeric-owner -cf - . | tar -C "$mnt" --numeric-owner -xpf -
+  "${BUILDAH[@]}" umount "$ctr" >/dev/null
+  "${BUILDAH[@]}" config --os linux --arch amd64 \
+    --env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin --cmd /bin/bash \
+    --label org.opencontainers.image.description="Debian $SUITE minbase (debootstrap) for Tailor" "$ctr"
+  "${BUILDAH[@]}" commit --rm --quiet "$ctr" "$tag" >/dev/null
+  rm -rf "$rootfs"
+  say "base $tag committed ($("${BUILDAH[@]}" images --format '{{.Size}}' "$tag"))"
+}
+
+# Node for the build base: the nodejs package this machine runs (Node 20; bookworm's own is 18 and
+# nodejs.org is not reachable), turned back into a .deb by dpkg-repack and installed with dpkg.
+add_node() {
+  local rootfs=$1 deb
+  (cd "$CACHE/debs" && dpkg-repack nodejs >/dev/null)
+  deb=$(ls -t "$CACHE"/debs/nodejs_*.deb | head -1)
+  cp "$deb" "$rootfs/tmp/nodejs.deb"
+  chroot "$rootfs" dpkg -i /tmp/nodejs.deb >/dev/null
+  rm "$rootfs/tmp/nodejs.deb"
+  say "added $(basename "$deb") to the build base: node $(chroot "$rootfs" node -v)"
+}
+
+if [ "$REBUILD_BASE" = yes ] || ! has_image "$RUNTIME_BASE"; then
+  make_base "$RUNTIME_BASE" "" ""
+else
+  say "base $RUNTIME_BASE cached"
+fi
+if [ "$REBUILD_BASE" = yes ] || ! has_image "$BUILD_BASE"; then
+  make_base "$BUILD_BASE" python3,make,g++ add_node
+else
+  say "base $BUILD_BASE cached"
+fi
+
+# npm's cache, filled from the registry on the host (which can reach it) with exactly the lockfile.
+say "npm packages into $CACHE/npm"
+npmdir=$(mktemp -d /var/tmp/tailor-npm.XXXXXX)
+cp package.json package-lock.json "$npmdir/"
+(cd "$npmdir" && npm ci --ignore-scripts --prefer-offline --no-audit --no-fund --cache "$CACHE/npm" >/dev/null)
+rm -rf "$npmdir"
+
+say "buildah build $IMAGE"
+built=$(date +%s)
+"${BUILDAH[@]}" build --layers --pull=never \
+  --build-arg BASE="$BUILD_BASE" --build-arg RUNTIME_BASE="$RUNTIME_BASE" \
+  --build-arg npm_config_offline=true --volume "$CACHE/npm:/root/.npm" \
+  -t "$IMAGE" -f Containerfile . >"$CACHE/build.log" 2>&1 || {
+  tail -30 "$CACHE/build.log" >&2
+  exit 1
+}
+size=$("${BUILDAH[@]}" images --format '{{.Size}}' "$IMAGE")
+say "built $IMAGE in $(($(date +%s) - built))s: $size (the image id: $("${BUILDAH[@]}" images -q "$IMAGE"))"
+
+if [ "$SMOKE" = yes ]; then
+  # As the image's own user, with its entrypoint: the version, then the operator's help.
+  ctr=$("${BUILDAH[@]}" from --pull=never "$IMAGE")
+  trap '"${BUILDAH[@]}" rm "$ctr" >/dev/null' EXIT
+  say "tailor --version: $("${BUILDAH[@]}" run "$ctr" -- /usr/local/bin/node /app/bin/tailor.js --version)"
+  "${BUILDAH[@]}" run "$ctr" -- /usr/local/bin/node /app/bin/tailor.js operator --help | head -5
+  say "uid in the image: $("${BUILDAH[@]}" run "$ctr" -- id -u)"
+fi
+say "done: $IMAGE ($size)"
