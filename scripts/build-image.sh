@@ -3,9 +3,9 @@
 # bases the Containerfile starts from are made here from Debian packages (decision 0022).
 #
 #   localhost/tailor-base:<suite>                      debootstrap --variant=minbase: the runtime base
-#   localhost/tailor-base:<suite>-node<version>-build  the same plus python3, make, g++ and Node (the
-#                                                      nodejs package installed on this machine, as a
-#                                                      .deb made by dpkg-repack): the build base
+#   localhost/tailor-base:<suite>-node<version>-build  the same plus python3, make, g++ and this
+#                                                      machine's Node 20 (binary, headers, npm): the
+#                                                      build base
 #
 # Both are cached (by tag) and reused; --rebuild-base makes them again. npm's packages come from the
 # npm registry into a cache on the host first (~/.cache/tailor/image/npm), and the build runs npm
@@ -13,7 +13,7 @@
 # printed, and `tailor --version` and `tailor operator --help` are run inside it as a smoke test.
 #
 # Usage: scripts/build-image.sh [--rebuild-base] [--no-smoke]   (as root: debootstrap, buildah)
-# Env:   TAILOR_IMAGE_SUITE (bookworm), TAILOR_IMAGE_MIRROR (apt's deb.debian.org),
+# Env:   TAILOR_IMAGE_ISOLATION (chroot), TAILOR_IMAGE_SUITE (bookworm), TAILOR_IMAGE_MIRROR (apt's deb.debian.org),
 #        TAILOR_IMAGE_CACHE (~/.cache/tailor/image), BUILDAH_FLAGS (e.g. "--storage-driver vfs")
 set -euo pipefail
 
@@ -35,13 +35,17 @@ MIRROR=${TAILOR_IMAGE_MIRROR:-http://deb.debian.org/debian}
 CACHE=${TAILOR_IMAGE_CACHE:-$HOME/.cache/tailor/image}
 # shellcheck disable=SC2206 # word splitting wanted: extra global flags for buildah
 BUILDAH=(buildah ${BUILDAH_FLAGS:-})
+# chroot: RUN steps without an OCI runtime. Here crun (Debian's buildah's runtime) refuses this
+# kernel's hybrid cgroup v1/v2 layout ("cgroups in hybrid mode not supported"); chroot isolation
+# needs no cgroups. TAILOR_IMAGE_ISOLATION=oci where the runtime works.
+ISOLATION=${TAILOR_IMAGE_ISOLATION:-chroot}
 RUNTIME_BASE=localhost/tailor-base:$SUITE
 BUILD_BASE=localhost/tailor-base:$SUITE-node$NODE_VERSION-build
 IMAGE=localhost/tailor:$VERSION
 
-for tool in buildah debootstrap dpkg-repack; do
+for tool in buildah debootstrap; do
   command -v "$tool" >/dev/null || {
-    echo "build-image: '$tool' is missing: apt-get install buildah debootstrap dpkg-repack" >&2
+    echo "build-image: '$tool' is missing: apt-get install buildah debootstrap" >&2
     exit 1
   }
 done
@@ -52,6 +56,12 @@ case "$NODE_VERSION" in
 esac
 
 mkdir -p "$CACHE/debs" "$CACHE/npm"
+rootfs= ctr=
+cleanup() {
+  if [ -n "$rootfs" ]; then rm -rf "$rootfs"; fi
+  if [ -n "$ctr" ]; then "${BUILDAH[@]}" rm "$ctr" >/dev/null 2>&1 || true; fi
+}
+trap cleanup EXIT
 started=$(date +%s)
 say() { printf 'build-image [%4ss] %s\n' "$(($(date +%s) - started))" "$*"; }
 has_image() { "${BUILDAH[@]}" inspect --type image "$1" >/dev/null 2>&1; }
@@ -61,21 +71,20 @@ has_image() { "${BUILDAH[@]}" inspect --type image "$1" >/dev/null 2>&1; }
 # then copied into a `buildah from scratch` container.
 make_base() {
   local tag=$1 include=$2 extra=$3
-  local rootfs
   rootfs=$(mktemp -d /var/tmp/tailor-rootfs.XXXXXX)
   say "debootstrap $SUITE (minbase${include:+, +$include}) from $MIRROR"
   debootstrap --variant=minbase ${include:+--include="$include"} --cache-dir="$CACHE/debs" \
-    "$SUITE" "$rootfs" "$MIRROR" >"$CACHE/debootstrap-$SUITE.log" 2>&1 || {
-    tail -20 "$CACHE/debootstrap-$SUITE.log" >&2
+    "$SUITE" "$rootfs" "$MIRROR" >"$CACHE/debootstrap-${tag##*:}.log" 2>&1 || {
+    tail -20 "$CACHE/debootstrap-${tag##*:}.log" >&2
     exit 1
   }
-  [ -z "$extra" ] || "$extra" "$rootfs"
+  if [ -n "$extra" ]; then "$extra" "$rootfs"; fi
   rm -rf "$rootfs"/var/lib/apt/lists/* "$rootfs"/var/cache/apt/* "$rootfs"/var/log/*.log \
     "$rootfs"/var/log/apt/* "$rootfs"/usr/share/doc/* "$rootfs"/usr/share/man/* "$rootfs"/usr/share/info/* \
     "$rootfs"/tmp/* "$rootfs"/var/tmp/*
   # The packages in it, for the record (the mirror moves with point releases).
   chroot "$rootfs" dpkg-query -W -f '${Package} ${Version}\n' >"$CACHE/${tag##*:}.packages"
-  local ctr mnt
+  local mnt
   ctr=$("${BUILDAH[@]}" from scratch)
   mnt=$("${BUILDAH[@]}" mount "$ctr")
   tar -C "$rootfs" --numeric-owner -cf - . | tar -C "$mnt" --numeric-owner -xpf -
@@ -84,20 +93,23 @@ make_base() {
     --env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin --cmd /bin/bash \
     --label org.opencontainers.image.description="Debian $SUITE minbase (debootstrap) for Tailor" "$ctr"
   "${BUILDAH[@]}" commit --rm --quiet "$ctr" "$tag" >/dev/null
+  ctr=
   rm -rf "$rootfs"
+  rootfs=
   say "base $tag committed ($("${BUILDAH[@]}" images --format '{{.Size}}' "$tag"))"
 }
 
-# Node for the build base: the nodejs package this machine runs (Node 20; bookworm's own is 18 and
-# nodejs.org is not reachable), turned back into a .deb by dpkg-repack and installed with dpkg.
+# Node for the build base: the Node 20 this machine runs (bookworm's nodejs is 18, nodejs.org is not
+# reachable, and NodeSource's repository neither), copied in: the binary (glibc, libstdc++ and
+# libgcc only, all in the base), its headers (node-gyp's nodedir) and npm.
 add_node() {
-  local rootfs=$1 deb
-  (cd "$CACHE/debs" && dpkg-repack nodejs >/dev/null)
-  deb=$(ls -t "$CACHE"/debs/nodejs_*.deb | head -1)
-  cp "$deb" "$rootfs/tmp/nodejs.deb"
-  chroot "$rootfs" dpkg -i /tmp/nodejs.deb >/dev/null
-  rm "$rootfs/tmp/nodejs.deb"
-  say "added $(basename "$deb") to the build base: node $(chroot "$rootfs" node -v)"
+  local rootfs=$1 node
+  node=$(readlink -f "$(command -v node)")
+  [ "$node" = /usr/bin/node ] || { echo "build-image: expected node in /usr/bin, found $node" >&2; exit 1; }
+  tar -C / -cf - usr/bin/node usr/include/node usr/lib/node_modules/npm | tar -C "$rootfs" -xpf -
+  ln -sf ../lib/node_modules/npm/bin/npm-cli.js "$rootfs/usr/bin/npm"
+  ln -sf ../lib/node_modules/npm/bin/npx-cli.js "$rootfs/usr/bin/npx"
+  say "added this machine's node $(chroot "$rootfs" node -v) and npm $(chroot "$rootfs" npm -v) to the build base"
 }
 
 if [ "$REBUILD_BASE" = yes ] || ! has_image "$RUNTIME_BASE"; then
@@ -106,7 +118,7 @@ else
   say "base $RUNTIME_BASE cached"
 fi
 if [ "$REBUILD_BASE" = yes ] || ! has_image "$BUILD_BASE"; then
-  make_base "$BUILD_BASE" python3,make,g++ add_node
+  make_base "$BUILD_BASE" python3,make,g++,ca-certificates add_node
 else
   say "base $BUILD_BASE cached"
 fi
@@ -120,7 +132,7 @@ rm -rf "$npmdir"
 
 say "buildah build $IMAGE"
 built=$(date +%s)
-"${BUILDAH[@]}" build --layers --pull=never \
+"${BUILDAH[@]}" build --layers --pull=never --isolation "$ISOLATION" \
   --build-arg BASE="$BUILD_BASE" --build-arg RUNTIME_BASE="$RUNTIME_BASE" \
   --build-arg npm_config_offline=true --volume "$CACHE/npm:/root/.npm" \
   -t "$IMAGE" -f Containerfile . >"$CACHE/build.log" 2>&1 || {
@@ -133,9 +145,8 @@ say "built $IMAGE in $(($(date +%s) - built))s: $size (the image id: $("${BUILDA
 if [ "$SMOKE" = yes ]; then
   # As the image's own user, with its entrypoint: the version, then the operator's help.
   ctr=$("${BUILDAH[@]}" from --pull=never "$IMAGE")
-  trap '"${BUILDAH[@]}" rm "$ctr" >/dev/null' EXIT
-  say "tailor --version: $("${BUILDAH[@]}" run "$ctr" -- /usr/local/bin/node /app/bin/tailor.js --version)"
-  "${BUILDAH[@]}" run "$ctr" -- /usr/local/bin/node /app/bin/tailor.js operator --help | head -5
-  say "uid in the image: $("${BUILDAH[@]}" run "$ctr" -- id -u)"
+  say "tailor --version: $("${BUILDAH[@]}" run --isolation "$ISOLATION" "$ctr" -- /usr/local/bin/node /app/bin/tailor.js --version)"
+  "${BUILDAH[@]}" run --isolation "$ISOLATION" "$ctr" -- /usr/local/bin/node /app/bin/tailor.js operator --help | head -5
+  say "uid in the image: $("${BUILDAH[@]}" run --isolation "$ISOLATION" "$ctr" -- id -u)"
 fi
 say "done: $IMAGE ($size)"
