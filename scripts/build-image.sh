@@ -12,7 +12,11 @@
 # offline from it, so the build itself needs no network at all. Then the image is built, its size
 # printed, and `tailor --version` and `tailor operator --help` are run inside it as a smoke test.
 #
-# Usage: scripts/build-image.sh [--rebuild-base] [--no-smoke]   (as root: debootstrap, buildah)
+# With --operator KUBECONFIG it also runs the operator from the image's files the way the chart's
+# pod does (uid 65532, read-only root, tmpfs at /tmp and /var/lib/tailor) for 20 s against that
+# cluster (e.g. `tailor dev up`'s) and checks /readyz: the history store opens, the caches sync.
+#
+# Usage: scripts/build-image.sh [--rebuild-base] [--no-smoke] [--operator KUBECONFIG]   (as root)
 # Env:   TAILOR_IMAGE_ISOLATION (chroot), TAILOR_IMAGE_SUITE (bookworm), TAILOR_IMAGE_MIRROR (apt's deb.debian.org),
 #        TAILOR_IMAGE_CACHE (~/.cache/tailor/image), BUILDAH_FLAGS (e.g. "--storage-driver vfs")
 set -euo pipefail
@@ -20,12 +24,21 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 REBUILD_BASE=no
 SMOKE=yes
-for arg in "$@"; do
-  case "$arg" in
+OPERATOR_KUBECONFIG=
+while [ $# -gt 0 ]; do
+  case "$1" in
     --rebuild-base) REBUILD_BASE=yes ;;
     --no-smoke) SMOKE=no ;;
-    *) echo "build-image: unknown argument '$arg' (known: --rebuild-base, --no-smoke)" >&2; exit 2 ;;
+    --operator)
+      OPERATOR_KUBECONFIG=$(readlink -f "${2:?--operator needs a kubeconfig file}")
+      shift
+      ;;
+    *)
+      echo "build-image: unknown argument '$1' (known: --rebuild-base, --no-smoke, --operator KUBECONFIG)" >&2
+      exit 2
+      ;;
   esac
+  shift
 done
 
 VERSION=$(node -p 'require("./package.json").version')
@@ -124,11 +137,18 @@ else
 fi
 
 # npm's cache, filled from the registry on the host (which can reach it) with exactly the lockfile.
-say "npm packages into $CACHE/npm"
-npmdir=$(mktemp -d /var/tmp/tailor-npm.XXXXXX)
-cp package.json package-lock.json "$npmdir/"
-(cd "$npmdir" && npm ci --ignore-scripts --prefer-offline --no-audit --no-fund --cache "$CACHE/npm" >/dev/null)
-rm -rf "$npmdir"
+# Skipped when the cache was filled for this very lockfile.
+lock=$(sha256sum package-lock.json | cut -d' ' -f1)
+if [ "$(cat "$CACHE/npm.lock-sha256" 2>/dev/null)" != "$lock" ]; then
+  say "npm packages into $CACHE/npm"
+  npmdir=$(mktemp -d /var/tmp/tailor-npm.XXXXXX)
+  cp package.json package-lock.json "$npmdir/"
+  (cd "$npmdir" && npm ci --ignore-scripts --prefer-offline --no-audit --no-fund --cache "$CACHE/npm" >/dev/null)
+  rm -rf "$npmdir"
+  echo "$lock" >"$CACHE/npm.lock-sha256"
+else
+  say "npm packages cached for this lockfile"
+fi
 
 say "buildah build $IMAGE"
 built=$(date +%s)
@@ -149,4 +169,42 @@ if [ "$SMOKE" = yes ]; then
   "${BUILDAH[@]}" run --isolation "$ISOLATION" "$ctr" -- /usr/local/bin/node /app/bin/tailor.js operator --help | head -5
   say "uid in the image: $("${BUILDAH[@]}" run --isolation "$ISOLATION" "$ctr" -- id -u)"
 fi
+# The operator as the chart runs it, in a private mount namespace: the image's merged files bound
+# read-only at a fresh root, tmpfs (owned by 65532) where the chart has emptyDirs, /proc and /dev.
+# The network is the host's, so a loopback apiserver is reachable.
+run_operator() {
+  local kubeconfig=$1 merged root
+  [ -n "$ctr" ] || ctr=$("${BUILDAH[@]}" from --pull=never "$IMAGE")
+  merged=$("${BUILDAH[@]}" mount "$ctr")
+  root=$(mktemp -d /var/tmp/tailor-ro.XXXXXX)
+  say "operator from the image, read-only root, uid 65532, against $kubeconfig"
+  rootfs=$root # removed by cleanup if the run fails
+  unshare -m --propagation private bash -s "$merged" "$root" "$kubeconfig" <<'RUN'
+set -euo pipefail
+merged=$1 root=$2 kubeconfig=$3 addr=127.0.0.1:18480
+mount --bind "$merged" "$root" && mount -o remount,bind,ro "$root"
+mount -t proc proc "$root/proc" && mount --rbind /dev "$root/dev"
+mount -t tmpfs -o uid=65532,gid=65532,size=64m tmpfs "$root/tmp"
+mount -t tmpfs -o uid=65532,gid=65532,size=256m tmpfs "$root/var/lib/tailor"
+install -o 65532 -g 65532 -m 0600 "$kubeconfig" "$root/tmp/kubeconfig"
+if touch "$root/app/probe" 2>/dev/null; then echo "the root filesystem is writable" >&2; exit 1; fi
+cd "$root"
+timeout 20 chroot --userspec=65532:65532 "$root" env -i PATH=/usr/local/bin:/usr/bin:/bin \
+  NODE_ENV=production HOME=/tmp /usr/local/bin/node /app/bin/tailor.js operator \
+  --history=/var/lib/tailor/history.db --kubeconfig /tmp/kubeconfig --metrics-addr "$addr" \
+  --leader-elect=false --log-format text &
+pid=$!
+ready=no
+for i in $(seq 1 19); do
+  sleep 1
+  if [ "$(curl -sf "http://$addr/readyz" 2>/dev/null)" = ok ]; then ready="yes, after ${i}s"; break; fi
+done
+wait "$pid" || true
+echo "readyz: $ready; /var/lib/tailor: $(cd "$root/var/lib/tailor" && echo *)"
+[ "$ready" != no ]
+RUN
+  rmdir "$root"
+  rootfs=
+}
+if [ -n "$OPERATOR_KUBECONFIG" ]; then run_operator "$OPERATOR_KUBECONFIG"; fi
 say "done: $IMAGE ($size)"
