@@ -152,7 +152,7 @@ fi
 
 say "buildah build $IMAGE"
 built=$(date +%s)
-"${BUILDAH[@]}" build --layers --pull=never --isolation "$ISOLATION" \
+"${BUILDAH[@]}" build --layers --force-rm --pull=never --isolation "$ISOLATION" \
   --build-arg BASE="$BUILD_BASE" --build-arg RUNTIME_BASE="$RUNTIME_BASE" \
   --build-arg npm_config_offline=true --volume "$CACHE/npm:/root/.npm" \
   -t "$IMAGE" -f Containerfile . >"$CACHE/build.log" 2>&1 || {
