@@ -122,6 +122,9 @@ void test('coveredSeconds and wholeGiB', () => {
   const at = (...ts: number[]) =>
     ts.map((t) => ({ at: t, usedBytes: 0, capacityBytes: 1, availableBytes: 1 }));
   assert.equal(coveredSeconds(at(0, 60, 120, 2000, 2060), DEFAULT_WASTE_RULES.maxGapSeconds), 180);
+  // The last sample stands until `until` when that is within the gap allowed.
+  assert.equal(coveredSeconds(at(0, 60), DEFAULT_WASTE_RULES.maxGapSeconds, 100), 100);
+  assert.equal(coveredSeconds(at(0, 60), DEFAULT_WASTE_RULES.maxGapSeconds, 1000), 60);
   assert.equal(wholeGiB(1), GiB);
   assert.equal(wholeGiB(GiB), GiB);
   assert.equal(wholeGiB(GiB + 1), 2 * GiB);

@@ -82,7 +82,7 @@ export function judgeVolumes(input: WasteInput): WasteFinding[] {
     const namespace = key.slice(0, slash);
     const claim = key.slice(slash + 1);
     const samples = all.filter((s) => s.at >= start && s.at <= input.now).sort((a, b) => a.at - b.at);
-    out.push({ namespace, claim, ...judge(namespace, claim, samples, input.windowSeconds, rules) });
+    out.push({ namespace, claim, ...judge(namespace, claim, samples, input, rules) });
   }
   return out.sort((a, b) => a.namespace.localeCompare(b.namespace) || a.claim.localeCompare(b.claim));
 }
@@ -92,12 +92,21 @@ export function findWaste(input: WasteInput): VolumeWaste[] {
   return judgeVolumes(input).flatMap((f) => (f.waste ? [f.waste] : []));
 }
 
-/** Seconds of the window the samples cover: the spans between neighbours no longer than maxGap. */
-export function coveredSeconds(samples: readonly VolumeSample[], maxGapSeconds: number): number {
+/**
+ * Seconds the samples cover up to `until`: each sample stands until the next one (or `until`),
+ * unless that is more than maxGap later (then the gap is not covered at all).
+ */
+export function coveredSeconds(
+  samples: readonly VolumeSample[],
+  maxGapSeconds: number,
+  until?: number,
+): number {
   let covered = 0;
-  for (let i = 1; i < samples.length; i++) {
-    const gap = samples[i]!.at - samples[i - 1]!.at;
-    if (gap <= maxGapSeconds) covered += gap;
+  for (let i = 0; i < samples.length; i++) {
+    const next = i + 1 < samples.length ? samples[i + 1]!.at : until;
+    if (next === undefined) continue;
+    const gap = next - samples[i]!.at;
+    if (gap <= maxGapSeconds) covered += Math.max(0, gap);
   }
   return covered;
 }
@@ -111,10 +120,13 @@ function judge(
   namespace: string,
   claim: string,
   samples: readonly VolumeSample[],
-  windowSeconds: number,
+  { now, windowSeconds }: Pick<WasteInput, 'now' | 'windowSeconds'>,
   rules: WasteRules,
 ): Pick<WasteFinding, 'verdict' | 'waste'> {
-  if (samples.length < 2 || coveredSeconds(samples, rules.maxGapSeconds) < rules.minCoverage * windowSeconds)
+  if (
+    samples.length < 2 ||
+    coveredSeconds(samples, rules.maxGapSeconds, now) < rules.minCoverage * windowSeconds
+  )
     return { verdict: 'ShortHistory' };
   if (samples.some((s) => s.capacityBytes <= 0 || s.usedBytes >= rules.usedBelowFraction * s.capacityBytes))
     return { verdict: 'WellUsed' };
