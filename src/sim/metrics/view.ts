@@ -8,6 +8,12 @@ export interface VolumeUsage {
   claim: string;
   usedBytes: number;
   capacityBytes: number;
+  /** statfs's available: capacity - used - the blocks reserved for root. */
+  availableBytes?: number;
+  inodes?: number;
+  inodesUsed?: number;
+  /** When the kubelet took this reading (seconds since the epoch). */
+  at?: number;
 }
 
 export interface UsageView {
