@@ -51,12 +51,13 @@ export function apiReader(clients: Clients): ReportReader {
       namespaces
         ? (
             await Promise.all(
-              namespaces.map(async (namespace) =>
-                (
-                  await wrap(`listing PersistentVolumeClaims in ${namespace}`, () =>
-                    clients.core.listNamespacedPersistentVolumeClaim({ namespace }),
-                  )
-                ).items,
+              namespaces.map(
+                async (namespace) =>
+                  (
+                    await wrap(`listing PersistentVolumeClaims in ${namespace}`, () =>
+                      clients.core.listNamespacedPersistentVolumeClaim({ namespace }),
+                    )
+                  ).items,
               ),
             )
           ).flat()
