@@ -209,14 +209,18 @@ export async function gatherVolumes(
     error = errorLine(err);
   }
   const storageClassOf = new Map<string, string>();
+  const claimCapacity = new Map<string, number>();
   let storageClasses: StorageClassFacts[] = [];
   let classesUnread: string | undefined;
   if (samples.size > 0 && read.claims && read.storageClasses) {
     try {
       const [claims, classes] = await Promise.all([read.claims(namespaces), read.storageClasses()]);
       for (const c of claims) {
+        const key = `${c.metadata?.namespace}/${c.metadata?.name}`;
         const cls = c.spec?.storageClassName;
-        if (cls) storageClassOf.set(`${c.metadata?.namespace}/${c.metadata?.name}`, cls);
+        if (cls) storageClassOf.set(key, cls);
+        const capacity = parseQuantity(c.status?.capacity?.storage);
+        if (capacity !== undefined) claimCapacity.set(key, capacity);
       }
       storageClasses = classes.map((c) => ({
         name: c.metadata?.name ?? '',
@@ -232,6 +236,7 @@ export async function gatherVolumes(
     samples,
     storageClassOf,
     storageClasses,
+    claimCapacity,
     ...(error !== undefined ? { error } : {}),
     ...(classesUnread !== undefined ? { classesUnread } : {}),
   };

@@ -124,3 +124,26 @@ void test('buildReport carries the section over the report range, and leaves it 
     0,
   );
 });
+
+void test("the claim's billed capacity (status.capacity) prices it, not the smaller file system", () => {
+  const fs = 98 * GiB; // ext4 metadata and reserved blocks
+  const v = volumeWasteReport({
+    now: NOW,
+    windowSeconds: DAY,
+    facts: {
+      ...facts(),
+      samples: new Map([
+        ['team-a/models', flat(fs, 20 * GiB)],
+        ['team-a/tight', flat(9.5 * GiB, 4 * GiB)], // 5 GiB suggested ...
+      ]),
+      claimCapacity: new Map([
+        ['team-a/models', 100 * GiB],
+        ['team-a/tight', 5 * GiB], // ... which is all it has: not wasted
+      ]),
+    },
+  });
+  assert.deepEqual(
+    v.wasted.map((w) => [w.claim, w.capacityBytes / GiB, w.wasteBytes / GiB, w.monthlyCost]),
+    [['models', 100, 77, 8]],
+  );
+});

@@ -18,6 +18,11 @@ export interface VolumeFacts {
   /** `namespace/claim` -> spec.storageClassName, for the claims that name one. */
   readonly storageClassOf: ReadonlyMap<string, string>;
   readonly storageClasses: readonly StorageClassFacts[];
+  /**
+   * `namespace/claim` -> status.capacity.storage: what the cloud bills (the file system the kubelet
+   * reports is smaller by its metadata); absent: the stats' capacity.
+   */
+  readonly claimCapacity?: ReadonlyMap<string, number>;
   /** Why claims or classes could not be read (prices then fall back to the default). */
   readonly classesUnread?: string;
 }
@@ -54,7 +59,10 @@ export function volumeWasteReport(input: VolumeWasteInput): VolumesReport {
   const fallback = new Set<string>();
   const wasted: WastedVolume[] = findings.flatMap((f) => {
     if (!f.waste) return [];
-    const w = f.waste;
+    const billed = facts.claimCapacity?.get(`${f.namespace}/${f.claim}`);
+    const w = billed === undefined ? f.waste : { ...f.waste, capacityBytes: billed };
+    // A file system reads smaller than its disk: the suggestion must still be below what is billed.
+    if (w.suggestedBytes >= w.capacityBytes) return [];
     const className = facts.storageClassOf.get(`${f.namespace}/${f.claim}`);
     const price = storagePriceFor(
       className === undefined ? undefined : classes.get(className),
