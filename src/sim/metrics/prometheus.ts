@@ -217,6 +217,13 @@ export function exposition(view: UsageView): string {
         Math.max(0, v.inodes - v.inodesUsed),
       );
     }
+    e.add(
+      'tailor_sim_volume_full_total',
+      'counter',
+      'Times the simulated volume filled up (a write refused: no space or no inodes left).',
+      labels,
+      v.fullTotal ?? 0,
+    );
   }
   return e.text();
 }

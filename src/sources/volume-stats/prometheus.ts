@@ -60,7 +60,7 @@ export function samplesFromSeries(
     if (!namespace || !claim || !stat) continue;
     const key = `${namespace}/${claim}`;
     let steps = byClaim.get(key);
-    if (!steps) byClaim.set(key, (steps = new Map()));
+    if (!steps) byClaim.set(key, (steps = new Map<number, Partial<Record<Stat, number>>>()));
     for (const [t, v] of s.values) {
       let row = steps.get(t);
       if (!row) steps.set(t, (row = {}));
