@@ -130,7 +130,10 @@ test('a mostly empty volume shows in `tailor recommend` and the report with its 
     undefined,
     '800Mi of 1Gi is well used',
   );
-  assert.ok(rec.volumes.wasted.every((w) => w.namespace === namespace), 'only the namespace asked about');
+  assert.ok(
+    rec.volumes.wasted.every((w) => w.namespace === namespace),
+    'only the namespace asked about',
+  );
 
   const table = await tailor(
     'recommend',
@@ -147,7 +150,9 @@ test('a mostly empty volume shows in `tailor recommend` and the report with its 
   assert.match(table.stdout, /volumes: 2 with stats from prometheus \(window 90s\), 1 never half full/);
   assert.match(
     table.stdout,
-    new RegExp(`${namespace}\\s+empty\\s+tailor-sim\\s+10Gi\\s+\\S+\\s+[12]Gi\\s+0\\.40 USD\\s+0\\.3[26] USD`),
+    new RegExp(
+      `${namespace}\\s+empty\\s+tailor-sim\\s+10Gi\\s+\\S+\\s+[12]Gi\\s+0\\.40 USD\\s+0\\.3[26] USD`,
+    ),
   );
   assert.doesNotMatch(table.stdout, /\sfull\s+tailor-sim/);
 
@@ -169,7 +174,10 @@ test('a mostly empty volume shows in `tailor recommend` and the report with its 
   const report = JSON.parse(rep.stdout) as Report;
   assert.ok(report.volumes, 'the report has a volumes section');
   expectWasted(report.volumes.wasted.find((w) => w.claim === 'empty'));
-  assert.equal(report.volumes.wasted.find((w) => w.claim === 'full'), undefined);
+  assert.equal(
+    report.volumes.wasted.find((w) => w.claim === 'full'),
+    undefined,
+  );
   assert.deepEqual(
     report.volumes.namespaces.map((n) => [n.namespace, n.volumes]),
     [[namespace, 1]],
