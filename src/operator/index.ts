@@ -5,6 +5,7 @@ import type * as k8s from '@kubernetes/client-node';
 import type { Controller, OperatorContext } from '../controllers/controller.ts';
 import { sizingController, type SizingOptions } from '../controllers/sizing/controller.ts';
 import { modelControllers, type ModelsOptions } from '../controllers/models/index.ts';
+import type { VolumeStatsSource } from '../sources/volume-stats.ts';
 import { makeClients, observeApiRequests, observeRbacDenials, type Clients } from '../kube/client.ts';
 import { classify, errorLine } from '../kube/errors.ts';
 import { eventRecorder } from '../kube/events.ts';
@@ -81,6 +82,7 @@ export interface OperatorOptions {
    * the webhook, /healthz, /readyz, /metrics). Left out: no election, the controllers run at once.
    */
   readonly leaderElection?: OperatorLeaderElectionOptions;
+  readonly volumeStats?: VolumeStatsSource;
 }
 
 export type OperatorNotificationsOptions = Pick<NotifierOptions, 'configMap'> &
@@ -238,6 +240,8 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     now,
     ...(options.reportIntervalMs !== undefined ? { intervalMs: options.reportIntervalMs } : {}),
     ...(options.pricesConfigMap ? { pricesConfigMap: options.pricesConfigMap } : {}),
+    // Volume waste in the report (and tailor_volume_waste_*) when volume usage has a source.
+    ...(options.volumeStats ? { volumeStats: options.volumeStats } : {}),
     // The savings gauges follow every standing report, on the leader only (with several replicas,
     // sum() over the gauges must not count a namespace twice); then the caller's hook.
     onReport: (r) => {

@@ -57,6 +57,9 @@ export interface OperatorMetrics {
     readonly co2eSavingsRealised: Gauge<'namespace'>;
     readonly rangeSeconds: Gauge;
     readonly timestampSeconds: Gauge;
+    /** A wasted claim's capacity beyond what a new volume would need (the report's volumes section). */
+    readonly volumeWasteBytes: Gauge<'namespace' | 'persistentvolumeclaim'>;
+    readonly volumeWasteMonthlyCost: Gauge<'namespace' | 'persistentvolumeclaim' | 'currency'>;
   };
   /** Notifications by receiver and result (delivered, retried, failed, dropped, rate_limited): src/notify. */
   readonly notifications: Counter<'receiver' | 'result'>;
@@ -270,6 +273,18 @@ export function operatorMetrics(defaults = true): OperatorMetrics {
       timestampSeconds: new Gauge({
         name: 'tailor_report_timestamp_seconds',
         help: 'When the exported report was generated, seconds since the epoch.',
+        registers,
+      }),
+      volumeWasteBytes: new Gauge({
+        name: 'tailor_volume_waste_bytes',
+        help: "Capacity of a PersistentVolumeClaim never half full over the report's range beyond what a new volume would need (peak used and a month of growth, 10% free, whole GiB). Only wasted claims have a series.",
+        labelNames: ['namespace', 'persistentvolumeclaim'],
+        registers,
+      }),
+      volumeWasteMonthlyCost: new Gauge({
+        name: 'tailor_volume_waste_monthly_cost',
+        help: 'Money per month the wasted capacity of a PersistentVolumeClaim costs (tailor_volume_waste_bytes at its StorageClass price).',
+        labelNames: ['namespace', 'persistentvolumeclaim', 'currency'],
         registers,
       }),
     },

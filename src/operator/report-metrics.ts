@@ -1,6 +1,7 @@
 // The savings report as Prometheus gauges, per namespace (tenant): money and CO2e requested,
 // recommended and used, savings available and realised. The operator calls it with each report it
-// builds (onReport); a namespace no longer in the report loses its series at once.
+// builds (onReport); a namespace no longer in the report loses its series at once. Wasted volumes
+// (tailor_volume_waste_*) per claim, when the report has a volumes section.
 import type { Figure } from '../core/cost/types.ts';
 import type { Report } from '../core/report/model.ts';
 import type { OperatorMetrics } from './metrics.ts';
@@ -21,6 +22,8 @@ export function exportReport(metrics: OperatorMetrics, report: Report): void {
     g.co2e,
     g.co2eSavingsAvailable,
     g.co2eSavingsRealised,
+    g.volumeWasteBytes,
+    g.volumeWasteMonthlyCost,
   ])
     gauge.reset();
   for (const ns of report.namespaces) {
@@ -35,6 +38,11 @@ export function exportReport(metrics: OperatorMetrics, report: Report): void {
     }
     g.co2eSavingsAvailable.set({ namespace }, f.available.co2eKg * GRAMS_PER_KG);
     g.co2eSavingsRealised.set({ namespace }, f.realised.co2eKg * GRAMS_PER_KG);
+  }
+  for (const w of report.volumes?.wasted ?? []) {
+    const claim = { namespace: w.namespace, persistentvolumeclaim: w.claim };
+    g.volumeWasteBytes.set(claim, w.wasteBytes);
+    g.volumeWasteMonthlyCost.set({ ...claim, currency: w.currency }, w.wasteMonthlyCost);
   }
   const since = Date.parse(report.since);
   const until = Date.parse(report.until);

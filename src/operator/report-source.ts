@@ -10,6 +10,7 @@ import { isLive } from '../controllers/sizing/matching.ts';
 import { errorLine } from '../kube/errors.ts';
 import { apiReader, reportProvider, type GatherOptions, type ReportReader } from '../report/gather.ts';
 import type { Report, ReportProvider, ReportQuery } from '../core/report/model.ts';
+import type { VolumeStatsSource } from '../sources/volume-stats.ts';
 
 export interface ReportSourceOptions {
   readonly clients: Clients;
@@ -25,6 +26,8 @@ export interface ReportSourceOptions {
   readonly sinceSeconds?: number;
   readonly pricesConfigMap?: GatherOptions['pricesConfigMap'];
   readonly onReport?: (report: Report) => void;
+  /** The operator's volume usage source, when one is configured: reports then show volume waste. */
+  readonly volumeStats?: VolumeStatsSource;
 }
 
 export interface ReportSource {
@@ -53,6 +56,7 @@ export function reportSource(o: ReportSourceOptions): ReportSource {
   };
   const build = reportProvider(read, {
     ...(o.pricesConfigMap ? { pricesConfigMap: o.pricesConfigMap } : {}),
+    ...(o.volumeStats ? { volumeStats: o.volumeStats } : {}),
     now: o.now,
   });
   const report: ReportProvider = (q: ReportQuery) => {

@@ -4,7 +4,7 @@
 import type * as k8s from '@kubernetes/client-node';
 import { GROUP, VERSION, type SizingCheckpoint, type SizingPolicy } from '../api/index.ts';
 import type { Clients } from '../kube/client.ts';
-import { classify, toTailorError } from '../kube/errors.ts';
+import { classify, errorLine, toTailorError } from '../kube/errors.ts';
 import { parseQuantity } from '../core/quantity.ts';
 import type { NodeFacts } from '../core/cost/types.ts';
 import { requestsOf } from '../core/report/amounts.ts';
@@ -21,6 +21,9 @@ import { ALL_NAMESPACES, namespaces as namespaceScope } from '../sources/scope.t
 import { listPodsWithWorkloads, type PodWithWorkload } from '../sources/workloads.ts';
 import { controllingPolicy } from '../controllers/sizing/matching.ts';
 import { priceOverridesOf } from './prices.ts';
+import type { StorageClassFacts } from '../core/cost/storage.ts';
+import type { VolumeFacts } from '../core/report/volumes.ts';
+import type { VolumeStatsSource } from '../sources/volume-stats.ts';
 
 /** Where the objects come from: the API (the CLI) or the operator's watch caches (see src/operator/report-source.ts). */
 export interface ReportReader {
@@ -31,6 +34,9 @@ export interface ReportReader {
   checkpoints(namespaces: readonly string[] | undefined): Promise<readonly SizingCheckpoint[]>;
   /** Undefined when it does not exist. */
   configMap(namespace: string, name: string): Promise<k8s.V1ConfigMap | undefined>;
+  /** PersistentVolumeClaims, for their StorageClass (the volumes section; optional: no classes, default prices). */
+  claims?(namespaces: readonly string[] | undefined): Promise<readonly k8s.V1PersistentVolumeClaim[]>;
+  storageClasses?(): Promise<readonly k8s.V1StorageClass[]>;
 }
 
 /** Every object read with one list per kind and namespace (the CLI). */
@@ -41,6 +47,27 @@ export function apiReader(clients: Clients): ReportReader {
       listPodsWithWorkloads(clients, namespaces ? namespaceScope(...namespaces) : ALL_NAMESPACES),
     policies: (namespaces) => listCustom<SizingPolicy>(clients, 'sizingpolicies', namespaces),
     checkpoints: (namespaces) => listCustom<SizingCheckpoint>(clients, 'sizingcheckpoints', namespaces),
+    claims: async (namespaces) =>
+      namespaces
+        ? (
+            await Promise.all(
+              namespaces.map(
+                async (namespace) =>
+                  (
+                    await wrap(`listing PersistentVolumeClaims in ${namespace}`, () =>
+                      clients.core.listNamespacedPersistentVolumeClaim({ namespace }),
+                    )
+                  ).items,
+              ),
+            )
+          ).flat()
+        : (
+            await wrap('listing PersistentVolumeClaims', () =>
+              clients.core.listPersistentVolumeClaimForAllNamespaces(),
+            )
+          ).items,
+    storageClasses: async () =>
+      (await wrap('listing StorageClasses', () => clients.storage.listStorageClass())).items,
     configMap: async (namespace, name) => {
       try {
         return await clients.core.readNamespacedConfigMap({ namespace, name });
@@ -61,6 +88,8 @@ export interface GatherOptions {
   readonly progress?: (line: string) => void;
   /** Seconds since the epoch. */
   readonly now?: () => number;
+  /** Where volume usage comes from: with one, the report has a volumes section (waste over its range). */
+  readonly volumeStats?: VolumeStatsSource;
 }
 
 /** Everything buildReport needs, read from the cluster. */
@@ -143,13 +172,73 @@ export async function gather(read: ReportReader, q: ReportQuery, o: GatherOption
     0,
   );
   say(`  history: ${buckets} bucket${buckets === 1 ? '' : 's'} of Tailor's records`);
+  const now = o.now?.() ?? Date.now() / 1000;
+  let volumes: VolumeFacts | undefined;
+  if (o.volumeStats) {
+    say(`reading volume stats (${o.volumeStats.name}) in ${where}`);
+    volumes = await gatherVolumes(o.volumeStats, read, now - q.sinceSeconds, q.namespaces);
+    say(`  ${volumes.samples.size} volume${volumes.samples.size === 1 ? '' : 's'} with stats`);
+  }
   return {
-    now: o.now?.() ?? Date.now() / 1000,
+    now,
     query: q,
     nodes,
     pods: podFacts,
     policies: policyFacts,
     overrides,
+    ...(volumes ? { volumes } : {}),
+  };
+}
+
+/**
+ * Volume samples since `since` and the claims' StorageClasses, for the volumes section and
+ * `tailor recommend`. Never throws: an unread source or class list is said in the facts (a note),
+ * and the rest of the report stands.
+ */
+export async function gatherVolumes(
+  stats: VolumeStatsSource,
+  read: Pick<ReportReader, 'claims' | 'storageClasses'>,
+  since: number,
+  namespaces: readonly string[] | undefined,
+): Promise<VolumeFacts> {
+  let samples: VolumeFacts['samples'] = new Map();
+  let error: string | undefined;
+  try {
+    samples = await stats.read(since, namespaces);
+  } catch (err) {
+    error = errorLine(err);
+  }
+  const storageClassOf = new Map<string, string>();
+  const claimCapacity = new Map<string, number>();
+  let storageClasses: StorageClassFacts[] = [];
+  let classesUnread: string | undefined;
+  if (samples.size > 0 && read.claims && read.storageClasses) {
+    try {
+      const [claims, classes] = await Promise.all([read.claims(namespaces), read.storageClasses()]);
+      for (const c of claims) {
+        const key = `${c.metadata?.namespace}/${c.metadata?.name}`;
+        const cls = c.spec?.storageClassName;
+        if (cls) storageClassOf.set(key, cls);
+        const capacity = parseQuantity(c.status?.capacity?.storage);
+        if (capacity !== undefined) claimCapacity.set(key, capacity);
+      }
+      storageClasses = classes.map((c) => ({
+        name: c.metadata?.name ?? '',
+        provisioner: c.provisioner,
+        ...(c.parameters ? { parameters: c.parameters } : {}),
+      }));
+    } catch (err) {
+      classesUnread = errorLine(err);
+    }
+  }
+  return {
+    source: stats.name,
+    samples,
+    storageClassOf,
+    storageClasses,
+    claimCapacity,
+    ...(error !== undefined ? { error } : {}),
+    ...(classesUnread !== undefined ? { classesUnread } : {}),
   };
 }
 

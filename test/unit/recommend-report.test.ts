@@ -16,6 +16,7 @@ import {
   oomsFromPods,
 } from '../../src/cli/commands/recommend.ts';
 import type { WorkloadRef } from '../../src/sources/workloads.ts';
+import { volumeWasteReport } from '../../src/core/report/volumes.ts';
 
 const Mi = 2 ** 20;
 
@@ -245,4 +246,45 @@ test('the estimate is read from the pod annotation a ModelDeployment writes', ()
   });
   assert.deepEqual(estimateOf([p], 'sidecar'), {});
   assert.deepEqual(estimateOf([{ metadata: { name: 'x' } }], 'server'), {});
+});
+
+test('wasted volumes: a table with capacity, peak, suggested size and monthly cost; CSV rows; JSON as is', () => {
+  const GiB = 2 ** 30;
+  const volumes = volumeWasteReport({
+    now: 1_800_000_000,
+    windowSeconds: 3600,
+    facts: {
+      source: 'prometheus',
+      samples: new Map([
+        [
+          'shop/cache',
+          Array.from({ length: 61 }, (_, i) => ({
+            at: 1_800_000_000 - 3600 + i * 60,
+            usedBytes: 3 * GiB,
+            capacityBytes: 100 * GiB,
+            availableBytes: 97 * GiB,
+          })),
+        ],
+      ]),
+      storageClassOf: new Map([['shop/cache', 'gp3']]),
+      storageClasses: [{ name: 'gp3', provisioner: 'ebs.csi.aws.com' }],
+    },
+  });
+  const r = { ...report([web]), volumes };
+  const table = render(r, 'table');
+  assert.match(table, /volumes: 1 with stats from prometheus \(window 60m\), 1 never half full/);
+  assert.match(table, /NAMESPACE +CLAIM +CLASS +CAPACITY +PEAK USED +SUGGESTED +COST\/MO +WASTE\/MO/);
+  // 3 GiB / 0.9 -> 4 GiB; 100 GiB of gp3 $8.00, 96 GiB wasted $7.68.
+  assert.match(table, /shop +cache +gp3 +100Gi +3Gi +4Gi +8\.00 USD +7\.68 USD/);
+  const csv = render(r, 'csv').trim().split('\n');
+  assert.match(csv[0]!, /,monthlyCost,wasteMonthlyCost,currency$/);
+  assert.equal(
+    csv[csv.length - 1],
+    `shop,PersistentVolumeClaim,cache,,,storage,Wasted,${100 * GiB},,,,${3 * GiB},${4 * GiB},,,,-0.96,,3600,,,8,7.68,USD`,
+  );
+  const json = JSON.parse(render(r, 'json')) as RecommendReport;
+  assert.equal(json.volumes?.wasted[0]?.suggestedBytes, 4 * GiB);
+  // Without volumes, nothing changes.
+  assert.doesNotMatch(render(report([web]), 'table'), /volumes:/);
+  assert.doesNotMatch(render(report([web]), 'csv'), /monthlyCost/);
 });

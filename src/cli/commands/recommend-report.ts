@@ -6,6 +6,7 @@ import { decideLimit, type LimitOutcome } from '../../core/recommend/actuation.t
 import type { Recommendation, TargetReason } from '../../core/recommend/types.ts';
 import { formatBytes, formatCpu, humanBytes, parseQuantity } from '../../core/quantity.ts';
 import type { HistoryResource } from '../../sources/history.ts';
+import type { VolumesReport } from '../../core/report/model.ts';
 
 export type OutputFormat = 'table' | 'json' | 'yaml' | 'csv';
 export const OUTPUT_FORMATS: readonly OutputFormat[] = ['table', 'json', 'yaml', 'csv'];
@@ -86,6 +87,8 @@ export interface RecommendReport {
   };
   readonly items: readonly ContainerReport[];
   readonly notes: readonly string[];
+  /** Wasted volumes over the window, when volume stats were read (with --prometheus). */
+  readonly volumes?: VolumesReport;
 }
 
 /** Nearest-rank percentiles of the values; null for none. */
@@ -248,8 +251,39 @@ export function renderTable(report: RecommendReport): string {
         'let the history grow (the operator, or repeated runs) or read more with --prometheus.',
     );
   }
-  for (const n of [...footnotes, ...report.notes]) out += `\n${n}`;
-  return out + (footnotes.length + report.notes.length > 0 ? '\n' : '');
+  if (report.volumes) out += volumesTable(report.volumes);
+  const notes = [...footnotes, ...report.notes, ...(report.volumes?.notes ?? [])];
+  for (const n of notes) out += `\n${n}`;
+  return out + (notes.length > 0 ? '\n' : '');
+}
+
+/** The wasted volumes under the containers: capacity, peak used, suggested size and monthly cost. */
+function volumesTable(v: VolumesReport): string {
+  const size = (b: number) => humanBytes(b).replace(/\.0(?=[A-Za-z]*$)/, '');
+  const money = (x: number, currency: string) => `${x.toFixed(2)} ${currency}`;
+  let out = `\nvolumes: ${v.claims} with stats from ${v.source} (window ${formatSeconds(v.windowSeconds)}), ${v.wasted.length} never half full\n`;
+  if (v.wasted.length === 0) return out;
+  const header = ['NAMESPACE', 'CLAIM', 'CLASS', 'CAPACITY', 'PEAK USED', 'SUGGESTED', 'COST/MO', 'WASTE/MO'];
+  const rows = v.wasted.map((w) => [
+    w.namespace,
+    w.claim,
+    w.storageClass ?? '-',
+    size(w.capacityBytes),
+    size(w.peakUsedBytes),
+    size(w.suggestedBytes),
+    money(w.monthlyCost, w.currency),
+    money(w.wasteMonthlyCost, w.currency),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd() + '\n';
+  out += line(header) + rows.map(line).join('');
+  out +=
+    'SUGGESTED: peak used plus a month of its growth, with 10% free, in whole GiB (a PVC cannot shrink: a new volume of this size); WASTE/MO: the cost of the difference.\n';
+  return out;
 }
 
 const CSV_HEADER = [
@@ -282,7 +316,13 @@ export function renderCsv(report: RecommendReport): string {
     return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
   };
   const withEstimate = report.items.some((i) => i.estimate !== undefined);
-  const lines = [[...CSV_HEADER, ...(withEstimate ? ['modelDeployment', 'estimate'] : [])].join(',')];
+  const withVolumes = (report.volumes?.wasted.length ?? 0) > 0;
+  const header = [
+    ...CSV_HEADER,
+    ...(withEstimate ? ['modelDeployment', 'estimate'] : []),
+    ...(withVolumes ? ['monthlyCost', 'wasteMonthlyCost', 'currency'] : []),
+  ];
+  const lines = [header.join(',')];
   for (const i of report.items) {
     for (const resource of ['cpu', 'memory'] as const) {
       const r = i[resource];
@@ -310,11 +350,32 @@ export function renderCsv(report: RecommendReport): string {
           i.history.short,
           i.history.ooms,
           ...(withEstimate ? [i.estimate?.modelDeployment, i.estimate?.[resource]] : []),
+          ...(withVolumes ? ['', '', ''] : []),
         ]
           .map(cell)
           .join(','),
       );
     }
+  }
+  // Wasted volumes: resource storage, status Wasted, request = capacity, max = peak used, target =
+  // the suggested size; their money in the extra columns.
+  for (const w of report.volumes?.wasted ?? []) {
+    const cells: Record<string, string | number> = {
+      namespace: w.namespace,
+      kind: 'PersistentVolumeClaim',
+      workload: w.claim,
+      resource: 'storage',
+      status: 'Wasted',
+      request: w.capacityBytes,
+      max: w.peakUsedBytes,
+      target: w.suggestedBytes,
+      change: round(w.suggestedBytes / w.capacityBytes - 1, 4),
+      historySeconds: report.volumes!.windowSeconds,
+      monthlyCost: w.monthlyCost,
+      wasteMonthlyCost: w.wasteMonthlyCost,
+      currency: w.currency,
+    };
+    lines.push(header.map((h) => cell(cells[h])).join(','));
   }
   return lines.join('\n') + '\n';
 }

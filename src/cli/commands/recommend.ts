@@ -39,6 +39,13 @@ import {
   type SeriesKey,
 } from '../../sources/history.ts';
 import { ESTIMATE_ANNOTATION, MODEL_LABEL } from '../../core/boost/index.ts';
+import type { PriceOverrides } from '../../core/cost/index.ts';
+import type { VolumesReport } from '../../core/report/model.ts';
+import { volumeWasteReport } from '../../core/report/volumes.ts';
+import { errorLine } from '../../kube/errors.ts';
+import { DEFAULT_PRICES_CONFIGMAP, apiReader, gatherVolumes } from '../../report/gather.ts';
+import { priceOverridesOf } from '../../report/prices.ts';
+import { PrometheusVolumeStats } from '../../sources/volume-stats/prometheus.ts';
 import {
   OUTPUT_FORMATS,
   render,
@@ -72,7 +79,10 @@ export function registerRecommend(program: Command): void {
     .option('-n, --namespace <ns>', "namespace to read (default: the kubeconfig context's)")
     .option('-A, --all-namespaces', 'read every namespace', false);
   selectorOption(clusterOptions(cmd), 'pods');
-  prometheusOption(cmd, 'read usage history from this Prometheus instead of the store');
+  prometheusOption(
+    cmd,
+    'read usage history from this Prometheus instead of the store, and volume waste from its kubelet volume stats',
+  );
   cmd
     .option('--history <path>', 'usage history store (SQLite), read and extended', defaultHistoryPath())
     .option(
@@ -177,6 +187,16 @@ async function run(clients: Clients, scope: Scope, o: RunOptions): Promise<Recom
     }
 
     now = Date.now() / 1000;
+    const volumes =
+      o.prometheus !== undefined
+        ? await wastedVolumes(
+            clients,
+            new PrometheusClient({ baseUrl: o.prometheus, ...o.auth }),
+            scope,
+            now,
+            o,
+          )
+        : undefined;
     const items = groups.map((g) => containerReport(store, g, now, o.windowSeconds));
     if (items.some((i) => i.cpu.status === 'NoData' && i.memory.status === 'NoData') && sampledSeconds > 0) {
       notes.push(
@@ -204,10 +224,52 @@ async function run(clients: Clients, scope: Scope, o: RunOptions): Promise<Recom
       },
       items,
       notes,
+      ...(volumes ? { volumes } : {}),
     };
   } finally {
     store.close();
   }
+}
+
+/**
+ * Claims never half full over the whole window, from kubelet_volume_stats_* in Prometheus, priced
+ * by their StorageClass and the tailor-prices ConfigMap (when this user may read it): only the
+ * namespaces in scope are read.
+ */
+async function wastedVolumes(
+  clients: Clients,
+  prometheus: PrometheusClient,
+  scope: Scope,
+  now: number,
+  o: RunOptions,
+): Promise<VolumesReport> {
+  const namespaces = scope.kind === 'Namespaces' ? scope.namespaces : undefined;
+  // One point per minute over a long window (the kubelet refreshes about once a minute); finer over
+  // a short one, so the first step's lag is a small part of the window's coverage.
+  const stepSeconds = Math.max(1, Math.min(60, Math.floor(o.windowSeconds / 240)));
+  const stats = new PrometheusVolumeStats({ client: prometheus, now: () => now, stepSeconds });
+  progress(`reading volume stats from Prometheus (window ${o.window})`);
+  const read = apiReader(clients);
+  const facts = await gatherVolumes(stats, read, now - o.windowSeconds, namespaces);
+  let overrides: PriceOverrides = {};
+  const extra: string[] = [];
+  try {
+    const cm = DEFAULT_PRICES_CONFIGMAP;
+    overrides = priceOverridesOf(
+      (await read.configMap(cm.namespace, cm.name))?.data,
+      `ConfigMap ${cm.namespace}/${cm.name}`,
+    );
+  } catch (err) {
+    extra.push(`price overrides not read (${errorLine(err)}): built-in storage prices`);
+  }
+  const v = volumeWasteReport({
+    now,
+    windowSeconds: o.windowSeconds,
+    ...(namespaces ? { namespaces } : {}),
+    facts,
+    overrides,
+  });
+  return extra.length > 0 ? { ...v, notes: [...v.notes, ...extra] } : v;
 }
 
 /** The longest horizon over which the recommender still adds its young-history margin. */

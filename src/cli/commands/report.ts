@@ -8,9 +8,13 @@ import {
   clusterOptions,
   durationFlag,
   kubeConfigFrom,
+  prometheusAuthFrom,
+  prometheusOption,
+  prometheusUrlFrom,
   selectorFilter,
   selectorOption,
   type ClusterFlags,
+  type PrometheusFlags,
 } from '../flags.ts';
 import { contextNamespace, makeClients } from '../../kube/client.ts';
 import {
@@ -21,8 +25,10 @@ import {
 } from '../../report/gather.ts';
 import { REPORT_FORMATS, renderReport, type ReportFormat } from '../../report/format/index.ts';
 import type { Report, ReportQuery } from '../../core/report/model.ts';
+import { PrometheusClient } from '../../sources/prometheus.ts';
+import { PrometheusVolumeStats } from '../../sources/volume-stats/prometheus.ts';
 
-export interface ReportOptions extends ClusterFlags {
+export interface ReportOptions extends ClusterFlags, PrometheusFlags {
   namespace?: string;
   allNamespaces?: boolean;
   selector?: string;
@@ -42,6 +48,7 @@ export function registerReport(program: Command): void {
     .option('--since <duration>', 'how far back realised savings and usage count', '7d')
     .option('-o, --output <format>', REPORT_FORMATS.join('|'), 'table');
   selectorOption(clusterOptions(cmd), 'pods');
+  prometheusOption(cmd, 'read kubelet volume stats from this Prometheus: the report shows volume waste');
   cmd
     .option(
       '--prices-configmap <namespace/name>',
@@ -78,6 +85,8 @@ export async function reportFor(
   checkNamespaceFlags(o);
   const prices = pricesFlag(o.pricesConfigmap);
   const selected = selectorFilter(o.selector);
+  const prometheus = prometheusUrlFrom(o);
+  const auth = prometheusAuthFrom(o);
   // 2. The cluster.
   const kc = kubeConfigFrom(o);
   const clients = makeClients(kc);
@@ -88,6 +97,15 @@ export async function reportFor(
   const report = await reportProvider(selectedPods(apiReader(clients), o.selector, selected), {
     pricesConfigMap: prices,
     progress,
+    ...(prometheus !== undefined
+      ? {
+          volumeStats: new PrometheusVolumeStats({
+            client: new PrometheusClient({ baseUrl: prometheus, ...auth }),
+            // One point a minute over a long range, finer over a short one (src/cli/commands/recommend.ts).
+            stepSeconds: Math.max(1, Math.min(60, Math.floor(q.sinceSeconds / 240))),
+          }),
+        }
+      : {}),
   })(q);
   return { report, format };
 }

@@ -14,6 +14,8 @@ export { PRICES_CONFIGMAP, parsePriceOverrides } from './overrides.ts';
 export { gpuKindOf, gpuShare } from './gpus.ts';
 export { capacityTypeOf, cloudOf, instanceTypeOf, regionOf } from './cloud.ts';
 export { physicalGpus } from './pricing.ts';
+export { DISK_SHEETS, storageMonthly, storagePriceFor } from './storage.ts';
+export type { StorageClassFacts, StoragePrice } from './storage.ts';
 export { HDD_WATTS_PER_TIB, SSD_WATTS_PER_TIB } from './carbon/coefficients.ts';
 
 const GiB = 2 ** 30;

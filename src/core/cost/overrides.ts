@@ -22,6 +22,8 @@ export interface PriceOverrides {
   readonly spotDiscount?: number;
   /** `gridKgPerKWh.<region>`: one region's grid intensity, before `gridKgPerKWh`. */
   readonly gridKgPerKWhByRegion?: Readonly<Record<string, number>>;
+  /** `storageGiBMonth.<storage class>`: one StorageClass's volumes per GiB-month, before `storageGiBMonth`. */
+  readonly storageGiBMonthByClass?: Readonly<Record<string, number>>;
 }
 
 /** The ConfigMap Tailor reads overrides from, in the operator's namespace. */
@@ -71,7 +73,7 @@ type Scalar = (typeof SCALARS)[number];
 
 /**
  * Reads the ConfigMap's data. Keys: currency, cpuCoreHour, memoryGiBHour, gpuHour,
- * gpuHour.<gpu model>, storageGiBMonth, instance.<type>, spotDiscount, gridKgPerKWh,
+ * gpuHour.<gpu model>, storageGiBMonth, storageGiBMonth.<storage class>, instance.<type>, spotDiscount, gridKgPerKWh,
  * gridKgPerKWh.<region>, pue. Throws InvalidInput naming the key for a value that is not a plain
  * non-negative number, a PUE below 1, a spot discount of 1 or more, an unknown currency, GPU model
  * or key, or a currency other than USD without the unit prices in it (the built-in sheets are USD).
@@ -81,6 +83,7 @@ export function parsePriceOverrides(data: Readonly<Record<string, string>>): Pri
   const gpuHourByModel: Partial<Record<GpuKind, number>> = {};
   const instanceHour: Record<string, number> = {};
   const gridKgPerKWhByRegion: Record<string, number> = {};
+  const storageGiBMonthByClass: Record<string, number> = {};
   let currency: string | undefined;
 
   for (const [key, raw] of Object.entries(data)) {
@@ -125,10 +128,14 @@ export function parsePriceOverrides(data: Readonly<Record<string, string>>): Pri
       gridKgPerKWhByRegion[tail.toLowerCase()] = numberAt(key, raw, UNIT.gridKgPerKWh!);
       continue;
     }
+    if (dot > 0 && tail !== '' && head === 'storageGiBMonth') {
+      storageGiBMonthByClass[tail] = numberAt(key, raw, UNIT.storageGiBMonth!);
+      continue;
+    }
     throw bad(
       key,
       'not a known key',
-      'use currency, cpuCoreHour, memoryGiBHour, gpuHour, gpuHour.<gpu model>, storageGiBMonth, instance.<type>, spotDiscount, gridKgPerKWh, gridKgPerKWh.<region> or pue',
+      'use currency, cpuCoreHour, memoryGiBHour, gpuHour, gpuHour.<gpu model>, storageGiBMonth, storageGiBMonth.<storage class>, instance.<type>, spotDiscount, gridKgPerKWh, gridKgPerKWh.<region> or pue',
     );
   }
 
@@ -150,5 +157,6 @@ export function parsePriceOverrides(data: Readonly<Record<string, string>>): Pri
     ...(Object.keys(gpuHourByModel).length > 0 ? { gpuHourByModel } : {}),
     ...(Object.keys(instanceHour).length > 0 ? { instanceHour } : {}),
     ...(Object.keys(gridKgPerKWhByRegion).length > 0 ? { gridKgPerKWhByRegion } : {}),
+    ...(Object.keys(storageGiBMonthByClass).length > 0 ? { storageGiBMonthByClass } : {}),
   };
 }

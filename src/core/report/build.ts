@@ -25,6 +25,7 @@ import type {
   SeriesPoint,
   WorkloadReport,
 } from './model.ts';
+import { volumeWasteReport, type VolumeFacts } from './volumes.ts';
 
 /** One container of a covered pod, what it requests now (GPUs: whole plus MIG fractions). */
 export interface ContainerFacts {
@@ -71,6 +72,8 @@ export interface BuildInput {
   readonly pods: readonly PodFacts[];
   readonly policies: readonly PolicyFacts[];
   readonly overrides?: PriceOverrides;
+  /** Volume stats and StorageClasses, when a volume stats source is configured: the volumes section. */
+  readonly volumes?: VolumeFacts;
 }
 
 /** What the report's numbers are rounded to: cents, and milligrams of CO2e (sums add up exactly). */
@@ -336,6 +339,17 @@ export function buildReport(input: BuildInput): Report {
     namespaces,
     opportunities: ranked,
     notes,
+    ...(input.volumes
+      ? {
+          volumes: volumeWasteReport({
+            now,
+            windowSeconds: query.sinceSeconds,
+            ...(query.namespaces ? { namespaces: query.namespaces } : {}),
+            facts: input.volumes,
+            ...(input.overrides ? { overrides: input.overrides } : {}),
+          }),
+        }
+      : {}),
   };
 }
 

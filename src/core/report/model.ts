@@ -104,6 +104,54 @@ export interface Report {
   readonly opportunities: readonly Opportunity[];
   /** Said rather than printed as zeros: "no history between ... and ...", prices that fell back, ... */
   readonly notes: readonly string[];
+  /** Volume waste over the range, when a volume stats source was read (optional, additive). */
+  readonly volumes?: VolumesReport;
+}
+
+/** A claim that stayed under half full for the whole range (src/core/volume/waste.ts), priced. */
+export interface WastedVolume {
+  readonly namespace: string;
+  readonly claim: string;
+  /** null: the claim names none, or the class could not be read (priced at the default). */
+  readonly storageClass: string | null;
+  readonly capacityBytes: number;
+  /** Most used over the range. */
+  readonly peakUsedBytes: number;
+  /** What a new volume would need: peak and a month's growth with 10% free, whole GiB. */
+  readonly suggestedBytes: number;
+  /** capacityBytes - suggestedBytes */
+  readonly wasteBytes: number;
+  /** What the claim's capacity costs per month (whole cents). */
+  readonly monthlyCost: number;
+  /** What the waste costs per month: saved by moving to a volume of suggestedBytes (whole cents). */
+  readonly wasteMonthlyCost: number;
+  readonly currency: string;
+  /** Where the price per GiB-month came from: "aws gp3 $0.08/GiB-month (aws.amazon.com/ebs/pricing, ...)". */
+  readonly price: string;
+}
+
+/** Wasted volumes summed per namespace (tenant), or over the whole report. */
+export interface VolumeWasteTotal {
+  readonly volumes: number;
+  readonly capacityBytes: number;
+  readonly wasteBytes: number;
+  readonly monthlyCost: number;
+  readonly wasteMonthlyCost: number;
+}
+
+export interface VolumesReport {
+  /** The volume stats source read ('prometheus', 'kubelet'). */
+  readonly source: string;
+  /** The window every verdict covers (the report's range). */
+  readonly windowSeconds: number;
+  /** Claims with stats in scope, wasted or not. */
+  readonly claims: number;
+  /** Sorted by namespace, then by the waste's monthly cost (highest first). */
+  readonly wasted: readonly WastedVolume[];
+  readonly namespaces: readonly (VolumeWasteTotal & { readonly namespace: string })[];
+  readonly total: VolumeWasteTotal;
+  /** Claims without a verdict (short or gappy history), the source unread, prices that fell back. */
+  readonly notes: readonly string[];
 }
 
 /** What a report covers: some namespaces (all when absent) over the last `sinceSeconds`. */

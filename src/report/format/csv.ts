@@ -121,5 +121,59 @@ export function renderCsv(r: Report): string {
       .map(cell)
       .join(','),
   );
+  if (r.volumes) appendVolumes(lines, header, r);
   return lines.join('\n') + '\n';
+}
+
+/** Columns the volumes section adds (only when the report has one): blank on the other rows. */
+const VOLUME_COLUMNS = [
+  'storageClass',
+  'volumes',
+  'capacityBytes',
+  'peakUsedBytes',
+  'suggestedBytes',
+  'wasteBytes',
+  'volumeMonthlyCost',
+  'wasteMonthlyCost',
+] as const;
+
+/** One `volume` row per wasted claim, then one `volume-namespace` row per tenant and `volume-cluster`. */
+function appendVolumes(lines: string[], header: readonly string[], r: Report): void {
+  const v = r.volumes!;
+  const all = [...header, ...VOLUME_COLUMNS];
+  lines[0] = all.join(',');
+  for (let i = 1; i < lines.length; i++) lines[i] += ','.repeat(VOLUME_COLUMNS.length);
+  const line = (cells: Record<string, string | number | undefined>) =>
+    all.map((h) => cell(cells[h])).join(',');
+  for (const w of v.wasted)
+    lines.push(
+      line({
+        level: 'volume',
+        namespace: w.namespace,
+        kind: 'PersistentVolumeClaim',
+        workload: w.claim,
+        currency: w.currency,
+        storageClass: w.storageClass ?? '',
+        volumes: 1,
+        capacityBytes: w.capacityBytes,
+        peakUsedBytes: w.peakUsedBytes,
+        suggestedBytes: w.suggestedBytes,
+        wasteBytes: w.wasteBytes,
+        volumeMonthlyCost: w.monthlyCost,
+        wasteMonthlyCost: w.wasteMonthlyCost,
+      }),
+    );
+  const total = (level: string, namespace: string, t: typeof v.total) =>
+    line({
+      level,
+      namespace,
+      currency: r.currency,
+      volumes: t.volumes,
+      capacityBytes: t.capacityBytes,
+      wasteBytes: t.wasteBytes,
+      volumeMonthlyCost: t.monthlyCost,
+      wasteMonthlyCost: t.wasteMonthlyCost,
+    });
+  for (const n of v.namespaces) lines.push(total('volume-namespace', n.namespace, n));
+  lines.push(total('volume-cluster', '', v.total));
 }

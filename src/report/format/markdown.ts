@@ -2,6 +2,7 @@
 import type { Report } from '../../core/report/model.ts';
 import { co2e, known, money, period } from './common.ts';
 import { quantity } from './table.ts';
+import { TENANT_HEADER, WASTED_HEADER, tenantRows, volumesSummary, wastedRows } from './volumes.ts';
 
 const row = (cells: readonly string[]) => `| ${cells.map((c) => c.replace(/\|/g, '\\|')).join(' | ')} |\n`;
 const head = (cells: readonly string[]) => row(cells) + row(cells.map(() => '---'));
@@ -92,6 +93,15 @@ export function renderMarkdown(r: Report): string {
         co2e(o.saving),
       ]);
   }
-  if (r.notes.length > 0) out += `\n## Notes\n\n${r.notes.map((n) => `- ${n}`).join('\n')}\n`;
+  if (r.volumes) {
+    out += `\n## Wasted volumes\n\n${volumesSummary(r.volumes)}.\n`;
+    if (r.volumes.wasted.length > 0) {
+      const title = (h: readonly string[]) => h.map((c) => c.charAt(0) + c.slice(1).toLowerCase());
+      out += '\n' + head(title(WASTED_HEADER)) + wastedRows(r.volumes).map(row).join('');
+      out += '\n' + head(title(TENANT_HEADER)) + tenantRows(r.volumes, r.currency).map(row).join('');
+    }
+  }
+  const notes = [...r.notes, ...(r.volumes?.notes ?? [])];
+  if (notes.length > 0) out += `\n## Notes\n\n${notes.map((n) => `- ${n}`).join('\n')}\n`;
   return out;
 }

@@ -3,6 +3,7 @@
 import type { Report } from '../../core/report/model.ts';
 import { formatBytes, formatCpu } from '../../core/quantity.ts';
 import { amount, co2e, columns, known, money, period } from './common.ts';
+import { TENANT_HEADER, WASTED_HEADER, tenantRows, volumesSummary, wastedRows } from './volumes.ts';
 
 export function renderTable(r: Report): string {
   let out = `Savings report ${period(r)} (${r.currency} per month; realised: saved over the range)\n\n`;
@@ -105,8 +106,17 @@ export function renderTable(r: Report): string {
       ]),
     );
   }
-  for (const n of r.notes) out += `\nnote: ${n}`;
-  return out + (r.notes.length > 0 ? '\n' : '');
+  if (r.volumes) {
+    out += `\nWasted volumes: ${volumesSummary(r.volumes)}\n`;
+    if (r.volumes.wasted.length > 0)
+      out +=
+        columns(WASTED_HEADER, wastedRows(r.volumes)) +
+        '\n' +
+        columns(TENANT_HEADER, tenantRows(r.volumes, r.currency));
+  }
+  const notes = [...r.notes, ...(r.volumes?.notes ?? [])];
+  for (const n of notes) out += `\nnote: ${n}`;
+  return out + (notes.length > 0 ? '\n' : '');
 }
 
 function totals(f: Report['cluster']['figures']): string[] {

@@ -12,6 +12,7 @@ import {
   opportunitiesTable,
   seriesCharts,
   summaryCards,
+  volumesSection,
   workloadsTable,
   type WorkloadLink,
 } from './tables.ts';
@@ -110,6 +111,7 @@ ${report.namespaces.length === 0 ? '<p class="muted">No workload under a SizingP
 </div>
 </section>
 <section id="top-opportunities"><h2>Top opportunities</h2>${opportunitiesTable(report)}</section>
+${volumesSection(report)}
 ${notesList(report)}
 ${namespaces}`;
 }

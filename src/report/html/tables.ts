@@ -161,8 +161,38 @@ export function opportunitiesTable(report: Report): string {
 }
 
 export function notesList(report: Report): string {
-  if (report.notes.length === 0) return '';
-  return `<h2>Notes</h2><ul class="notes">${report.notes.map((n) => `<li>${esc(n)}</li>`).join('')}</ul>`;
+  const notes = [...report.notes, ...(report.volumes?.notes ?? [])];
+  if (notes.length === 0) return '';
+  return `<h2>Notes</h2><ul class="notes">${notes.map((n) => `<li>${esc(n)}</li>`).join('')}</ul>`;
+}
+
+/** Wasted volumes (never half full over the range) and their monthly cost, per tenant; '' without a volumes section. */
+export function volumesSection(report: Report): string {
+  const v = report.volumes;
+  if (!v) return '';
+  const intro = `<p class="muted">${v.claims} volume(s) with stats from ${esc(v.source)}; ${v.wasted.length} never half full over the range. Suggested: peak used and a month of its growth with 10% free, in whole GiB (a PVC cannot shrink: a new volume of that size).</p>`;
+  if (v.wasted.length === 0) return `<section id="volumes"><h2>Wasted volumes</h2>${intro}</section>`;
+  const cost = (x: number, currency: string) => `<td class="num">${esc(money(x, currency))}</td>`;
+  const rows = v.wasted
+    .map(
+      (w) =>
+        `<tr data-row="volume" data-ns-scope data-ns="${esc(w.namespace)}" data-claim="${esc(w.claim)}"><td>${esc(w.namespace)}</td><td>${esc(w.claim)}</td>` +
+        `<td>${esc(w.storageClass ?? '-')}</td><td class="num">${esc(bytes(w.capacityBytes))}</td><td class="num">${esc(bytes(w.peakUsedBytes))}</td>` +
+        `<td class="num">${esc(bytes(w.suggestedBytes))}</td>${cost(w.monthlyCost, w.currency)}${cost(w.wasteMonthlyCost, w.currency)}</tr>`,
+    )
+    .join('\n');
+  const tenants = v.namespaces
+    .map(
+      (n) =>
+        `<tr data-row="volume-namespace" data-ns-scope data-ns="${esc(n.namespace)}"><td>${esc(n.namespace)}</td><td class="num">${n.volumes}</td>` +
+        `<td class="num">${esc(bytes(n.capacityBytes))}</td><td class="num">${esc(bytes(n.wasteBytes))}</td>${cost(n.monthlyCost, report.currency)}${cost(n.wasteMonthlyCost, report.currency)}</tr>`,
+    )
+    .join('\n');
+  return `<section id="volumes"><h2>Wasted volumes</h2>${intro}
+<table id="wasted-volumes"><thead><tr><th>Namespace</th><th>Claim</th><th>Class</th><th class="num">Capacity</th><th class="num">Peak used</th><th class="num">Suggested</th><th class="num">Cost /month</th><th class="num">Waste /month</th></tr></thead>
+<tbody>${rows}</tbody></table>
+<table id="volume-namespaces"><thead><tr><th>Namespace</th><th class="num">Volumes</th><th class="num">Capacity</th><th class="num">Waste</th><th class="num">Cost /month</th><th class="num">Waste /month</th></tr></thead>
+<tbody>${tenants}</tbody></table></section>`;
 }
 
 /** What Tailor did to a workload: the policy's last change and the Events it emitted. */
