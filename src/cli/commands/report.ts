@@ -41,7 +41,7 @@ export function registerReport(program: Command): void {
     .option('-A, --all-namespaces', 'report every namespace', false)
     .option('--since <duration>', 'how far back realised savings and usage count', '7d')
     .option('-o, --output <format>', REPORT_FORMATS.join('|'), 'table');
-  selectorOption(clusterOptions(cmd), 'pods');
+  selectorOption(clusterOptions(cmd), "pods (live ones, and Tailor's records of those deleted)");
   cmd
     .option(
       '--prices-configmap <namespace/name>',
@@ -88,6 +88,7 @@ export async function reportFor(
   const report = await reportProvider(selectedPods(apiReader(clients), o.selector, selected), {
     pricesConfigMap: prices,
     progress,
+    ...(o.selector !== undefined ? { selected } : {}),
   })(q);
   return { report, format };
 }
@@ -103,8 +104,8 @@ export function pricesFlag(value: string | undefined): { namespace: string; name
 }
 
 /**
- * The reader with -l applied to the live pods (requested, used, recommended, available savings).
- * Tailor's records (realised savings) are kept per policy and are not filtered: see decision 0020.
+ * The reader with -l applied to the live pods (requested, used, recommended, available savings);
+ * gather applies it to Tailor's records (realised savings) by the labels they keep.
  */
 function selectedPods(
   read: ReportReader,
