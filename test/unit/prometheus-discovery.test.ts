@@ -126,7 +126,7 @@ test('several match one selector: the first by namespace/name, the others named'
   const found = pickService({ selector: 'app=prometheus-server', flavour: 'Prometheus' }, [a, b]);
   assert.equal(found?.service.namespace, 'a-monitoring');
   assert.deepEqual(found?.others, ['z-monitoring/prometheus-server']);
-  assert.match(describeFound(found!, 'ApiserverProxy'), /also matched z-monitoring\/prometheus-server$/);
+  assert.match(describeFound(found, 'ApiserverProxy'), /also matched z-monitoring\/prometheus-server$/);
 });
 
 test("the operator's namespaces: a tenant's Service with the same labels elsewhere is never taken", async () => {

@@ -3,7 +3,6 @@
 // counts only through a live pod of its workload that matches, and is named.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type * as k8s from '@kubernetes/client-node';
 import {
   decodeLedger,
   EMPTY_LEDGER,
@@ -81,7 +80,7 @@ const livePod = (name: string, labels: Record<string, string>): PodWithWorkload 
   pod: {
     metadata: { namespace: 'shop', name: `${name}-abc`, labels },
     spec: { containers: [] },
-  } as k8s.V1Pod,
+  },
   workload: { namespace: 'shop', kind: 'Deployment', name },
 });
 
