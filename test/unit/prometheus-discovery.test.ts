@@ -15,6 +15,8 @@ import {
 import { parseLabelSelector, selectorMatches } from '../../src/kube/selector.ts';
 import { checkPrometheusFlags } from '../../src/cli/prometheus-choice.ts';
 import { TailorError } from '../../src/errors.ts';
+import * as k8s from '@kubernetes/client-node';
+import { discoverPrometheus } from '../../src/sources/prometheus-discovery.ts';
 
 const svc = (
   namespace: string,
@@ -164,4 +166,61 @@ test('CLI: credential files without --prometheus are refused (a found one is rea
       e instanceof TailorError && /--prometheus-bearer-token-file needs --prometheus URL/.test(e.message),
   );
   assert.deepEqual(checkPrometheusFlags({}), { url: undefined, auth: {} });
+});
+
+/** A CoreV1Api that answers Service lists from `all` and records which list calls were made. */
+function fakeCore(all: readonly ServiceFacts[], calls: string[]): k8s.CoreV1Api {
+  const items = (selector: string, namespace?: string) => {
+    const s = parseLabelSelector(selector);
+    return all
+      .filter((x) => (namespace === undefined || x.namespace === namespace) && selectorMatches(s, x.labels))
+      .map((x) => ({
+        metadata: { namespace: x.namespace, name: x.name, labels: { ...x.labels } },
+        spec: { ports: x.ports.map((p) => ({ ...p })) },
+      }));
+  };
+  return {
+    listServiceForAllNamespaces: ({ labelSelector }: { labelSelector: string }) => {
+      calls.push(`all ${labelSelector}`);
+      return Promise.resolve({ items: items(labelSelector) });
+    },
+    listNamespacedService: ({ namespace, labelSelector }: { namespace: string; labelSelector: string }) => {
+      calls.push(`${namespace} ${labelSelector}`);
+      return Promise.resolve({ items: items(labelSelector, namespace) });
+    },
+  } as unknown as k8s.CoreV1Api;
+}
+
+test("operator: lists only the admin's namespaces, never cluster-wide, and reads the cluster DNS name", async () => {
+  const calls: string[] = [];
+  const tenant = svc('tenant-a', 'evil', { app: 'kube-prometheus-stack-prometheus' });
+  const d = await discoverPrometheus(new k8s.KubeConfig(), fakeCore([tenant, community], calls), {
+    reach: 'ClusterDns',
+    namespaces: ['prometheus'],
+  });
+  assert.equal(d.kind, 'Found');
+  assert.equal(d.kind === 'Found' ? d.client.baseUrl : '', 'http://prometheus-server.prometheus.svc:80');
+  assert.ok(calls.length > 0 && calls.every((c) => c.startsWith('prometheus ')), calls.join('; '));
+  const none = await discoverPrometheus(new k8s.KubeConfig(), fakeCore([tenant], []), {
+    reach: 'ClusterDns',
+    namespaces: ['monitoring'],
+  });
+  assert.equal(none.kind, 'NotFound');
+  assert.match(
+    none.line,
+    /^no Prometheus found: no Service in namespace monitoring .*; pass --prometheus URL/,
+  );
+});
+
+test('a list RBAC refuses is one line, not a crash', async () => {
+  const core = {
+    listServiceForAllNamespaces: () => Promise.reject(Object.assign(new Error('forbidden'), { code: 403 })),
+  } as unknown as k8s.CoreV1Api;
+  const d = await discoverPrometheus(new k8s.KubeConfig(), core, { reach: 'ApiserverProxy' });
+  assert.equal(d.kind, 'Failed');
+  assert.match(
+    d.line,
+    /^no Prometheus found: cannot list Services in any namespace \(.*\); pass --prometheus URL/,
+  );
+  assert.ok(!d.line.includes('\n'));
 });
