@@ -125,6 +125,8 @@ export interface PrometheusFlags {
   prometheusBearerTokenFile?: string;
   prometheusBasicAuthFile?: string;
   prometheusCaFile?: string;
+  /** false: --no-prometheus-discovery. */
+  prometheusDiscovery?: boolean;
 }
 
 /**
@@ -141,7 +143,11 @@ export function prometheusOption(cmd: Command, description: string): Command {
       '--prometheus-basic-auth-file <file>',
       'send the "user:password" in this file to Prometheus (basic auth)',
     )
-    .option('--prometheus-ca-file <file>', "PEM bundle Prometheus's https certificate must chain to");
+    .option('--prometheus-ca-file <file>', "PEM bundle Prometheus's https certificate must chain to")
+    .option(
+      '--no-prometheus-discovery',
+      "without --prometheus, do not look for the cluster's Prometheus (well-known Service labels, reached through the apiserver)",
+    );
 }
 
 /**

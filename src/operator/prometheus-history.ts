@@ -196,6 +196,7 @@ class SourceReader {
       timeoutMs: source.timeoutMs,
       maxResponseBytes: source.maxResponseBytes,
       ...(source.bearerTokenFile ? { bearerTokenFile: source.bearerTokenFile } : {}),
+      ...(source.basicAuthFile ? { basicAuthFile: source.basicAuthFile } : {}),
       ...(source.caFile ? { caFile: source.caFile } : {}),
       signal: this.abort.signal,
       ...(o.fetch ? { fetch: o.fetch } : {}),

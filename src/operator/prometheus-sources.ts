@@ -23,6 +23,8 @@ export interface PrometheusSource {
   /** The server root, checked by checkSourceUrl. */
   readonly url: string;
   readonly bearerTokenFile?: string;
+  /** A file holding `user:password` (HTTP basic auth), read at each request like the token. */
+  readonly basicAuthFile?: string;
   readonly caFile?: string;
   /** Per request, the answer included. */
   readonly timeoutMs: number;
@@ -100,6 +102,7 @@ const SourceEntry = Type.Object(
     }),
     url: Type.String({ minLength: 1, maxLength: 2048, description: 'The Prometheus server root.' }),
     bearerTokenFile: Type.Optional(Type.String({ minLength: 1, maxLength: 4096 })),
+    basicAuthFile: Type.Optional(Type.String({ minLength: 1, maxLength: 4096 })),
     caFile: Type.Optional(Type.String({ minLength: 1, maxLength: 4096 })),
     timeout: Type.Optional(Duration({ description: 'Per request, e.g. 30s.' })),
     maxResponseSize: Type.Optional(
@@ -156,6 +159,7 @@ export function parsePrometheusConfig(
       name: s.name,
       url: checkSourceUrl(s.url, `${where}.url`),
       ...(s.bearerTokenFile !== undefined ? { bearerTokenFile: s.bearerTokenFile } : {}),
+      ...(s.basicAuthFile !== undefined ? { basicAuthFile: s.basicAuthFile } : {}),
       ...(s.caFile !== undefined ? { caFile: s.caFile } : {}),
       ...(timeoutMs !== undefined ? { timeoutMs } : {}),
       ...(maxResponseBytes !== undefined ? { maxResponseBytes } : {}),
@@ -193,8 +197,13 @@ export function resolveSources(
       });
     }
     seen.add(c.name);
+    if (c.bearerTokenFile !== undefined && c.basicAuthFile !== undefined)
+      throw new TailorError('InvalidInput', `${where}: both bearerTokenFile and basicAuthFile given`, {
+        hint: 'Prometheus takes one Authorization header: give one of them',
+      });
     for (const [field, file] of [
       ['bearerTokenFile', c.bearerTokenFile],
+      ['basicAuthFile', c.basicAuthFile],
       ['caFile', c.caFile],
     ] as const) {
       if (file === undefined) continue;
@@ -202,13 +211,17 @@ export function resolveSources(
         accessSync(file, constants.R_OK);
         if (field === 'caFile' && !readFileSync(file, 'utf8').includes('-----BEGIN CERTIFICATE-----'))
           throw new Error('no PEM certificate in it');
+        if (field === 'basicAuthFile' && !readFileSync(file, 'utf8').includes(':'))
+          throw new Error('no "user:password" in it');
       } catch (cause) {
         throw new TailorError('InvalidInput', `${where}: ${field} ${file} cannot be read: ${String(cause)}`, {
           cause,
           hint:
             field === 'caFile'
               ? 'a PEM file with the CA certificate(s) the server chains to'
-              : 'a file holding the bearer token (e.g. a projected ServiceAccount token)',
+              : field === 'basicAuthFile'
+                ? 'a file holding one line, user:password'
+                : 'a file holding the bearer token (e.g. a projected ServiceAccount token)',
         });
       }
     }
@@ -228,6 +241,7 @@ export function resolveSources(
       name: c.name,
       url: checkSourceUrl(c.url, `${where} url`),
       ...(c.bearerTokenFile !== undefined ? { bearerTokenFile: c.bearerTokenFile } : {}),
+      ...(c.basicAuthFile !== undefined ? { basicAuthFile: c.basicAuthFile } : {}),
       ...(c.caFile !== undefined ? { caFile: c.caFile } : {}),
       timeoutMs,
       maxResponseBytes,
@@ -241,15 +255,24 @@ export function allowedIn(source: Pick<PrometheusSource, 'namespaces'>, namespac
   return source.namespaces === undefined || source.namespaces.includes(namespace);
 }
 
-/** What the operator's flags say: --prometheus (repeated), --prometheus-url, --prometheus-config. */
+/** The credentials of `--prometheus-*-file`, for the unnamed source (a bare URL, or the one discovered). */
+export type SourceAuth = Pick<PrometheusSource, 'bearerTokenFile' | 'basicAuthFile' | 'caFile'>;
+
+/**
+ * What the operator's flags say: --prometheus (repeated), --prometheus-url, --prometheus-config.
+ * `auth` (--prometheus-bearer-token-file etc.) goes to the source a bare URL names, `default`.
+ */
 export function sourcesFromFlags(o: {
   readonly prometheus?: readonly string[];
   readonly prometheusUrl?: string;
   readonly prometheusConfig?: string;
   readonly defaults?: SourceDefaults;
+  readonly auth?: SourceAuth;
 }): PrometheusSource[] {
-  const configs: PrometheusSourceConfig[] = (o.prometheus ?? []).map((v) => parsePrometheusFlag(v));
-  if (o.prometheusUrl !== undefined) configs.push(parsePrometheusFlag(o.prometheusUrl, '--prometheus-url'));
+  const configs: PrometheusSourceConfig[] = [
+    ...(o.prometheus ?? []).map((v) => parsePrometheusFlag(v)),
+    ...(o.prometheusUrl !== undefined ? [parsePrometheusFlag(o.prometheusUrl, '--prometheus-url')] : []),
+  ].map((c) => (c.name === DEFAULT_SOURCE ? { ...c, ...o.auth } : c));
   if (o.prometheusConfig !== undefined) {
     let text: string;
     try {

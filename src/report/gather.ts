@@ -15,7 +15,7 @@ import {
   type PodFacts,
   type PolicyFacts,
 } from '../core/report/build.ts';
-import { decodeLedger, EMPTY_LEDGER } from '../core/report/ledger.ts';
+import { decodeLedger, EMPTY_LEDGER, type Ledger } from '../core/report/ledger.ts';
 import type { ReportProvider, ReportQuery } from '../core/report/model.ts';
 import { ALL_NAMESPACES, namespaces as namespaceScope } from '../sources/scope.ts';
 import { listPodsWithWorkloads, type PodWithWorkload } from '../sources/workloads.ts';
@@ -90,6 +90,11 @@ export interface GatherOptions {
   readonly now?: () => number;
   /** Where volume usage comes from: with one, the report has a volumes section (waste over its range). */
   readonly volumeStats?: VolumeStatsSource;
+  /**
+   * `tailor report -l`: which of Tailor's records (ledger entries, pods gone included) count, by the
+   * labels the workload's pods carried. The reader's pods are filtered by the caller.
+   */
+  readonly selected?: (labels: Readonly<Record<string, string>>) => boolean;
 }
 
 /** Everything buildReport needs, read from the cluster. */
@@ -125,6 +130,25 @@ export async function gather(read: ReportReader, q: ReportQuery, o: GatherOption
     byNamespace.set(ns, [...(byNamespace.get(ns) ?? []), p]);
   }
   const podFacts: PodFacts[] = [];
+  // -l on the records: by the labels the ledger kept; an older record without them counts when its
+  // workload has a live pod that matches (the pods are already filtered), and is named.
+  const liveWorkloads = new Set(
+    pods.map(({ pod, workload }) => `${pod.metadata?.namespace}/${workload.kind}/${workload.name}`),
+  );
+  const unlabelled = new Set<string>();
+  const selectRecords = (
+    ledger: Ledger,
+    namespace: string,
+    selected: (labels: Readonly<Record<string, string>>) => boolean,
+  ): Ledger => ({
+    containers: ledger.containers.filter((c) => {
+      if (c.labels !== undefined) return selected(c.labels);
+      const key = `${namespace}/${c.workload.kind}/${c.workload.name}`;
+      if (!liveWorkloads.has(key)) return false;
+      unlabelled.add(key);
+      return true;
+    }),
+  });
   for (const { pod, workload } of pods) {
     const control = controllingPolicy(pod, workload, byNamespace.get(pod.metadata?.namespace ?? '') ?? []);
     if (control.kind !== 'Controlled') continue;
@@ -158,15 +182,20 @@ export async function gather(read: ReportReader, q: ReportQuery, o: GatherOption
     const decoded = decodeLedger(cp?.spec.ledger?.data);
     if (decoded.error)
       say(`  ${p.metadata.namespace}/${p.metadata.name}: ledger not read (${decoded.error})`);
+    const ledger = decoded.error ? EMPTY_LEDGER : decoded.ledger;
     return {
       namespace: p.metadata.namespace ?? '',
       name: p.metadata.name ?? '',
       mode: p.spec.mode,
       recommendations: recommendationsOf(p),
-      ledger: decoded.error ? EMPTY_LEDGER : decoded.ledger,
+      ledger: o.selected ? selectRecords(ledger, p.metadata.namespace ?? '', o.selected) : ledger,
       ...(p.status?.lastApplied ? { lastApplied: p.status.lastApplied } : {}),
     };
   });
+  if (unlabelled.size > 0)
+    say(
+      `  -l: ${unlabelled.size} record${unlabelled.size === 1 ? '' : 's'} written before Tailor kept labels, counted by ${unlabelled.size === 1 ? 'its' : 'their'} workload's live pods: ${[...unlabelled].join(', ')}`,
+    );
   const buckets = policyFacts.reduce(
     (n, p) => n + p.ledger.containers.reduce((m, c) => m + c.buckets.length, 0),
     0,

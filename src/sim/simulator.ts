@@ -11,8 +11,12 @@ import { PrometheusEndpoint } from './metrics/prometheus.ts';
 import { usageView, type UsageView } from './metrics/view.ts';
 import { NodeFleet, type SimNodeSpec } from './nodes.ts';
 import { SimStorage } from './storage.ts';
+import { bounded } from './shutdown.ts';
 import type { ProfileContext } from './usage/types.ts';
 import { SimVolumes } from './volumes/store.ts';
+
+/** Time each step of stop() gets: API calls (a few requests each), local servers and watches. */
+const STEP_MS = { api: 10_000, local: 3_000 } as const;
 
 export interface SimulatorOptions {
   kc: k8s.KubeConfig;
@@ -142,18 +146,26 @@ export class Simulator {
    * process created, and the StorageClass if it created it (a failed start).
    */
   async stop(opts: { deleteNodes?: boolean | 'created' } = {}): Promise<void> {
-    // An unreachable API must not keep the rest running: say so, and go on stopping.
-    await this.metricsApi
-      ?.stop(this.clients)
-      .catch((e: unknown) =>
-        (this.opts.log ?? (() => {}))(`could not remove the metrics APIService: ${String(e)}`),
-      );
-    await this.prometheus.stop();
-    await this.kubeletApi?.stop();
-    await this.kubelet.stop();
-    await this.storage.stop();
+    // Each step bounded: an unreachable API or a client holding a connection must not keep the rest
+    // running nor the process alive; a step that fails or runs out of time is said, and the next runs.
+    const log = this.opts.log ?? (() => {});
+    const step = (what: string, ms: number, f: () => Promise<unknown>) => bounded(what, ms, f, log);
+    const metricsApi = this.metricsApi;
+    if (metricsApi) {
+      await step('removing the metrics APIService', STEP_MS.api, () => metricsApi.unregister(this.clients));
+      await step('closing the metrics.k8s.io server', STEP_MS.local, () => metricsApi.close());
+    }
+    await step('closing the Prometheus endpoint', STEP_MS.local, () => this.prometheus.stop());
+    const kubeletApi = this.kubeletApi;
+    if (kubeletApi) await step('closing the kubelet Summary API', STEP_MS.local, () => kubeletApi.stop());
+    await step('stopping the kubelet', STEP_MS.local, () => this.kubelet.stop());
+    await step('stopping storage', STEP_MS.local, () => this.storage.stop());
     this.fleet.stop();
-    if (opts.deleteNodes) await this.fleet.deleteAll(opts.deleteNodes === 'created');
-    if (opts.deleteNodes === 'created') await this.storage.deleteCreated();
+    if (opts.deleteNodes)
+      await step('deleting the simulated nodes', STEP_MS.api, () =>
+        this.fleet.deleteAll(opts.deleteNodes === 'created'),
+      );
+    if (opts.deleteNodes === 'created')
+      await step('deleting the StorageClass', STEP_MS.api, () => this.storage.deleteCreated());
   }
 }

@@ -53,6 +53,8 @@ export interface PrometheusClientOptions {
   /** Aborts every request in flight (the operator stopping). */
   readonly signal?: AbortSignal;
   readonly headers?: Readonly<Record<string, string>>;
+  /** POST (default: no URL length limit) or GET (the apiserver's service proxy: `get` on services/proxy). */
+  readonly method?: 'GET' | 'POST';
 }
 
 /** Prometheus refuses range queries of more points per series than this. */
@@ -88,7 +90,9 @@ export function describeFailure(f: PrometheusFailure): string {
     case 'Timeout':
       return `timeout after ${seconds(f.afterMs)}`;
     case 'HttpStatus':
-      return `HTTP ${f.status}`;
+      return f.status === 401 || f.status === 403
+        ? `refused the credentials (HTTP ${f.status})`
+        : `HTTP ${f.status}`;
     case 'TooLarge':
       return `answer larger than ${humanSize(f.limitBytes)}, read aborted`;
     case 'NotPrometheus':
@@ -261,15 +265,14 @@ export class PrometheusClient {
     let res: Response;
     let text: string | undefined;
     try {
-      // POST, so long selectors never hit a URL length limit. Redirects are not followed: the
+      // POST, so long selectors never hit a URL length limit (GET through the apiserver's service
+      // proxy, where POST needs `create` on services/proxy). Redirects are not followed: the
       // configured server answers, or the read fails with its status.
-      res = await this.fetchFn(url, {
-        method: 'POST',
-        headers,
-        body: new URLSearchParams(params).toString(),
-        signal,
-        redirect: 'manual',
-      });
+      const query = new URLSearchParams(params).toString();
+      res =
+        this.options.method === 'GET'
+          ? await this.fetchFn(`${url}?${query}`, { method: 'GET', headers, signal, redirect: 'manual' })
+          : await this.fetchFn(url, { method: 'POST', headers, body: query, signal, redirect: 'manual' });
       text = await readCapped(res, this.maxBytes);
     } catch (cause) {
       throw transport(cause);
@@ -348,7 +351,18 @@ async function readCapped(res: Response, max: number): Promise<string | undefine
  * what the client uses: one request, its status, headers and a streamed body, abortable.
  */
 function fetchTrusting(ca: string): typeof fetch {
-  const agent = new https.Agent({ ca, keepAlive: true });
+  return agentFetch(new https.Agent({ ca, keepAlive: true }));
+}
+
+/**
+ * fetch over node:http(s) with this agent (its TLS settings: CA, client certificate) and these
+ * headers on every request, over the caller's (e.g. the kubeconfig's credentials, for the
+ * apiserver's service proxy). Just what PrometheusClient uses.
+ */
+export function agentFetch(
+  agent: http.Agent | undefined,
+  headers: Readonly<Record<string, string>> = {},
+): typeof fetch {
   const f = (input: string | URL | Request, init?: RequestInit): Promise<Response> =>
     new Promise<Response>((resolve, reject) => {
       const url = new URL(typeof input === 'string' || input instanceof URL ? input : input.url);
@@ -357,18 +371,18 @@ function fetchTrusting(ca: string): typeof fetch {
         url,
         {
           method: init?.method ?? 'GET',
-          headers: init?.headers as Record<string, string> | undefined,
-          ...(secure ? { agent } : {}),
+          headers: { ...(init?.headers as Record<string, string> | undefined), ...headers },
+          ...(agent !== undefined && secure === agent instanceof https.Agent ? { agent } : {}),
           ...(init?.signal ? { signal: init.signal } : {}),
         },
         (res) => {
-          const headers = new Headers();
+          const out = new Headers();
           for (const [k, v] of Object.entries(res.headers))
-            if (v !== undefined) headers.set(k, Array.isArray(v) ? v.join(', ') : v);
+            if (v !== undefined) out.set(k, Array.isArray(v) ? v.join(', ') : v);
           const status = res.statusCode ?? 502;
           const body =
             status === 204 || status === 304 ? null : (Readable.toWeb(res) as ReadableStream<Uint8Array>);
-          resolve(new Response(body, { status, headers }));
+          resolve(new Response(body, { status, headers: out }));
         },
       );
       req.on('error', reject);

@@ -277,6 +277,7 @@ test('tailor recommend and the ModelDeployment status show the estimate beside u
           '8s',
           '-o',
           'json',
+          '--no-prometheus-discovery',
           '--kubeconfig',
           kubeconfigPath(),
         ],

@@ -40,7 +40,16 @@ function tailor(...args: string[]): Promise<{ code: number; stdout: string; stde
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      ['--import', 'tsx', 'src/cli/main.ts', ...args, '--kubeconfig', cluster.kubeconfigPath],
+      // No discovery: another file's Service labelled like a Prometheus must not change what these read.
+      [
+        '--import',
+        'tsx',
+        'src/cli/main.ts',
+        ...args,
+        '--no-prometheus-discovery',
+        '--kubeconfig',
+        cluster.kubeconfigPath,
+      ],
       { cwd: process.cwd(), timeout: 120_000, env: { ...process.env, TAILOR_HOME: work } },
       (err, stdout, stderr) =>
         resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),

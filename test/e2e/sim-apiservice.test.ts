@@ -193,7 +193,12 @@ test('its own APIService and Service are removed on stop; a stale one of an earl
   } finally {
     run.child.kill('SIGTERM');
   }
+  const signalled = Date.now();
   assert.equal(await run.exited, 0, run.stderr());
+  // Bounded: every step of the stop has its time (10 s for an API step, 3 s for a local one).
+  const took = Date.now() - signalled;
+  assert.ok(took < 30_000, `stopped ${took} ms after SIGTERM`);
+  assert.match(run.stderr(), /stopped\n/);
   assert.equal(await readApiService(), undefined, 'its APIService removed');
   await assert.rejects(
     c.core.readNamespacedService({ name: 'tailor-sim-metrics', namespace: 'kube-system' }),

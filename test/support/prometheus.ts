@@ -17,6 +17,10 @@ export interface PrometheusOptions {
   readonly job?: string;
   /** Rules files Prometheus loads and evaluates every second. */
   readonly ruleFiles?: readonly string[];
+  /** The address it listens on (default 127.0.0.1); a non-loopback one for the apiserver's service proxy. */
+  readonly host?: string;
+  /** Basic auth users (user -> bcrypt hash), through --web.config.file. */
+  readonly basicAuthUsers?: Readonly<Record<string, string>>;
 }
 
 export async function startPrometheus(target: string, opts: PrometheusOptions = {}): Promise<TestPrometheus> {
@@ -29,18 +33,28 @@ export async function startPrometheus(target: string, opts: PrometheusOptions = 
       (rules ? `rule_files:\n${rules}` : '') +
       `scrape_configs:\n  - job_name: ${opts.job ?? 'tailor-sim'}\n    static_configs:\n      - targets: ['${target}']\n`,
   );
+  const host = opts.host ?? '127.0.0.1';
+  const web: string[] = [];
+  if (opts.basicAuthUsers) {
+    const users = Object.entries(opts.basicAuthUsers).map(([u, hash]) => `  ${u}: '${hash}'\n`);
+    writeFileSync(join(dir, 'web.yml'), `basic_auth_users:\n${users.join('')}`);
+    web.push(`--web.config.file=${join(dir, 'web.yml')}`);
+  }
   const child = spawn(
     'prometheus',
     [
       `--config.file=${join(dir, 'prometheus.yml')}`,
       `--storage.tsdb.path=${join(dir, 'data')}`,
-      `--web.listen-address=127.0.0.1:${port}`,
+      `--web.listen-address=${host}:${port}`,
+      ...web,
     ],
     { stdio: 'ignore' },
   );
-  const url = `http://127.0.0.1:${port}`;
+  const url = `http://${host}:${port}`;
   await eventually(
-    async () => assert.equal((await fetch(`${url}/-/ready`)).status, 200, 'Prometheus ready'),
+    async () =>
+      // Behind basic auth, a 401 is ready too (it answers).
+      assert.ok([200, 401].includes((await fetch(`${url}/-/ready`)).status), 'Prometheus ready'),
     {
       timeoutMs: 30_000,
       what: 'Prometheus ready',

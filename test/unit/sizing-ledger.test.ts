@@ -161,3 +161,20 @@ test('sizing ledger: a restart resumes from the checkpoint encoding, without a s
   after.restore('shop/web', undefined);
   assert.equal(after.get('shop/web').containers.length, 1);
 });
+
+test('sizing ledger: each record keeps the labels its pods share, for `tailor report -l` after they are gone', () => {
+  const l = sizingLedgers(new PodChanges());
+  const a = pod('a', { cpu: '500m' }, { metadata: { labels: { app: 'web', 'pod-template-hash': 'x1' } } });
+  const b = pod('b', { cpu: '500m' }, { metadata: { labels: { app: 'web', 'pod-template-hash': 'y2' } } });
+  l.record(
+    'shop/web',
+    pass(T0, [
+      { pod: a, workload },
+      { pod: b, workload },
+    ]),
+  );
+  assert.deepEqual(l.get('shop/web').containers[0]!.labels, { app: 'web' });
+  // The pods gone: the record keeps the last labels it knew.
+  l.record('shop/web', pass(T0 + 60, []));
+  assert.deepEqual(l.get('shop/web').containers[0]!.labels, { app: 'web' });
+});

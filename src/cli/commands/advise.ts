@@ -9,9 +9,7 @@ import {
   clusterOptions,
   durationFlag,
   kubeConfigFrom,
-  prometheusAuthFrom,
   prometheusOption,
-  prometheusUrlFrom,
   selectorFilter,
   selectorOption,
   type ClusterFlags,
@@ -20,6 +18,8 @@ import {
 import type { ModelDeployment } from '../../api/modeldeployment.ts';
 import { contextNamespace, makeClients, type Clients } from '../../kube/client.ts';
 import { PrometheusClient } from '../../sources/prometheus.ts';
+import { PASS_PROMETHEUS_HINT } from '../../sources/prometheus-discovery.ts';
+import { checkPrometheusFlags, choosePrometheus } from '../prometheus-choice.ts';
 import { advise, type Advice, type LiveMetrics } from '../../core/gpu/advise.ts';
 import { resolve, secretReader } from '../../controllers/models/resolve.ts';
 
@@ -113,13 +113,7 @@ export function registerAdvise(program: Command): void {
           hint: `use -o ${ADVISE_FORMATS.join(', -o ')}`,
         });
       }
-      const prometheus = prometheusUrlFrom(o);
-      const auth = prometheusAuthFrom(o);
-      if (prometheus === undefined) {
-        throw new TailorError('InvalidInput', '--prometheus is required', {
-          hint: 'e.g. --prometheus http://prometheus-server.monitoring:9090',
-        });
-      }
+      const checked = checkPrometheusFlags(o);
       const windowMs = durationFlag('--window', o.window);
       if (!(windowMs > 0))
         throw new TailorError('InvalidInput', '--window must be longer than 0', { hint: 'e.g. --window 1h' });
@@ -128,7 +122,14 @@ export function registerAdvise(program: Command): void {
       const kc = kubeConfigFrom(o);
       const clients = makeClients(kc);
       const ns = o.allNamespaces ? undefined : (o.namespace ?? contextNamespace(kc));
-      const prom = new PrometheusClient({ baseUrl: prometheus, timeoutMs: 30_000, ...auth });
+      const say = (line: string) => process.stderr.write(`${line}\n`);
+      const source = await choosePrometheus(o, checked, kc, clients.core, say);
+      if (source === undefined) {
+        throw new TailorError('InvalidInput', 'advise reads Prometheus: none given and none found', {
+          hint: PASS_PROMETHEUS_HINT,
+        });
+      }
+      const prom = new PrometheusClient({ timeoutMs: 30_000, ...source.client });
       const items = await run(clients, prom, ns, windowMs / 1000, selected);
       process.stdout.write(
         format === 'json' ? `${JSON.stringify({ items }, null, 2)}\n` : table(items, o.window),

@@ -9,8 +9,12 @@ import {
   kubeConfigFrom,
   logLevelFlag,
   positiveDuration,
+  prometheusAuthFrom,
   type ClusterFlags,
 } from '../flags.ts';
+import { makeClients } from '../../kube/client.ts';
+import { discoverPrometheus } from '../../sources/prometheus-discovery.ts';
+import { DEFAULT_SOURCE, type SourceAuth } from '../../operator/prometheus-sources.ts';
 import { TailorError } from '../../errors.ts';
 import { startOperator } from '../../operator/index.ts';
 import { exitOnUnexpected } from '../crash.ts';
@@ -44,6 +48,10 @@ interface Options extends ClusterFlags {
   prometheusConfig?: string;
   prometheusTimeout: string;
   prometheusMaxResponse: string;
+  prometheusBearerTokenFile?: string;
+  prometheusBasicAuthFile?: string;
+  prometheusCaFile?: string;
+  prometheusDiscoveryNamespaces?: string;
   allowedImage: string[];
   notificationsConfigmap: string;
   pricesConfigmap: string;
@@ -101,6 +109,22 @@ export function registerOperator(program: Command): void {
       '--prometheus-config <file>',
       'YAML file of Prometheus sources (name, url, bearerTokenFile, caFile, timeout, maxResponseSize), e.g. a mounted ConfigMap',
     )
+    .option(
+      '--prometheus-bearer-token-file <file>',
+      'send the token in this file (read at each request) to the source "default" (a bare --prometheus URL, or the one discovered)',
+    )
+    .option(
+      '--prometheus-basic-auth-file <file>',
+      'send the "user:password" in this file to the source "default" (basic auth)',
+    )
+    .option(
+      '--prometheus-ca-file <file>',
+      'PEM bundle the source "default"\'s https certificate must chain to',
+    )
+    .option(
+      '--prometheus-discovery-namespaces <ns,...>',
+      'without a bare --prometheus URL, look for a Prometheus Service with well-known labels (kube-prometheus-stack, prometheus-community, Thanos, VictoriaMetrics) in these namespaces only, and make it the source "default" (needs list on services there)',
+    )
     .option('--prometheus-timeout <duration>', 'per Prometheus request, unless a source sets its own', '30s')
     .option(
       '--prometheus-max-response <size>',
@@ -145,7 +169,20 @@ async function run(o: Options): Promise<void> {
   // each policy that names it.
   if (o.prometheusUrl !== undefined)
     process.stderr.write('tailor: --prometheus-url is deprecated; use --prometheus\n');
-  const prometheusSources = sourcesFromFlags({
+  const auth: SourceAuth = prometheusAuthFrom({
+    ...(o.prometheusBearerTokenFile !== undefined
+      ? { prometheusBearerTokenFile: o.prometheusBearerTokenFile }
+      : {}),
+    ...(o.prometheusBasicAuthFile !== undefined
+      ? { prometheusBasicAuthFile: o.prometheusBasicAuthFile }
+      : {}),
+    ...(o.prometheusCaFile !== undefined ? { prometheusCaFile: o.prometheusCaFile } : {}),
+  });
+  const discoveryNamespaces =
+    o.prometheusDiscoveryNamespaces === undefined
+      ? undefined
+      : namespaceList(o.prometheusDiscoveryNamespaces, '--prometheus-discovery-namespaces');
+  const sourceFlags = {
     ...(o.prometheus ? { prometheus: o.prometheus } : {}),
     ...(o.prometheusUrl !== undefined ? { prometheusUrl: o.prometheusUrl } : {}),
     ...(o.prometheusConfig !== undefined ? { prometheusConfig: o.prometheusConfig } : {}),
@@ -153,7 +190,14 @@ async function run(o: Options): Promise<void> {
       timeoutMs: positiveDuration('--prometheus-timeout', o.prometheusTimeout),
       maxResponseBytes: sizeOf(o.prometheusMaxResponse, '--prometheus-max-response'),
     },
-  });
+    auth,
+  };
+  let prometheusSources = sourcesFromFlags(sourceFlags);
+  const hasDefault = prometheusSources.some((s) => s.name === DEFAULT_SOURCE);
+  if (!hasDefault && discoveryNamespaces === undefined && Object.keys(auth).length > 0)
+    throw new TailorError('InvalidInput', '--prometheus-*-file flags need the source "default"', {
+      hint: 'they go to a bare --prometheus URL (or the one --prometheus-discovery-namespaces finds); for named sources put bearerTokenFile, basicAuthFile, caFile in --prometheus-config',
+    });
   const notifications = notificationsConfigMap(o.notificationsConfigmap);
   const prices = pricesFlag(o.pricesConfigmap);
   const level = logLevelFlag(o.logLevel);
@@ -164,8 +208,24 @@ async function run(o: Options): Promise<void> {
   // Anything nothing caught ends the process (non-zero): running on in a state no code expected is
   // how an operator harms a workload.
   exitOnUnexpected(process, log);
+  const kc = kubeConfigFrom(o);
+  if (!hasDefault && discoveryNamespaces !== undefined) {
+    // Only where the admin said: a tenant able to create a Service elsewhere must never choose
+    // which URL the operator reads. Reached at its cluster DNS name (the operator runs in a pod).
+    const d = await discoverPrometheus(kc, makeClients(kc).core, {
+      reach: 'ClusterDns',
+      namespaces: discoveryNamespaces,
+    });
+    if (d.kind === 'Found') {
+      log.info(d.line);
+      prometheusSources = sourcesFromFlags({
+        ...sourceFlags,
+        prometheus: [...(o.prometheus ?? []), d.client.baseUrl],
+      });
+    } else log.warn(d.line);
+  }
   const operator = await startOperator({
-    kc: kubeConfigFrom(o),
+    kc,
     historyPath: o.history,
     pollIntervalMs: pollMs,
     ...(o.metricsAddr !== '0' ? { metricsAddr: o.metricsAddr } : {}),
@@ -226,6 +286,21 @@ function webhookOptions(o: Options): OperatorWebhookOptions {
     ...(o.webhookTlsSecret ? { tlsSecret: parseSecretRef(o.webhookTlsSecret, '--webhook-tls-secret') } : {}),
     register: service ? { endpoint: service } : {},
   };
+}
+
+/** A comma-separated list of namespace names, each checked. */
+function namespaceList(value: string, flag: string): string[] {
+  const names = list(value);
+  const bad = names.find((n) => !/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(n));
+  if (names.length === 0 || bad !== undefined)
+    throw new TailorError(
+      'InvalidInput',
+      `${flag} "${value}": ${bad === undefined ? 'no namespace' : `"${bad}" is not a namespace name`}`,
+      {
+        hint: `e.g. ${flag} monitoring`,
+      },
+    );
+  return names;
 }
 
 /** NAMESPACE/NAME, both required: the Secrets are read in that namespace, so it must be said. */

@@ -11,14 +11,13 @@ import {
   clusterOptions,
   durationFlag,
   kubeConfigFrom,
-  prometheusAuthFrom,
   prometheusOption,
-  prometheusUrlFrom,
   selectorFilter,
   selectorOption,
   type ClusterFlags,
   type PrometheusFlags,
 } from '../flags.ts';
+import { checkPrometheusFlags, choosePrometheus, type PrometheusChoice } from '../prometheus-choice.ts';
 import { contextNamespace, makeClients, type Clients } from '../../kube/client.ts';
 import { parseQuantity } from '../../core/quantity.ts';
 import { ALL_NAMESPACES, namespaces, type Scope } from '../../sources/scope.ts';
@@ -81,7 +80,7 @@ export function registerRecommend(program: Command): void {
   selectorOption(clusterOptions(cmd), 'pods');
   prometheusOption(
     cmd,
-    'read usage history from this Prometheus instead of the store, and volume waste from its kubelet volume stats',
+    "read usage history from this Prometheus instead of the store, and volume waste from its kubelet volume stats (default: the cluster's, if found)",
   );
   cmd
     .option('--history <path>', 'usage history store (SQLite), read and extended', defaultHistoryPath())
@@ -99,17 +98,16 @@ export function registerRecommend(program: Command): void {
       if (windowMs <= 0)
         throw new TailorError('InvalidInput', '--window must be longer than 0', { hint: 'e.g. --window 8d' });
       checkNamespaceFlags(o);
-      const prometheus = prometheusUrlFrom(o);
-      const auth = prometheusAuthFrom(o);
+      const checked = checkPrometheusFlags(o);
       const selected = selectorFilter(o.selector);
       const kc = kubeConfigFrom(o);
       const clients = makeClients(kc);
       const scope: Scope = o.allNamespaces ? ALL_NAMESPACES : namespaces(o.namespace ?? contextNamespace(kc));
+      const source = await choosePrometheus(o, checked, kc, clients.core, progress);
       const report = await run(clients, scope, {
         ...o,
-        ...(prometheus !== undefined ? { prometheus } : {}),
+        ...(source !== undefined ? { source } : {}),
         selected,
-        auth,
         sampleMs,
         windowSeconds: windowMs / 1000,
         sampleExplicit: cmd.getOptionValueSource('sampleFor') === 'cli',
@@ -120,7 +118,8 @@ export function registerRecommend(program: Command): void {
 
 interface RunOptions extends Options {
   selected: (labels: Readonly<Record<string, string>> | undefined) => boolean;
-  auth: ReturnType<typeof prometheusAuthFrom>;
+  /** The Prometheus to read history from (given or found); absent: the store. */
+  source?: PrometheusChoice;
   sampleMs: number;
   windowSeconds: number;
   sampleExplicit: boolean;
@@ -138,13 +137,13 @@ async function run(clients: Clients, scope: Scope, o: RunOptions): Promise<Recom
   );
   const groups = groupContainers(live);
   const notes: string[] = [];
-  const fromPrometheus = o.prometheus !== undefined;
+  const fromPrometheus = o.source !== undefined;
   const store = UsageHistory.open(fromPrometheus ? ':memory:' : o.history);
   try {
     let now = Date.now() / 1000;
-    if (o.prometheus !== undefined) {
+    if (o.source !== undefined) {
       const resolve = podResolver(live);
-      const result = await readPrometheusHistory(new PrometheusClient({ baseUrl: o.prometheus, ...o.auth }), {
+      const result = await readPrometheusHistory(new PrometheusClient(o.source.client), {
         scope,
         start: now - o.windowSeconds,
         end: now,
@@ -188,14 +187,8 @@ async function run(clients: Clients, scope: Scope, o: RunOptions): Promise<Recom
 
     now = Date.now() / 1000;
     const volumes =
-      o.prometheus !== undefined
-        ? await wastedVolumes(
-            clients,
-            new PrometheusClient({ baseUrl: o.prometheus, ...o.auth }),
-            scope,
-            now,
-            o,
-          )
+      o.source !== undefined
+        ? await wastedVolumes(clients, new PrometheusClient(o.source.client), scope, now, o)
         : undefined;
     const items = groups.map((g) => containerReport(store, g, now, o.windowSeconds));
     if (items.some((i) => i.cpu.status === 'NoData' && i.memory.status === 'NoData') && sampledSeconds > 0) {
@@ -217,7 +210,7 @@ async function run(clients: Clients, scope: Scope, o: RunOptions): Promise<Recom
       },
       history: {
         source: fromPrometheus ? 'Prometheus' : 'Store',
-        location: o.prometheus ?? o.history,
+        location: o.source?.location ?? o.history,
         window: o.window,
         sampledSeconds,
         shortHistorySeconds: SHORT_HISTORY_SECONDS,

@@ -8,9 +8,7 @@ import {
   clusterOptions,
   durationFlag,
   kubeConfigFrom,
-  prometheusAuthFrom,
   prometheusOption,
-  prometheusUrlFrom,
   selectorFilter,
   selectorOption,
   type ClusterFlags,
@@ -27,6 +25,7 @@ import { REPORT_FORMATS, renderReport, type ReportFormat } from '../../report/fo
 import type { Report, ReportQuery } from '../../core/report/model.ts';
 import { PrometheusClient } from '../../sources/prometheus.ts';
 import { PrometheusVolumeStats } from '../../sources/volume-stats/prometheus.ts';
+import { checkPrometheusFlags, choosePrometheus } from '../prometheus-choice.ts';
 
 export interface ReportOptions extends ClusterFlags, PrometheusFlags {
   namespace?: string;
@@ -47,8 +46,11 @@ export function registerReport(program: Command): void {
     .option('-A, --all-namespaces', 'report every namespace', false)
     .option('--since <duration>', 'how far back realised savings and usage count', '7d')
     .option('-o, --output <format>', REPORT_FORMATS.join('|'), 'table');
-  selectorOption(clusterOptions(cmd), 'pods');
-  prometheusOption(cmd, 'read kubelet volume stats from this Prometheus: the report shows volume waste');
+  selectorOption(clusterOptions(cmd), "pods (live ones, and Tailor's records of those deleted)");
+  prometheusOption(
+    cmd,
+    "read kubelet volume stats from this Prometheus: the report shows volume waste (default: the cluster's, if found)",
+  );
   cmd
     .option(
       '--prices-configmap <namespace/name>',
@@ -85,8 +87,7 @@ export async function reportFor(
   checkNamespaceFlags(o);
   const prices = pricesFlag(o.pricesConfigmap);
   const selected = selectorFilter(o.selector);
-  const prometheus = prometheusUrlFrom(o);
-  const auth = prometheusAuthFrom(o);
+  const checked = checkPrometheusFlags(o);
   // 2. The cluster.
   const kc = kubeConfigFrom(o);
   const clients = makeClients(kc);
@@ -94,18 +95,21 @@ export async function reportFor(
     sinceSeconds: sinceMs / 1000,
     ...(o.allNamespaces ? {} : { namespaces: [o.namespace ?? contextNamespace(kc)] }),
   };
+  // 3. Volume stats: the Prometheus given, or the cluster's if one is found (said in one line).
+  const prometheus = await choosePrometheus(o, checked, kc, clients.core, progress);
   const report = await reportProvider(selectedPods(apiReader(clients), o.selector, selected), {
     pricesConfigMap: prices,
     progress,
     ...(prometheus !== undefined
       ? {
           volumeStats: new PrometheusVolumeStats({
-            client: new PrometheusClient({ baseUrl: prometheus, ...auth }),
+            client: new PrometheusClient(prometheus.client),
             // One point a minute over a long range, finer over a short one (src/cli/commands/recommend.ts).
             stepSeconds: Math.max(1, Math.min(60, Math.floor(q.sinceSeconds / 240))),
           }),
         }
       : {}),
+    ...(o.selector !== undefined ? { selected } : {}),
   })(q);
   return { report, format };
 }
@@ -121,8 +125,8 @@ export function pricesFlag(value: string | undefined): { namespace: string; name
 }
 
 /**
- * The reader with -l applied to the live pods (requested, used, recommended, available savings).
- * Tailor's records (realised savings) are kept per policy and are not filtered: see decision 0020.
+ * The reader with -l applied to the live pods (requested, used, recommended, available savings);
+ * gather applies it to Tailor's records (realised savings) by the labels they keep.
  */
 function selectedPods(
   read: ReportReader,

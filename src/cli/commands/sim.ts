@@ -121,12 +121,23 @@ export function registerSim(program: Command): void {
     } finally {
       clearInterval(report);
       say('stopping');
+      // Every step of sim.stop is bounded; this bounds the whole, whatever else holds the process.
+      const deadline = setTimeout(() => {
+        say(`stopping took over ${STOP_DEADLINE_MS / 1000}s; exiting anyway`);
+        process.exit(1);
+      }, STOP_DEADLINE_MS);
+      deadline.unref();
       // Removes the metrics APIService it registered (and the nodes with --cleanup), whatever ended the run.
       await sim.stop({ deleteNodes: o.cleanup });
+      clearTimeout(deadline);
+      say('stopped');
       exitSoon();
     }
   });
 }
+
+/** The longest a stop may take (its steps are bounded: 10 s per API step, 3 s per local one). */
+const STOP_DEADLINE_MS = 45_000;
 
 /**
  * Once the simulator is stopped nothing should keep the process alive; a client connection that

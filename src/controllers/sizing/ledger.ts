@@ -10,6 +10,7 @@ import {
   EMPTY_LEDGER,
   ledgerKey,
   record,
+  sharedLabels,
   type ContainerSample,
   type Ledger,
   type LedgerAmount,
@@ -58,6 +59,8 @@ export function sizingLedgers(changes: PodChanges): SizingLedgers {
         pods: ContainerSample['pods'][number][];
       };
       const samples = new Map<string, Mutable>();
+      /** Per ledger key, the labels of its pods (what `tailor report -l` selects the records by). */
+      const labelsOf = new Map<string, (Readonly<Record<string, string>> | undefined)[]>();
       const live = new Set<string>();
       for (const c of pass.covered) {
         if (c.skip === 'OverlappingPolicy') continue;
@@ -72,6 +75,7 @@ export function sizingLedgers(changes: PodChanges): SizingLedgers {
           const since = through.get(key);
           let s = samples.get(key);
           if (!s) samples.set(key, (s = { workload, container: ct.name, pods: [], oomKills: 0, resizes: 0 }));
+          labelsOf.set(key, [...(labelsOf.get(key) ?? []), pod.metadata?.labels]);
           // What the kubelet says the container holds (after an in-place resize), else the spec's.
           const requested = requestsOf({
             requests: { ...ct.resources?.limits, ...ct.resources?.requests, ...statusRequests(pod, ct.name) },
@@ -119,6 +123,7 @@ export function sizingLedgers(changes: PodChanges): SizingLedgers {
         }
       }
       for (const uid of firstSeen.keys()) if (!live.has(uid)) firstSeen.delete(uid);
+      for (const [key, s] of samples) s.labels = sharedLabels(labelsOf.get(key) ?? []);
       ledgers.set(policyKey, record(ledger, pass.now, [...samples.values()]));
     },
     get: (key) => ledgers.get(key) ?? EMPTY_LEDGER,

@@ -45,6 +45,11 @@ export interface LedgerWorkload {
 export interface ContainerLedger {
   readonly workload: LedgerWorkload;
   readonly container: string;
+  /**
+   * The labels every pod of the workload carried at its last sample, so `tailor report -l` can
+   * select the records of pods that are gone. Absent in ledgers written before they were kept.
+   */
+  readonly labels?: Readonly<Record<string, string>>;
   /** The time of the last sample: the next one covers (through, t]. */
   readonly through: number;
   /** Oldest first. */
@@ -71,6 +76,8 @@ export interface PodSample {
 export interface ContainerSample {
   readonly workload: LedgerWorkload;
   readonly container: string;
+  /** The labels all the sampled pods share (see ContainerLedger.labels). */
+  readonly labels?: Readonly<Record<string, string>>;
   readonly pods: readonly PodSample[];
   /** OOM kills and Tailor resizes seen since the previous sample. */
   readonly oomKills: number;
@@ -179,7 +186,14 @@ export function record(ledger: Ledger, t: number, samples: readonly ContainerSam
       resizes: b.resizes + s.resizes,
     };
     buckets[buckets.length - 1] = b;
-    byKey.set(key, { workload: s.workload, container: s.container, through: t, buckets });
+    const labels = s.labels ?? prev?.labels;
+    byKey.set(key, {
+      workload: s.workload,
+      container: s.container,
+      ...(labels !== undefined ? { labels } : {}),
+      through: t,
+      buckets,
+    });
   }
   return compact({ containers: [...byKey.values()] }, t);
 }
@@ -235,6 +249,8 @@ interface WireContainer {
   k: string;
   n: string;
   c: string;
+  /** Labels (left out when unknown); a later field, so FORMAT stays 1 and older readers skip it. */
+  l?: Record<string, string>;
   t: number;
   b: WireBucket[];
 }
@@ -302,7 +318,14 @@ function pack(ledger: Ledger, from: number): { data: string; buckets: number } {
   const c: WireContainer[] = ledger.containers.map((x) => {
     const b = x.buckets.filter((y) => y.start >= from).map(toWire);
     buckets += b.length;
-    return { k: x.workload.kind, n: x.workload.name, c: x.container, t: x.through, b };
+    return {
+      k: x.workload.kind,
+      n: x.workload.name,
+      c: x.container,
+      ...(x.labels !== undefined ? { l: { ...x.labels } } : {}),
+      t: x.through,
+      b,
+    };
   });
   return { data: gzipSync(Buffer.from(JSON.stringify({ v: FORMAT, c }))).toString('base64'), buckets };
 }
@@ -373,7 +396,31 @@ export function decodeLedger(data: string | undefined): DecodedLedger {
       else skipped++;
     }
     buckets.sort((a, b) => a.start - b.start);
-    containers.push({ workload: { kind: w.k, name: w.n }, container: w.c, through: w.t, buckets });
+    const labels = labelsOf(w.l);
+    containers.push({
+      workload: { kind: w.k, name: w.n },
+      container: w.c,
+      ...(labels !== undefined ? { labels } : {}),
+      through: w.t,
+      buckets,
+    });
   }
   return { ledger: { containers }, skipped };
+}
+
+/** Wire labels: an object of strings, else unknown (a bad value is not a reason to drop the records). */
+function labelsOf(l: unknown): Record<string, string> | undefined {
+  if (typeof l !== 'object' || l === null || Array.isArray(l)) return undefined;
+  const entries = Object.entries(l as Record<string, unknown>);
+  return entries.every(([, v]) => typeof v === 'string')
+    ? (Object.fromEntries(entries) as Record<string, string>)
+    : undefined;
+}
+
+/** The labels every one of these label sets carries with the same value (pods of one workload). */
+export function sharedLabels(
+  sets: readonly (Readonly<Record<string, string>> | undefined)[],
+): Record<string, string> {
+  const [first, ...rest] = sets;
+  return Object.fromEntries(Object.entries(first ?? {}).filter(([k, v]) => rest.every((s) => s?.[k] === v)));
 }

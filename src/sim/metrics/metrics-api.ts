@@ -9,6 +9,7 @@ import { TailorError } from '../../errors.ts';
 import { classify, isNotFound } from '../../kube/errors.ts';
 import { apiTime } from '../../kube/time.ts';
 import { createCertificateAuthority } from '../../devcluster/pki.ts';
+import { closer } from '../shutdown.ts';
 import { cpuUsed, type UsageView } from './view.ts';
 import type { PodState } from '../kubelet/state.ts';
 
@@ -51,6 +52,7 @@ export function matchesSelector(selector: string | null, labels: Record<string, 
 
 export class MetricsApi {
   private server?: Server;
+  private closeServer: () => Promise<void> = () => Promise.resolve();
   private registered?: Registered;
   private readonly instance = randomUUID();
   port = 0;
@@ -180,6 +182,7 @@ export class MetricsApi {
       ipAddresses: ['127.0.0.1'],
     });
     this.server = createServer({ cert: cert.certPem, key: cert.keyPem }, (req, res) => this.handle(req, res));
+    this.closeServer = closer(this.server);
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
     this.port = (this.server.address() as AddressInfo).port;
     // The aggregator writes the APIService's status (Available) on its own: a replace based on our
@@ -200,17 +203,32 @@ export class MetricsApi {
     }
   }
 
-  /** Unregisters what it registered (aggregated requests would fail from now on), then closes. */
+  /** Unregisters (when given the clients), then closes, whatever the unregistering did. */
   async stop(clients?: Clients): Promise<void> {
+    try {
+      if (clients) await this.unregister(clients);
+    } finally {
+      await this.close();
+    }
+  }
+
+  /**
+   * Removes the APIService and Service it registered (aggregated requests would fail from now on).
+   * Separate from close() so that a hung API call cannot keep the server, and the process, alive.
+   */
+  async unregister(clients: Clients): Promise<void> {
     const registered = this.registered;
     this.registered = undefined;
-    try {
-      if (clients && registered) await unregister(clients, registered, this.instance);
-    } finally {
-      // The aggregator (or a scraper) holds keep-alive connections: close() alone waits for them forever.
-      this.server?.closeAllConnections();
-      await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
-    }
+    if (registered) await unregister(clients, registered, this.instance);
+  }
+
+  /**
+   * Stops serving. The aggregator holds keep-alive connections and opens new ones (TLS handshakes
+   * included) every few seconds: close() alone waits for them forever, closeAllConnections misses
+   * those in their handshake; every accepted socket is ended.
+   */
+  async close(): Promise<void> {
+    await this.closeServer();
   }
 }
 

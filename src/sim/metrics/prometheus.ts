@@ -2,6 +2,7 @@
 // the kubelet), kubelet volume stats, NVIDIA DCGM and vLLM, so queries written for a real
 // cluster work unchanged against the simulator.
 import { createServer, type Server } from 'node:http';
+import { closer } from '../shutdown.ts';
 import type { AddressInfo } from 'node:net';
 import { TailorError } from '../../errors.ts';
 import type { UsageView } from './view.ts';
@@ -235,6 +236,7 @@ function nodeGpuModel(view: UsageView, node: string): string {
 
 export class PrometheusEndpoint {
   private server?: Server;
+  private close: () => Promise<void> = () => Promise.resolve();
   port = 0;
 
   constructor(private readonly view: UsageView) {}
@@ -248,6 +250,7 @@ export class PrometheusEndpoint {
       }
       res.writeHead(404).end('not found: try /metrics\n');
     });
+    this.close = closer(this.server);
     await new Promise<void>((resolve, reject) => {
       this.server!.once('error', (err: NodeJS.ErrnoException) =>
         reject(
@@ -264,8 +267,7 @@ export class PrometheusEndpoint {
   }
 
   async stop(): Promise<void> {
-    // The aggregator (or a scraper) holds keep-alive connections: close() alone waits for them forever.
-    this.server?.closeAllConnections();
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    // A scraper holds keep-alive connections: close() alone waits for them forever.
+    await this.close();
   }
 }
