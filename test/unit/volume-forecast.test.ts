@@ -93,7 +93,7 @@ test('too few samples, or too short a span: no forecast', () => {
 });
 
 test('inodes are forecast like bytes', () => {
-  const s = series((ago) => 10 * GiB).map((x, i) => ({
+  const s = series(() => 10 * GiB).map((x, i) => ({
     ...x,
     inodes: 1e6,
     inodesUsed: 1000 + i * 10,
