@@ -239,15 +239,15 @@ test('8. a known step bigger than the room above the threshold: expand to fit it
 });
 
 test('9. the threshold crossed within the horizon at the recent growth: expand ahead (Forecast)', () => {
-  // 70Gi used of ~93Gi usable, 2Gi/h: the 10% threshold (9.8Gi free) in ~6.6h, within the default horizon.
-  const d = planExpansion({
-    now: NOW,
-    rules: RULES,
-    claim: claim(),
-    samples: filling({ usedNow: 70 * GiB, perHour: 2 * GiB }),
-  });
+  // 70Gi used of ~93Gi usable, 2Gi/h: the 10% threshold (9.8Gi free) in ~6.6h.
+  const samples = filling({ usedNow: 70 * GiB, perHour: 2 * GiB });
+  const twelve = { ...RULES, horizonSeconds: 12 * HOUR };
+  const d = planExpansion({ now: NOW, rules: twelve, claim: claim(), samples });
   const to = expectExpand(d, 'Forecast');
-  assert.match(d.message, /growing 2.0Gi\/h: the 10% threshold would be crossed in 6h 3\dm/);
+  assert.match(
+    d.message,
+    /growing 2.0Gi\/h: the 10% threshold would be crossed in 6h 3\dm \(full in 11h 3\dm\), within the 12h horizon/,
+  );
   assert.ok(
     d.action === 'Expand' &&
       d.timeToFullSeconds !== undefined &&
@@ -255,10 +255,19 @@ test('9. the threshold crossed within the horizon at the recent growth: expand a
   );
   // Sized to last the cooldown at the day's growth, and at least a step.
   assert.ok(to >= 110 * GiB);
+  // A shorter horizon waits: the crossing is 6.6h away.
+  const four = planExpansion({
+    now: NOW,
+    rules: { ...RULES, horizonSeconds: 4 * HOUR },
+    claim: claim(),
+    samples,
+  });
+  expectHold(four, 'EnoughRoom');
+  assert.match(four.message, /full in 11h 3\dm, the 10% threshold in 6h 3\dm, beyond the 4h horizon/);
   // The same volume growing slowly has enough room.
   const slow = planExpansion({
     now: NOW,
-    rules: RULES,
+    rules: twelve,
     claim: claim(),
     samples: filling({ usedNow: 70 * GiB, perHour: 0.1 * GiB }),
   });
@@ -266,7 +275,7 @@ test('9. the threshold crossed within the horizon at the recent growth: expand a
   assert.match(slow.message, /growing 102Mi\/h: full in 9d 1\dh/);
 });
 
-test('log rotation (drops) does not make a forecast; a burst of growth does', () => {
+test('log rotation (drops) far from the threshold does not make a forecast', () => {
   // Rotating logs: 2Gi/h for 6h, then back to 50Gi, four times a day, now 55Gi: the largest window
   // sees 2Gi/h, the day's regression about nothing; 30Gi above the threshold is 15h at 2Gi/h.
   const samples: VolumeSample[] = [];

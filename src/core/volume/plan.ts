@@ -9,6 +9,7 @@ import {
   humanSeconds,
   quantile,
   secondsUntil,
+  slope,
 } from './forecast.ts';
 import type { ForecastWindows, GrowthForecast } from './forecast.ts';
 import { describeAmount, roundUpGiB, stepBytes, thresholdBytes } from './rules.ts';
@@ -37,20 +38,26 @@ export interface PlanInput {
 /** How the planner reads the forecast; the defaults are what `npm run bench -- volumes` chose. */
 export interface PlanTuning {
   /** The growth rate "will it cross within the horizon" uses: the largest windowed slope, or a quantile of hourly increases. */
-  readonly trigger: 'MaxSlope' | 'HourlyQuantile';
+  readonly trigger: 'MaxSlope' | 'HourlyQuantile' | 'RecentOrQuantile';
+  /** For RecentOrQuantile: the window (seconds) of the recent slope, so a growth under way counts at once. */
+  readonly recentSeconds: number;
   /** The quantile (0..1) of the last day's hourly increases, for HourlyQuantile. */
   readonly quantile: number;
   /** Keep room for the largest rise of the last day within two hours (a burst, a download) on top of the horizon's growth. */
   readonly burstRoom: boolean;
   /** An expansion's size lasts the cooldown (then the horizon's trigger takes over), or the cooldown and the horizon. */
   readonly lastFor: 'Cooldown' | 'CooldownPlusHorizon';
+  /** The growth an expansion is sized for: the day's regression, or the lower of it and the hourly quantile (a one-off step, such as a finished download, is then not sized for again). */
+  readonly sizing: 'LongSlope' | 'LowerOfSlopeAndQuantile';
 }
 
 export const DEFAULT_PLAN_TUNING: PlanTuning = {
   trigger: 'MaxSlope',
+  recentSeconds: 1800,
   quantile: 0.9,
   burstRoom: false,
   lastFor: 'Cooldown',
+  sizing: 'LongSlope',
 };
 
 const FAILED = ['ControllerResizeInfeasible', 'NodeResizeInfeasible'] as const;
@@ -182,10 +189,16 @@ export function planExpansion(input: PlanInput): VolumeDecision {
   // 9. At the recent growth, the threshold would be crossed within the horizon: expand now, so the
   //    expansion (minutes) is done well before, and the next one is not needed within the cooldown.
   const tuning = input.tuning ?? DEFAULT_PLAN_TUNING;
+  const hourly = Math.max(0, quantile(forecast?.bucketIncreases ?? [], tuning.quantile) / BUCKET_SECONDS);
   const triggerRate =
     tuning.trigger === 'MaxSlope'
       ? rate
-      : Math.max(0, quantile(forecast?.bucketIncreases ?? [], tuning.quantile) / BUCKET_SECONDS);
+      : tuning.trigger === 'HourlyQuantile'
+        ? hourly
+        : Math.max(
+            hourly,
+            slope(samples, now, tuning.recentSeconds, Math.min(600, tuning.recentSeconds / 2)) ?? 0,
+          );
   const burst = tuning.burstRoom ? (forecast?.burstBytes ?? 0) : 0;
   const toThreshold = secondsUntil(latest.availableBytes - state.roomBytes - burst, triggerRate);
   const inodeRate = forecast?.inodesPerSecond ?? 0;
@@ -284,7 +297,14 @@ function expand(
   // is added on top. Rounded up to a whole GiB, capped at the maximum, never below the request.
   const tuning = input.tuning ?? DEFAULT_PLAN_TUNING;
   const last = rules.cooldownSeconds + (tuning.lastFor === 'CooldownPlusHorizon' ? rules.horizonSeconds : 0);
-  const sustained = forecast?.sustainedBytesPerSecond ?? 0;
+  const long = forecast?.sustainedBytesPerSecond ?? 0;
+  const sustained =
+    tuning.sizing === 'LongSlope'
+      ? long
+      : Math.min(
+          long,
+          Math.max(0, quantile(forecast?.bucketIncreases ?? [], tuning.quantile) / BUCKET_SECONDS),
+        );
   const burst = tuning.burstRoom ? (forecast?.burstBytes ?? 0) : 0;
   const willUse = latest.usedBytes + sustained * last + burst + (known?.bytes ?? 0);
   let need = sizeToHold(willUse, rules, state.usable, state.fsShare);
