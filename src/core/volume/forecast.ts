@@ -14,6 +14,9 @@
 // - `sustainedBytesPerSecond` ("how much room for the next hours?") is the slope over the long
 //   window alone, when it is positive (else the middle one's): the sizing of an expansion follows
 //   the day's trend, not the last hour's burst, so one burst does not buy a disk for a week of bursts.
+//   The planner takes the lower of it and a high quantile (p95) of the day's hourly increases
+//   (`bucketIncreases`), so a one-off step (a finished download: one hour of the day's 24) is not
+//   sized for again, while growth that recurs hour after hour is.
 // Slopes are clipped at zero: a shrinking volume is "not growing", never a negative forecast.
 import type { VolumeSample } from './types.ts';
 

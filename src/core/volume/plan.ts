@@ -54,10 +54,10 @@ export interface PlanTuning {
 export const DEFAULT_PLAN_TUNING: PlanTuning = {
   trigger: 'MaxSlope',
   recentSeconds: 1800,
-  quantile: 0.9,
+  quantile: 0.95,
   burstRoom: false,
   lastFor: 'Cooldown',
-  sizing: 'LongSlope',
+  sizing: 'LowerOfSlopeAndQuantile',
 };
 
 const FAILED = ['ControllerResizeInfeasible', 'NodeResizeInfeasible'] as const;
@@ -328,7 +328,7 @@ function expand(
     };
   const sizing =
     need > step
-      ? `the growth needs ${humanBytes(roundUpGiB(need))} to last ${humanSeconds(last)}${known ? ` with ${humanBytes(known.bytes)} more` : ''}`
+      ? `${humanBytes(roundUpGiB(need))} holds the use${sustained > 0 ? ` and ${humanSeconds(last)} of growth at ${perHour(sustained)}` : ''}${known ? ` and ${humanBytes(known.bytes)} more` : ''} with the threshold free`
       : `one step of ${describeAmount(rules.step)}`;
   return {
     action: 'Expand',
