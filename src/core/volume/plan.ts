@@ -41,7 +41,7 @@ export interface PlanTuning {
   readonly trigger: 'MaxSlope' | 'HourlyQuantile' | 'RecentOrQuantile';
   /** For RecentOrQuantile: the window (seconds) of the recent slope, so a growth under way counts at once. */
   readonly recentSeconds: number;
-  /** The quantile (0..1) of the last day's hourly increases, for HourlyQuantile. */
+  /** The quantile (0..1) of the last day's hourly increases, for the HourlyQuantile and RecentOrQuantile triggers and LowerOfSlopeAndQuantile sizing. */
   readonly quantile: number;
   /** Keep room for the largest rise of the last day within two hours (a burst, a download) on top of the horizon's growth. */
   readonly burstRoom: boolean;
