@@ -332,3 +332,29 @@ test('never shrinks: an expansion is never below the request', () => {
       if (d.action !== 'Hold') assert.ok(d.toBytes >= 100 * GiB, d.message);
     }
 });
+
+test('inodes running out within the horizon: expand ahead (Forecast), sized for the inodes', () => {
+  // Bytes are plentiful; 1M inodes, 7% free, 10k more used an hour: 5% in 2h... within 3h.
+  const samples = filling({ usedNow: 20 * GiB }).map((s) => {
+    const used = 930_000 - ((NOW - s.at) / HOUR) * 10_000;
+    return { ...s, inodes: 1_000_000, inodesUsed: used, inodesFree: 1_000_000 - used };
+  });
+  const d = planExpansion({
+    now: NOW,
+    rules: { ...RULES, horizonSeconds: 3 * HOUR },
+    claim: claim(),
+    samples,
+  });
+  const to = expectExpand(d, 'Forecast');
+  assert.match(
+    d.message,
+    /70000 inodes free of 1000000, used at 10000\/h: the 5% inodes threshold would be crossed in 2h/,
+  );
+  // After the cooldown's 60k more inodes, 990k used still leave 5% of the grown file system's inodes.
+  assert.ok(990_000 / (1_000_000 * (to / (100 * GiB))) <= 0.95 + 1e-9, `${to / GiB}Gi`);
+  // With a 1h horizon it waits.
+  expectHold(
+    planExpansion({ now: NOW, rules: { ...RULES, horizonSeconds: HOUR }, claim: claim(), samples }),
+    'EnoughRoom',
+  );
+});
