@@ -1,3 +1,7 @@
-// Volumes: the pure core of growing PersistentVolumeClaims before they fill and finding waste.
-export type * from './types.ts';
+// Volumes (issue 12): the pure core the storage controller, the waste report and the benchmark share.
+export * from './types.ts';
+export * from './rules.ts';
+export * from './forecast.ts';
+export * from './plan.ts';
+export * from './annotations.ts';
 export * from './waste.ts';
