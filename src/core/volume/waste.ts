@@ -1,8 +1,8 @@
 // Volume waste: claims whose use stayed well under their capacity for the whole window, and the
 // size a new volume for the same data would need. Pure: the samples and the clock come in.
 import type { VolumeSample, VolumeWaste } from './types.ts';
+import { DEFAULT_VOLUME_RULES, GiB, roundUpGiB } from './rules.ts';
 
-const GiB = 2 ** 30;
 const DAY = 86_400;
 
 export interface WasteRules {
@@ -36,7 +36,9 @@ export const DEFAULT_WASTE_RULES: WasteRules = {
   usedBelowFraction: 0.5,
   minCoverage: 0.9,
   maxGapSeconds: 600,
-  freeFraction: 0.1,
+  // The expander's own free room (its default threshold), so a new volume of this size is not grown at once.
+  freeFraction:
+    'percent' in DEFAULT_VOLUME_RULES.threshold ? DEFAULT_VOLUME_RULES.threshold.percent / 100 : 0.1,
   growthSeconds: 30 * DAY,
 };
 
@@ -113,7 +115,7 @@ export function coveredSeconds(
 
 /** Whole GiB at or above `bytes` (at least 1 GiB: no cloud sells less). */
 export function wholeGiB(bytes: number): number {
-  return Math.max(1, Math.ceil(bytes / GiB)) * GiB;
+  return Math.max(GiB, roundUpGiB(bytes));
 }
 
 function judge(
