@@ -281,13 +281,23 @@ function cmName(o: GatherOptions): string {
   return `${c.namespace}/${c.name}`;
 }
 
+/**
+ * A read, retried while the apiserver answers 429 (as client-go does with Retry-After): a CRD just
+ * installed says "storage is (re)initializing" for a moment, and a busy server sheds load.
+ */
 async function wrap<T>(what: string, f: () => Promise<T>): Promise<T> {
-  try {
-    return await f();
-  } catch (err) {
-    throw toTailorError(what, err);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await f();
+    } catch (err) {
+      if (classify(err).kind !== 'TooManyRequests' || attempt >= READ_ATTEMPTS)
+        throw toTailorError(what, err);
+      await new Promise((r) => setTimeout(r, 1000));
+    }
   }
 }
+
+const READ_ATTEMPTS = 10;
 
 async function listCustom<T>(
   clients: Clients,

@@ -127,6 +127,6 @@ void test('coveredSeconds and wholeGiB', () => {
   assert.equal(coveredSeconds(at(0, 60), DEFAULT_WASTE_RULES.maxGapSeconds, 1000), 60);
   assert.equal(wholeGiB(1), GiB);
   assert.equal(wholeGiB(GiB), GiB);
-  assert.equal(wholeGiB(GiB + 1), 2 * GiB);
+  assert.equal(wholeGiB(GiB + 2 ** 20), 2 * GiB);
   assert.equal(wholeGiB(0), GiB);
 });
