@@ -1,0 +1,38 @@
+// Where the storage controller reads volume usage: the source the caller gives, else the operator's
+// Prometheus source "default" (kubelet_volume_stats_*), else none (the controller is left out, and
+// the log says why). Without Prometheus the kubelets' Summary API is the way (src/sources/volume-stats).
+import type { Logger } from 'pino';
+import type { Clients } from '../kube/client.ts';
+import { PrometheusClient } from '../sources/prometheus.ts';
+import { PrometheusVolumeStats } from '../sources/volume-stats/prometheus.ts';
+import type { VolumeStatsSource } from '../sources/volume-stats.ts';
+import { DEFAULT_SOURCE, resolveSources, type PrometheusSourceConfig } from './prometheus-sources.ts';
+
+export function volumeStatsSource(
+  options: {
+    readonly volumeStats?: VolumeStatsSource;
+    readonly prometheusSources?: readonly PrometheusSourceConfig[];
+    readonly storage?: object | false;
+  },
+  _clients: Clients,
+  now: () => number,
+  log: Logger,
+): { volumeStats?: VolumeStatsSource } {
+  if (options.storage === false) return {};
+  if (options.volumeStats) return { volumeStats: options.volumeStats };
+  const source = resolveSources(options.prometheusSources ?? []).find((s) => s.name === DEFAULT_SOURCE);
+  if (source) {
+    const client = new PrometheusClient({
+      baseUrl: source.url,
+      timeoutMs: source.timeoutMs,
+      maxResponseBytes: source.maxResponseBytes,
+      ...(source.bearerTokenFile ? { bearerTokenFile: source.bearerTokenFile } : {}),
+      ...(source.caFile ? { caFile: source.caFile } : {}),
+    });
+    return { volumeStats: new PrometheusVolumeStats({ client, now }) };
+  }
+  log.warn(
+    'no volume stats source (give --prometheus URL for kubelet_volume_stats_*): the storage controller does not run, no VolumePolicy is acted on',
+  );
+  return {};
+}
