@@ -90,6 +90,8 @@ export interface OperatorOptions {
    */
   readonly storage?: StorageOptions | false;
   readonly volumeStats?: VolumeStatsSource;
+  /** Without Prometheus, volume usage comes from the kubelets: do not verify their certificates. */
+  readonly kubeletInsecureTls?: boolean;
 }
 
 export type OperatorNotificationsOptions = Pick<NotifierOptions, 'configMap'> &

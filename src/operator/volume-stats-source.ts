@@ -1,10 +1,11 @@
 // Where the storage controller reads volume usage: the source the caller gives, else the operator's
-// Prometheus source "default" (kubelet_volume_stats_*), else none (the controller is left out, and
-// the log says why). Without Prometheus the kubelets' Summary API is the way (src/sources/volume-stats).
+// Prometheus source "default" (kubelet_volume_stats_*), else each kubelet's Summary API, read with
+// the operator's service account token (src/sources/volume-stats/kubelet.ts).
 import type { Logger } from 'pino';
 import type { Clients } from '../kube/client.ts';
 import { PrometheusClient } from '../sources/prometheus.ts';
 import { PrometheusVolumeStats } from '../sources/volume-stats/prometheus.ts';
+import { KubeletVolumeStats } from '../sources/volume-stats/kubelet.ts';
 import type { VolumeStatsSource } from '../sources/volume-stats.ts';
 import { DEFAULT_SOURCE, resolveSources, type PrometheusSourceConfig } from './prometheus-sources.ts';
 
@@ -13,8 +14,10 @@ export function volumeStatsSource(
     readonly volumeStats?: VolumeStatsSource;
     readonly prometheusSources?: readonly PrometheusSourceConfig[];
     readonly storage?: object | false;
+    /** Do not verify the kubelets' serving certificates (metrics-server's --kubelet-insecure-tls). */
+    readonly kubeletInsecureTls?: boolean;
   },
-  _clients: Clients,
+  clients: Clients,
   now: () => number,
   log: Logger,
 ): { volumeStats?: VolumeStatsSource } {
@@ -31,8 +34,12 @@ export function volumeStatsSource(
     });
     return { volumeStats: new PrometheusVolumeStats({ client, now }) };
   }
-  log.warn(
-    'no volume stats source (give --prometheus URL for kubelet_volume_stats_*): the storage controller does not run, no VolumePolicy is acted on',
-  );
-  return {};
+  return {
+    volumeStats: new KubeletVolumeStats({
+      listNodes: async () => (await clients.core.listNode()).items,
+      ...(options.kubeletInsecureTls ? { insecureSkipTlsVerify: true } : {}),
+      now,
+      log: log.child({ component: 'kubelet-volume-stats' }),
+    }),
+  };
 }

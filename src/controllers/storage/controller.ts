@@ -13,6 +13,7 @@ import {
   parseKnownGrowth,
   planExpansion,
   resolveRules,
+  roundUpGiB,
   type ClaimState,
   type KnownGrowth,
   type VolumeDecision,
@@ -47,6 +48,10 @@ const PLURAL = 'volumepolicies';
 export type StorageConditionType =
   'Ready' | 'ClaimsFound' | 'UsageAvailable' | 'ExpansionAllowed' | 'WithinMaximum';
 type Wanted = WantedCondition<StorageConditionType>;
+interface Startable {
+  start(): void;
+  stop(): void;
+}
 
 export interface StorageOptions {
   /** Every policy and annotated claim is looked at this often. Default 60 s. */
@@ -583,28 +588,32 @@ export function storageController(ctx: OperatorContext, deps: StorageDeps): Cont
       }
       case 'Recover': {
         recovering.add(key);
-        if (onlySay) {
-          const message = `${decision.message} [not done: ${mode === 'Recommend' ? 'mode Recommend' : 'the operator runs with --dry-run'}]`;
-          sayOnce(
-            `${key}#plan`,
-            `recover ${decision.toBytes}`,
-            objects,
-            'Warning',
-            'RecoveryRecommended',
-            message,
-          );
+        // The apiserver lets a request go down only to strictly above status.capacity (the
+        // validation of KEP-1790, GA in 1.34: "can not be less than status.capacity"), so the
+        // least Tailor may ask for is the next whole GiB above what the volume has.
+        const toBytes = Math.max(decision.toBytes, roundUpGiB(claim.capacityBytes + 1));
+        const failure = resizeFailureMessage(pvc) ?? claim.resizeStatus ?? '';
+        if (toBytes >= claim.requestBytes) {
+          const message = `the expansion of ${key} to ${pvc.spec?.resources?.requests?.storage} failed (${claim.resizeStatus}: ${failure}), and the request is already the least Kubernetes lets it go back to (above the capacity ${pvc.status?.capacity?.storage}): waiting for the resizer; lower maxSize or ask the storage admin`;
+          sayOnce(`${key}#recover`, message, objects, 'Warning', 'ExpansionStuck', message);
           return line('ExpansionFailed', message);
         }
-        const sent = await patchRequest(pvc, decision.toBytes, 'Recover', now);
+        const message = `the expansion of ${key} to ${pvc.spec?.resources?.requests?.storage} failed (${claim.resizeStatus}: ${failure}): lowering the request back to ${formatBytes(toBytes)}, just above the ${pvc.status?.capacity?.storage} the volume has`;
+        if (onlySay) {
+          const said_ = `${message} [not done: ${mode === 'Recommend' ? 'mode Recommend' : 'the operator runs with --dry-run'}]`;
+          sayOnce(`${key}#plan`, `recover ${toBytes}`, objects, 'Warning', 'RecoveryRecommended', said_);
+          return line('ExpansionFailed', said_);
+        }
+        const sent = await patchRequest(pvc, toBytes, 'Recover', now);
         if (sent.kind === 'Refused') {
-          const message = `recovering ${key} to ${formatBytes(decision.toBytes)} was refused: ${sent.message}`;
-          sayOnce(`${key}#recover`, message, objects, 'Warning', 'RecoveryFailed', message);
-          return line('ExpansionFailed', message);
+          const refused = `recovering ${key} to ${formatBytes(toBytes)} was refused: ${sent.message}`;
+          sayOnce(`${key}#recover`, refused, objects, 'Warning', 'RecoveryFailed', refused);
+          return line('ExpansionFailed', refused);
         }
         if (sent.kind === 'Stale')
-          return line('ExpansionFailed', 'the claim changed while planning; looking again');
-        for (const obj of objects) ctx.events.record(obj, 'Normal', 'Recovering', decision.message);
-        return line('Recovering', decision.message, last ? { ...last, result: 'Failed' } : last);
+          return line('ExpansionFailed', `${message}; the claim changed meanwhile, looking again`);
+        for (const obj of objects) ctx.events.record(obj, 'Normal', 'Recovering', message);
+        return line('Recovering', message, last ? { ...last, result: 'Failed' } : last);
       }
       case 'Hold':
         switch (decision.why) {
@@ -662,7 +671,7 @@ export function storageController(ctx: OperatorContext, deps: StorageDeps): Cont
     const request = parseQuantity(fresh.spec?.resources?.requests?.storage) ?? 0;
     const capacity = parseQuantity(fresh.status?.capacity?.storage) ?? 0;
     if (kind === 'Expand' && toBytes <= request) return { kind: 'Stale' };
-    if (kind === 'Recover' && (toBytes >= request || toBytes < capacity)) return { kind: 'Stale' };
+    if (kind === 'Recover' && (toBytes >= request || toBytes <= capacity)) return { kind: 'Stale' };
     const body = {
       metadata: {
         resourceVersion: fresh.metadata?.resourceVersion,
@@ -764,6 +773,8 @@ export function storageController(ctx: OperatorContext, deps: StorageDeps): Cont
         }),
         classes.subscribe({ add: everything, update: everything, delete: everything }),
       );
+      // A source that polls (the kubelets') runs with the controller, so only the leader polls.
+      (deps.source as Partial<Startable>).start?.();
       await Promise.all([policies.synced, pvcs.synced, classes.synced]);
       everything();
       // Every minute, new samples or not: the forecast moves with time.
@@ -776,6 +787,7 @@ export function storageController(ctx: OperatorContext, deps: StorageDeps): Cont
       queue.stop();
       await queue.idle();
       await Promise.all([policies.stop(), pvcs.stop(), classes.stop()]);
+      (deps.source as Partial<Startable>).stop?.();
     },
     unsynced() {
       return [
