@@ -2,6 +2,8 @@
 // the apiserver's side): defaults, and one clear message per way of being wrong.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { parseAllDocuments } from 'yaml';
 import { VolumePolicySchema, problems, readPercentOrQuantity, validate } from '../../src/api/index.ts';
 
 const policy = (spec: unknown) => ({
@@ -115,4 +117,12 @@ test('readPercentOrQuantity', () => {
   assert.deepEqual(readPercentOrQuantity('12.5%'), { percent: 12.5 });
   assert.deepEqual(readPercentOrQuantity('2Gi'), { bytes: 2 * 2 ** 30 });
   assert.equal(readPercentOrQuantity('ten'), undefined);
+});
+
+test('examples/volume-policy.yaml is valid, policy by policy', () => {
+  const docs = parseAllDocuments(readFileSync('examples/volume-policy.yaml', 'utf8')).map(
+    (d) => d.toJS() as unknown,
+  );
+  assert.equal(docs.length, 2);
+  for (const d of docs) assert.deepEqual(problems(VolumePolicySchema, d), []);
 });
