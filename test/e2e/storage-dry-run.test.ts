@@ -38,7 +38,7 @@ test('--dry-run: an expansion an Auto policy wants is said, never sent', async (
     name: 'cache',
     size: '1Gi',
     labels: { tier: 'cache' },
-    downloadBytes: 800 * Mi,
+    writtenBytes: 800 * Mi,
   });
   await createVolumePolicy(cluster, 'cache', {
     selector: { matchLabels: { tier: 'cache' } },

@@ -44,7 +44,7 @@ describe('VolumePolicy', { concurrency: true }, () => {
       name: 'cache',
       size: '1Gi',
       labels: { tier: 'cache' },
-      downloadBytes: 700 * Mi,
+      writtenBytes: 700 * Mi,
       cacheBytesPerHour: 3 * Gi,
     });
     await createVolumePolicy(cluster, 'cache', {
@@ -88,7 +88,7 @@ describe('VolumePolicy', { concurrency: true }, () => {
       size: '1Gi',
       storageClass: FIXED_CLASS,
       labels: { tier: 'fixed' },
-      downloadBytes: 800 * Mi,
+      writtenBytes: 800 * Mi,
     });
     await createVolumePolicy(cluster, 'fixed', {
       selector: { matchLabels: { tier: 'fixed' } },
@@ -113,7 +113,7 @@ describe('VolumePolicy', { concurrency: true }, () => {
       size: '1Gi',
       labels: { tier: 'quota' },
       annotations: { 'sim.tailor.dev/volume-quota': '2Gi' },
-      downloadBytes: 700 * Mi,
+      writtenBytes: 700 * Mi,
     });
     await createVolumePolicy(cluster, 'quota', {
       selector: { matchLabels: { tier: 'quota' } },
@@ -143,7 +143,7 @@ describe('VolumePolicy', { concurrency: true }, () => {
       name: 'capped',
       size: '1Gi',
       labels: { tier: 'capped' },
-      downloadBytes: 800 * Mi,
+      writtenBytes: 800 * Mi,
     });
     await createVolumePolicy(cluster, 'capped', {
       selector: { matchLabels: { tier: 'capped' } },
@@ -169,7 +169,7 @@ describe('VolumePolicy', { concurrency: true }, () => {
       name: 'advised',
       size: '1Gi',
       labels: { tier: 'advised' },
-      downloadBytes: 800 * Mi,
+      writtenBytes: 800 * Mi,
     });
     await createVolumePolicy(cluster, 'advised', {
       selector: { matchLabels: { tier: 'advised' } },
@@ -225,7 +225,7 @@ describe('VolumePolicy', { concurrency: true }, () => {
       name: 'big',
       size: '2Gi',
       labels: { tier: 'big' },
-      downloadBytes: 1800 * Mi,
+      writtenBytes: 1800 * Mi,
     });
     await createVolumePolicy(cluster, 'big', { selector, threshold: '40%', maxSize: '1Gi' });
     await expectVolumePolicy(cluster, 'big', (p) => {

@@ -20,8 +20,8 @@ export interface FillingClaim {
   storageClass?: string;
   labels?: Record<string, string>;
   annotations?: Record<string, string>;
-  /** Written by the pod's init containers at once (before it is Ready). */
-  downloadBytes: number;
+  /** Written by the pod's profile as soon as it runs (the idle profile's volumeBytes). */
+  writtenBytes: number;
   /** A cache growing while the pod runs. */
   cacheBytesPerHour?: number;
 }
@@ -45,12 +45,9 @@ export async function fillingClaim(cluster: TestCluster, c: FillingClaim): Promi
     body: simPod({
       name: `${c.name}-writer`,
       profile: 'idle',
-      params: { startupSeconds: 0 },
+      params: { startupSeconds: 0, volumeBytes: c.writtenBytes },
       annotations: {
-        'sim.tailor.dev/volume': JSON.stringify({
-          downloadBytes: c.downloadBytes,
-          cacheBytesPerHour: c.cacheBytesPerHour ?? 0,
-        }),
+        'sim.tailor.dev/volume': JSON.stringify({ cacheBytesPerHour: c.cacheBytesPerHour ?? 0 }),
       },
       resources: { requests: { cpu: '10m', memory: '32Mi' } },
       volumes: [{ name: 'data', persistentVolumeClaim: { claimName: c.name } }],
