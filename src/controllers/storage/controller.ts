@@ -13,7 +13,7 @@ import {
   parseKnownGrowth,
   planExpansion,
   resolveRules,
-  roundUpGiB,
+  GiB,
   type ClaimState,
   type KnownGrowth,
   type VolumeDecision,
@@ -591,7 +591,7 @@ export function storageController(ctx: OperatorContext, deps: StorageDeps): Cont
         // The apiserver lets a request go down only to strictly above status.capacity (the
         // validation of KEP-1790, GA in 1.34: "can not be less than status.capacity"), so the
         // least Tailor may ask for is the next whole GiB above what the volume has.
-        const toBytes = Math.max(decision.toBytes, roundUpGiB(claim.capacityBytes + 1));
+        const toBytes = Math.max(decision.toBytes, (Math.floor(claim.capacityBytes / GiB) + 1) * GiB);
         const failure = resizeFailureMessage(pvc) ?? claim.resizeStatus ?? '';
         if (toBytes >= claim.requestBytes) {
           const message = `the expansion of ${key} to ${pvc.spec?.resources?.requests?.storage} failed (${claim.resizeStatus}: ${failure}), and the request is already the least Kubernetes lets it go back to (above the capacity ${pvc.status?.capacity?.storage}): waiting for the resizer; lower maxSize or ask the storage admin`;
