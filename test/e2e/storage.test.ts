@@ -4,6 +4,7 @@
 // each waits for the kubelet's once-a-minute stats.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { makeClients } from '../../src/kube/client.ts';
 import { apiError, eventually, prometheusTarget, useCluster } from '../support/cluster.ts';
 import { startTestOperator, type TestOperator } from '../support/operator.ts';
 import { startPrometheus, type TestPrometheus } from '../support/prometheus.ts';
@@ -17,6 +18,8 @@ import {
   expectUntouched,
   expectVolumePolicy,
   fillingClaim,
+  SIM_CLASS,
+  mergePatchHeader,
   readClaim,
   volumeCondition,
   volumeOf,
@@ -185,6 +188,62 @@ describe('VolumePolicy', { concurrency: true }, () => {
     });
     await expectEvent(cluster, 'PersistentVolumeClaim', 'advised', 'ExpansionRecommended');
     await expectUntouched(cluster, 'advised', '1Gi');
+  });
+
+  test('a node step that fails (NodeResizeInfeasible) is said, recovered once, then reported stuck', async () => {
+    await fillingClaim(cluster, {
+      name: 'nodefail',
+      size: '1Gi',
+      labels: { tier: 'nodefail' },
+      annotations: { 'sim.tailor.dev/node-resize': 'Fail' },
+      writtenBytes: 700 * Mi,
+    });
+    await createVolumePolicy(cluster, 'nodefail', {
+      selector: { matchLabels: { tier: 'nodefail' } },
+      threshold: '50%',
+      step: '300%',
+      maxSize: '10Gi',
+      cooldown: '1h',
+    });
+    const [failed] = await expectEvent(
+      cluster,
+      'PersistentVolumeClaim',
+      'nodefail',
+      'ExpansionFailed',
+      'Warning',
+    );
+    assert.match(failed?.message ?? '', /NodeResizeInfeasible.*resize2fs/);
+    await expectEvent(cluster, 'PersistentVolumeClaim', 'nodefail', 'Recovering');
+    // The node fails the 2Gi too; 2Gi is the least Kubernetes lets the request go back to.
+    await expectEvent(cluster, 'PersistentVolumeClaim', 'nodefail', 'ExpansionStuck', 'Warning');
+    const c = await readClaim(cluster, 'nodefail');
+    assert.equal(c.spec?.resources?.requests?.storage, '2Gi');
+    assert.equal(c.status?.capacity?.storage, '1Gi');
+  });
+
+  test("pvc-autoresizer's annotations are honoured without a VolumePolicy", async (t) => {
+    // The annotation pvc-autoresizer requires on the StorageClass, for this test only.
+    const annotate = (value: string | null) =>
+      makeClients(cluster.kc).storage.patchStorageClass(
+        { name: SIM_CLASS, body: { metadata: { annotations: { 'resize.topolvm.io/enabled': value } } } },
+        mergePatchHeader,
+      );
+    await annotate('true');
+    t.after(() => annotate(null));
+    await fillingClaim(cluster, {
+      name: 'legacy',
+      size: '1Gi',
+      annotations: {
+        'resize.topolvm.io/storage_limit': '5Gi',
+        'resize.topolvm.io/threshold': '50%',
+        'resize.topolvm.io/increase': '1Gi',
+      },
+      writtenBytes: 700 * Mi,
+    });
+    const claim = await expectExpanded(cluster, 'legacy', '2Gi');
+    assert.ok(claim.metadata?.annotations?.['tailor.dev/last-expansion']);
+    await expectEvent(cluster, 'PersistentVolumeClaim', 'legacy', 'Expanding');
+    await expectEvent(cluster, 'PersistentVolumeClaim', 'legacy', 'Expanded');
   });
 
   test('bad policies: refused at the apiserver, or a condition and nothing resized', async () => {
