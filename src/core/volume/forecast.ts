@@ -14,6 +14,9 @@
 // - `sustainedBytesPerSecond` ("how much room for the next hours?") is the slope over the long
 //   window alone, when it is positive (else the middle one's): the sizing of an expansion follows
 //   the day's trend, not the last hour's burst, so one burst does not buy a disk for a week of bursts.
+//   The planner takes the lower of it and a high quantile (p95) of the day's hourly increases
+//   (`bucketIncreases`), so a one-off step (a finished download: one hour of the day's 24) is not
+//   sized for again, while growth that recurs hour after hour is.
 // Slopes are clipped at zero: a shrinking volume is "not growing", never a negative forecast.
 import type { VolumeSample } from './types.ts';
 
@@ -41,6 +44,49 @@ export interface GrowthForecast {
   readonly inodesPerSecond?: number;
   /** The window (seconds) whose slope `bytesPerSecond` is. */
   readonly windowSeconds: number;
+  /** Net increases of each whole bucket (BUCKET_SECONDS) of the long window, oldest first, bytes. */
+  readonly bucketIncreases: readonly number[];
+  /** The largest net rise within two adjacent buckets (a burst, a download), bytes; 0 without one. */
+  readonly burstBytes: number;
+}
+
+/** The forecast's bucket: an hour, so a burst of minutes shows as one bucket's increase. */
+export const BUCKET_SECONDS = 3600;
+
+/** The q-quantile (0..1) of `values` by nearest rank; 0 for none. */
+export function quantile(values: readonly number[], q: number): number {
+  if (values.length === 0) return 0;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
+}
+
+/** Net increase (last - first sample) of each BUCKET_SECONDS bucket of [now - window, now] with two samples or more. */
+export function bucketIncreases(
+  samples: readonly VolumeSample[],
+  now: number,
+  windowSeconds: number,
+): number[] {
+  const buckets = Math.floor(windowSeconds / BUCKET_SECONDS);
+  const firstAt = new Array<number>(buckets).fill(Infinity);
+  const lastAt = new Array<number>(buckets).fill(-Infinity);
+  const firstV = new Array<number>(buckets).fill(0);
+  const lastV = new Array<number>(buckets).fill(0);
+  for (const s of samples) {
+    const age = now - s.at;
+    if (age < 0 || age >= buckets * BUCKET_SECONDS) continue;
+    const b = buckets - 1 - Math.floor(age / BUCKET_SECONDS);
+    if (s.at < firstAt[b]!) {
+      firstAt[b] = s.at;
+      firstV[b] = s.usedBytes;
+    }
+    if (s.at > lastAt[b]!) {
+      lastAt[b] = s.at;
+      lastV[b] = s.usedBytes;
+    }
+  }
+  const out: number[] = [];
+  for (let b = 0; b < buckets; b++) if (lastAt[b]! > firstAt[b]!) out.push(lastV[b]! - firstV[b]!);
+  return out;
 }
 
 /**
@@ -55,35 +101,34 @@ export function slope(
   value: (s: VolumeSample) => number | undefined = (s) => s.usedBytes,
 ): number | undefined {
   const from = now - windowSeconds;
+  // One pass of sums; times relative to `now` and values relative to the first one keep the sums
+  // small enough for doubles (a day of bytes-times-seconds would otherwise lose the slope).
   let n = 0;
   let sx = 0;
   let sy = 0;
+  let sxx = 0;
+  let sxy = 0;
+  let y0: number | undefined;
   let first = Infinity;
   let last = -Infinity;
-  // Times relative to `now` keep the sums small enough for doubles to stay exact.
-  const points: [number, number][] = [];
   for (const s of samples) {
     if (s.at < from || s.at > now) continue;
-    const y = value(s);
-    if (y === undefined || !Number.isFinite(y)) continue;
+    const v = value(s);
+    if (v === undefined || !Number.isFinite(v)) continue;
+    y0 ??= v;
     const x = s.at - now;
-    points.push([x, y]);
+    const y = v - y0;
     n++;
     sx += x;
     sy += y;
-    first = Math.min(first, s.at);
-    last = Math.max(last, s.at);
+    sxx += x * x;
+    sxy += x * y;
+    if (s.at < first) first = s.at;
+    if (s.at > last) last = s.at;
   }
   if (n < 2 || last - first < minSpanSeconds) return undefined;
-  const mx = sx / n;
-  const my = sy / n;
-  let num = 0;
-  let den = 0;
-  for (const [x, y] of points) {
-    num += (x - mx) * (y - my);
-    den += (x - mx) * (x - mx);
-  }
-  return den > 0 ? num / den : undefined;
+  const den = sxx - (sx * sx) / n;
+  return den > 0 ? (sxy - (sx * sy) / n) / den : undefined;
 }
 
 /** The recent growth of a volume, or undefined when the samples are too few or too short to tell. */
@@ -108,10 +153,20 @@ export function forecastGrowth(
   const sustained =
     longest[1] > 0 ? longest[1] : Math.max(0, slopes.length > 1 ? slopes[slopes.length - 2]![1] : 0);
   const inodeValue = (s: VolumeSample) => s.inodesUsed;
-  const inodeSlopes = [windows.short, windows.middle, windows.long]
-    .map((w) => at(w, inodeValue))
-    .filter((v): v is number => v !== undefined);
+  // Inode slopes only when the kubelet reports inodes (it does for every file system it can statfs).
+  const inodeSlopes =
+    samples.length > 0 && samples[samples.length - 1]!.inodesUsed !== undefined
+      ? [windows.short, windows.middle, windows.long]
+          .map((w) => at(w, inodeValue))
+          .filter((v): v is number => v !== undefined)
+      : [];
+  const increases = bucketIncreases(samples, now, windows.long);
+  let burstBytes = 0;
+  for (let i = 0; i < increases.length; i++)
+    burstBytes = Math.max(burstBytes, increases[i]! + Math.max(0, increases[i + 1] ?? 0));
   return {
+    bucketIncreases: increases,
+    burstBytes,
     bytesPerSecond: Math.max(0, best[1]),
     sustainedBytesPerSecond: sustained,
     ...(inodeSlopes.length > 0 ? { inodesPerSecond: Math.max(0, ...inodeSlopes) } : {}),

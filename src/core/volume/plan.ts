@@ -2,7 +2,15 @@
 // step), recover from a failed expansion, or hold still, and why, in words a user can act on.
 // Pure: the controller passes the time, the rules, the claim's state and its kubelet samples.
 import { humanBytes } from '../quantity.ts';
-import { DEFAULT_FORECAST_WINDOWS, forecastGrowth, humanSeconds, secondsUntil } from './forecast.ts';
+import {
+  BUCKET_SECONDS,
+  DEFAULT_FORECAST_WINDOWS,
+  forecastGrowth,
+  humanSeconds,
+  quantile,
+  secondsUntil,
+  slope,
+} from './forecast.ts';
 import type { ForecastWindows, GrowthForecast } from './forecast.ts';
 import { describeAmount, roundUpGiB, stepBytes, thresholdBytes } from './rules.ts';
 import type { ClaimState, KnownGrowth, VolumeDecision, VolumeRules, VolumeSample } from './types.ts';
@@ -23,7 +31,34 @@ export interface PlanInput {
   readonly freshSeconds?: number;
   /** The forecast's windows (default DEFAULT_FORECAST_WINDOWS); for benchmarks and tests. */
   readonly windows?: ForecastWindows;
+  /** How the forecast is used (default DEFAULT_PLAN_TUNING); for benchmarks and tests. */
+  readonly tuning?: PlanTuning;
 }
+
+/** How the planner reads the forecast; the defaults are what `npm run bench -- volumes` chose. */
+export interface PlanTuning {
+  /** The growth rate "will it cross within the horizon" uses: the largest windowed slope, or a quantile of hourly increases. */
+  readonly trigger: 'MaxSlope' | 'HourlyQuantile' | 'RecentOrQuantile';
+  /** For RecentOrQuantile: the window (seconds) of the recent slope, so a growth under way counts at once. */
+  readonly recentSeconds: number;
+  /** The quantile (0..1) of the last day's hourly increases, for the HourlyQuantile and RecentOrQuantile triggers and LowerOfSlopeAndQuantile sizing. */
+  readonly quantile: number;
+  /** Keep room for the largest rise of the last day within two hours (a burst, a download) on top of the horizon's growth. */
+  readonly burstRoom: boolean;
+  /** An expansion's size lasts the cooldown (then the horizon's trigger takes over), or the cooldown and the horizon. */
+  readonly lastFor: 'Cooldown' | 'CooldownPlusHorizon';
+  /** The growth an expansion is sized for: the day's regression, or the lower of it and the hourly quantile (a one-off step, such as a finished download, is then not sized for again). */
+  readonly sizing: 'LongSlope' | 'LowerOfSlopeAndQuantile';
+}
+
+export const DEFAULT_PLAN_TUNING: PlanTuning = {
+  trigger: 'MaxSlope',
+  recentSeconds: 1800,
+  quantile: 0.95,
+  burstRoom: false,
+  lastFor: 'Cooldown',
+  sizing: 'LowerOfSlopeAndQuantile',
+};
 
 const FAILED = ['ControllerResizeInfeasible', 'NodeResizeInfeasible'] as const;
 const UNDER_WAY = ['ControllerResizeInProgress', 'NodeResizePending', 'NodeResizeInProgress'] as const;
@@ -153,19 +188,34 @@ export function planExpansion(input: PlanInput): VolumeDecision {
 
   // 9. At the recent growth, the threshold would be crossed within the horizon: expand now, so the
   //    expansion (minutes) is done well before, and the next one is not needed within the cooldown.
-  const toThreshold = secondsUntil(latest.availableBytes - state.roomBytes, rate);
+  const tuning = input.tuning ?? DEFAULT_PLAN_TUNING;
+  const hourly = Math.max(0, quantile(forecast?.bucketIncreases ?? [], tuning.quantile) / BUCKET_SECONDS);
+  const triggerRate =
+    tuning.trigger === 'MaxSlope'
+      ? rate
+      : tuning.trigger === 'HourlyQuantile'
+        ? hourly
+        : Math.max(
+            hourly,
+            slope(samples, now, tuning.recentSeconds, Math.min(600, tuning.recentSeconds / 2)) ?? 0,
+          );
+  const burst = tuning.burstRoom ? (forecast?.burstBytes ?? 0) : 0;
+  const toThreshold = secondsUntil(latest.availableBytes - state.roomBytes - burst, triggerRate);
   const inodeRate = forecast?.inodesPerSecond ?? 0;
   const toInodeThreshold =
     latest.inodes !== undefined && latest.inodesFree !== undefined
       ? secondsUntil(latest.inodesFree - (latest.inodes * rules.inodesThresholdPercent) / 100, inodeRate)
       : undefined;
-  if (toThreshold !== undefined && toThreshold <= rules.horizonSeconds) {
+  if (
+    (toThreshold !== undefined && toThreshold <= rules.horizonSeconds) ||
+    (burst > 0 && latest.availableBytes - state.roomBytes < burst)
+  ) {
     return expand(
       input,
       state,
       forecast,
       'Forecast',
-      `${usage}, growing ${perHour(rate)}: the ${describeAmount(rules.threshold)} threshold would be crossed in ${humanSeconds(toThreshold)}${timeToFull !== undefined ? ` (full in ${humanSeconds(timeToFull)})` : ''}, within the ${humanSeconds(rules.horizonSeconds)} horizon`,
+      `${usage}, growing ${perHour(triggerRate)}${burst > 0 ? ` with bursts of ${humanBytes(burst)}` : ''}: the ${describeAmount(rules.threshold)} threshold would be crossed in ${humanSeconds(toThreshold ?? 0)}${timeToFull !== undefined ? ` (full in ${humanSeconds(timeToFull)})` : ''}, within the ${humanSeconds(rules.horizonSeconds)} horizon`,
       timeToFull,
     );
   }
@@ -245,9 +295,18 @@ function expand(
   // The size: the larger of one step and what the growth needs to last until the next expansion
   // may come (the cooldown) and the horizon after it, at the day's sustained growth; a known step
   // is added on top. Rounded up to a whole GiB, capped at the maximum, never below the request.
-  const last = Math.max(rules.horizonSeconds, rules.cooldownSeconds);
-  const sustained = forecast?.sustainedBytesPerSecond ?? 0;
-  const willUse = latest.usedBytes + sustained * last + (known?.bytes ?? 0);
+  const tuning = input.tuning ?? DEFAULT_PLAN_TUNING;
+  const last = rules.cooldownSeconds + (tuning.lastFor === 'CooldownPlusHorizon' ? rules.horizonSeconds : 0);
+  const long = forecast?.sustainedBytesPerSecond ?? 0;
+  const sustained =
+    tuning.sizing === 'LongSlope'
+      ? long
+      : Math.min(
+          long,
+          Math.max(0, quantile(forecast?.bucketIncreases ?? [], tuning.quantile) / BUCKET_SECONDS),
+        );
+  const burst = tuning.burstRoom ? (forecast?.burstBytes ?? 0) : 0;
+  const willUse = latest.usedBytes + sustained * last + burst + (known?.bytes ?? 0);
   let need = sizeToHold(willUse, rules, state.usable, state.fsShare);
   if (latest.inodes !== undefined && latest.inodes > 0 && latest.inodesUsed !== undefined) {
     // Inodes grow with the file system (ext4: a fixed bytes-per-inode ratio).
@@ -269,7 +328,7 @@ function expand(
     };
   const sizing =
     need > step
-      ? `the growth needs ${humanBytes(roundUpGiB(need))} to last ${humanSeconds(last)}${known ? ` with ${humanBytes(known.bytes)} more` : ''}`
+      ? `${humanBytes(roundUpGiB(need))} holds the use${sustained > 0 ? ` and ${humanSeconds(last)} of growth at ${perHour(sustained)}` : ''}${known ? ` and ${humanBytes(known.bytes)} more` : ''} with the threshold free`
       : `one step of ${describeAmount(rules.step)}`;
   return {
     action: 'Expand',

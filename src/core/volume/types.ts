@@ -84,7 +84,7 @@ export type VolumeDecision =
       action: 'Expand';
       toBytes: number;
       why: ExpandReason;
-      /** Seconds until the threshold (or full) at the recent growth; undefined when not growing. */
+      /** Seconds until full (available bytes at 0) at the recent growth; undefined when not growing. */
       timeToFullSeconds?: number;
       message: string;
     }
