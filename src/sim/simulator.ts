@@ -59,6 +59,7 @@ export class Simulator {
     const events = eventRecorder(this.clients, 'tailor-sim-kubelet', log);
     this.volumes = new SimVolumes({
       capacityOf: (ns, claim) => this.storage.capacityOf(ns, claim),
+      volumeOf: (ns, claim) => this.storage.volumeOf(ns, claim),
       throughputBytesPerSecond: opts.volumeThroughputBytesPerSecond ?? 200 * 2 ** 20,
       onFull: (namespace, name, message) =>
         events.record(

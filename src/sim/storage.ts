@@ -81,6 +81,11 @@ export class SimStorage {
     return parseQuantity(this.claims?.get(claim, namespace)?.status?.capacity?.storage);
   }
 
+  /** The PersistentVolume bound to a claim: a claim deleted and made again gets a new, empty one. */
+  volumeOf(namespace: string, claim: string): string | undefined {
+    return this.claims?.get(claim, namespace)?.spec?.volumeName;
+  }
+
   private async ensureStorageClass(): Promise<void> {
     for (const [name, allowVolumeExpansion] of [
       [this.opts.storageClass, true],

@@ -29,7 +29,7 @@ async function ignoreExists(p: Promise<unknown>): Promise<void> {
   }
 }
 
-function podTemplate(s: Scenario, w: Workload): k8s.V1PodTemplateSpec {
+export function podTemplate(s: Scenario, w: Workload): k8s.V1PodTemplateSpec {
   const pool = s.nodePools.find((p) => p.name === w.pool);
   return {
     metadata: {

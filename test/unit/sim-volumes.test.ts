@@ -7,6 +7,8 @@ import assert from 'node:assert/strict';
 import { ext4, statfs } from '../../src/sim/volumes/statfs.ts';
 import { SimVolumes, logsOnDisk, type PodVolume, type WritingPod } from '../../src/sim/volumes/store.ts';
 import { NO_WRITES, parseWrites, type VolumeWrites } from '../../src/sim/volumes/writes.ts';
+import { parseScenario } from '../../src/sim/scenario.ts';
+import { podTemplate } from '../../src/sim/workloads.ts';
 
 const Gi = 2 ** 30;
 const Mi = 2 ** 20;
@@ -172,4 +174,57 @@ test('annotations: pod-wide and per volume; a bad field names the annotation', (
   const unknown = parseWrites({ 'sim.tailor.dev/volume': '{"growth": 1}' });
   assert.ok(!unknown.ok);
   assert.match(unknown.error, /"growth" is not a volume writes field; allowed: downloadBytes/);
+});
+
+test('a scenario volume with writes: a download init container and the per-volume annotation', () => {
+  const text = [
+    'name: s',
+    'nodePools: [{name: general, count: 1, cpu: 8, memory: 32Gi}]',
+    'workloads:',
+    '  - namespace: team',
+    '    name: llm',
+    '    pool: general',
+    '    volume:',
+    '      name: cache',
+    '      size: 20Gi',
+    '      writes: {downloadBytes: 15Gi, cacheBytesPerHour: 200Mi, logBytesPerHour: 50Mi, logKeep: 5}',
+    '    containers: [{name: app, requests: {cpu: "1", memory: 1Gi}}]',
+  ].join('\n');
+  const s = parseScenario(text, 's.yaml');
+  const w = s.workloads[0]!;
+  assert.equal(w.volume?.writes?.downloadBytes, 15 * Gi);
+  const tpl = podTemplate(s, w);
+  assert.deepEqual(
+    tpl.spec?.initContainers?.map((c) => [c.name, c.volumeMounts?.[0]?.name]),
+    [['download', 'cache']],
+  );
+  const parsed = parseWrites(tpl.metadata!.annotations!);
+  assert.ok(parsed.ok);
+  assert.equal(parsed.byVolume('cache').cacheBytesPerHour, 200 * Mi);
+  assert.equal(parsed.byVolume('cache').logKeep, 5);
+  assert.throws(
+    () => parseScenario(text.replace('logKeep: 5', 'logKeep: -1'), 's.yaml'),
+    /s\.yaml:\d+: workloads\[0\]\.volume\.writes\.logKeep: /,
+  );
+});
+
+test('a claim deleted and made again under the same name is a new, empty volume', () => {
+  let pv = 'pvc-1';
+  const volumes = new SimVolumes({
+    capacityOf: () => 10 * Gi,
+    volumeOf: () => pv,
+    throughputBytesPerSecond: 1 * Gi,
+  });
+  const pod: WritingPod = {
+    namespace: 'shop',
+    volumes: [
+      { claim: 'cache', volumeName: 'data', writes: NO_WRITES, downloadBytes: 2 * Gi, downloadKey: 'k' },
+    ],
+    containers: new Map(),
+  };
+  assert.equal(volumes.initStep(pod, 5), true);
+  assert.ok(volumes.statOf('shop', 'cache', 0)!.usedBytes > 2 * Gi);
+  pv = 'pvc-2';
+  assert.ok(volumes.statOf('shop', 'cache', 100)!.usedBytes < Mi);
+  assert.equal(volumes.initStep(pod, 1), false, 'downloaded again');
 });

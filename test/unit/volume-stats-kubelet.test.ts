@@ -24,33 +24,32 @@ const Gi = 2 ** 30;
 function world() {
   const clock = manualClock(1_764_680_000);
   const volumes = new SimVolumes({ capacityOf: () => 10 * Gi, throughputBytesPerSecond: 2 ** 27 });
-  const pod = (name: string, node: string, ns: string, claim: string): PodState =>
-    ({
-      uid: `uid-${name}`,
-      namespace: ns,
-      name,
-      node,
-      labels: {},
-      phase: 'Running',
-      startTime: clock.now(),
-      podIP: '10.0.0.1',
-      hostIP: '127.0.0.1',
-      generation: 1,
-      observedGeneration: 1,
-      containers: new Map(),
-      desired: new Map(),
-      claims: [claim],
-      dirty: false,
-      volumes: [
-        {
-          claim,
-          volumeName: 'data',
-          writes: { ...NO_WRITES, cacheBytesPerHour: 3600 * 2 ** 20 },
-          downloadBytes: 0,
-          downloadKey: 'x',
-        },
-      ],
-    }) as PodState;
+  const pod = (name: string, node: string, ns: string, claim: string): PodState => ({
+    uid: `uid-${name}`,
+    namespace: ns,
+    name,
+    node,
+    labels: {},
+    phase: 'Running',
+    startTime: clock.now(),
+    podIP: '10.0.0.1',
+    hostIP: '127.0.0.1',
+    generation: 1,
+    observedGeneration: 1,
+    containers: new Map(),
+    desired: new Map(),
+    claims: [claim],
+    dirty: false,
+    volumes: [
+      {
+        claim,
+        volumeName: 'data',
+        writes: { ...NO_WRITES, cacheBytesPerHour: 3600 * 2 ** 20 },
+        downloadBytes: 0,
+        downloadKey: 'x',
+      },
+    ],
+  });
   const pods = [pod('a-0', 'node-a', 'shop', 'cache'), pod('b-0', 'node-b', 'other', 'logs')];
   const view: UsageView = {
     now: () => clock.now(),
@@ -180,6 +179,7 @@ test('a refused token, a dead node and a wrong CA: logged once per node, no fres
     );
   }
   assert.equal((await source.read(0)).size, 0);
+  assert.deepEqual(source.failingNodes(), ['node-a', 'node-gone']);
   const failed = lines.filter((l) => /failed; its claims get no fresh samples/.test(l.msg));
   assert.deepEqual(failed.map((l) => l.node).sort(), ['node-a', 'node-gone'], 'each node once');
   assert.match(JSON.stringify(lines), /HTTP 403/);
@@ -187,6 +187,7 @@ test('a refused token, a dead node and a wrong CA: logged once per node, no fres
   writeFileSync(join(dir, 'token'), 'good');
   await source.poll();
   assert.equal((await source.read(0)).size, 1);
+  assert.deepEqual(source.failingNodes(), ['node-gone']);
 
   // The kubelet's certificate from another CA: refused unless insecure was asked for.
   writeFileSync(

@@ -43,6 +43,8 @@ export interface WritingPod {
 export interface ClaimVolume {
   namespace: string;
   claim: string;
+  /** The PersistentVolume the data is on. */
+  pv?: string;
   items: Map<string, VolumeContent>;
   logsWritten: number;
   logRotateBytes: number;
@@ -58,6 +60,8 @@ export interface ClaimVolume {
 export interface SimVolumesOptions {
   /** The file system's size (the claim's status.capacity); undefined: not bound yet. */
   capacityOf(namespace: string, claim: string): number | undefined;
+  /** The PersistentVolume bound to the claim: when it changes (the claim was made again), the data is gone. */
+  volumeOf?(namespace: string, claim: string): string | undefined;
   /** Default write speed of a download (the scenario's storage throughput). */
   throughputBytesPerSecond: number;
   /** A volume just filled up (a write was refused): the kubelet records an Event. */
@@ -87,10 +91,15 @@ export class SimVolumes {
   private volume(namespace: string, claim: string): ClaimVolume {
     const key = `${namespace}/${claim}`;
     let v = this.claims.get(key);
+    const pv = this.o.volumeOf?.(namespace, claim);
+    // A claim made again under the same name is bound to a new, empty volume.
+    if (v && pv !== undefined && v.pv !== undefined && v.pv !== pv) v = undefined;
+    if (v && v.pv === undefined && pv !== undefined) v.pv = pv;
     if (!v) {
       v = {
         namespace,
         claim,
+        ...(pv !== undefined ? { pv } : {}),
         items: new Map(),
         logsWritten: 0,
         logRotateBytes: 100 * 2 ** 20,

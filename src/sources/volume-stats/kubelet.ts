@@ -66,6 +66,12 @@ export class KubeletVolumeStats implements VolumeStatsSource {
   private polling?: Promise<NodePoll[]>;
   /** When a poll last finished (seconds); undefined before the first. */
   lastPollAt?: number;
+  private readonly failing = new Set<string>();
+
+  /** Nodes whose last poll failed (their claims get no fresh samples), sorted: for a status condition. */
+  failingNodes(): string[] {
+    return [...this.failing].sort();
+  }
 
   constructor(private readonly o: KubeletVolumeStatsOptions) {
     this.repeat = new RepeatLog(o.log);
@@ -151,6 +157,9 @@ export class KubeletVolumeStats implements VolumeStatsSource {
       for (let n = queue.shift(); n; n = queue.shift()) results.push(await this.pollNode(n, token));
     };
     await Promise.all(Array.from({ length: Math.min(queue.length, this.o.concurrency ?? 8) }, worker));
+    // Nodes gone from the cluster are no longer failing.
+    const present = new Set(nodes.map((n) => n.metadata?.name ?? ''));
+    for (const n of this.failing) if (!present.has(n)) this.failing.delete(n);
     this.forget();
     this.lastPollAt = this.now();
     return results;
@@ -164,11 +173,13 @@ export class KubeletVolumeStats implements VolumeStatsSource {
       const samples = volumeSamples(body);
       let added = 0;
       for (const [key, s] of samples) if (this.add(key, s)) added++;
+      this.failing.delete(name);
       this.repeat.succeeded(`node/${name}`, `kubelet volume stats: node ${name} answers again`, {
         node: name,
       });
       return { node: name, result: 'Ok', samples: added };
     } catch (err) {
+      this.failing.add(name);
       this.repeat.failed(
         `node/${name}`,
         err,
