@@ -157,10 +157,11 @@ export const VolumePolicySpec = withRules(
         example: '10%',
         maxPercent: 1000,
         maxPercentWhy: 'more than eleven times the size in one step is a typo',
-        default: '10%',
+        // DEFAULT_VOLUME_RULES' step, as `npm run bench -- volumes` chose it (bench/results/volumes.md).
+        default: '4%',
         description:
-          'How much one expansion adds: a share of the current capacity ("10%") or an amount ("10Gi"); ' +
-          'rounded up to a whole GiB.',
+          'At least how much one expansion adds: a share of the current capacity ("4%", the default) or an ' +
+          'amount ("10Gi"); more when the recent growth needs it to last the cooldown; rounded up to a whole GiB.',
       }),
       maxSize: withRules(
         Quantity({
@@ -183,7 +184,7 @@ export const VolumePolicySpec = withRules(
       horizon: Type.Optional(
         DurationBetween('0s', '30d', {
           description:
-            "Look this far ahead on the recent growth: expand when free space would fall below threshold within it. Left out: Tailor's default.",
+            "Look this far ahead on the recent growth: expand when free space would fall below threshold within it. Left out: Tailor's default (2h, chosen by npm run bench -- volumes).",
         }),
       ),
     },

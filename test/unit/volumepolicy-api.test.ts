@@ -21,7 +21,7 @@ test('a minimal VolumePolicy gets every default, as the apiserver would store it
     mode: 'Auto',
     threshold: '10%',
     inodesThreshold: '5%',
-    step: '10%',
+    step: '4%',
     maxSize: '100Gi',
     cooldown: '6h',
   });
