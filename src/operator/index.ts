@@ -5,7 +5,9 @@ import type * as k8s from '@kubernetes/client-node';
 import type { Controller, OperatorContext } from '../controllers/controller.ts';
 import { sizingController, type SizingOptions } from '../controllers/sizing/controller.ts';
 import { modelControllers, type ModelsOptions } from '../controllers/models/index.ts';
+import { storageController, type StorageOptions } from '../controllers/storage/index.ts';
 import type { VolumeStatsSource } from '../sources/volume-stats.ts';
+import { volumeStatsSource } from './volume-stats-source.ts';
 import { makeClients, observeApiRequests, observeRbacDenials, type Clients } from '../kube/client.ts';
 import { classify, errorLine } from '../kube/errors.ts';
 import { eventRecorder } from '../kube/events.ts';
@@ -82,7 +84,14 @@ export interface OperatorOptions {
    * the webhook, /healthz, /readyz, /metrics). Left out: no election, the controllers run at once.
    */
   readonly leaderElection?: OperatorLeaderElectionOptions;
+  /**
+   * The storage controller (VolumePolicies, pvc-autoresizer annotations); false leaves it out. Its
+   * usage comes from `volumeStats`, else the Prometheus source "default", else the kubelets.
+   */
+  readonly storage?: StorageOptions | false;
   readonly volumeStats?: VolumeStatsSource;
+  /** Without Prometheus, volume usage comes from the kubelets: do not verify their certificates. */
+  readonly kubeletInsecureTls?: boolean;
 }
 
 export type OperatorNotificationsOptions = Pick<NotifierOptions, 'configMap'> &
@@ -128,6 +137,7 @@ export interface OperatorParts {
   readonly options: OperatorOptions;
   readonly prometheus?: PrometheusFeed;
   readonly notifier?: Notifier;
+  readonly volumeStats?: VolumeStatsSource;
 }
 
 /**
@@ -147,6 +157,16 @@ function controllersOf(p: OperatorParts): Controller[] {
       ownWebhook: p.options.webhook !== undefined,
       ...(p.notifier ? { signals: p.notifier.signals } : {}),
     }),
+    ...(p.options.storage === false || !p.volumeStats
+      ? []
+      : [
+          storageController(p.ctx, {
+            metrics: p.metrics,
+            source: p.volumeStats,
+            ...(p.options.namespace ? { namespace: p.options.namespace } : {}),
+            ...(p.options.storage ? { options: p.options.storage } : {}),
+          }),
+        ]),
     ...(p.options.models === false
       ? []
       : modelControllers(p.ctx, {
@@ -231,6 +251,8 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
   /** Whether the controllers run: at once without election, on winning the Lease with it. */
   let leading = false;
   // The savings report: same gather + build as `tailor report`, for /ui, the metrics and the digest.
+  // Volume usage, for the storage controller and the report's volume waste: one source for both.
+  const volume = volumeStatsSource(options, clients, now, log);
   const reports = reportSource({
     clients,
     caches,
@@ -241,7 +263,7 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     ...(options.reportIntervalMs !== undefined ? { intervalMs: options.reportIntervalMs } : {}),
     ...(options.pricesConfigMap ? { pricesConfigMap: options.pricesConfigMap } : {}),
     // Volume waste in the report (and tailor_volume_waste_*) when volume usage has a source.
-    ...(options.volumeStats ? { volumeStats: options.volumeStats } : {}),
+    ...(volume.volumeStats ? { volumeStats: volume.volumeStats } : {}),
     // The savings gauges follow every standing report, on the leader only (with several replicas,
     // sum() over the gauges must not count a namespace twice); then the caller's hook.
     onReport: (r) => {
@@ -275,6 +297,7 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     options,
     prometheus,
     ...(notifier ? { notifier } : {}),
+    ...volume,
   };
   const controllers = controllersOf(parts);
   instrumentQueues(metrics, controllers);

@@ -23,6 +23,8 @@ export interface SimulatorOptions {
   nodes: SimNodeSpec[];
   profileFor: (pod: k8s.V1Pod, container: k8s.V1Container, ctx: ProfileContext) => ProfileResolution;
   storageClass?: string;
+  /** The simulated cloud refuses to grow a volume past this (bytes); see src/sim/storage.ts. */
+  volumeQuotaBytes?: number;
   /** How fast a download writes to a volume (the scenario's storage throughput); default 200 MiB/s. */
   volumeThroughputBytesPerSecond?: number;
   clock?: Clock;
@@ -83,6 +85,7 @@ export class Simulator {
     });
     this.storage = new SimStorage(this.clients, {
       storageClass: opts.storageClass ?? 'tailor-sim',
+      ...(opts.volumeQuotaBytes !== undefined ? { volumeQuotaBytes: opts.volumeQuotaBytes } : {}),
       isMounted: (ns, claim) =>
         [...this.kubelet.pods.values()].some((p) => p.namespace === ns && p.claims.includes(claim)),
       log,
