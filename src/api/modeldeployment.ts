@@ -271,14 +271,87 @@ const CacheSize = withRules(
   },
 );
 
-const Cache = Type.Object(
+/** Auto and Recommend are the VolumePolicy's modes; Off: no VolumePolicy for the cache. */
+export const CACHE_VOLUME_MODES = ['Auto', 'Recommend', 'Off'] as const;
+export type CacheVolumeMode = (typeof CACHE_VOLUME_MODES)[number];
+
+/** How many times the model's files the cache may grow to when maxSize is auto. */
+export const CACHE_MAX_SIZE_FACTOR = 4;
+
+const CacheMaxSize = withRules(
+  Type.String({
+    maxLength: 64,
+    default: 'auto',
+    [EXPECTED]: '"auto" or a size such as 200Gi',
+    description:
+      `Largest size the cache may be grown to; auto: ${CACHE_MAX_SIZE_FACTOR} times the model's files, at least the cache's size, ` +
+      'rounded up to a whole GiB.',
+  }),
   {
-    storageClassName: Type.Optional(
-      ObjectName({ description: "StorageClass for the model cache. Left out: the cluster's default." }),
-    ),
-    size: CacheSize,
+    rule: "self == 'auto' || (isQuantity(self) && !self.startsWith('-') && quantity(self).isLessThan(quantity('8Ei')))",
+    message: 'must be "auto" or a size such as 200Gi (below 8Ei)',
+    check: (s) => s === 'auto' || (isQuantity(s) && parseQuantity(s) !== undefined),
   },
-  { ...closed, default: {}, description: 'The volume the model is downloaded to (Hugging Face sources).' },
+);
+
+const THRESHOLD_EXPECTED = 'a share of the volume below 100% such as "10%", or a size such as 5Gi';
+const CacheVolumePolicy = Type.Object(
+  {
+    mode: Enum(CACHE_VOLUME_MODES, {
+      default: 'Auto',
+      description:
+        'Auto: the cache is expanded before it fills and before a new revision is downloaded. Recommend: the ' +
+        "VolumePolicy's status says what it would do, nothing is patched. Off: no VolumePolicy (a new revision " +
+        'that does not fit still waits for room).',
+    }),
+    maxSize: CacheMaxSize,
+    threshold: Type.Optional(
+      Matching(
+        '^(([0-9]|[1-9][0-9])(\\.[0-9]+)?%|[0-9]+(\\.[0-9]+)?([KMGTPE]i|[kMGTPE])?)$',
+        THRESHOLD_EXPECTED,
+        {
+          maxLength: 64,
+          description:
+            "Free space below which the cache is expanded. Left out: the VolumePolicy's default (10%).",
+        },
+      ),
+    ),
+  },
+  {
+    ...closed,
+    default: {},
+    description:
+      'The VolumePolicy Tailor creates for the model cache (same name as the ModelDeployment): it grows the volume ' +
+      'before it fills, and ahead of a new revision that needs more room than is free.',
+  },
+);
+
+const Cache = withRules(
+  Type.Object(
+    {
+      storageClassName: Type.Optional(
+        ObjectName({ description: "StorageClass for the model cache. Left out: the cluster's default." }),
+      ),
+      size: CacheSize,
+      volumePolicy: Type.Optional(CacheVolumePolicy),
+    },
+    { ...closed, default: {}, description: 'The volume the model is downloaded to (Hugging Face sources).' },
+  ),
+  {
+    rule:
+      "!has(self.volumePolicy) || self.volumePolicy.maxSize == 'auto' || self.size == 'auto' || " +
+      '!isQuantity(self.size) || !isQuantity(self.volumePolicy.maxSize) || ' +
+      '!quantity(self.volumePolicy.maxSize).isLessThan(quantity(self.size))',
+    message: 'volumePolicy.maxSize must not be below size',
+    fieldPath: '.volumePolicy.maxSize',
+    check: (c) => {
+      const max = c.volumePolicy?.maxSize;
+      if (max === undefined || max === 'auto' || c.size === 'auto') return true;
+      const m = parseQuantity(max);
+      const s = parseQuantity(c.size);
+      return m === undefined || s === undefined || m >= s;
+    },
+  },
 );
 
 const Sizing = Type.Object(
