@@ -3,6 +3,7 @@ import type { KindDefinition } from './common.ts';
 import { ModelDeploymentKind } from './modeldeployment.ts';
 import { SizingPolicyKind } from './sizingpolicy.ts';
 import { SizingCheckpointKind } from './sizingcheckpoint.ts';
+import { VolumePolicyKind } from './volumepolicy.ts';
 
 export * from './common.ts';
 export * from './crd.ts';
@@ -10,6 +11,7 @@ export * from './modeldeployment.ts';
 export * from './sizingpolicy.ts';
 export * from './sizingcheckpoint.ts';
 export * from './validate.ts';
+export * from './volumepolicy.ts';
 
 /** Every kind, with the module that defines it and the file its CRD is generated into. */
 export const KINDS: readonly { definition: KindDefinition; source: string; file: string }[] = [
@@ -27,5 +29,10 @@ export const KINDS: readonly { definition: KindDefinition; source: string; file:
     definition: SizingCheckpointKind,
     source: 'src/api/sizingcheckpoint.ts',
     file: 'deploy/crds/tailor.dev_sizingcheckpoints.yaml',
+  },
+  {
+    definition: VolumePolicyKind,
+    source: 'src/api/volumepolicy.ts',
+    file: 'deploy/crds/tailor.dev_volumepolicies.yaml',
   },
 ];

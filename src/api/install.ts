@@ -8,9 +8,15 @@ import type { CustomResourceDefinition } from './crd.ts';
 import { ModelDeploymentKind } from './modeldeployment.ts';
 import { SizingPolicyKind } from './sizingpolicy.ts';
 import { SizingCheckpointKind } from './sizingcheckpoint.ts';
+import { VolumePolicyKind } from './volumepolicy.ts';
 
 export function tailorCrds(): CustomResourceDefinition[] {
-  return [toCrd(SizingPolicyKind), toCrd(ModelDeploymentKind), toCrd(SizingCheckpointKind)];
+  return [
+    toCrd(SizingPolicyKind),
+    toCrd(ModelDeploymentKind),
+    toCrd(SizingCheckpointKind),
+    toCrd(VolumePolicyKind),
+  ];
 }
 
 export interface InstallOptions {

@@ -1,5 +1,6 @@
 // The simulator's scenario file: node pools, storage, the simulated clock, the default usage profile
 // and the workloads `tailor sim --scenario` creates. Refusals name the file, line, field and allowed values.
+import { readWrites, type VolumeWrites } from './volumes/writes.ts';
 import { LineCounter, parseDocument, type Document } from 'yaml';
 import { TailorError } from '../errors.ts';
 import {
@@ -110,7 +111,13 @@ export interface Workload {
   annotations: Record<string, string>;
   containers: WorkloadContainer[];
   /** One volume per pod from the scenario's StorageClass (volumeClaimTemplates for a StatefulSet). */
-  volume?: { name: string; sizeBytes: number; mountPath: string };
+  volume?: {
+    name: string;
+    sizeBytes: number;
+    mountPath: string;
+    /** How the pods fill it (a download by an init container, a cache, logs); see src/sim/volumes/writes.ts. */
+    writes?: VolumeWrites;
+  };
 }
 
 export interface Scenario {
@@ -501,12 +508,13 @@ function readWorkloads(
 
 function readVolume(raw: unknown, path: Path): NonNullable<Workload['volume']> {
   const o = record(raw, path);
-  onlyKeys(o, path, ['name', 'size', 'mountPath'], 'a volume field');
+  onlyKeys(o, path, ['name', 'size', 'mountPath', 'writes'], 'a volume field');
   if (o.size === undefined) throw new FieldError(path, 'size is required');
   return {
     name: o.name === undefined ? 'data' : dnsLabel(o.name, [...path, 'name']),
     sizeBytes: bytes(o.size, [...path, 'size'], { above: 0 }),
     mountPath: o.mountPath === undefined ? '/data' : absolutePath(o.mountPath, [...path, 'mountPath']),
+    ...(o.writes === undefined ? {} : { writes: readWrites(o.writes, [...path, 'writes']) }),
   };
 }
 

@@ -11,12 +11,15 @@ import { usageView, type UsageView } from './metrics/view.ts';
 import { NodeFleet, type SimNodeSpec } from './nodes.ts';
 import { SimStorage } from './storage.ts';
 import type { ProfileContext } from './usage/types.ts';
+import { SimVolumes } from './volumes/store.ts';
 
 export interface SimulatorOptions {
   kc: k8s.KubeConfig;
   nodes: SimNodeSpec[];
   profileFor: (pod: k8s.V1Pod, container: k8s.V1Container, ctx: ProfileContext) => ProfileResolution;
   storageClass?: string;
+  /** How fast a download writes to a volume (the scenario's storage throughput); default 200 MiB/s. */
+  volumeThroughputBytesPerSecond?: number;
   clock?: Clock;
   tickMs?: number;
   /** 0 picks a free port. */
@@ -34,6 +37,7 @@ export class Simulator {
   readonly fleet: NodeFleet;
   readonly kubelet: Kubelet;
   readonly storage: SimStorage;
+  readonly volumes: SimVolumes;
   readonly view: UsageView;
   readonly prometheus: PrometheusEndpoint;
   readonly metricsApi?: MetricsApi;
@@ -43,12 +47,25 @@ export class Simulator {
     this.clients = makeClients(opts.kc);
     this.clock = opts.clock ?? simClock(1);
     this.fleet = new NodeFleet(this.clients, log);
+    const events = eventRecorder(this.clients, 'tailor-sim-kubelet', log);
+    this.volumes = new SimVolumes({
+      capacityOf: (ns, claim) => this.storage.capacityOf(ns, claim),
+      throughputBytesPerSecond: opts.volumeThroughputBytesPerSecond ?? 200 * 2 ** 20,
+      onFull: (namespace, name, message) =>
+        events.record(
+          { apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { namespace, name } },
+          'Warning',
+          'VolumeFull',
+          message,
+        ),
+    });
     this.kubelet = new Kubelet({
       clients: this.clients,
       clock: this.clock,
       nodes: this.fleet.specs,
       profileFor: opts.profileFor,
-      events: eventRecorder(this.clients, 'tailor-sim-kubelet', log),
+      events,
+      volumes: this.volumes,
       log,
       ...(opts.tickMs ? { tickMs: opts.tickMs } : {}),
     });
@@ -58,12 +75,7 @@ export class Simulator {
         [...this.kubelet.pods.values()].some((p) => p.namespace === ns && p.claims.includes(claim)),
       log,
     });
-    this.view = usageView(
-      this.kubelet,
-      this.fleet.specs,
-      () => this.clock.now(),
-      (ns, claim) => this.storage.capacityOf(ns, claim),
-    );
+    this.view = usageView(this.kubelet, this.fleet.specs, () => this.clock.now(), this.volumes);
     this.prometheus = new PrometheusEndpoint(this.view);
     if (opts.metricsApi !== false)
       this.metricsApi = new MetricsApi(this.view, {

@@ -4,6 +4,9 @@ import type * as k8s from '@kubernetes/client-node';
 import type { Clients } from '../kube/client.ts';
 import { isAlreadyExists } from '../kube/errors.ts';
 import { POOL_LABEL, workloadPodAnnotations, type Scenario, type Workload } from './scenario.ts';
+import { VOLUME_ANNOTATION } from './volumes/writes.ts';
+
+const DOWNLOAD_IMAGE = 'registry.k8s.io/pause:3.10';
 
 /** Runs `fn` over `items` with at most `limit` in flight: creating 1,500 workloads one by one is slow. */
 async function inBatches<T>(
@@ -29,7 +32,15 @@ async function ignoreExists(p: Promise<unknown>): Promise<void> {
 function podTemplate(s: Scenario, w: Workload): k8s.V1PodTemplateSpec {
   const pool = s.nodePools.find((p) => p.name === w.pool);
   return {
-    metadata: { labels: { app: w.name, ...w.labels }, annotations: workloadPodAnnotations(w) },
+    metadata: {
+      labels: { app: w.name, ...w.labels },
+      annotations: {
+        ...workloadPodAnnotations(w),
+        ...(w.volume?.writes
+          ? { [`${VOLUME_ANNOTATION}.${w.volume.name}`]: JSON.stringify(w.volume.writes) }
+          : {}),
+      },
+    },
     spec: {
       terminationGracePeriodSeconds: 5,
       ...(w.pool ? { nodeSelector: { [POOL_LABEL]: w.pool } } : {}),
@@ -41,6 +52,18 @@ function podTemplate(s: Scenario, w: Workload): k8s.V1PodTemplateSpec {
               value: t.value ?? '',
               effect: t.effect,
             })),
+          }
+        : {}),
+      // A download into the volume runs in an init container: the pod is not Ready before it is done.
+      ...(w.volume?.writes?.downloadBytes
+        ? {
+            initContainers: [
+              {
+                name: 'download',
+                image: DOWNLOAD_IMAGE,
+                volumeMounts: [{ name: w.volume.name, mountPath: w.volume.mountPath }],
+              },
+            ],
           }
         : {}),
       containers: w.containers.map((c) => ({

@@ -422,11 +422,14 @@ const BY = 'namespace, pod, container';
 
 /** The series selector for a scope: app containers only (cAdvisor also exports the pod's cgroup and pause). */
 export function selector(scope: Scope, extra = ''): string {
-  const ns =
-    scope.kind === 'AllNamespaces'
-      ? 'namespace!=""'
-      : `namespace=~"${scope.namespaces.map((n) => n.replace(/[\\"]/g, '\\$&').replace(/[.*+?^${}()|[\]]/g, '\\\\$&')).join('|')}"`;
-  return `{${ns},pod!="",container!="",container!="POD"${extra ? `,${extra}` : ''}}`;
+  return `{${namespaceMatcher(scope)},pod!="",container!="",container!="POD"${extra ? `,${extra}` : ''}}`;
+}
+
+/** The namespace label matcher for a scope, each name escaped (a regex of literal names). */
+export function namespaceMatcher(scope: Scope): string {
+  return scope.kind === 'AllNamespaces'
+    ? 'namespace!=""'
+    : `namespace=~"${scope.namespaces.map((n) => n.replace(/[\\"]/g, '\\$&').replace(/[.*+?^${}()|[\]]/g, '\\\\$&')).join('|')}"`;
 }
 
 export interface HistoryQueries {

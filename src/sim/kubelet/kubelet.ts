@@ -21,6 +21,8 @@ import {
   type Resources,
 } from './resize.ts';
 import { desiredOf, gpusOf, policyOf, resourcesOf, type ContainerState, type PodState } from './state.ts';
+import type { PodVolume, SimVolumes } from '../volumes/store.ts';
+import { parseWrites } from '../volumes/writes.ts';
 
 export type ProfileResolution = { ok: true; profile: UsageProfile } | { ok: false; error: string };
 
@@ -35,6 +37,8 @@ export interface KubeletDeps {
   tickMs?: number;
   /** Status writes in flight at once. */
   writeConcurrency?: number;
+  /** The data on the persistent volumes; without it pods write nothing and init containers finish at once. */
+  volumes?: SimVolumes;
 }
 
 const ZERO_USAGE: UsageSample = { cpuCores: 0, memoryBytes: 0, gpuMemoryBytes: 0, gpuUtilPercent: 0 };
@@ -187,8 +191,71 @@ export class Kubelet {
         consecutiveCrashes: 0,
       });
     }
+    if (!state.unsupported) this.admitVolumes(pod, state, now);
     if (state.unsupported) state.containers.clear();
     return state;
+  }
+
+  /**
+   * The pod's persistent volumes and what it writes to them, and its init containers: a download
+   * into a volume (the writes' downloadBytes, else the model cache of an llm container when an init
+   * container mounts the volume) runs in the init containers, before the app containers start.
+   */
+  private admitVolumes(pod: k8s.V1Pod, state: PodState, now: number): void {
+    const inits = pod.spec?.initContainers?.filter((c) => c.restartPolicy !== 'Always') ?? [];
+    if (inits.length > 0)
+      state.init = { containers: inits.map((c) => ({ name: c.name, image: c.image ?? '' })), startedAt: now };
+    const claimed = (pod.spec?.volumes ?? []).filter((v) => v.persistentVolumeClaim);
+    if (claimed.length === 0) return;
+    const writes = parseWrites(pod.metadata?.annotations ?? {});
+    if (!writes.ok) {
+      state.phase = 'Pending';
+      state.unsupported = writes.error;
+      this.deps.events.record(
+        { ...pod, apiVersion: 'v1', kind: 'Pod' },
+        'Warning',
+        'SimulationFailed',
+        `${writes.error}; the simulator leaves this pod Pending`,
+      );
+      return;
+    }
+    let modelCache = 0;
+    for (const c of state.containers.values()) {
+      const bytes = (c.profile as { modelCacheBytes?: number }).modelCacheBytes ?? 0;
+      modelCache = Math.max(modelCache, bytes);
+    }
+    state.volumes = claimed.map((v): PodVolume => {
+      const w = writes.byVolume(v.name);
+      const downloader = inits.find((c) => c.volumeMounts?.some((m) => m.name === v.name && !m.readOnly));
+      const env = new Map((downloader?.env ?? []).map((e) => [e.name, e.value]));
+      const key =
+        w.downloadKey ??
+        (env.get('REPO') ? `${env.get('REPO')}@${env.get('REVISION') ?? 'main'}` : undefined) ??
+        'download';
+      return {
+        claim: v.persistentVolumeClaim!.claimName,
+        volumeName: v.name,
+        writes: w,
+        downloadBytes: downloader ? w.downloadBytes || modelCache : 0,
+        downloadKey: key,
+      };
+    });
+  }
+
+  /** The init containers' step: true once they are all done and the app containers have started. */
+  private initialize(pod: PodState, now: number, dt: number): boolean {
+    const init = pod.init;
+    if (!init || init.doneAt !== undefined) return true;
+    const done = this.deps.volumes ? this.deps.volumes.initStep(pod, dt) : true;
+    if (!done) return false;
+    init.doneAt = now;
+    // The app containers start now: an LLM loads its weights from here.
+    for (const c of pod.containers.values()) {
+      c.startedAt = now;
+      c.profile = c.remake(now, c.actual.cpuRequest);
+    }
+    pod.dirty = true;
+    return true;
   }
 
   /** A pod being deleted: its containers stop at once, then the kubelet's final delete. */
@@ -222,8 +289,14 @@ export class Kubelet {
       if (pod.unsupported) continue;
       // 1. Resize first, so this tick's usage is judged against the limits now in force.
       this.resize(pod, allocatedByNode);
-      // 2. Usage, throttling and OOM kills.
+      // 2. Init containers (downloads into the volumes) before anything else runs.
+      if (!this.initialize(pod, now, dt)) {
+        if (pod.dirty) this.queue.add(pod);
+        continue;
+      }
+      // 3. Usage, throttling and OOM kills; then what the app writes to its volumes.
       for (const c of pod.containers.values()) this.use(pod, c, now, dt);
+      this.deps.volumes?.runStep(pod, now, dt);
       if (pod.dirty) this.queue.add(pod);
     }
     this.flush();
@@ -415,10 +488,19 @@ export class Kubelet {
         ],
       };
     }
+    const init = pod.init;
+    const initializing = init !== undefined && init.doneAt === undefined;
     const conditions: k8s.V1PodCondition[] = [
       ...(pod.scheduledCondition ? [pod.scheduledCondition] : []),
       cond('PodReadyToStartContainers', true),
-      cond('Initialized', true),
+      initializing
+        ? cond(
+            'Initialized',
+            false,
+            'ContainersNotInitialized',
+            `containers with incomplete status: [${init.containers.map((c) => c.name).join(' ')}]`,
+          )
+        : cond('Initialized', true),
       cond('ContainersReady', allReady, allReady ? undefined : 'ContainersNotReady'),
       cond('Ready', allReady, allReady ? undefined : 'ContainersNotReady'),
     ];
@@ -432,8 +514,61 @@ export class Kubelet {
         ...(pod.resize.message ? { message: pod.resize.message } : {}),
       });
     }
+    const initStatuses = init?.containers.map((c, i): k8s.V1ContainerStatus => ({
+      name: c.name,
+      image: c.image,
+      imageID: `sim://${c.image}`,
+      containerID: `sim://${pod.uid}/${c.name}/0`,
+      restartCount: 0,
+      // One after another: the last one runs the downloads (the earlier ones are done at once).
+      ...(initializing && i === init.containers.length - 1
+        ? {
+            ready: false,
+            started: true,
+            state: { running: { startedAt: t(init.startedAt) as unknown as Date } },
+          }
+        : {
+            ready: true,
+            started: false,
+            state: {
+              terminated: {
+                exitCode: 0,
+                reason: 'Completed',
+                startedAt: t(init.startedAt) as unknown as Date,
+                finishedAt: t(init.doneAt ?? init.startedAt) as unknown as Date,
+              },
+            },
+          }),
+    }));
+    if (initializing) {
+      return {
+        phase: 'Pending',
+        hostIP: node ? hostIpOf(node) : undefined,
+        podIP: pod.podIP,
+        podIPs: [{ ip: pod.podIP }],
+        startTime: t(pod.startTime) as unknown as Date,
+        observedGeneration: pod.observedGeneration,
+        conditions,
+        initContainerStatuses: initStatuses,
+        containerStatuses: containers.map((c) => ({
+          name: c.name,
+          image: c.image,
+          imageID: '',
+          ready: false,
+          restartCount: 0,
+          started: false,
+          state: { waiting: { reason: 'PodInitializing' } },
+          allocatedResources: requestsOf(c.allocated, c.gpus),
+          resources: {
+            requests: requestsOf(c.actual, c.gpus),
+            ...(hasLimits(c.actual, c.gpus) ? { limits: limitsOf(c.actual, c.gpus) } : {}),
+          },
+        })),
+      };
+    }
     return {
       phase: 'Running',
+      ...(initStatuses ? { initContainerStatuses: initStatuses } : {}),
       hostIP: node ? hostIpOf(node) : undefined,
       podIP: pod.podIP,
       podIPs: [{ ip: pod.podIP }],

@@ -4,6 +4,7 @@ import type * as k8s from '@kubernetes/client-node';
 import { parseQuantity } from '../../core/quantity.ts';
 import type { UsageProfile, UsageSample } from '../usage/types.ts';
 import type { Resources, ResizePolicy } from './resize.ts';
+import type { PodVolume } from '../volumes/store.ts';
 
 export interface ContainerState {
   name: string;
@@ -59,6 +60,12 @@ export interface PodState {
   unsupported?: string;
   /** PVC names mounted by the pod. */
   claims: string[];
+  /** The pod's persistent volumes and what it writes to them (see ../volumes/store.ts). */
+  volumes?: PodVolume[];
+  /** Profile bytes already written to the volumes, per claim/container. */
+  profileWritten?: Map<string, number>;
+  /** The init containers: they run (downloads into the volumes) before the app containers start. */
+  init?: { containers: { name: string; image: string }[]; startedAt: number; doneAt?: number };
   /** Whether the API needs to hear of a change. */
   dirty: boolean;
   scheduledCondition?: k8s.V1PodCondition;

@@ -192,7 +192,37 @@ export function exposition(view: UsageView): string {
       'gauge',
       'Number of available bytes in the volume',
       labels,
-      Math.max(0, v.capacityBytes - v.usedBytes),
+      v.availableBytes ?? Math.max(0, v.capacityBytes - v.usedBytes),
+    );
+    if (v.inodes !== undefined && v.inodesUsed !== undefined) {
+      e.add(
+        'kubelet_volume_stats_inodes',
+        'gauge',
+        'Maximum number of inodes in the volume',
+        labels,
+        v.inodes,
+      );
+      e.add(
+        'kubelet_volume_stats_inodes_used',
+        'gauge',
+        'Number of used inodes in the volume',
+        labels,
+        v.inodesUsed,
+      );
+      e.add(
+        'kubelet_volume_stats_inodes_free',
+        'gauge',
+        'Number of free inodes in the volume',
+        labels,
+        Math.max(0, v.inodes - v.inodesUsed),
+      );
+    }
+    e.add(
+      'tailor_sim_volume_full_total',
+      'counter',
+      'Times the simulated volume filled up (a write refused: no space or no inodes left).',
+      labels,
+      v.fullTotal ?? 0,
     );
   }
   return e.text();

@@ -2,12 +2,21 @@
 import type { Kubelet } from '../kubelet/kubelet.ts';
 import type { SimNodeSpec } from '../nodes.ts';
 import type { ContainerState, PodState } from '../kubelet/state.ts';
+import type { SimVolumes } from '../volumes/store.ts';
 
 export interface VolumeUsage {
   namespace: string;
   claim: string;
   usedBytes: number;
   capacityBytes: number;
+  /** statfs's available: capacity - used - the blocks reserved for root. */
+  availableBytes?: number;
+  inodes?: number;
+  inodesUsed?: number;
+  /** When the kubelet took this reading (seconds since the epoch). */
+  at?: number;
+  /** Times the volume filled up (a write refused for want of room or inodes). */
+  fullTotal?: number;
 }
 
 export interface UsageView {
@@ -26,27 +35,38 @@ export function usageView(
   kubelet: Kubelet,
   nodes: ReadonlyMap<string, SimNodeSpec>,
   now: () => number,
-  capacityOf: (namespace: string, claim: string) => number | undefined,
+  volumes: SimVolumes,
 ): UsageView {
   return {
     now,
     nodes: () => nodes.values(),
     pods: () => [...kubelet.pods.values()].filter((p) => !p.unsupported),
     volumes() {
+      // As a kubelet: the volumes of the pods it runs, each from its stats cache (about a minute old).
       const t = now();
-      const used = new Map<string, VolumeUsage>();
+      const out = new Map<string, VolumeUsage>();
       for (const p of kubelet.pods.values()) {
+        if (p.unsupported) continue;
         for (const claim of p.claims) {
-          const capacity = capacityOf(p.namespace, claim);
-          if (capacity === undefined) continue;
           const key = `${p.namespace}/${claim}`;
-          const bytes = [...p.containers.values()].reduce((s, c) => s + c.profile.volumeBytes(t), 0);
-          const prev = used.get(key);
-          const total = Math.min(capacity, (prev?.usedBytes ?? 0) + bytes);
-          used.set(key, { namespace: p.namespace, claim, usedBytes: total, capacityBytes: capacity });
+          if (out.has(key)) continue;
+          const s = volumes.statOf(p.namespace, claim, t);
+          if (!s) continue;
+          const v = volumes.get(p.namespace, claim);
+          out.set(key, {
+            namespace: p.namespace,
+            claim,
+            usedBytes: s.usedBytes,
+            capacityBytes: s.capacityBytes,
+            availableBytes: s.availableBytes,
+            inodes: s.inodes,
+            inodesUsed: s.inodesUsed,
+            at: s.at,
+            fullTotal: v?.fullTotal ?? 0,
+          });
         }
       }
-      return [...used.values()];
+      return [...out.values()];
     },
   };
 }

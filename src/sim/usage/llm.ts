@@ -15,6 +15,8 @@ export interface LlmProfile extends UsageProfile {
   readonly kvCapacityTokens: number;
   /** False when the weights alone exceed the GPU memory the server may use: a real server would not start. */
   readonly fitsGpu: boolean;
+  /** Bytes of model files the server keeps on its volume (modelCacheOnVolume), else 0. */
+  readonly modelCacheBytes: number;
 }
 
 export function llmProfile(spec: LlmSpec, ctx: ProfileContext, traces: TraceLibrary): LlmProfile {
@@ -109,6 +111,7 @@ export function llmProfile(spec: LlmSpec, ctx: ProfileContext, traces: TraceLibr
     loadSeconds,
     kvCapacityTokens,
     fitsGpu,
+    modelCacheBytes: spec.modelCacheOnVolume ? spec.weightsBytes : 0,
     sample,
     volumeBytes(t: number): number {
       if (!spec.modelCacheOnVolume) return 0;
