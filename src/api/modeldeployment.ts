@@ -294,7 +294,33 @@ const CacheMaxSize = withRules(
   },
 );
 
-const THRESHOLD_EXPECTED = 'a share of the volume below 100% such as "10%", or a size such as 5Gi';
+// As the VolumePolicy's threshold takes it: "N%" above 0 and at most 99, or an amount above 0.
+const THRESHOLD_PERCENT = '^[0-9]{1,3}(\\.[0-9]{1,2})?%$';
+const THRESHOLD_PERCENT_RE = new RegExp(THRESHOLD_PERCENT);
+const THRESHOLD_EXPECTED =
+  'a share of the volume above 0% and at most 99% such as "10%", or a size above 0 such as 5Gi';
+const Threshold = withRules(
+  Type.String({
+    maxLength: 64,
+    minLength: 1,
+    [EXPECTED]: THRESHOLD_EXPECTED,
+    description: "Free space below which the cache is expanded. Left out: the VolumePolicy's default (10%).",
+  }),
+  {
+    rule:
+      `self.endsWith('%') ? (self.matches(r'${THRESHOLD_PERCENT}') && double(self.substring(0, size(self) - 1)) > 0.0 && ` +
+      "double(self.substring(0, size(self) - 1)) <= 99.0) : (isQuantity(self) && !self.startsWith('-') && " +
+      "quantity(self).isGreaterThan(quantity('0')))",
+    message: `must be ${THRESHOLD_EXPECTED}`,
+    check: (s) => {
+      if (s.endsWith('%')) {
+        const p = Number(s.slice(0, -1));
+        return THRESHOLD_PERCENT_RE.test(s) && p > 0 && p <= 99;
+      }
+      return isQuantity(s) && (parseQuantity(s) ?? 0) > 0;
+    },
+  },
+);
 const CacheVolumePolicy = Type.Object(
   {
     mode: Enum(CACHE_VOLUME_MODES, {
@@ -305,17 +331,7 @@ const CacheVolumePolicy = Type.Object(
         'that does not fit still waits for room).',
     }),
     maxSize: CacheMaxSize,
-    threshold: Type.Optional(
-      Matching(
-        '^(([0-9]|[1-9][0-9])(\\.[0-9]+)?%|[0-9]+(\\.[0-9]+)?([KMGTPE]i|[kMGTPE])?)$',
-        THRESHOLD_EXPECTED,
-        {
-          maxLength: 64,
-          description:
-            "Free space below which the cache is expanded. Left out: the VolumePolicy's default (10%).",
-        },
-      ),
-    ),
+    threshold: Type.Optional(Threshold),
   },
   {
     ...closed,

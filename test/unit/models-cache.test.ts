@@ -78,7 +78,7 @@ void test('render: a Hugging Face cache gets a VolumePolicy owned like the other
   assert.equal(vp.spec.threshold, undefined, "the VolumePolicy's own default threshold");
   // The selector matches the cache PVC and nothing else the ModelDeployment owns.
   const matches = (labels: Record<string, string> | undefined) =>
-    Object.entries(vp.spec.selector.matchLabels).every(([k, v]) => labels?.[k] === v);
+    Object.entries(vp.spec.selector?.matchLabels ?? { none: 'x' }).every(([k, v]) => labels?.[k] === v);
   assert.ok(matches(r.pvc!.metadata!.labels));
   assert.ok(!matches(r.deployment.metadata!.labels));
   assert.ok(!matches(r.deployment.spec!.template.metadata!.labels));
@@ -147,8 +147,10 @@ void test('schema: the volume policy section is defaulted and bad values are ref
   assert.deepEqual(problems(ModelDeploymentSchema, base({ size: 'auto' })), []);
   const cases: [unknown, RegExp][] = [
     [{ size: 'auto', volumePolicy: { mode: 'Sometimes' } }, /mode/],
-    [{ size: 'auto', volumePolicy: { threshold: '150%' } }, /share of the volume below 100%/],
-    [{ size: 'auto', volumePolicy: { threshold: '-5Gi' } }, /share of the volume below 100%/],
+    [{ size: 'auto', volumePolicy: { threshold: '150%' } }, /at most 99%/],
+    [{ size: 'auto', volumePolicy: { threshold: '0%' } }, /above 0%/],
+    [{ size: 'auto', volumePolicy: { threshold: '0' } }, /size above 0/],
+    [{ size: 'auto', volumePolicy: { threshold: '-5Gi' } }, /at most 99%/],
     [{ size: 'auto', volumePolicy: { maxSize: 'lots' } }, /"auto" or a size/],
     [{ size: '50Gi', volumePolicy: { maxSize: '40Gi' } }, /maxSize must not be below size/],
   ];
@@ -159,7 +161,7 @@ void test('schema: the volume policy section is defaulted and bad values are ref
       `${JSON.stringify(cache)}: ${JSON.stringify(found)}`,
     );
   }
-  for (const ok of [{ threshold: '10%' }, { threshold: '5Gi' }, { threshold: '99.5%' }, { maxSize: '50Gi' }])
+  for (const ok of [{ threshold: '10%' }, { threshold: '5Gi' }, { threshold: '12.5%' }, { maxSize: '50Gi' }])
     assert.deepEqual(
       problems(ModelDeploymentSchema, base({ size: '50Gi', volumePolicy: ok })),
       [],

@@ -6,6 +6,7 @@ import type * as k8s from '@kubernetes/client-node';
 import { CACHE_MAX_SIZE_FACTOR, type ModelDeployment } from '../../api/modeldeployment.ts';
 import { API_VERSION } from '../../api/common.ts';
 import type { SizingPolicySpec } from '../../api/sizingpolicy.ts';
+import type { VolumePolicySpec } from '../../api/volumepolicy.ts';
 import type { Estimate } from '../../core/llm/estimate.ts';
 import type { FitResult } from '../../core/gpu/fit.ts';
 import { formatBytes, formatCpu, parseQuantity } from '../../core/quantity.ts';
@@ -44,17 +45,12 @@ export const MODEL_BYTES_ANNOTATION = 'tailor.dev/model-bytes';
 /** Marks the model-cache PVC among a ModelDeployment's objects; its VolumePolicy selects it. */
 export const CACHE_COMPONENT = 'model-cache';
 
-/** tailor.dev/v1alpha1 VolumePolicy as ISSUE12 fixes its shape (src/api/volumepolicy.ts, vol-ctl). */
+/** The cache's VolumePolicy as applied: the fields left out take the kind's defaults. */
 export interface VolumePolicyObject {
   apiVersion: typeof API_VERSION;
   kind: 'VolumePolicy';
   metadata: k8s.V1ObjectMeta;
-  spec: {
-    selector: { matchLabels: Record<string, string> };
-    mode: 'Auto' | 'Recommend';
-    maxSize: string;
-    threshold?: string;
-  };
+  spec: Partial<VolumePolicySpec> & Pick<VolumePolicySpec, 'mode'> & { maxSize: string };
 }
 
 export interface Rendered {
