@@ -5,6 +5,9 @@ import type * as k8s from '@kubernetes/client-node';
 import type { Controller, OperatorContext } from '../controllers/controller.ts';
 import { sizingController, type SizingOptions } from '../controllers/sizing/controller.ts';
 import { modelControllers, type ModelsOptions } from '../controllers/models/index.ts';
+import { storageController, type StorageOptions } from '../controllers/storage/index.ts';
+import type { VolumeStatsSource } from '../sources/volume-stats.ts';
+import { volumeStatsSource } from './volume-stats-source.ts';
 import { makeClients, observeApiRequests, observeRbacDenials, type Clients } from '../kube/client.ts';
 import { classify, errorLine } from '../kube/errors.ts';
 import { eventRecorder } from '../kube/events.ts';
@@ -81,6 +84,14 @@ export interface OperatorOptions {
    * the webhook, /healthz, /readyz, /metrics). Left out: no election, the controllers run at once.
    */
   readonly leaderElection?: OperatorLeaderElectionOptions;
+  /**
+   * The storage controller (VolumePolicies, pvc-autoresizer annotations); false leaves it out. Its
+   * usage comes from `volumeStats`, else the Prometheus source "default", else the kubelets.
+   */
+  readonly storage?: StorageOptions | false;
+  readonly volumeStats?: VolumeStatsSource;
+  /** Without Prometheus, volume usage comes from the kubelets: do not verify their certificates. */
+  readonly kubeletInsecureTls?: boolean;
 }
 
 export type OperatorNotificationsOptions = Pick<NotifierOptions, 'configMap'> &
@@ -126,6 +137,7 @@ export interface OperatorParts {
   readonly options: OperatorOptions;
   readonly prometheus?: PrometheusFeed;
   readonly notifier?: Notifier;
+  readonly volumeStats?: VolumeStatsSource;
 }
 
 /**
@@ -145,6 +157,16 @@ function controllersOf(p: OperatorParts): Controller[] {
       ownWebhook: p.options.webhook !== undefined,
       ...(p.notifier ? { signals: p.notifier.signals } : {}),
     }),
+    ...(p.options.storage === false || !p.volumeStats
+      ? []
+      : [
+          storageController(p.ctx, {
+            metrics: p.metrics,
+            source: p.volumeStats,
+            ...(p.options.namespace ? { namespace: p.options.namespace } : {}),
+            ...(p.options.storage ? { options: p.options.storage } : {}),
+          }),
+        ]),
     ...(p.options.models === false
       ? []
       : modelControllers(p.ctx, {
@@ -271,6 +293,7 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     options,
     prometheus,
     ...(notifier ? { notifier } : {}),
+    ...volumeStatsSource(options, clients, now, log),
   };
   const controllers = controllersOf(parts);
   instrumentQueues(metrics, controllers);

@@ -22,6 +22,8 @@ export interface SimNodeSpec {
   taints?: k8s.V1Taint[];
   /** Set on registration. */
   internalIP?: string;
+  /** The simulated kubelet's HTTPS port on loopback (its Summary API); then the InternalIP is 127.0.0.1. */
+  kubeletPort?: number;
 }
 
 export const LEASE_SECONDS = 40;
@@ -66,9 +68,10 @@ function nodeStatus(n: SimNodeSpec, index: number, now: Date): k8s.V1NodeStatus 
     capacity,
     allocatable: capacity,
     addresses: [
-      { type: 'InternalIP', address: simNodeIp(index) },
+      { type: 'InternalIP', address: n.kubeletPort !== undefined ? '127.0.0.1' : simNodeIp(index) },
       { type: 'Hostname', address: n.name },
     ],
+    ...(n.kubeletPort !== undefined ? { daemonEndpoints: { kubeletEndpoint: { Port: n.kubeletPort } } } : {}),
     nodeInfo: {
       architecture: 'amd64',
       bootID: '',
@@ -138,7 +141,8 @@ export class NodeFleet {
     let i = this.specs.size;
     for (const n of nodes) {
       const index = i++;
-      n.internalIP = simNodeIp(index);
+      // With a kubelet endpoint the node is reached on loopback, as the operator's stats source does.
+      n.internalIP = n.kubeletPort !== undefined ? '127.0.0.1' : simNodeIp(index);
       this.specs.set(n.name, n);
       try {
         await this.clients.core.createNode({

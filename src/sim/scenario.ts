@@ -86,6 +86,8 @@ export interface Storage {
   throughputBytesPerSecond: number;
   /** How long the simulated CSI resizer takes to expand a volume. */
   expansionSeconds: number;
+  /** The simulated cloud refuses to grow a volume past this (ControllerResizeInfeasible); none when left out. */
+  volumeQuotaBytes?: number;
 }
 
 export interface WorkloadContainer {
@@ -290,7 +292,12 @@ function instant(v: unknown, path: Path): number {
 function readStorage(raw: unknown, path: Path, d: Storage): Storage {
   if (raw === undefined) return d;
   const o = record(raw, path);
-  onlyKeys(o, path, ['storageClass', 'throughputBytesPerSecond', 'expansionSeconds'], 'a storage field');
+  onlyKeys(
+    o,
+    path,
+    ['storageClass', 'throughputBytesPerSecond', 'expansionSeconds', 'volumeQuota'],
+    'a storage field',
+  );
   return {
     storageClass:
       o.storageClass === undefined ? d.storageClass : dnsSubdomain(o.storageClass, [...path, 'storageClass']),
@@ -302,6 +309,11 @@ function readStorage(raw: unknown, path: Path, d: Storage): Storage {
       o.expansionSeconds === undefined
         ? d.expansionSeconds
         : seconds(o.expansionSeconds, [...path, 'expansionSeconds']),
+    ...(o.volumeQuota === undefined
+      ? d.volumeQuotaBytes === undefined
+        ? {}
+        : { volumeQuotaBytes: d.volumeQuotaBytes }
+      : { volumeQuotaBytes: bytes(o.volumeQuota, [...path, 'volumeQuota'], { min: 1 }) }),
   };
 }
 

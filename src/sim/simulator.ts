@@ -1,11 +1,12 @@
 // Composition root of the simulator: nodes, the kubelet, storage and the two metrics endpoints,
 // started in order against one cluster and stopped in reverse.
-import type * as k8s from '@kubernetes/client-node';
+import * as k8s from '@kubernetes/client-node';
 import { makeClients, type Clients } from '../kube/client.ts';
 import { eventRecorder } from '../kube/events.ts';
 import { simClock, type Clock } from './clock.ts';
 import { Kubelet, type ProfileResolution } from './kubelet/kubelet.ts';
 import { MetricsApi } from './metrics/metrics-api.ts';
+import { KubeletApi, apiserverAuthorizer } from './metrics/kubelet-api.ts';
 import { PrometheusEndpoint } from './metrics/prometheus.ts';
 import { usageView, type UsageView } from './metrics/view.ts';
 import { NodeFleet, type SimNodeSpec } from './nodes.ts';
@@ -18,12 +19,19 @@ export interface SimulatorOptions {
   nodes: SimNodeSpec[];
   profileFor: (pod: k8s.V1Pod, container: k8s.V1Container, ctx: ProfileContext) => ProfileResolution;
   storageClass?: string;
+  /** The simulated cloud refuses to grow a volume past this (bytes); see src/sim/storage.ts. */
+  volumeQuotaBytes?: number;
   /** How fast a download writes to a volume (the scenario's storage throughput); default 200 MiB/s. */
   volumeThroughputBytesPerSecond?: number;
   clock?: Clock;
   tickMs?: number;
   /** 0 picks a free port. */
   prometheusPort?: number;
+  /**
+   * Serve each node's kubelet Summary API (/stats/summary) over HTTPS on loopback, one port per
+   * node, checking tokens as a kubelet (TokenReview, SubjectAccessReview get nodes/stats). Default true.
+   */
+  kubeletApi?: boolean;
   /** Serve metrics.k8s.io behind an APIService (one simulator per cluster may). */
   metricsApi?: boolean;
   /** Replace a metrics.k8s.io APIService tailor sim did not create (default: refuse to start). */
@@ -41,6 +49,7 @@ export class Simulator {
   readonly view: UsageView;
   readonly prometheus: PrometheusEndpoint;
   readonly metricsApi?: MetricsApi;
+  readonly kubeletApi?: KubeletApi;
 
   private constructor(private readonly opts: SimulatorOptions) {
     const log = opts.log ?? (() => {});
@@ -71,12 +80,27 @@ export class Simulator {
     });
     this.storage = new SimStorage(this.clients, {
       storageClass: opts.storageClass ?? 'tailor-sim',
+      ...(opts.volumeQuotaBytes !== undefined ? { volumeQuotaBytes: opts.volumeQuotaBytes } : {}),
       isMounted: (ns, claim) =>
         [...this.kubelet.pods.values()].some((p) => p.namespace === ns && p.claims.includes(claim)),
       log,
     });
     this.view = usageView(this.kubelet, this.fleet.specs, () => this.clock.now(), this.volumes);
     this.prometheus = new PrometheusEndpoint(this.view);
+    if (opts.kubeletApi !== false)
+      this.kubeletApi = new KubeletApi(
+        this.view,
+        this.volumes,
+        this.clock,
+        apiserverAuthorizer(
+          opts.kc,
+          (kc) => ({
+            authn: kc.makeApiClient(k8s.AuthenticationV1Api),
+            authz: kc.makeApiClient(k8s.AuthorizationV1Api),
+          }),
+          log,
+        ),
+      );
     if (opts.metricsApi !== false)
       this.metricsApi = new MetricsApi(this.view, {
         replaceForeign: opts.replaceMetricsApiService ?? false,
@@ -91,13 +115,18 @@ export class Simulator {
   static async start(opts: SimulatorOptions): Promise<Simulator> {
     const sim = new Simulator(opts);
     try {
-      // 1. Nodes first: the scheduler can bind nothing before they exist and are Ready.
+      // 1. The kubelet endpoints' ports go into the nodes' status (daemonEndpoints).
+      if (sim.kubeletApi) {
+        await sim.kubeletApi.start(opts.nodes.map((n) => n.name));
+        for (const n of opts.nodes) n.kubeletPort = sim.kubeletApi.ports.get(n.name);
+      }
+      // 2. Nodes: the scheduler can bind nothing before they exist and are Ready.
       await sim.fleet.register(opts.nodes);
       sim.fleet.start();
-      // 2. Storage before pods, so a pod's claim is bound by the time the pod starts.
+      // 3. Storage before pods, so a pod's claim is bound by the time the pod starts.
       await sim.storage.start();
       await sim.kubelet.start();
-      // 3. Metrics last: they only read what the kubelet keeps.
+      // 4. Metrics last: they only read what the kubelet keeps.
       await sim.prometheus.start(opts.prometheusPort ?? 0);
       await sim.metricsApi?.start(sim.clients);
     } catch (err) {
@@ -122,6 +151,7 @@ export class Simulator {
         (this.opts.log ?? (() => {}))(`could not remove the metrics APIService: ${String(e)}`),
       );
     await this.prometheus.stop();
+    await this.kubeletApi?.stop();
     await this.kubelet.stop();
     await this.storage.stop();
     this.fleet.stop();

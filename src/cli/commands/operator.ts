@@ -50,6 +50,7 @@ interface Options extends ClusterFlags {
   leaderElect: boolean;
   leaderElectionNamespace?: string;
   leaderElectionId: string;
+  kubeletInsecureTls: boolean;
 }
 
 export function registerOperator(program: Command): void {
@@ -106,6 +107,11 @@ export function registerOperator(program: Command): void {
       '--prometheus-max-response <size>',
       'largest Prometheus answer read (larger ones are aborted), unless a source sets its own',
       '32Mi',
+    )
+    .option(
+      '--kubelet-insecure-tls',
+      "volume usage without --prometheus comes from each kubelet's Summary API: do not verify the kubelets' serving certificates (as metrics-server's flag)",
+      false,
     )
     .option('--allowed-image <prefix>', ALLOWED_IMAGE_HELP, collectAllowedImage, [])
     .option(
@@ -179,6 +185,7 @@ async function run(o: Options): Promise<void> {
       ? { webhook: webhookOptions(o) }
       : {}),
     prometheusSources,
+    ...(o.kubeletInsecureTls ? { kubeletInsecureTls: true } : {}),
     ...(o.allowedImage.length > 0 ? { models: { allowedImages: o.allowedImage } } : {}),
     notifications: { configMap: notifications },
     pricesConfigMap: prices,

@@ -88,6 +88,9 @@ export function registerSim(program: Command): void {
       nodes,
       profileFor: profileResolver(loadTraceLibrary(), scenario.defaultProfile),
       storageClass: scenario.storage.storageClass,
+      ...(scenario.storage.volumeQuotaBytes !== undefined
+        ? { volumeQuotaBytes: scenario.storage.volumeQuotaBytes }
+        : {}),
       volumeThroughputBytesPerSecond: scenario.storage.throughputBytesPerSecond,
       clock: simClock(speed, scenario.clock.start ?? Date.now() / 1000),
       tickMs: Math.max(100, (scenario.clock.tickSeconds * 1000) / speed),

@@ -7,8 +7,9 @@ import { apiTime } from '../../kube/time.ts';
 export type ConditionType =
   'Ready' | 'TargetFound' | 'RecommendationsAvailable' | 'Conflict' | 'HPAConflict' | 'EvictionsBlocked';
 
-export interface WantedCondition {
-  readonly type: ConditionType;
+/** A condition as a controller wants it; `T` the controller's closed set of types (sizing's by default). */
+export interface WantedCondition<T extends string = ConditionType> {
+  readonly type: T;
   readonly status: 'True' | 'False' | 'Unknown';
   readonly reason: string;
   readonly message: string;
@@ -18,9 +19,9 @@ export interface WantedCondition {
  * Conditions as metav1 wants them: lastTransitionTime moves only when the status flips, so a reason
  * or message update is not a transition (and `kubectl wait` sees the real one).
  */
-export function mergeConditions(
+export function mergeConditions<T extends string>(
   previous: readonly Condition[] | undefined,
-  wanted: readonly WantedCondition[],
+  wanted: readonly WantedCondition<T>[],
   generation: number | undefined,
   now: Date,
 ): Condition[] {
