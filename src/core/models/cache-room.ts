@@ -3,10 +3,11 @@
 // volume can get it. Pure: the models controller gathers the figures and acts on the answer
 // (annotate the PVC with the expected growth, hold the Deployment's rollout, say why).
 import { humanBytes } from '../quantity.ts';
+import { EXPECTED_GROWTH, EXPECTED_GROWTH_REASON } from '../volume/annotations.ts';
 
-/** The PVC annotation the storage controller reads as known growth (planExpansion's `known`). */
-export const EXPECTED_GROWTH_ANNOTATION = 'tailor.dev/expected-growth';
-export const EXPECTED_GROWTH_REASON_ANNOTATION = 'tailor.dev/expected-growth-reason';
+/** The PVC annotations the storage controller reads as known growth (planExpansion's `known`). */
+export const EXPECTED_GROWTH_ANNOTATION = EXPECTED_GROWTH;
+export const EXPECTED_GROWTH_REASON_ANNOTATION = EXPECTED_GROWTH_REASON;
 
 /** Where the cache's current use comes from. */
 export type UsedSource =
