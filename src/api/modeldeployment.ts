@@ -271,14 +271,103 @@ const CacheSize = withRules(
   },
 );
 
-const Cache = Type.Object(
+/** Auto and Recommend are the VolumePolicy's modes; Off: no VolumePolicy for the cache. */
+export const CACHE_VOLUME_MODES = ['Auto', 'Recommend', 'Off'] as const;
+export type CacheVolumeMode = (typeof CACHE_VOLUME_MODES)[number];
+
+/** How many times the model's files the cache may grow to when maxSize is auto. */
+export const CACHE_MAX_SIZE_FACTOR = 4;
+
+const CacheMaxSize = withRules(
+  Type.String({
+    maxLength: 64,
+    default: 'auto',
+    [EXPECTED]: '"auto" or a size such as 200Gi',
+    description:
+      `Largest size the cache may be grown to; auto: ${CACHE_MAX_SIZE_FACTOR} times the model's files, at least the cache's size, ` +
+      'rounded up to a whole GiB.',
+  }),
   {
-    storageClassName: Type.Optional(
-      ObjectName({ description: "StorageClass for the model cache. Left out: the cluster's default." }),
-    ),
-    size: CacheSize,
+    rule: "self == 'auto' || (isQuantity(self) && !self.startsWith('-') && quantity(self).isLessThan(quantity('8Ei')))",
+    message: 'must be "auto" or a size such as 200Gi (below 8Ei)',
+    check: (s) => s === 'auto' || (isQuantity(s) && parseQuantity(s) !== undefined),
   },
-  { ...closed, default: {}, description: 'The volume the model is downloaded to (Hugging Face sources).' },
+);
+
+// As the VolumePolicy's threshold takes it: "N%" above 0 and at most 99, or an amount above 0.
+const THRESHOLD_PERCENT = '^[0-9]{1,3}(\\.[0-9]{1,2})?%$';
+const THRESHOLD_PERCENT_RE = new RegExp(THRESHOLD_PERCENT);
+const THRESHOLD_EXPECTED =
+  'a share of the volume above 0% and at most 99% such as "10%", or a size above 0 such as 5Gi';
+const Threshold = withRules(
+  Type.String({
+    maxLength: 64,
+    minLength: 1,
+    [EXPECTED]: THRESHOLD_EXPECTED,
+    description: "Free space below which the cache is expanded. Left out: the VolumePolicy's default (10%).",
+  }),
+  {
+    rule:
+      `self.endsWith('%') ? (self.matches(r'${THRESHOLD_PERCENT}') && double(self.substring(0, size(self) - 1)) > 0.0 && ` +
+      "double(self.substring(0, size(self) - 1)) <= 99.0) : (isQuantity(self) && !self.startsWith('-') && " +
+      "quantity(self).isGreaterThan(quantity('0')))",
+    message: `must be ${THRESHOLD_EXPECTED}`,
+    check: (s) => {
+      if (s.endsWith('%')) {
+        const p = Number(s.slice(0, -1));
+        return THRESHOLD_PERCENT_RE.test(s) && p > 0 && p <= 99;
+      }
+      return isQuantity(s) && (parseQuantity(s) ?? 0) > 0;
+    },
+  },
+);
+const CacheVolumePolicy = Type.Object(
+  {
+    mode: Enum(CACHE_VOLUME_MODES, {
+      default: 'Auto',
+      description:
+        'Auto: the cache is expanded before it fills and before a new revision is downloaded. Recommend: the ' +
+        "VolumePolicy's status says what it would do, nothing is patched. Off: no VolumePolicy (a new revision " +
+        'that does not fit still waits for room).',
+    }),
+    maxSize: CacheMaxSize,
+    threshold: Type.Optional(Threshold),
+  },
+  {
+    ...closed,
+    default: {},
+    description:
+      'The VolumePolicy Tailor creates for the model cache (same name as the ModelDeployment): it grows the volume ' +
+      'before it fills, and ahead of a new revision that needs more room than is free.',
+  },
+);
+
+const Cache = withRules(
+  Type.Object(
+    {
+      storageClassName: Type.Optional(
+        ObjectName({ description: "StorageClass for the model cache. Left out: the cluster's default." }),
+      ),
+      size: CacheSize,
+      volumePolicy: Type.Optional(CacheVolumePolicy),
+    },
+    { ...closed, default: {}, description: 'The volume the model is downloaded to (Hugging Face sources).' },
+  ),
+  {
+    rule:
+      "!has(self.volumePolicy) || self.volumePolicy.maxSize == 'auto' || self.size == 'auto' || " +
+      '!isQuantity(self.size) || !isQuantity(self.volumePolicy.maxSize) || ' +
+      '!quantity(self.volumePolicy.maxSize).isLessThan(quantity(self.size))',
+    message: 'volumePolicy.maxSize must not be below size',
+    fieldPath: '.volumePolicy.maxSize',
+    check: (c) => {
+      const max = c.volumePolicy?.maxSize;
+      if (max === undefined || max === 'auto' || c.size === 'auto') return true;
+      const m = parseQuantity(max);
+      const s = parseQuantity(c.size);
+      return m === undefined || s === undefined || m >= s;
+    },
+  },
 );
 
 const Sizing = Type.Object(

@@ -170,6 +170,8 @@ function controllersOf(p: OperatorParts): Controller[] {
     ...(p.options.models === false
       ? []
       : modelControllers(p.ctx, {
+          // The storage controller's usage source: a new revision's room is judged on the same figures.
+          ...(p.volumeStats ? { volumeStats: p.volumeStats } : {}),
           ...p.options.models,
           ...(p.options.namespace ? { namespaces: [p.options.namespace] } : {}),
         })),

@@ -3,7 +3,7 @@
 // against the real control plane, a fixture Hugging Face hub on loopback, and small readers for
 // the objects a ModelDeployment owns.
 import { after, before } from 'node:test';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer, type Server } from 'node:http';
@@ -17,6 +17,7 @@ import type { SizingPolicy } from '../../src/api/sizingpolicy.ts';
 import { startOperator, type RunningOperator } from '../../src/operator/index.ts';
 import { MODEL_LABEL } from '../../src/core/boost/index.ts';
 import { makeClients } from '../../src/kube/client.ts';
+import { KubeletVolumeStats } from '../../src/sources/volume-stats/kubelet.ts';
 import { clients as testClients, eventually } from './cluster.ts';
 import { operatorIdentity, recordRbacDenials } from './identity.ts';
 
@@ -41,6 +42,11 @@ function emptyHub(): Promise<Server> {
 export interface UseModelsOptions {
   /** The operator's --allowed-image prefixes. */
   allowedImages?: readonly string[];
+  /**
+   * Volume usage from the simulated kubelets' Summary API (as the operator's own token reads it in a
+   * pod), polled every 10 s, for the storage and models controllers. Left out: the operator's default.
+   */
+  kubeletVolumeStats?: boolean;
 }
 
 export function useModels(stem: string, tenantCount: number, opts: UseModelsOptions = {}): ModelsEnv {
@@ -61,6 +67,7 @@ export function useModels(stem: string, tenantCount: number, opts: UseModelsOpti
   let hub: Server | undefined;
   const running: RunningOperator[] = [];
   let denials: ReturnType<typeof recordRbacDenials> | undefined;
+  let stats: KubeletVolumeStats | undefined;
   const dir = mkdtempSync(join(tmpdir(), 'tailor-models-'));
   before(async () => {
     await installCrds(clients.ext);
@@ -78,6 +85,18 @@ export function useModels(stem: string, tenantCount: number, opts: UseModelsOpti
     const identity = await operatorIdentity();
     denials = recordRbacDenials(identity.kc);
     const log = pino({ level: process.env.TAILOR_TEST_DEBUG ? 'debug' : 'warn' }, pino.destination(2));
+    if (opts.kubeletVolumeStats) {
+      const tokenFile = join(dir, 'token');
+      writeFileSync(tokenFile, identity.kc.getCurrentUser()?.token ?? '', { mode: 0o600 });
+      stats = new KubeletVolumeStats({
+        listNodes: async () => (await clients.core.listNode()).items,
+        bearerTokenFile: tokenFile,
+        insecureSkipTlsVerify: true,
+        pollSeconds: 10,
+        log,
+      });
+      stats.start();
+    }
     // One operator per tenant, as a tenant's own operator would run (-n NAMESPACE). Its sizing
     // controller publishes recommendations at once but applies them only after a minute of history,
     // so the start-up boost's shrink is what the tests see on the pods.
@@ -90,6 +109,7 @@ export function useModels(stem: string, tenantCount: number, opts: UseModelsOpti
           namespace,
           log,
           sizing: { minHistorySeconds: 60, busyRequeueMs: 1000, resyncMs: 3000 },
+          ...(stats ? { volumeStats: stats } : {}),
           models: {
             hub: { baseUrl: env.hubUrl, timeoutMs: 2_000 },
             resyncMs: 5_000,
@@ -101,6 +121,7 @@ export function useModels(stem: string, tenantCount: number, opts: UseModelsOpti
   });
   after(async () => {
     await Promise.all(running.map((o) => o.stop()));
+    stats?.stop();
     denials?.stop();
     rmSync(dir, { recursive: true, force: true });
     hub?.close();

@@ -467,7 +467,7 @@ test('a minimal ModelDeployment gets every default', () => {
     serving: { dtype: 'auto' },
     replicas: 1,
     gpu: { type: 'auto' },
-    cache: { size: 'auto' },
+    cache: { size: 'auto', volumePolicy: { mode: 'Auto', maxSize: 'auto' } },
     sizing: { mode: 'InPlace', startupBoost: true },
   });
 });

@@ -1,6 +1,7 @@
 // The ModelDeployment controller: for each ModelDeployment (any namespace; the namespace is the
-// tenant), resolve and size the model, then own a Deployment, Service, model-cache PVC and
-// SizingPolicy built from it, and report phase, endpoint, estimate, GPU and recommendation.
+// tenant), resolve and size the model, then own a Deployment, Service, model-cache PVC (with its
+// VolumePolicy) and SizingPolicy built from it, and report phase, endpoint, estimate, GPU and
+// recommendation. A new revision the cache has no room for waits (rollout held) until it has.
 import * as k8s from '@kubernetes/client-node';
 import { API_VERSION, GROUP, VERSION } from '../../api/common.ts';
 import type { ModelDeployment, ModelDeploymentStatus } from '../../api/modeldeployment.ts';
@@ -12,15 +13,25 @@ import { RepeatLog } from '../../logging/repeat-log.ts';
 import { watchResource, type Watched } from '../../kube/informer.ts';
 import { WorkQueue, type ReconcileResult } from '../../kube/workqueue.ts';
 import type { HubOptions } from '../../sources/huggingface.ts';
+import type { VolumeStatsSource } from '../../sources/volume-stats.ts';
+import type { CacheRoom } from '../../core/models/cache-room.ts';
+import { roomForNext } from './cache.ts';
 import type { Controller, OperatorContext } from '../controller.ts';
 import { autoscalerOf, appliesReplicas } from '../../core/models/hpa.ts';
 import { checkImage } from '../../core/models/image-policy.ts';
 import { checkOwnership, type OwnershipCheck } from '../../core/models/ownership.ts';
 import { checkTokenSecret } from '../../core/models/token-secret.ts';
 import { PRESET_IMAGES } from './presets.ts';
-import { render, type Rendered } from './render.ts';
+import { cacheName, modelSource, render, type Rendered } from './render.ts';
+import { parseQuantity } from '../../core/quantity.ts';
 import { gpusOnNodes, resolve, type Problem, type Resolution } from './resolve.ts';
-import { APPLIED_GENERATION_ANNOTATION, buildStatus, sameStatus, type StatusInput } from './status.ts';
+import {
+  APPLIED_GENERATION_ANNOTATION,
+  CACHE_CONDITION,
+  buildStatus,
+  sameStatus,
+  type StatusInput,
+} from './status.ts';
 import { tokenSecrets } from './token.ts';
 
 export interface ModelsOptions {
@@ -35,6 +46,11 @@ export interface ModelsOptions {
    * (`--allowed-image`, repeatable); default none.
    */
   allowedImages?: readonly string[];
+  /**
+   * The cache's current use before a new revision's download (the storage controller's source);
+   * left out: the running revision's size stands in for it.
+   */
+  volumeStats?: VolumeStatsSource;
 }
 
 const PLURAL = 'modeldeployments';
@@ -109,6 +125,7 @@ export function modelsController(ctx: OperatorContext, opts: ModelsOptions = {})
     let autoscaler = autoscalerOf(namespace, name, hpas?.list() ?? []);
     let outcome: StatusInput['outcome'] = { kind: 'Unknown' };
     let rendered: Rendered | undefined;
+    let room: CacheRoom | undefined;
     let failure: unknown;
     try {
       // 1. The operator's policy on the spec: the image and the token Secret, before the hub is asked.
@@ -122,20 +139,73 @@ export function modelsController(ctx: OperatorContext, opts: ModelsOptions = {})
         log.info({ key, reason: p.reason, message: p.message }, 'models: spec not applied');
       } else {
         // 3. Build the desired objects purely from the spec, estimate and fit; with an HPA on the
-        //    Deployment, without replicas.
-        rendered = render(md, resolution.value.estimate, resolution.value.fit, {
-          replicas: autoscaler ? 'Omit' : 'Set',
-        });
-        rendered.deployment.metadata!.annotations = { [APPLIED_GENERATION_ANNOTATION]: String(gen) };
+        //    Deployment, without replicas. The cache's live request first: it is never lowered.
+        const est = resolution.value.estimate;
+        const hf = md.spec.model.huggingFace !== undefined;
+        const livePvc: k8s.V1PersistentVolumeClaim | undefined = hf
+          ? await read({
+              apiVersion: 'v1',
+              kind: 'PersistentVolumeClaim',
+              metadata: { name: cacheName(md), namespace },
+            })
+          : undefined;
+        const liveRequest = parseQuantity(livePvc?.spec?.resources?.requests?.storage);
+        const renderOpts = {
+          replicas: autoscaler ? ('Omit' as const) : ('Set' as const),
+          ...(liveRequest !== undefined ? { cacheRequestBytes: liveRequest } : {}),
+        };
+        rendered = render(md, est, resolution.value.fit, renderOpts);
+        // 3a. A new revision the cache has no room for: the growth is announced on the PVC (the
+        //     storage controller expands it ahead) and the Deployment keeps its old template until
+        //     the capacity shows the room, so the download never starts on a volume it would fill.
+        const liveDeployment0: k8s.V1Deployment | undefined = hf
+          ? await read(rendered.deployment)
+          : undefined;
+        room = await roomForNext(
+          md,
+          rendered,
+          est.checkpoint.value,
+          { pvc: livePvc, deployment: ownedBy(liveDeployment0, md.metadata.uid) },
+          {
+            storageClass: readStorageClass,
+            ...(opts.volumeStats ? { volumeStats: opts.volumeStats } : {}),
+            now: ctx.now,
+            onStatsError: (err) =>
+              log.warn(
+                { key, err: errorLine(err) },
+                'models: volume stats unreadable; using the running revision size',
+              ),
+          },
+        );
+        if (room !== undefined && room.kind !== 'Fits')
+          rendered = render(md, est, resolution.value.fit, {
+            ...renderOpts,
+            expectedGrowth: {
+              bytes: room.growthBytes,
+              reason: `${modelSource(md)} for ModelDeployment ${name}`,
+            },
+          });
+        const hold = room !== undefined && room.kind !== 'Fits';
+        rendered.deployment.metadata!.annotations = {
+          ...rendered.deployment.metadata!.annotations,
+          [APPLIED_GENERATION_ANNOTATION]: String(gen),
+        };
         // 4. Who owns each object now, all of them before any write: one that is not ours stops
         //    every write (never adopted, never overwritten).
         const objects = [
           ...(rendered.pvc ? [rendered.pvc] : []),
+          ...(rendered.volumePolicy ? [rendered.volumePolicy] : []),
           rendered.deployment,
           rendered.service,
           rendered.sizingPolicy,
         ] as k8s.KubernetesObject[];
-        const live = await Promise.all(objects.map((o) => read(o)));
+        const pre = new Map<k8s.KubernetesObject, k8s.KubernetesObject | undefined>(
+          hf ? [[rendered.deployment, liveDeployment0]] : [],
+        );
+        if (rendered.pvc) pre.set(rendered.pvc, livePvc);
+        const live = await Promise.all(
+          objects.map((o) => (pre.has(o) ? Promise.resolve(pre.get(o)) : read(o))),
+        );
         // An HPA created while this pass ran may already have scaled the Deployment, before its
         // watch event reached the cache (a busy process): when the live replicas differ from the
         // spec's, ask the apiserver, so a stale pass never puts replicas back under an HPA.
@@ -161,8 +231,9 @@ export function modelsController(ctx: OperatorContext, opts: ModelsOptions = {})
           log.info({ key, conflicts: check.conflicts }, 'models: name conflict; nothing written');
         } else {
           outcome = { kind: 'Resolved', value: resolution.value, endpoint: rendered.endpoint };
-          // 5. Write: the cache volume first (pods wait on it), the Deployment, the Service in
-          //    front of it, and the SizingPolicy last, once its target exists.
+          // 5. Write: the cache volume first (pods wait on it) and its VolumePolicy, the Deployment
+          //    (unless its rollout waits for room), the Service in front of it, and the SizingPolicy
+          //    last, once its target exists.
           const liveDeployment = live[objects.indexOf(rendered.deployment)];
           if (
             autoscaler &&
@@ -170,14 +241,16 @@ export function modelsController(ctx: OperatorContext, opts: ModelsOptions = {})
             appliesReplicas(liveDeployment.metadata?.managedFields, ctx.fieldManager)
           )
             await handOverReplicas(liveDeployment);
-          for (const o of objects) await apply(o, check);
+          for (const o of objects) if (!(hold && o === rendered.deployment)) await apply(o, check);
+          // 6. A VolumePolicy we made, no longer wanted (volumePolicy.mode Off, or no cache): deleted.
+          if (rendered.volumePolicy === undefined) await deleteOwnVolumePolicy(md);
         }
       }
     } catch (err) {
       failure = err;
     }
 
-    // 6. Status, through the status subresource, only when it changed; an API error shows there.
+    // 7. Status, through the status subresource, only when it changed; an API error shows there.
     const deployment = deployments?.get(name, namespace);
     const ownPods = (pods?.list() ?? []).filter(
       (p) => p.metadata?.namespace === namespace && p.metadata.labels?.[MODEL_LABEL] === name,
@@ -191,6 +264,7 @@ export function modelsController(ctx: OperatorContext, opts: ModelsOptions = {})
       pods: ownPods,
       // Only our own SizingPolicy's recommendation: a tenant's policy of that name is not ours to show.
       sizingPolicy: ownedBy(policies?.get(name, namespace), md.metadata.uid),
+      ...(room ? { cacheRoom: room } : {}),
       now: new Date(ctx.now() * 1000),
     });
     // The cache may not show our last write yet: compare with that too, so neither the write nor
@@ -273,6 +347,15 @@ export function modelsController(ctx: OperatorContext, opts: ModelsOptions = {})
     const syncedNow = status.conditions?.find((c) => c.type === 'Synced');
     if (syncedNow?.status === 'False' && syncedWas?.status !== 'False')
       events.record(obj, 'Warning', syncedNow.reason, syncedNow.message);
+    const roomWas = previous?.conditions?.find((c) => c.type === CACHE_CONDITION);
+    const roomNow = status.conditions?.find((c) => c.type === CACHE_CONDITION);
+    if (roomNow && roomWas?.reason !== roomNow.reason && roomNow.reason !== 'NoDownloadPending')
+      events.record(
+        obj,
+        roomNow.reason === 'VolumeCannotGrow' ? 'Warning' : 'Normal',
+        roomNow.reason,
+        roomNow.message,
+      );
     if (status.phase !== previous?.phase && status.phase !== undefined) {
       events.record(
         obj,
@@ -280,6 +363,34 @@ export function modelsController(ctx: OperatorContext, opts: ModelsOptions = {})
         status.phase,
         `phase ${status.phase}`,
       );
+    }
+  }
+
+  /** The cache's StorageClass, for allowVolumeExpansion; undefined when missing or not readable. */
+  async function readStorageClass(scName: string): Promise<k8s.V1StorageClass | undefined> {
+    try {
+      return await clients.storage.readStorageClass({ name: scName });
+    } catch (err) {
+      const kind = classify(err).kind;
+      if (kind === 'NotFound' || kind === 'Forbidden') return undefined;
+      throw toTailorError(`read StorageClass ${scName}`, err);
+    }
+  }
+
+  /** The VolumePolicy this ModelDeployment made, once it is not wanted; never someone else's. */
+  async function deleteOwnVolumePolicy(md: ModelDeployment): Promise<void> {
+    const ref = {
+      apiVersion: API_VERSION,
+      kind: 'VolumePolicy',
+      metadata: { name: md.metadata.name!, namespace: md.metadata.namespace! },
+    };
+    const existing = await read(ref);
+    if (ownedBy(existing, md.metadata.uid) === undefined) return;
+    try {
+      await clients.objects.delete(ref, undefined, ctx.dryRun ? 'All' : undefined);
+    } catch (err) {
+      if (classify(err).kind === 'NotFound') return;
+      throw toTailorError(`delete VolumePolicy ${ref.metadata.namespace}/${ref.metadata.name}`, err);
     }
   }
 

@@ -1,10 +1,12 @@
 // The objects a ModelDeployment owns, built purely from it, its estimate and the GPU fit: the
 // Deployment (runtime preset, probes, /dev/shm, scrape annotations, GPU placement, download step,
-// start-up boost, simulator profile), the Service, the model-cache PVC and the SizingPolicy.
+// start-up boost, simulator profile), the Service, the model-cache PVC, its VolumePolicy and the
+// SizingPolicy.
 import type * as k8s from '@kubernetes/client-node';
-import type { ModelDeployment } from '../../api/modeldeployment.ts';
+import { CACHE_MAX_SIZE_FACTOR, type ModelDeployment } from '../../api/modeldeployment.ts';
 import { API_VERSION } from '../../api/common.ts';
 import type { SizingPolicySpec } from '../../api/sizingpolicy.ts';
+import type { VolumePolicySpec } from '../../api/volumepolicy.ts';
 import type { Estimate } from '../../core/llm/estimate.ts';
 import type { FitResult } from '../../core/gpu/fit.ts';
 import { formatBytes, formatCpu, parseQuantity } from '../../core/quantity.ts';
@@ -18,6 +20,12 @@ import {
   type BoostSchedule,
   type Sizes,
 } from '../../core/boost/index.ts';
+import {
+  EXPECTED_GROWTH_ANNOTATION,
+  EXPECTED_GROWTH_REASON_ANNOTATION,
+  defaultMaxBytes,
+} from '../../core/models/cache-room.ts';
+import type { KnownGrowth } from '../../core/volume/types.ts';
 import { MODEL_DIR, mergeArgs, preset, type Preset } from './presets.ts';
 
 export const SERVER_CONTAINER = 'server';
@@ -30,11 +38,28 @@ export interface SizingPolicyObject {
   spec: Partial<SizingPolicySpec> & Pick<SizingPolicySpec, 'mode'>;
 }
 
+/** What the running Deployment downloaded into the cache ("repo@revision" or "repo@revision:file"). */
+export const MODEL_SOURCE_ANNOTATION = 'tailor.dev/model-source';
+/** The bytes that download wrote (the checkpoint), for the cache's use when there are no volume stats. */
+export const MODEL_BYTES_ANNOTATION = 'tailor.dev/model-bytes';
+/** Marks the model-cache PVC among a ModelDeployment's objects; its VolumePolicy selects it. */
+export const CACHE_COMPONENT = 'model-cache';
+
+/** The cache's VolumePolicy as applied: the fields left out take the kind's defaults. */
+export interface VolumePolicyObject {
+  apiVersion: typeof API_VERSION;
+  kind: 'VolumePolicy';
+  metadata: k8s.V1ObjectMeta;
+  spec: Partial<VolumePolicySpec> & Pick<VolumePolicySpec, 'mode'> & { maxSize: string };
+}
+
 export interface Rendered {
   deployment: k8s.V1Deployment;
   service: k8s.V1Service;
   /** Only for a Hugging Face source: a pvc or oci source brings its own model. */
   pvc?: k8s.V1PersistentVolumeClaim;
+  /** With the PVC, unless spec.cache.volumePolicy.mode is Off. */
+  volumePolicy?: VolumePolicyObject;
   sizingPolicy: SizingPolicyObject;
   boost: BoostSchedule;
   endpoint: string;
@@ -90,6 +115,13 @@ function modelLocation(md: ModelDeployment, e: Estimate): { path: string; volume
 
 export function cacheName(md: ModelDeployment): string {
   return `${md.metadata.name!}-model-cache`;
+}
+
+/** What a Hugging Face source downloads: "repo@revision", with ":file" for one file of the repository. */
+export function modelSource(md: ModelDeployment): string | undefined {
+  const hf = md.spec.model.huggingFace;
+  if (hf === undefined) return undefined;
+  return `${hf.repo}@${hf.revision}${hf.file !== undefined ? `:${hf.file}` : ''}`;
 }
 
 function resources(sizes: Sizes, gpu: { resource: string; count: number } | undefined) {
@@ -185,6 +217,13 @@ export interface RenderOptions {
    * applied object and the HPA alone owns the field (server-side apply).
    */
   replicas: 'Set' | 'Omit';
+  /**
+   * The cache PVC's live spec.resources.requests.storage: the applied request is never below it
+   * (a storage controller may have grown it; a PVC never shrinks).
+   */
+  cacheRequestBytes?: number;
+  /** A download the cache has no room for yet: announced on the PVC for the storage controller. */
+  expectedGrowth?: KnownGrowth;
 }
 
 export function render(
@@ -282,7 +321,17 @@ export function render(
   const deployment: k8s.V1Deployment = {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
-    metadata: meta(md, name),
+    metadata: {
+      ...meta(md, name),
+      ...(hf !== undefined
+        ? {
+            annotations: {
+              [MODEL_SOURCE_ANNOTATION]: modelSource(md)!,
+              [MODEL_BYTES_ANNOTATION]: String(Math.ceil(e.checkpoint.value)),
+            },
+          }
+        : {}),
+    },
     spec: {
       ...(opts.replicas === 'Set' ? { replicas: spec.replicas } : {}),
       selector: { matchLabels: selector },
@@ -315,18 +364,47 @@ export function render(
     },
   };
   let pvc: k8s.V1PersistentVolumeClaim | undefined;
+  let volumePolicy: VolumePolicyObject | undefined;
   if (hf !== undefined) {
     const asked = spec.cache.size === 'auto' ? undefined : parseQuantity(spec.cache.size);
+    const requestBytes = Math.max(asked ?? e.diskBytes.value, opts.cacheRequestBytes ?? 0);
+    const pvcMeta = meta(md, cacheName(md));
+    pvcMeta.labels!['app.kubernetes.io/component'] = CACHE_COMPONENT;
+    if (opts.expectedGrowth !== undefined) {
+      // Left out of the applied object once the room is there: server-side apply removes them.
+      pvcMeta.annotations = {
+        [EXPECTED_GROWTH_ANNOTATION]: String(Math.ceil(opts.expectedGrowth.bytes)),
+        [EXPECTED_GROWTH_REASON_ANNOTATION]: opts.expectedGrowth.reason,
+      };
+    }
     pvc = {
       apiVersion: 'v1',
       kind: 'PersistentVolumeClaim',
-      metadata: meta(md, cacheName(md)),
+      metadata: pvcMeta,
       spec: {
         accessModes: ['ReadWriteOnce'],
         ...(spec.cache.storageClassName ? { storageClassName: spec.cache.storageClassName } : {}),
-        resources: { requests: { storage: formatBytes(asked ?? e.diskBytes.value) } },
+        resources: { requests: { storage: formatBytes(requestBytes) } },
       },
     };
+    const vp = spec.cache.volumePolicy ?? { mode: 'Auto', maxSize: 'auto' };
+    if (vp.mode !== 'Off') {
+      const maxSize =
+        vp.maxSize === 'auto'
+          ? formatBytes(defaultMaxBytes(e.checkpoint.value, requestBytes, CACHE_MAX_SIZE_FACTOR))
+          : vp.maxSize;
+      volumePolicy = {
+        apiVersion: API_VERSION,
+        kind: 'VolumePolicy',
+        metadata: meta(md, name),
+        spec: {
+          selector: { matchLabels: { [MODEL_LABEL]: name, 'app.kubernetes.io/component': CACHE_COMPONENT } },
+          mode: vp.mode,
+          maxSize,
+          ...(vp.threshold !== undefined ? { threshold: vp.threshold } : {}),
+        },
+      };
+    }
   }
   const sizingPolicy: SizingPolicyObject = {
     apiVersion: API_VERSION,
@@ -352,6 +430,7 @@ export function render(
     deployment,
     service,
     ...(pvc ? { pvc } : {}),
+    ...(volumePolicy ? { volumePolicy } : {}),
     sizingPolicy,
     boost,
     endpoint: `http://${name}.${ns}.svc:${p.port}/v1`,

@@ -16,6 +16,13 @@ import type { Estimate } from '../../core/llm/estimate.ts';
 import type { FitResult } from '../../core/gpu/fit.ts';
 import { formatCpu } from '../../core/quantity.ts';
 import type { Problem, Resolved } from './resolve.ts';
+import type { CacheRoom } from '../../core/models/cache-room.ts';
+
+/**
+ * Room in the model cache for the revision to roll out (Hugging Face sources): True
+ * (RoomAvailable, NoDownloadPending) or False (WaitingForVolume, VolumeCannotGrow: rollout held).
+ */
+export const CACHE_CONDITION = 'CacheVolume';
 
 const GiB = 2 ** 30;
 const MiB = 2 ** 20;
@@ -122,6 +129,8 @@ export interface StatusInput {
   deployment: k8s.V1Deployment | undefined;
   pods: readonly k8s.V1Pod[];
   sizingPolicy: SizingPolicy | undefined;
+  /** This pass's room decision for a new revision; absent when none is pending. */
+  cacheRoom?: CacheRoom;
   now: Date;
 }
 
@@ -149,6 +158,7 @@ export function buildStatus(i: StatusInput): ModelDeploymentStatus {
   let phase = phaseOf(replicas, i.deployment, i.pods);
   const conditions: Condition[] = [];
   const out: ModelDeploymentStatus = { observedGeneration: gen };
+  const held = i.cacheRoom !== undefined && i.cacheRoom.kind !== 'Fits';
   if (i.outcome.kind === 'Unknown') {
     for (const k of ['model', 'endpoint', 'estimate', 'gpu'] as const) {
       if (old[k] !== undefined) (out as Record<string, unknown>)[k] = old[k];
@@ -168,7 +178,7 @@ export function buildStatus(i: StatusInput): ModelDeploymentStatus {
           type: 'Accepted',
           status: 'True',
           reason: 'Applied',
-          message: `generation ${gen} ${i.synced.kind === 'Synced' ? 'applied' : 'accepted, not yet fully applied (see the Synced condition)'}: ${out.gpu.type === 'cpu' ? 'runs on CPU' : `${out.gpu.count} x ${out.gpu.type}`}, ${out.estimate.memory} estimated per replica${i.autoscaler ? `; replicas left to HorizontalPodAutoscaler/${i.autoscaler}` : ''}`,
+          message: `generation ${gen} ${held ? `accepted; its rollout waits for room in the model cache (see the ${CACHE_CONDITION} condition)` : i.synced.kind === 'Synced' ? 'applied' : 'accepted, not yet fully applied (see the Synced condition)'}: ${out.gpu.type === 'cpu' ? 'runs on CPU' : `${out.gpu.count} x ${out.gpu.type}`}, ${out.estimate.memory} estimated per replica${i.autoscaler ? `; replicas left to HorizontalPodAutoscaler/${i.autoscaler}` : ''}`,
           observedGeneration: gen,
         },
         i.now,
@@ -247,12 +257,58 @@ export function buildStatus(i: StatusInput): ModelDeploymentStatus {
       i.now,
     ),
   );
+  const cache = cacheCondition(i);
+  if (cache) conditions.push(condition(old.conditions, cache, i.now));
   out.conditions = conditions;
   out.lastTransitionTime =
     old.phase === phase && old.lastTransitionTime
       ? old.lastTransitionTime
       : i.now.toISOString().replace(/\.\d{3}Z$/, 'Z');
   return out;
+}
+
+function cacheCondition(i: StatusInput): Omit<Condition, 'lastTransitionTime'> | undefined {
+  if (i.md.spec.model.huggingFace === undefined || i.outcome.kind !== 'Resolved') {
+    // No judgement this pass (an API error): keep what was said.
+    const was = i.md.status?.conditions?.find((c) => c.type === CACHE_CONDITION);
+    return i.outcome.kind === 'Unknown' ? was : undefined;
+  }
+  const observedGeneration = i.md.metadata.generation ?? 0;
+  const r = i.cacheRoom;
+  if (r === undefined)
+    return {
+      type: CACHE_CONDITION,
+      status: 'True',
+      reason: 'NoDownloadPending',
+      message: 'the running pods have this revision; no new download is pending',
+      observedGeneration,
+    };
+  switch (r.kind) {
+    case 'Fits':
+      return {
+        type: CACHE_CONDITION,
+        status: 'True',
+        reason: 'RoomAvailable',
+        message: r.message,
+        observedGeneration,
+      };
+    case 'Waiting':
+      return {
+        type: CACHE_CONDITION,
+        status: 'False',
+        reason: 'WaitingForVolume',
+        message: r.message.slice(0, 32768),
+        observedGeneration,
+      };
+    case 'CannotGrow':
+      return {
+        type: CACHE_CONDITION,
+        status: 'False',
+        reason: 'VolumeCannotGrow',
+        message: `${r.why}: ${r.message}`.slice(0, 32768),
+        observedGeneration,
+      };
+  }
 }
 
 /** Equal for the purpose of writing: a status write only when something changed. */
