@@ -169,6 +169,9 @@ export async function runDemo(o: DemoOptions, err: (line: string) => void, out: 
         processMetrics: true,
         installCrds: false,
         sizing: { minHistorySeconds: o.minHistorySeconds },
+        // Volume usage from the simulated kubelets' Summary API on loopback, whose certificate is
+        // the simulator's own (self-signed): the demo's only unverified connection.
+        kubeletInsecureTls: true,
         webhook: { host: '127.0.0.1', port: await freePort(), register: {} },
         // The demo's figures move in minutes: a standing report every 15 s rather than every minute.
         reportIntervalMs: 15_000,

@@ -5,7 +5,8 @@ import type { Logger } from 'pino';
 import type { Clients } from '../kube/client.ts';
 import { PrometheusClient } from '../sources/prometheus.ts';
 import { PrometheusVolumeStats } from '../sources/volume-stats/prometheus.ts';
-import { KubeletVolumeStats } from '../sources/volume-stats/kubelet.ts';
+import { existsSync } from 'node:fs';
+import { KubeletVolumeStats, SERVICE_ACCOUNT_DIR } from '../sources/volume-stats/kubelet.ts';
 import type { VolumeStatsSource } from '../sources/volume-stats.ts';
 import { DEFAULT_SOURCE, resolveSources, type PrometheusSourceConfig } from './prometheus-sources.ts';
 
@@ -35,8 +36,11 @@ export function volumeStatsSource(
     });
     return { volumeStats: new PrometheusVolumeStats({ client, now }) };
   }
+  // In a pod, the service account's token; outside one (the demo, a laptop), the kubeconfig's own.
+  const token = existsSync(`${SERVICE_ACCOUNT_DIR}/token`) ? undefined : clients.kc.getCurrentUser()?.token;
   return {
     volumeStats: new KubeletVolumeStats({
+      ...(token ? { bearerToken: token } : {}),
       listNodes: async () => (await clients.core.listNode()).items,
       ...(options.kubeletInsecureTls ? { insecureSkipTlsVerify: true } : {}),
       now,

@@ -25,6 +25,8 @@ export interface KubeletVolumeStatsOptions {
   readonly listNodes: () => readonly k8s.V1Node[] | Promise<readonly k8s.V1Node[]>;
   /** Sent as `Authorization: Bearer`, read at each poll (projected tokens rotate). Default the pod's service account token. */
   readonly bearerTokenFile?: string;
+  /** A token to send instead of a file's (outside a cluster: the kubeconfig's own token). */
+  readonly bearerToken?: string;
   /** PEM bundle the kubelets' serving certificates chain to. Default the service account's ca.crt (kubelet certificates signed by the cluster CA, serverTLSBootstrap). */
   readonly caFile?: string;
   /** Like metrics-server's --kubelet-insecure-tls: do not verify the kubelets' certificates (self-signed ones). Default false. */
@@ -143,13 +145,15 @@ export class KubeletVolumeStats implements VolumeStatsSource {
       this.repeat.failed('nodes', err, 'kubelet volume stats: cannot list the nodes');
       return [];
     }
-    let token: string | undefined;
+    let token: string | undefined = this.o.bearerToken;
     const tokenFile = this.o.bearerTokenFile ?? `${SERVICE_ACCOUNT_DIR}/token`;
-    try {
-      token = (await readFile(tokenFile, 'utf8')).trim();
-      this.repeat.succeeded('token', 'kubelet volume stats: the token file is readable again');
-    } catch (err) {
-      this.repeat.failed('token', err, `kubelet volume stats: cannot read the token file ${tokenFile}`);
+    if (token === undefined) {
+      try {
+        token = (await readFile(tokenFile, 'utf8')).trim();
+        this.repeat.succeeded('token', 'kubelet volume stats: the token file is readable again');
+      } catch (err) {
+        this.repeat.failed('token', err, `kubelet volume stats: cannot read the token file ${tokenFile}`);
+      }
     }
     const results: NodePoll[] = [];
     const queue = [...nodes];
