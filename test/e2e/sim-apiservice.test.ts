@@ -83,7 +83,12 @@ function sim(pool: string, ...args: string[]) {
   const exited = new Promise<number | string>((resolve) =>
     child.on('exit', (code, signal) => {
       clearTimeout(timer);
-      resolve(code ?? `killed by ${signal} (still running after 90 s)`);
+      resolve(
+        code ??
+          (signal === 'SIGKILL'
+            ? 'killed by SIGKILL (still running after 90 s)'
+            : `ended by ${signal}, not by its handler`),
+      );
     }),
   );
   return { child, exited, stderr: () => stderr };

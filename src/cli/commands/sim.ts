@@ -83,6 +83,12 @@ export function registerSim(program: Command): void {
     say(
       `scenario ${scenario.name}: ${nodes.length} nodes in ${scenario.nodePools.length} pools, ${scenario.workloads.length} workloads, clock x${speed}`,
     );
+    // Ctrl-C is ours from here on, also while starting: a signal then lets the start finish (or
+    // fail and roll back), and the run stops at once, removing what it registered.
+    const stopped = new Promise<void>((resolve) => {
+      process.once('SIGINT', resolve);
+      process.once('SIGTERM', resolve);
+    });
     const sim = await Simulator.start({
       kc,
       nodes,
@@ -113,10 +119,6 @@ export function registerSim(program: Command): void {
         `${pods.length} pods on simulated nodes, ${ready} ready; ${sim.kubelet.stats.statusWrites} status writes; tick ${sim.kubelet.stats.lastTickMs.toFixed(1)} ms`,
       );
     }, 30_000);
-    const stopped = new Promise<void>((resolve) => {
-      process.once('SIGINT', resolve);
-      process.once('SIGTERM', resolve);
-    });
     try {
       if (o.workloads && scenario.workloads.length)
         await Promise.race([applyWorkloads(makeClients(kc), scenario, say), stopped]);
