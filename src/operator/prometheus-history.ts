@@ -27,6 +27,7 @@ import {
 import {
   DEFAULT_SOURCE,
   allowedIn,
+  clientOptionsOf,
   resolveSources,
   type PrometheusSource,
   type PrometheusSourceConfig,
@@ -192,12 +193,7 @@ class SourceReader {
     this.step = o.stepSeconds ?? 60;
     this.failures = new RepeatLog(o.log);
     this.client = new PrometheusClient({
-      baseUrl: source.url,
-      timeoutMs: source.timeoutMs,
-      maxResponseBytes: source.maxResponseBytes,
-      ...(source.bearerTokenFile ? { bearerTokenFile: source.bearerTokenFile } : {}),
-      ...(source.basicAuthFile ? { basicAuthFile: source.basicAuthFile } : {}),
-      ...(source.caFile ? { caFile: source.caFile } : {}),
+      ...clientOptionsOf(source),
       signal: this.abort.signal,
       ...(o.fetch ? { fetch: o.fetch } : {}),
     });

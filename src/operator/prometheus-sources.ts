@@ -8,7 +8,7 @@ import { closed, Duration, Matching, parseDuration } from '../api/common.ts';
 import { validate } from '../api/validate.ts';
 import { parseQuantity } from '../core/quantity.ts';
 import { TailorError } from '../errors.ts';
-import { DEFAULT_MAX_RESPONSE_BYTES } from '../sources/prometheus.ts';
+import { DEFAULT_MAX_RESPONSE_BYTES, type PrometheusClientOptions } from '../sources/prometheus.ts';
 
 /** The source a policy without `history.prometheus` reads, and what an unnamed `--prometheus URL` is. */
 export const DEFAULT_SOURCE = 'default';
@@ -183,6 +183,18 @@ export function sizeOf(value: string | number, where: string): number {
  * The sources with every default filled in, checked together: names unique, URLs as
  * checkSourceUrl wants, token and CA files readable now (a typo fails the start, not the first read).
  */
+/** How a client reaches a resolved source: its URL, limits and credentials. */
+export function clientOptionsOf(source: PrometheusSource): PrometheusClientOptions {
+  return {
+    baseUrl: source.url,
+    timeoutMs: source.timeoutMs,
+    maxResponseBytes: source.maxResponseBytes,
+    ...(source.bearerTokenFile ? { bearerTokenFile: source.bearerTokenFile } : {}),
+    ...(source.basicAuthFile ? { basicAuthFile: source.basicAuthFile } : {}),
+    ...(source.caFile ? { caFile: source.caFile } : {}),
+  };
+}
+
 export function resolveSources(
   configs: readonly PrometheusSourceConfig[],
   defaults: SourceDefaults = {},

@@ -8,7 +8,12 @@ import { PrometheusVolumeStats } from '../sources/volume-stats/prometheus.ts';
 import { existsSync } from 'node:fs';
 import { KubeletVolumeStats, SERVICE_ACCOUNT_DIR } from '../sources/volume-stats/kubelet.ts';
 import type { VolumeStatsSource } from '../sources/volume-stats.ts';
-import { DEFAULT_SOURCE, resolveSources, type PrometheusSourceConfig } from './prometheus-sources.ts';
+import {
+  DEFAULT_SOURCE,
+  clientOptionsOf,
+  resolveSources,
+  type PrometheusSourceConfig,
+} from './prometheus-sources.ts';
 
 export function volumeStatsSource(
   options: {
@@ -26,14 +31,7 @@ export function volumeStatsSource(
   if (options.volumeStats) return { volumeStats: options.volumeStats };
   const source = resolveSources(options.prometheusSources ?? []).find((s) => s.name === DEFAULT_SOURCE);
   if (source) {
-    const client = new PrometheusClient({
-      baseUrl: source.url,
-      timeoutMs: source.timeoutMs,
-      maxResponseBytes: source.maxResponseBytes,
-      ...(source.bearerTokenFile ? { bearerTokenFile: source.bearerTokenFile } : {}),
-      ...(source.basicAuthFile ? { basicAuthFile: source.basicAuthFile } : {}),
-      ...(source.caFile ? { caFile: source.caFile } : {}),
-    });
+    const client = new PrometheusClient(clientOptionsOf(source));
     return { volumeStats: new PrometheusVolumeStats({ client, now }) };
   }
   // In a pod, the service account's token; outside one (the demo, a laptop), the kubeconfig's own.
