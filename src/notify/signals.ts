@@ -17,15 +17,18 @@ export interface SizingSignals {
   forget(policy: string): void;
 }
 
+/** A stuck pod, and how many passes in a row have not seen it stuck (0 or 1). */
+type StuckEntry = StuckPod & { missed: number };
+
 export class StuckPods implements SizingSignals {
-  private readonly byPolicy = new Map<string, Map<string, StuckPod>>();
+  private readonly byPolicy = new Map<string, Map<string, StuckEntry>>();
 
   /** `now` in seconds since the epoch. */
   constructor(private readonly now: () => number) {}
 
   passed(policy: string, stuck: readonly StuckReport[]): void {
     const before = this.byPolicy.get(policy);
-    const next = new Map<string, StuckPod>();
+    const next = new Map<string, StuckEntry>();
     const t = this.now();
     // Bounded by the policy's pods; a pod stuck in two ways is two entries.
     for (const s of stuck.slice(0, 1000)) {
@@ -36,8 +39,13 @@ export class StuckPods implements SizingSignals {
         kind: s.kind,
         since: before?.get(k)?.since ?? t,
         message: s.message,
+        missed: 0,
       });
     }
+    // One pass without a pod is not enough to call it unstuck: a pass may lack its metrics for a
+    // moment and decide nothing about it. Without this the alert would resolve and fire again
+    // (a flap, and a second page); the second pass in a row without it ends it.
+    for (const [k, e] of before ?? []) if (!next.has(k) && e.missed === 0) next.set(k, { ...e, missed: 1 });
     if (next.size === 0) this.byPolicy.delete(policy);
     else this.byPolicy.set(policy, next);
   }
@@ -47,6 +55,6 @@ export class StuckPods implements SizingSignals {
   }
 
   list(): StuckPod[] {
-    return [...this.byPolicy.values()].flatMap((m) => [...m.values()]);
+    return [...this.byPolicy.values()].flatMap((m) => [...m.values()].map(({ missed: _, ...pod }) => pod));
   }
 }
