@@ -154,14 +154,7 @@ export class Kubelet {
       const ctx0 = { ...ctx, podStartedAt: now };
       const resolved = this.deps.profileFor(pod, c, ctx0);
       if (!resolved.ok) {
-        state.phase = 'Pending';
-        state.unsupported = `container ${c.name}: ${resolved.error}`;
-        this.deps.events.record(
-          { ...pod, apiVersion: 'v1', kind: 'Pod' },
-          'Warning',
-          'SimulationFailed',
-          `${state.unsupported}; the simulator leaves this pod Pending`,
-        );
+        this.leavePending(pod, state, `container ${c.name}: ${resolved.error}`);
         break;
       }
       state.containers.set(c.name, {
@@ -196,6 +189,18 @@ export class Kubelet {
     return state;
   }
 
+  /** A pod the simulator cannot play: Pending, with a SimulationFailed Event that says why. */
+  private leavePending(pod: k8s.V1Pod, state: PodState, why: string): void {
+    state.phase = 'Pending';
+    state.unsupported = why;
+    this.deps.events.record(
+      { ...pod, apiVersion: 'v1', kind: 'Pod' },
+      'Warning',
+      'SimulationFailed',
+      `${why}; the simulator leaves this pod Pending`,
+    );
+  }
+
   /**
    * The pod's persistent volumes and what it writes to them, and its init containers: a download
    * into a volume (the writes' downloadBytes, else the model cache of an llm container when an init
@@ -209,14 +214,7 @@ export class Kubelet {
     if (claimed.length === 0) return;
     const writes = parseWrites(pod.metadata?.annotations ?? {});
     if (!writes.ok) {
-      state.phase = 'Pending';
-      state.unsupported = writes.error;
-      this.deps.events.record(
-        { ...pod, apiVersion: 'v1', kind: 'Pod' },
-        'Warning',
-        'SimulationFailed',
-        `${writes.error}; the simulator leaves this pod Pending`,
-      );
+      this.leavePending(pod, state, writes.error);
       return;
     }
     let modelCache = 0;
