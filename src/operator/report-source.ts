@@ -11,6 +11,7 @@ import { errorLine } from '../kube/errors.ts';
 import { apiReader, reportProvider, type GatherOptions, type ReportReader } from '../report/gather.ts';
 import type { Report, ReportProvider, ReportQuery } from '../core/report/model.ts';
 import type { VolumeStatsSource } from '../sources/volume-stats.ts';
+import { rollingWindow } from '../sources/volume-stats/rolling.ts';
 
 export interface ReportSourceOptions {
   readonly clients: Clients;
@@ -56,7 +57,8 @@ export function reportSource(o: ReportSourceOptions): ReportSource {
   };
   const build = reportProvider(read, {
     ...(o.pricesConfigMap ? { pricesConfigMap: o.pricesConfigMap } : {}),
-    ...(o.volumeStats ? { volumeStats: o.volumeStats } : {}),
+    // Rebuilt every minute over 7 days: read only what is new each time.
+    ...(o.volumeStats ? { volumeStats: rollingWindow(o.volumeStats, { now: o.now }) } : {}),
     now: o.now,
   });
   const report: ReportProvider = (q: ReportQuery) => {
