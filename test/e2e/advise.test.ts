@@ -3,11 +3,11 @@
 // metrics for it, and it needs no GPU, which test/e2e/models.test.ts holds), and one scaled to zero.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import type { AdviseItem } from '../../src/cli/commands/advise.ts';
 import { startPrometheus, type TestPrometheus } from '../support/prometheus.ts';
 import { eventually, kubeconfigPath, prometheusTarget } from '../support/cluster.ts';
 import { createModel, useModels } from '../support/models.ts';
+import { runTailor, type CliResult } from '../support/cli.ts';
 
 const env = useModels('advise', 1);
 const T = () => env.tenants[0]!;
@@ -40,16 +40,8 @@ const model = (name: string, replicas: number) => ({
   },
 });
 
-function tailor(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ['--import', 'tsx', 'src/cli/main.ts', ...args, '--kubeconfig', kubeconfigPath()],
-      { cwd: process.cwd(), timeout: 120_000 },
-      (err, stdout, stderr) =>
-        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-  });
+function tailor(...args: string[]): Promise<CliResult> {
+  return runTailor(args, { kubeconfig: kubeconfigPath() });
 }
 
 test('tailor advise reads live p95 per ModelDeployment from Prometheus, and says when there is none', async () => {

@@ -3,7 +3,6 @@
 // apiserver judging it), then resized in place by `tailor apply`, with no restart and no flapping.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +13,7 @@ import { readPodMetrics } from '../../src/sources/metrics-api.ts';
 import { namespaces } from '../../src/sources/scope.ts';
 import type { RecommendationRecord } from '../../src/core/resize/types.ts';
 import { condition, eventually, expectReady, idleDeployment, useCluster } from '../support/cluster.ts';
+import { runTailor, type CliResult } from '../support/cli.ts';
 
 const cluster = useCluster(import.meta.url);
 const Mi = 2 ** 20;
@@ -44,16 +44,8 @@ interface ApplyItem {
   outcome?: { kind: string; message: string };
 }
 
-function tailor(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ['--import', 'tsx', 'src/cli/main.ts', ...args, '--kubeconfig', cluster.kubeconfigPath],
-      { cwd: process.cwd(), timeout: 120_000 },
-      (err, stdout, stderr) =>
-        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-  });
+function tailor(...args: string[]): Promise<CliResult> {
+  return runTailor(args, { kubeconfig: cluster.kubeconfigPath });
 }
 
 async function applyJson(...args: string[]): Promise<ApplyItem> {

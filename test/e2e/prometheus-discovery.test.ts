@@ -5,7 +5,6 @@
 // real Prometheus behind basic auth: the right file reads, a wrong one is refused in one line.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +12,7 @@ import * as k8s from '@kubernetes/client-node';
 import type { RecommendReport } from '../../src/cli/commands/recommend-report.ts';
 import { startPrometheus } from '../support/prometheus.ts';
 import { eventually, idleDeployment, prometheusTarget, useCluster } from '../support/cluster.ts';
+import { runTailor, type CliResult } from '../support/cli.ts';
 
 const cluster = useCluster(import.meta.url);
 const Mi = 2 ** 20;
@@ -20,16 +20,8 @@ const USE = { cpuCores: 0.05, memoryBytes: 100 * Mi };
 const work = mkdtempSync(join(tmpdir(), 'tailor-discovery-'));
 after(() => rmSync(work, { recursive: true, force: true }));
 
-function tailor(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ['--import', 'tsx', 'src/cli/main.ts', ...args, '--kubeconfig', cluster.kubeconfigPath],
-      { cwd: process.cwd(), timeout: 120_000, env: { ...process.env, TAILOR_HOME: work } },
-      (err, stdout, stderr) =>
-        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-  });
+function tailor(...args: string[]): Promise<CliResult> {
+  return runTailor(args, { kubeconfig: cluster.kubeconfigPath, home: work });
 }
 
 /** An address of this machine the apiserver may proxy to (Endpoints refuse loopback ones). */

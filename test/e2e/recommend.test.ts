@@ -21,6 +21,7 @@ import { namespaces } from '../../src/sources/scope.ts';
 import type { ContainerReport, RecommendReport } from '../../src/cli/commands/recommend-report.ts';
 import { startPrometheus } from '../support/prometheus.ts';
 import { eventually, idleDeployment, prometheusTarget, simPod, useCluster } from '../support/cluster.ts';
+import { runTailor, type CliResult } from '../support/cli.ts';
 
 const cluster = useCluster(import.meta.url);
 const Mi = 2 ** 20;
@@ -36,24 +37,11 @@ function deployment(name: string, replicas: number): k8s.V1Deployment {
   });
 }
 
-function tailor(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      // No discovery: another file's Service labelled like a Prometheus must not change what these read.
-      [
-        '--import',
-        'tsx',
-        'src/cli/main.ts',
-        ...args,
-        '--no-prometheus-discovery',
-        '--kubeconfig',
-        cluster.kubeconfigPath,
-      ],
-      { cwd: process.cwd(), timeout: 120_000, env: { ...process.env, TAILOR_HOME: work } },
-      (err, stdout, stderr) =>
-        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
+function tailor(...args: string[]): Promise<CliResult> {
+  // No discovery: another file's Service labelled like a Prometheus must not change what these read.
+  return runTailor([...args, '--no-prometheus-discovery'], {
+    kubeconfig: cluster.kubeconfigPath,
+    home: work,
   });
 }
 

@@ -3,7 +3,6 @@
 // `tailor report -o json` with its suggested size and monthly cost; a well-used one does not.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +11,7 @@ import type { Report, WastedVolume } from '../../src/core/report/model.ts';
 import { installCrds } from '../../src/api/install.ts';
 import { startPrometheus } from '../support/prometheus.ts';
 import { eventually, expectReady, prometheusTarget, simPod, useCluster } from '../support/cluster.ts';
+import { runTailor, type CliResult } from '../support/cli.ts';
 
 const cluster = useCluster(import.meta.url);
 const Mi = 2 ** 20;
@@ -23,16 +23,8 @@ const DEFAULT_GIB_MONTH = 0.04;
 const work = mkdtempSync(join(tmpdir(), 'tailor-volume-waste-'));
 after(() => rmSync(work, { recursive: true, force: true }));
 
-function tailor(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ['--import', 'tsx', 'src/cli/main.ts', ...args, '--kubeconfig', cluster.kubeconfigPath],
-      { cwd: process.cwd(), timeout: 180_000, env: { ...process.env, TAILOR_HOME: work } },
-      (err, stdout, stderr) =>
-        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-  });
+function tailor(...args: string[]): Promise<CliResult> {
+  return runTailor(args, { kubeconfig: cluster.kubeconfigPath, home: work, timeoutMs: 180_000 });
 }
 
 /** A claim of the simulator's StorageClass, and a pod that writes `bytes` into it. */
