@@ -1,6 +1,7 @@
 // The recommender's knobs, one typed object per resource, with the named defaults Tailor ships.
 // Units follow the resource: bytes for memory, cores for CPU.
 import type { HistogramOptions } from './histogram.ts';
+import { FLEET_SURGE_OFF, type FleetSurgeOptions } from './fleet-surge.ts';
 
 /** What the slow histogram is fed: the peak of each interval (memory: a spike kills) or every sample (CPU). */
 export type Aggregation = 'IntervalPeak' | 'Sample';
@@ -40,6 +41,8 @@ export interface RecommenderConfig {
   readonly oomMinBump: number;
   /** ...a floor that halves every this long. */
   readonly oomHalfLifeSeconds: number;
+  /** When several pods of the fleet rise at once, the others get room before their own kill. */
+  readonly fleetSurge: FleetSurgeOptions;
   readonly minAllowed: number;
   readonly maxAllowed: number;
 }
@@ -47,6 +50,22 @@ export interface RecommenderConfig {
 const MiB = 2 ** 20;
 const HOUR = 3600;
 const DAY = 24 * HOUR;
+const MINUTE = 60;
+
+/**
+ * Memory's fleet signal: 3 pods (and 5% of the fleet) rising 25% above their own peaks within 30
+ * minutes, each with an hour of history, hold every other pod at its peak times their median rise
+ * (at most x2) for 2 hours.
+ */
+export const MEMORY_FLEET_SURGE: FleetSurgeOptions = {
+  riseFraction: 0.25,
+  minHistorySeconds: HOUR,
+  alikeRatio: 1.5,
+  minPods: 2,
+  windowSeconds: 30 * MINUTE,
+  holdSeconds: 2 * HOUR,
+  maxHeadroom: 2,
+};
 
 /**
  * Memory: interval peaks, a recent-peak envelope with a small margin, a slow decayed percentile for
@@ -70,6 +89,7 @@ export const MEMORY_DEFAULTS: RecommenderConfig = {
   oomBumpFactor: 1.3,
   oomMinBump: 100 * MiB,
   oomHalfLifeSeconds: DAY,
+  fleetSurge: MEMORY_FLEET_SURGE,
   minAllowed: 16 * MiB,
   maxAllowed: Number.POSITIVE_INFINITY,
 };
@@ -114,6 +134,7 @@ export const CPU_DEFAULTS: RecommenderConfig = {
   oomBumpFactor: 1,
   oomMinBump: 0,
   oomHalfLifeSeconds: HOUR,
+  fleetSurge: FLEET_SURGE_OFF,
   minAllowed: 0.01,
   maxAllowed: Number.POSITIVE_INFINITY,
 };
