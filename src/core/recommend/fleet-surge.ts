@@ -16,8 +16,10 @@ export interface FleetSurgeOptions {
   readonly windowSeconds: number;
   /** The floor a surge sets lasts this long after the last rise that made it. */
   readonly holdSeconds: number;
-  /** The floor is the pod's peak times the largest rise of the surge, at most this much. */
+  /** The floor is the pod's peak times the largest rise of the surge, at most this much... */
   readonly maxHeadroom: number;
+  /** ...plus this margin (a follower may rise further than the leaders). */
+  readonly margin: number;
 }
 
 /** No fleet signal at all (CPU). */
@@ -29,6 +31,7 @@ export const FLEET_SURGE_OFF: FleetSurgeOptions = {
   windowSeconds: 0,
   holdSeconds: 0,
   maxHeadroom: 1,
+  margin: 0,
 };
 
 /** One pod's new high: `ratio` times its peak `before`. */
@@ -74,7 +77,7 @@ export const NO_FLEET: FleetView = { pod: '', rises: [] };
 
 export type FleetSurge =
   | { readonly kind: 'Calm' }
-  /** Alike pods rose since `since`; the floor is the pod's peak times `headroom`. */
+  /** Alike pods rose since `since`; the floor is the pod's peak times `headroom` (margin included). */
   | { readonly kind: 'Surge'; readonly since: number; readonly pods: number; readonly headroom: number };
 
 export const CALM: FleetSurge = { kind: 'Calm' };
@@ -118,7 +121,7 @@ export function surgeFor(
     kind: 'Surge',
     since: best.since,
     pods: best.ratios.size,
-    headroom: Math.min(options.maxHeadroom, Math.max(1, ...best.ratios.values())),
+    headroom: Math.min(options.maxHeadroom, Math.max(1, ...best.ratios.values())) * (1 + options.margin),
   };
 }
 

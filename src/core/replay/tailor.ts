@@ -2,6 +2,7 @@
 // decideLimit() the controller uses, with the replay's change threshold as the minimum raise.
 import { decideLimit } from '../recommend/actuation.ts';
 import { DEFAULT_CONFIG, type RecommenderConfig } from '../recommend/config.ts';
+import { configFor, type TuningProfile } from '../recommend/tuning.ts';
 import { addOom, addSample, createState, recommend } from '../recommend/recommender.ts';
 import type { Rise } from '../recommend/fleet-surge.ts';
 import { fleetRises } from './fleet.ts';
@@ -70,4 +71,17 @@ export function tailor(
       };
     },
   };
+}
+
+/**
+ * Tailor under one of a SizingPolicy's profiles: the profile moves the series' defaults as it moves
+ * memory's in the operator (tuning.ts), GPU memory included.
+ */
+export function tailorProfile(profile: TuningProfile, fleet: readonly PodInput[] = []): Recommender {
+  return tailor(
+    (ctx) => configFor({ profile }, 'memory', replayConfig(ctx.unit, ctx)),
+    REPLAY_PROTOCOL.changeThreshold,
+    fleet,
+    `Tailor ${profile}`,
+  );
 }
