@@ -440,9 +440,13 @@ function markdown(results: readonly SeriesResult[], date: string, seconds: numbe
           `${SAFE_PROFILE_OOMS} under VPA-like's ${fmt(vpa.relativeSlack)} (${fmt(Math.max(0, safest.oomEventsPerPodDay - SAFE_PROFILE_OOMS))} OOM / pod-day ` +
           `and ${fmt(Math.max(0, safest.relativeSlack - vpa.relativeSlack))} of slack away). Hand-set reaches 0 kills at ` +
           `${fmt(in_(suite, 'hand-set').relativeSlack)}; the hindsight constant ${fmt(in_(suite, 'hindsight constant').relativeSlack)}.`;
+    const own = in_(suite, OWN_HISTORY_ONLY);
+    const ownFirst = beats(own, krr) && beats(own, vpa);
+    const label = r.series.key === 'memory' ? 'Memory' : 'GPU memory';
     return (
-      `- ${r.series.key === 'memory' ? 'Memory' : 'GPU memory'}: default below both KRR simple and VPA-like in slack and OOMs: ${firstText}\n` +
-      `  Some profile at <= ${SAFE_PROFILE_OOMS} OOM / pod-day under VPA-like's slack: ${secondText}`
+      `  - ${label}, the default below both KRR simple and VPA-like in slack and OOMs: ${firstText}\n` +
+      `    Without the fleet signal (what the operator runs today, see below): ${at(own)}, ${ownFirst ? 'also below both' : 'not below both'}.\n` +
+      `  - ${label}, some profile at <= ${SAFE_PROFILE_OOMS} OOM / pod-day under VPA-like's slack: ${secondText}`
     );
   };
   const fleetGain = (suite: SuiteResult) => {
@@ -475,7 +479,7 @@ ${goals(gpu, gpu.evaluation)}
   tuning half: ${fleetGain(mem.tuning)}. The replay gives each pod the rises of the pods of its own half, read only up
   to the decision's time (causal). In the operator the signal is not wired yet: \`recommend()\` takes the fleet's
   rises as an optional argument that the sizing controller does not pass (see Weak or missing).
-- The evaluation half is ~${Math.round(mem.evaluation.podDays)} pod-days per series: one OOM event there is
+- The evaluation half is ~${Math.round(mem.evaluation.podDays)} pod-days on memory, ~${Math.round(gpu.evaluation.podDays)} on GPU memory: one OOM event there is
   ${fmt(1 / mem.evaluation.podDays)} OOM / pod-day on memory, ${fmt(1 / gpu.evaluation.podDays)} on GPU memory, so differences of a few
   hundredths are a single kill.
 
