@@ -1,6 +1,7 @@
 // The recommender's knobs, one typed object per resource, with the named defaults Tailor ships.
 // Units follow the resource: bytes for memory, cores for CPU.
 import type { HistogramOptions } from './histogram.ts';
+import { FLEET_SURGE_OFF, type FleetSurgeOptions } from './fleet-surge.ts';
 
 /** What the slow histogram is fed: the peak of each interval (memory: a spike kills) or every sample (CPU). */
 export type Aggregation = 'IntervalPeak' | 'Sample';
@@ -40,6 +41,8 @@ export interface RecommenderConfig {
   readonly oomMinBump: number;
   /** ...a floor that halves every this long. */
   readonly oomHalfLifeSeconds: number;
+  /** When several pods of the fleet rise at once, the others get room before their own kill. */
+  readonly fleetSurge: FleetSurgeOptions;
   readonly minAllowed: number;
   readonly maxAllowed: number;
 }
@@ -47,11 +50,29 @@ export interface RecommenderConfig {
 const MiB = 2 ** 20;
 const HOUR = 3600;
 const DAY = 24 * HOUR;
+const MINUTE = 60;
+
+/**
+ * Memory's fleet signal: 2 pods at a pod's level (peaks within x1.5) rising 25% above their own
+ * peaks within 30 minutes, each with an hour of history, hold that pod at its peak times their
+ * largest rise (at most x2) +30% for 2 hours. Tuned on the tuning half of the GenTD26 memory series.
+ */
+export const MEMORY_FLEET_SURGE: FleetSurgeOptions = {
+  riseFraction: 0.25,
+  minHistorySeconds: HOUR,
+  alikeRatio: 1.5,
+  minPods: 2,
+  windowSeconds: 30 * MINUTE,
+  holdSeconds: 2 * HOUR,
+  maxHeadroom: 2,
+  margin: 0.3,
+};
 
 /**
  * Memory: interval peaks, a recent-peak envelope with a small margin, a slow decayed percentile for
- * what recurs, more room for bursty pods and young pods, and a strong, slowly fading OOM floor.
- * Tuned on the Alibaba GenTD26 memory series (bench/replay.bench.ts); see bench/results/replay.md.
+ * what recurs, more room for bursty pods and young pods, a strong, slowly fading OOM floor, and room
+ * before a surge the pod's alike pods have started. Tuned on the tuning half (split.ts) of the
+ * Alibaba GenTD26 memory series (bench/replay.bench.ts); see bench/results/replay.md.
  */
 export const MEMORY_DEFAULTS: RecommenderConfig = {
   aggregation: 'IntervalPeak',
@@ -66,31 +87,36 @@ export const MEMORY_DEFAULTS: RecommenderConfig = {
   shortHistoryMargin: 0.3,
   shortHistorySeconds: 4 * HOUR,
   burstRatio: 1.3,
-  burstHeadroom: 1.5,
+  burstHeadroom: 1.3,
   oomBumpFactor: 1.3,
   oomMinBump: 100 * MiB,
   oomHalfLifeSeconds: DAY,
+  fleetSurge: MEMORY_FLEET_SURGE,
   minAllowed: 16 * MiB,
   maxAllowed: Number.POSITIVE_INFINITY,
 };
 
 /**
  * GPU memory moves in steps as models, adapters and caches load, many of them in a pod's first
- * hours: a short-history margin that lasts longer, 10% over the p99 of the day's interval peaks,
- * no burst rule (every GPU pod here is bursty by that measure). Tuned on the GenTD26 GPU series.
+ * hours: a short-history margin that lasts longer, 10% over the p98 of the day's interval peaks,
+ * raised once usage comes within 5% of the value (steps are small, so waiting for 1% was a kill),
+ * no burst rule (every GPU pod here is bursty by that measure) and no fleet signal (the GPU pods
+ * here are all alike and step often: it cost more slack than the kills it saved). Tuned on the
+ * tuning half of the GenTD26 GPU series.
  */
 export const GPU_MEMORY_DEFAULTS: RecommenderConfig = {
   ...MEMORY_DEFAULTS,
-  percentile: 0.99,
+  percentile: 0.98,
   margin: 0.1,
   recentWindowSeconds: 3 * HOUR,
   recentMargin: 0.05,
-  safetyMargin: 0.01,
+  safetyMargin: 0.05,
   shortHistoryMargin: 0.3,
   shortHistorySeconds: 8 * HOUR,
   burstRatio: Number.POSITIVE_INFINITY,
   burstHeadroom: 1,
   oomBumpFactor: 1.2,
+  fleetSurge: FLEET_SURGE_OFF,
 };
 
 /**
@@ -114,6 +140,7 @@ export const CPU_DEFAULTS: RecommenderConfig = {
   oomBumpFactor: 1,
   oomMinBump: 0,
   oomHalfLifeSeconds: HOUR,
+  fleetSurge: FLEET_SURGE_OFF,
   minAllowed: 0.01,
   maxAllowed: Number.POSITIVE_INFINITY,
 };

@@ -7,6 +7,7 @@ import { feedSlowHistogram, slowEstimate } from './slow-percentile.ts';
 import { burstClass, burstHeadroom } from './burst.ts';
 import { shortHistoryMargin } from './short-history.ts';
 import { floorAt, recordOom, type OomFloor } from './oom.ts';
+import { NO_FLEET, surgeFor, withFleetSurge, type FleetView } from './fleet-surge.ts';
 import type { OomEvent, Recommendation, TargetReason, UsageSample } from './types.ts';
 
 /** Plain data (JSON round-trips it), so a controller can persist it and resume after a restart. */
@@ -52,7 +53,16 @@ export function addOom(state: RecommenderState, event: OomEvent, config: Recomme
   });
 }
 
-export function recommend(state: RecommenderState, now: number, config: RecommenderConfig): Recommendation {
+/**
+ * The recommendation at `now`. `fleet` is what the pod's fleet has shown up to `now` (fleet-surge.ts);
+ * without it the pod is sized on its own history alone.
+ */
+export function recommend(
+  state: RecommenderState,
+  now: number,
+  config: RecommenderConfig,
+  fleet: FleetView = NO_FLEET,
+): Recommendation {
   const oomFloor = floorAt(state.oom, now, config.oomHalfLifeSeconds);
   if (state.sampleCount === 0 || state.firstSampleTime === undefined) {
     const target = clamp(oomFloor, config);
@@ -92,7 +102,9 @@ export function recommend(state: RecommenderState, now: number, config: Recommen
   const lowerBound = Math.min(target, Math.max(recent * (1 + config.safetyMargin), oomFloor));
   // A young pod keeps a generous value longer: the band widens with the same short-history margin.
   const upperBound = target * (1 + config.wasteTolerance + young);
-  return { target, lowerBound, upperBound, reason };
+  const own: Recommendation = { target, lowerBound, upperBound, reason };
+  const peak = Math.max(slow.high, recent);
+  return withFleetSurge(own, surgeFor(fleet, peak, now, config.fleetSurge), peak, (v) => clamp(v, config));
 }
 
 function clamp(value: number, config: RecommenderConfig): number {

@@ -24,6 +24,8 @@ export type TargetReason =
   | 'RecentPeak'
   /** A recent OOM kill holds the target up. */
   | 'OomFloor'
+  /** Several pods of the fleet just rose well above their peaks: this one is held above its own. */
+  | 'FleetSurge'
   /** Clamped to the configured minimum or maximum. */
   | 'Clamped';
 

@@ -18,8 +18,16 @@ import {
 } from './protocol.ts';
 import { tailor } from './tailor.ts';
 
-export function standardRecommenders(): Recommender[] {
-  return [tailor(), handSet, krrSimple(), vpaLike(), autopilotMovingWindow(), hindsightConstant];
+/** The line-up; `fleet` (the pods replayed) lets Tailor read the fleet's surges. */
+export function standardRecommenders(fleet: readonly PodInput[] = []): Recommender[] {
+  return [
+    tailor(undefined, undefined, fleet),
+    handSet,
+    krrSimple(),
+    vpaLike(),
+    autopilotMovingWindow(),
+    hindsightConstant,
+  ];
 }
 
 export interface SuiteResult {
@@ -34,13 +42,16 @@ export interface SuiteResult {
 export function runSuite(
   pods: readonly PodInput[],
   unit: SeriesUnit,
-  recommenders: readonly Recommender[] = standardRecommenders(),
+  recommenders:
+    readonly Recommender[] | ((fleet: readonly PodInput[]) => readonly Recommender[]) = standardRecommenders,
   protocol: ProtocolOptions = REPLAY_PROTOCOL,
 ): SuiteResult {
   const selection = selectPods(pods, unit, protocol);
+  const lineup =
+    typeof recommenders === 'function' ? recommenders(selection.kept.map((k) => k.input)) : recommenders;
   const dropped: Record<DropReason, number> = { ShortHistory: 0, NoWarmupUsage: 0 };
   for (const d of selection.dropped) dropped[d.reason]++;
-  const scores = recommenders.map((r): Omit<ReplayScore, 'perPod'> => {
+  const scores = lineup.map((r): Omit<ReplayScore, 'perPod'> => {
     const s = replayAll(r, selection, protocol);
     return {
       recommender: s.recommender,

@@ -2,8 +2,17 @@
 // decideLimit() the controller uses, with the replay's change threshold as the minimum raise.
 import { decideLimit } from '../recommend/actuation.ts';
 import { DEFAULT_CONFIG, type RecommenderConfig } from '../recommend/config.ts';
+import { configFor, type TuningProfile } from '../recommend/tuning.ts';
 import { addOom, addSample, createState, recommend } from '../recommend/recommender.ts';
-import { REPLAY_PROTOCOL, type PodContext, type Recommender, type SeriesUnit } from './protocol.ts';
+import type { Rise } from '../recommend/fleet-surge.ts';
+import { fleetRises } from './fleet.ts';
+import {
+  REPLAY_PROTOCOL,
+  type PodContext,
+  type PodInput,
+  type Recommender,
+  type SeriesUnit,
+} from './protocol.ts';
 
 /**
  * The config a replay uses for a series: memory defaults for fractions of a limit, GPU-memory
@@ -25,24 +34,54 @@ export function replayConfig(unit: SeriesUnit, ctx?: PodContext): RecommenderCon
   }
 }
 
+/**
+ * Tailor in the replay. `fleet` is the pods replayed alongside (the pod itself included): with them
+ * the policy reads the fleet's surges (fleet-surge.ts) up to each decision's time, as the operator
+ * reads the other pods' usage; without, each pod is sized on its own history alone.
+ */
 export function tailor(
   configFor: (ctx: PodContext) => RecommenderConfig = (ctx) => replayConfig(ctx.unit, ctx),
   minStep: number = REPLAY_PROTOCOL.changeThreshold,
+  fleet: readonly PodInput[] = [],
+  name = 'Tailor',
 ): Recommender {
+  // One timeline per fleet-surge setting: built once, read by every pod.
+  const timelines = new Map<string, Rise[]>();
+  const risesFor = (config: RecommenderConfig): Rise[] => {
+    const key = JSON.stringify(config.fleetSurge);
+    let t = timelines.get(key);
+    if (!t) timelines.set(key, (t = fleetRises(fleet, config.fleetSurge)));
+    return t;
+  };
   return {
     kind: 'causal',
-    name: 'Tailor',
+    name,
     start: (ctx) => {
       const config = configFor(ctx);
       const state = createState(config);
+      const view = { pod: ctx.pod, rises: risesFor(config) };
+      const read = (now: number) => recommend(state, now, config, view);
       return {
         observe: (s) => addSample(state, s, config),
-        propose: (now, current) => decideLimit(current, recommend(state, now, config), minStep).value,
+        propose: (now, current) => decideLimit(current, read(now), minStep).value,
         onOom: (e) => {
           addOom(state, { t: e.t, usage: e.usage }, config);
-          return recommend(state, e.t, config).lowerBound;
+          return read(e.t).lowerBound;
         },
       };
     },
   };
+}
+
+/**
+ * Tailor under one of a SizingPolicy's profiles: the profile moves the series' defaults as it moves
+ * memory's in the operator (tuning.ts), GPU memory included.
+ */
+export function tailorProfile(profile: TuningProfile, fleet: readonly PodInput[] = []): Recommender {
+  return tailor(
+    (ctx) => configFor({ profile }, 'memory', replayConfig(ctx.unit, ctx)),
+    REPLAY_PROTOCOL.changeThreshold,
+    fleet,
+    `Tailor ${profile}`,
+  );
 }
