@@ -3,7 +3,7 @@
 // the NVIDIA device plugin advertises under the mixed MIG strategy (whole GPUs, MIG devices).
 import { createHash } from 'node:crypto';
 
-/** One MIG profile of a board: `nvidia-smi mig -lgip` memory in MiB, compute slices of 7. */
+/** One MIG profile of a board: `nvidia-smi mig -lgip` memory in MiB, and its compute slices (of 7, or 4 on an A30). */
 export interface MigProfile {
   readonly memoryMiB: number;
   readonly slices: number;
@@ -35,6 +35,18 @@ export const GPU_BOARDS = {
   'NVIDIA-A10G': { name: 'NVIDIA A10G', memoryMiB: 23028, reservedMiB: 450 },
   'NVIDIA-L4': { name: 'NVIDIA L4', memoryMiB: 23034, reservedMiB: 450 },
   'NVIDIA-L40S': { name: 'NVIDIA L40S', memoryMiB: 46068, reservedMiB: 500 },
+  // A 24 GB HBM2 board (no nvidia-smi figure at hand: the total is the nominal 24 GiB); MIG memory as
+  // `mig -lgip` lists it (5.81, 11.88, 23.75 GiB). Tailor's GPU catalogue does not offer it.
+  'NVIDIA-A30': {
+    name: 'NVIDIA A30',
+    memoryMiB: 24576,
+    reservedMiB: 450,
+    mig: {
+      '1g.6gb': { memoryMiB: 5952, slices: 1 },
+      '2g.12gb': { memoryMiB: 12160, slices: 2 },
+      '4g.24gb': { memoryMiB: 24320, slices: 4 },
+    },
+  },
   'NVIDIA-A100-SXM4-40GB': {
     name: 'NVIDIA A100-SXM4-40GB',
     memoryMiB: 40960,
@@ -167,7 +179,7 @@ export function devicesOf(n: GpuNode): GpuDevice[] {
 }
 
 function migProfileOf(product: string | undefined, profile: string): MigProfile | undefined {
-  return (boardOf(product)?.mig as Record<string, MigProfile> | undefined)?.[profile];
+  return boardOf(product)?.mig?.[profile];
 }
 
 /** Why a MIG layout cannot be (an unknown profile, more slices than the GPU has), or undefined. */
@@ -185,7 +197,8 @@ export function checkMigLayout(n: GpuNode): string | undefined {
       if (!m) return `GPU ${g}: MIG profile "${p}" is not one of ${n.gpuModel}'s (${known.join(', ')})`;
       slices += m.slices;
     }
-    if (slices > 7) return `GPU ${g}: ${profiles.join(' + ')} take ${slices} compute slices of 7`;
+    const of = Math.max(...Object.values(board.mig).map((m) => m.slices));
+    if (slices > of) return `GPU ${g}: ${profiles.join(' + ')} take ${slices} compute slices of ${of}`;
   }
   return undefined;
 }
@@ -246,8 +259,7 @@ export function deviceBytes(n: GpuNode, resource: string): number {
 }
 
 export type Allocation =
-  | { outcome: 'Allocated'; devices: Map<string, string[]> }
-  | { outcome: 'Insufficient'; message: string };
+  { outcome: 'Allocated'; devices: Map<string, string[]> } | { outcome: 'Insufficient'; message: string };
 
 /**
  * The device plugin's allocation for a pod starting on the node: each container gets free devices

@@ -23,19 +23,11 @@ import { PROFILE_KINDS, buildSpec, checkParams, defaultSpec, type ProfileSpec } 
 import { parseProfile, profileAnnotations } from './usage/annotations.ts';
 import type { ProfileKind } from './usage/types.ts';
 import type { SimNodeSpec } from './nodes.ts';
+import { GPU_BOARDS, checkMigLayout, type GpuProduct } from './gpus.ts';
 
-/** GPU product names as NVIDIA's GPU feature discovery labels them, with the memory nvidia-smi reports. */
-export const GPU_MODELS = {
-  'Tesla-T4': { memoryMiB: 15360 },
-  'NVIDIA-A10G': { memoryMiB: 23028 },
-  'NVIDIA-L4': { memoryMiB: 23034 },
-  'NVIDIA-L40S': { memoryMiB: 46068 },
-  'NVIDIA-A100-SXM4-40GB': { memoryMiB: 40960 },
-  'NVIDIA-A100-SXM4-80GB': { memoryMiB: 81920 },
-  'NVIDIA-H100-80GB-HBM3': { memoryMiB: 81559 },
-  'NVIDIA-H200': { memoryMiB: 143771 },
-} as const satisfies Record<string, { memoryMiB: number }>;
-export type GpuModel = keyof typeof GPU_MODELS;
+/** GPU product names as NVIDIA's GPU feature discovery labels them, with the memory nvidia-smi reports (./gpus.ts). */
+export const GPU_MODELS = GPU_BOARDS;
+export type GpuModel = GpuProduct;
 const GPU_MODEL_NAMES = Object.keys(GPU_MODELS) as GpuModel[];
 
 export type TaintEffect = 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute';
@@ -64,7 +56,8 @@ export interface NodePool {
   ephemeralStorageBytes: number;
   /** Most pods a node runs. */
   pods: number;
-  gpu?: { model: GpuModel; count: number; memoryBytes: number };
+  /** mig: the MIG devices every GPU of the pool is cut into (mixed strategy), e.g. [3g.40gb, 2g.20gb, 1g.10gb]. */
+  gpu?: { model: GpuModel; count: number; memoryBytes: number; mig?: string[] };
   /** Held back for the system (kube-reserved + system-reserved); the nodes report the rest. Default none. */
   reserved: { cpuCores: number; memoryBytes: number };
   labels: Record<string, string>;
@@ -396,11 +389,11 @@ function readPool(raw: unknown, path: Path, region: string): NodePool {
 
 function readGpu(raw: unknown, path: Path): NonNullable<NodePool['gpu']> {
   const o = record(raw, path);
-  onlyKeys(o, path, ['model', 'count', 'memory'], 'a gpu field');
+  onlyKeys(o, path, ['model', 'count', 'memory', 'mig'], 'a gpu field');
   if (o.model === undefined)
     throw new FieldError(path, `model is required; allowed: ${GPU_MODEL_NAMES.join(', ')}`);
   const model = oneOf(o.model, [...path, 'model'], GPU_MODEL_NAMES, 'a GPU model');
-  return {
+  const gpu = {
     model,
     count:
       o.count === undefined ? 1 : number(o.count, [...path, 'count'], { min: 1, max: 16, integer: true }),
@@ -409,6 +402,11 @@ function readGpu(raw: unknown, path: Path): NonNullable<NodePool['gpu']> {
         ? GPU_MODELS[model].memoryMiB * Mi
         : bytes(o.memory, [...path, 'memory'], { above: 0 }),
   };
+  if (o.mig === undefined) return gpu;
+  const mig = list(o.mig, [...path, 'mig']).map((p, i) => string(p, [...path, 'mig', i]));
+  const wrong = checkMigLayout({ name: '', gpus: 1, gpuModel: model, migLayout: [mig] });
+  if (wrong) throw new FieldError([...path, 'mig'], wrong);
+  return { ...gpu, mig };
 }
 
 function readTaint(raw: unknown, path: Path): Taint {
@@ -709,6 +707,9 @@ export function scenarioNodes(s: Scenario): SimNodeSpec[] {
         pods: pool.pods,
         gpus: pool.gpu?.count ?? 0,
         ...(pool.gpu ? { gpuModel: pool.gpu.model, gpuMemoryBytes: pool.gpu.memoryBytes } : {}),
+        ...(pool.gpu?.mig
+          ? { migLayout: Array.from({ length: pool.gpu.count }, () => [...pool.gpu!.mig!]) }
+          : {}),
         instanceType: pool.instanceType,
         zone: pool.zones[i % pool.zones.length]!,
         labels,

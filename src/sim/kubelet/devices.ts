@@ -28,7 +28,8 @@ export function admitDevices(node: GpuNode, pod: PodState, onNode: readonly PodS
   if (wants.every((w) => w.count === 0)) return undefined;
   const held = new Set<string>();
   for (const p of onNode)
-    if (p.uid !== pod.uid) for (const c of p.containers.values()) for (const d of c.devices ?? []) held.add(d);
+    if (p.uid !== pod.uid)
+      for (const c of p.containers.values()) for (const d of c.devices ?? []) held.add(d);
   const result = allocate(node, wants, held);
   switch (result.outcome) {
     case 'Insufficient':
