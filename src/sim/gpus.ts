@@ -84,6 +84,15 @@ export const GPU_BOARDS = {
 } as const satisfies Record<string, GpuBoard>;
 
 export type GpuProduct = keyof typeof GPU_BOARDS;
+export type MigResource = `nvidia.com/mig-${string}`;
+/** Every MIG device resource some board offers, e.g. nvidia.com/mig-1g.10gb. */
+export const MIG_RESOURCES: readonly MigResource[] = [
+  ...new Set(
+    Object.values(GPU_BOARDS as Record<string, GpuBoard>).flatMap((b) =>
+      Object.keys(b.mig ?? {}).map((p): MigResource => `nvidia.com/mig-${p}`),
+    ),
+  ),
+];
 export const GPU_PRODUCTS = Object.keys(GPU_BOARDS) as GpuProduct[];
 /** The driver the simulated nodes run (dcgm-exporter's DCGM_FI_DRIVER_VERSION label). */
 export const DRIVER_VERSION = '550.90.07';

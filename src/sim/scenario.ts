@@ -23,7 +23,7 @@ import { PROFILE_KINDS, buildSpec, checkParams, defaultSpec, type ProfileSpec } 
 import { parseProfile, profileAnnotations } from './usage/annotations.ts';
 import type { ProfileKind } from './usage/types.ts';
 import type { SimNodeSpec } from './nodes.ts';
-import { GPU_BOARDS, checkMigLayout, type GpuProduct } from './gpus.ts';
+import { GPU_BOARDS, MIG_RESOURCES, checkMigLayout, type GpuProduct, type MigResource } from './gpus.ts';
 
 /** GPU product names as NVIDIA's GPU feature discovery labels them, with the memory nvidia-smi reports (./gpus.ts). */
 export const GPU_MODELS = GPU_BOARDS;
@@ -32,9 +32,15 @@ const GPU_MODEL_NAMES = Object.keys(GPU_MODELS) as GpuModel[];
 
 export type TaintEffect = 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute';
 export type WorkloadKind = 'Deployment' | 'StatefulSet';
-export type ResourceName = 'cpu' | 'memory' | 'ephemeral-storage' | 'nvidia.com/gpu';
+export type ResourceName = 'cpu' | 'memory' | 'ephemeral-storage' | 'nvidia.com/gpu' | MigResource;
 export type ResizeRestartPolicy = 'NotRequired' | 'RestartContainer';
-const RESOURCE_NAMES: readonly ResourceName[] = ['cpu', 'memory', 'ephemeral-storage', 'nvidia.com/gpu'];
+const RESOURCE_NAMES: readonly ResourceName[] = [
+  'cpu',
+  'memory',
+  'ephemeral-storage',
+  'nvidia.com/gpu',
+  ...MIG_RESOURCES,
+];
 
 /** Label put on every simulated node naming its pool; `pool:` in a workload selects on it. */
 export const POOL_LABEL = 'sim.tailor.dev/pool';
@@ -560,7 +566,7 @@ function readContainer(raw: unknown, path: Path, defaultProfile: ProfileSpec): W
     const lim = c.limits[name];
     if (req === undefined || lim === undefined) continue;
     const [rv, lv] = [amount(name, req), amount(name, lim)];
-    if (name === 'nvidia.com/gpu' && rv !== lv) {
+    if (name.startsWith('nvidia.com/') && rv !== lv) {
       throw new FieldError(
         [...path, 'requests', name],
         `${req} differs from limits ${lim}; GPU requests must equal limits`,
@@ -580,13 +586,27 @@ function amount(name: ResourceName, q: string): number {
     case 'ephemeral-storage':
       return bytes(q, []);
     case 'nvidia.com/gpu':
+    default:
+      // Whole GPUs and MIG devices: counts.
       return Number(q);
   }
 }
 
 function resources(raw: unknown, path: Path): Partial<Record<ResourceName, string>> {
   const o = record(raw, path);
-  onlyKeys(o, path, RESOURCE_NAMES, 'a resource the simulator knows');
+  const [mig, rest] = partition(Object.keys(o), (k) => k.startsWith('nvidia.com/mig-'));
+  for (const k of mig)
+    if (!(MIG_RESOURCES as readonly string[]).includes(k))
+      throw new FieldError(path, `"${k}" is not a MIG device; allowed: ${MIG_RESOURCES.join(', ')}`, [
+        ...path,
+        k,
+      ]);
+  onlyKeys(
+    Object.fromEntries(rest.map((k) => [k, o[k]])),
+    path,
+    RESOURCE_NAMES.filter((r) => !r.startsWith('nvidia.com/mig-')),
+    'a resource the simulator knows',
+  );
   const out: Partial<Record<ResourceName, string>> = {};
   for (const name of RESOURCE_NAMES) {
     const v = o[name];
@@ -601,13 +621,18 @@ function resources(raw: unknown, path: Path): Partial<Record<ResourceName, strin
         bytes(v, at);
         break;
       case 'nvidia.com/gpu':
-        number(v, at, { min: 0, max: 16, integer: true });
+      default:
+        number(v, at, { min: 0, max: name === 'nvidia.com/gpu' ? 16 : 56, integer: true });
         break;
     }
     // Checked above: a number or a quantity string.
     out[name] = typeof v === 'number' ? String(v) : (v as string).trim();
   }
   return out;
+}
+
+function partition<T>(xs: readonly T[], p: (x: T) => boolean): [T[], T[]] {
+  return [xs.filter(p), xs.filter((x) => !p(x))];
 }
 
 function unique(names: string[], at: (i: number) => Path, what: string): void {

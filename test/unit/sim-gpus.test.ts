@@ -21,6 +21,7 @@ import type { UsageView } from '../../src/sim/metrics/view.ts';
 import type { SimNodeSpec } from '../../src/sim/nodes.ts';
 import { capacityOf, labelsOf } from '../../src/sim/nodes.ts';
 import { parseScenario, scenarioNodes } from '../../src/sim/scenario.ts';
+import { podTemplate } from '../../src/sim/workloads.ts';
 import { testNodes } from '../support/simulator.ts';
 
 const Mi = 2 ** 20;
@@ -261,7 +262,7 @@ void test('a usage above the device is shown as the device full, not more', () =
   assert.equal(mine.value, 9728);
 });
 
-void test('a scenario GPU pool may be cut into MIG devices, each GPU alike; a profile the board lacks is refused', () => {
+void test('a scenario GPU pool may be cut into MIG devices, each GPU alike, and workloads may ask for them; a profile the board lacks is refused', () => {
   const s = parseScenario(
     `nodePools:
   - name: mig
@@ -279,6 +280,34 @@ void test('a scenario GPU pool may be cut into MIG devices, each GPU alike; a pr
   ]);
   assert.equal(capacityOf(n!)['nvidia.com/mig-1g.10gb'], '4');
   assert.equal(capacityOf(n!)['nvidia.com/gpu'], undefined);
+  const withWorkload = parseScenario(
+    `nodePools:
+  - name: mig
+    count: 1
+    cpu: 16
+    memory: 64Gi
+    gpu: { model: NVIDIA-H100-80GB-HBM3, count: 1, mig: [1g.10gb, 1g.10gb] }
+workloads:
+  - namespace: a
+    name: small-llm
+    pool: mig
+    containers: [{ name: c, requests: { cpu: '1', nvidia.com/mig-1g.10gb: 1 }, limits: { nvidia.com/mig-1g.10gb: 1 } }]
+`,
+    'mig.yaml',
+  );
+  const template = podTemplate(withWorkload, withWorkload.workloads[0]!);
+  assert.equal(template.spec!.containers[0]!.resources!.limits!['nvidia.com/mig-1g.10gb'], '1');
+  assert.throws(
+    () =>
+      parseScenario(
+        `nodePools: [{ name: p, count: 1, cpu: 2, memory: 4Gi }]
+workloads:
+  - { namespace: a, name: b, containers: [{ name: c, requests: { nvidia.com/mig-1g.10gb: 1 }, limits: { nvidia.com/mig-1g.10gb: 2 } }] }
+`,
+        'bad.yaml',
+      ),
+    /requests\["nvidia\.com\/mig-1g\.10gb"\]: 1 differs from limits 2; GPU requests must equal limits/,
+  );
   assert.throws(
     () =>
       parseScenario(
