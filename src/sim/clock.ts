@@ -25,6 +25,16 @@ export function simClock(
   };
 }
 
+/**
+ * How far a counter the simulator exposes moves for `simSeconds` of simulated time: the wall-clock
+ * seconds they take. Consumers stamp samples with their own clock (Prometheus, metrics-server), so a
+ * counter of CPU seconds that grows by cores x wall seconds reads back as the simulated cores at any
+ * speed (docs/decisions/0023-time-at-any-clock-speed.md).
+ */
+export function counterSeconds(clock: Pick<Clock, 'speed'>, simSeconds: number): number {
+  return simSeconds / clock.speed;
+}
+
 /** A clock the tests move by hand. */
 export function manualClock(start = 1_700_000_000): Clock & { advance(seconds: number): void } {
   let t = start;

@@ -6,6 +6,7 @@ import { mergePatch } from '../kube/client.ts';
 import { classify, isAlreadyExists } from '../kube/errors.ts';
 import { formatBytes, formatCpu } from '../core/quantity.ts';
 import { microTime } from '../kube/time.ts';
+import { gpuCapacity, gpuLabels } from './gpus.ts';
 
 export interface SimNodeSpec {
   name: string;
@@ -16,6 +17,8 @@ export interface SimNodeSpec {
   gpus: number;
   gpuModel?: string;
   gpuMemoryBytes?: number;
+  /** MIG devices per GPU index (mixed strategy), e.g. [['3g.40gb', '2g.20gb', '1g.10gb']]; see ./gpus.ts. */
+  migLayout?: string[][];
   instanceType?: string;
   zone?: string;
   labels?: Record<string, string>;
@@ -37,7 +40,7 @@ export function capacityOf(n: SimNodeSpec): Record<string, string> {
     memory: formatBytes(n.memoryBytes),
     'ephemeral-storage': formatBytes(n.ephemeralStorageBytes),
     pods: String(n.pods),
-    ...(n.gpus > 0 ? { 'nvidia.com/gpu': String(n.gpus) } : {}),
+    ...gpuCapacity(n),
   };
 }
 
@@ -49,15 +52,7 @@ export function labelsOf(n: SimNodeSpec): Record<string, string> {
     'sim.tailor.dev/node': 'true',
     ...(n.instanceType ? { 'node.kubernetes.io/instance-type': n.instanceType } : {}),
     ...(n.zone ? { 'topology.kubernetes.io/zone': n.zone } : {}),
-    ...(n.gpus > 0 && n.gpuModel
-      ? {
-          'nvidia.com/gpu.product': n.gpuModel,
-          'nvidia.com/gpu.count': String(n.gpus),
-          ...(n.gpuMemoryBytes
-            ? { 'nvidia.com/gpu.memory': String(Math.round(n.gpuMemoryBytes / 2 ** 20)) }
-            : {}),
-        }
-      : {}),
+    ...gpuLabels(n),
     ...n.labels,
   };
 }

@@ -23,26 +23,24 @@ import { PROFILE_KINDS, buildSpec, checkParams, defaultSpec, type ProfileSpec } 
 import { parseProfile, profileAnnotations } from './usage/annotations.ts';
 import type { ProfileKind } from './usage/types.ts';
 import type { SimNodeSpec } from './nodes.ts';
+import { GPU_BOARDS, MIG_RESOURCES, checkMigLayout, type GpuProduct, type MigResource } from './gpus.ts';
 
-/** GPU product names as NVIDIA's GPU feature discovery labels them, with the memory nvidia-smi reports. */
-export const GPU_MODELS = {
-  'Tesla-T4': { memoryMiB: 15360 },
-  'NVIDIA-A10G': { memoryMiB: 23028 },
-  'NVIDIA-L4': { memoryMiB: 23034 },
-  'NVIDIA-L40S': { memoryMiB: 46068 },
-  'NVIDIA-A100-SXM4-40GB': { memoryMiB: 40960 },
-  'NVIDIA-A100-SXM4-80GB': { memoryMiB: 81920 },
-  'NVIDIA-H100-80GB-HBM3': { memoryMiB: 81559 },
-  'NVIDIA-H200': { memoryMiB: 143771 },
-} as const satisfies Record<string, { memoryMiB: number }>;
-export type GpuModel = keyof typeof GPU_MODELS;
+/** GPU product names as NVIDIA's GPU feature discovery labels them, with the memory nvidia-smi reports (./gpus.ts). */
+export const GPU_MODELS = GPU_BOARDS;
+export type GpuModel = GpuProduct;
 const GPU_MODEL_NAMES = Object.keys(GPU_MODELS) as GpuModel[];
 
 export type TaintEffect = 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute';
 export type WorkloadKind = 'Deployment' | 'StatefulSet';
-export type ResourceName = 'cpu' | 'memory' | 'ephemeral-storage' | 'nvidia.com/gpu';
+export type ResourceName = 'cpu' | 'memory' | 'ephemeral-storage' | 'nvidia.com/gpu' | MigResource;
 export type ResizeRestartPolicy = 'NotRequired' | 'RestartContainer';
-const RESOURCE_NAMES: readonly ResourceName[] = ['cpu', 'memory', 'ephemeral-storage', 'nvidia.com/gpu'];
+const RESOURCE_NAMES: readonly ResourceName[] = [
+  'cpu',
+  'memory',
+  'ephemeral-storage',
+  'nvidia.com/gpu',
+  ...MIG_RESOURCES,
+];
 
 /** Label put on every simulated node naming its pool; `pool:` in a workload selects on it. */
 export const POOL_LABEL = 'sim.tailor.dev/pool';
@@ -64,7 +62,8 @@ export interface NodePool {
   ephemeralStorageBytes: number;
   /** Most pods a node runs. */
   pods: number;
-  gpu?: { model: GpuModel; count: number; memoryBytes: number };
+  /** mig: the MIG devices every GPU of the pool is cut into (mixed strategy), e.g. [3g.40gb, 2g.20gb, 1g.10gb]. */
+  gpu?: { model: GpuModel; count: number; memoryBytes: number; mig?: string[] };
   /** Held back for the system (kube-reserved + system-reserved); the nodes report the rest. Default none. */
   reserved: { cpuCores: number; memoryBytes: number };
   labels: Record<string, string>;
@@ -396,11 +395,11 @@ function readPool(raw: unknown, path: Path, region: string): NodePool {
 
 function readGpu(raw: unknown, path: Path): NonNullable<NodePool['gpu']> {
   const o = record(raw, path);
-  onlyKeys(o, path, ['model', 'count', 'memory'], 'a gpu field');
+  onlyKeys(o, path, ['model', 'count', 'memory', 'mig'], 'a gpu field');
   if (o.model === undefined)
     throw new FieldError(path, `model is required; allowed: ${GPU_MODEL_NAMES.join(', ')}`);
   const model = oneOf(o.model, [...path, 'model'], GPU_MODEL_NAMES, 'a GPU model');
-  return {
+  const gpu = {
     model,
     count:
       o.count === undefined ? 1 : number(o.count, [...path, 'count'], { min: 1, max: 16, integer: true }),
@@ -409,6 +408,11 @@ function readGpu(raw: unknown, path: Path): NonNullable<NodePool['gpu']> {
         ? GPU_MODELS[model].memoryMiB * Mi
         : bytes(o.memory, [...path, 'memory'], { above: 0 }),
   };
+  if (o.mig === undefined) return gpu;
+  const mig = list(o.mig, [...path, 'mig']).map((p, i) => string(p, [...path, 'mig', i]));
+  const wrong = checkMigLayout({ name: '', gpus: 1, gpuModel: model, migLayout: [mig] });
+  if (wrong) throw new FieldError([...path, 'mig'], wrong);
+  return { ...gpu, mig };
 }
 
 function readTaint(raw: unknown, path: Path): Taint {
@@ -562,7 +566,7 @@ function readContainer(raw: unknown, path: Path, defaultProfile: ProfileSpec): W
     const lim = c.limits[name];
     if (req === undefined || lim === undefined) continue;
     const [rv, lv] = [amount(name, req), amount(name, lim)];
-    if (name === 'nvidia.com/gpu' && rv !== lv) {
+    if (name.startsWith('nvidia.com/') && rv !== lv) {
       throw new FieldError(
         [...path, 'requests', name],
         `${req} differs from limits ${lim}; GPU requests must equal limits`,
@@ -582,13 +586,27 @@ function amount(name: ResourceName, q: string): number {
     case 'ephemeral-storage':
       return bytes(q, []);
     case 'nvidia.com/gpu':
+    default:
+      // Whole GPUs and MIG devices: counts.
       return Number(q);
   }
 }
 
 function resources(raw: unknown, path: Path): Partial<Record<ResourceName, string>> {
   const o = record(raw, path);
-  onlyKeys(o, path, RESOURCE_NAMES, 'a resource the simulator knows');
+  const [mig, rest] = partition(Object.keys(o), (k) => k.startsWith('nvidia.com/mig-'));
+  for (const k of mig)
+    if (!(MIG_RESOURCES as readonly string[]).includes(k))
+      throw new FieldError(path, `"${k}" is not a MIG device; allowed: ${MIG_RESOURCES.join(', ')}`, [
+        ...path,
+        k,
+      ]);
+  onlyKeys(
+    Object.fromEntries(rest.map((k) => [k, o[k]])),
+    path,
+    RESOURCE_NAMES.filter((r) => !r.startsWith('nvidia.com/mig-')),
+    'a resource the simulator knows',
+  );
   const out: Partial<Record<ResourceName, string>> = {};
   for (const name of RESOURCE_NAMES) {
     const v = o[name];
@@ -603,13 +621,18 @@ function resources(raw: unknown, path: Path): Partial<Record<ResourceName, strin
         bytes(v, at);
         break;
       case 'nvidia.com/gpu':
-        number(v, at, { min: 0, max: 16, integer: true });
+      default:
+        number(v, at, { min: 0, max: name === 'nvidia.com/gpu' ? 16 : 56, integer: true });
         break;
     }
     // Checked above: a number or a quantity string.
     out[name] = typeof v === 'number' ? String(v) : (v as string).trim();
   }
   return out;
+}
+
+function partition<T>(xs: readonly T[], p: (x: T) => boolean): [T[], T[]] {
+  return [xs.filter(p), xs.filter((x) => !p(x))];
 }
 
 function unique(names: string[], at: (i: number) => Path, what: string): void {
@@ -709,6 +732,9 @@ export function scenarioNodes(s: Scenario): SimNodeSpec[] {
         pods: pool.pods,
         gpus: pool.gpu?.count ?? 0,
         ...(pool.gpu ? { gpuModel: pool.gpu.model, gpuMemoryBytes: pool.gpu.memoryBytes } : {}),
+        ...(pool.gpu?.mig
+          ? { migLayout: Array.from({ length: pool.gpu.count }, () => [...pool.gpu!.mig!]) }
+          : {}),
         instanceType: pool.instanceType,
         zone: pool.zones[i % pool.zones.length]!,
         labels,

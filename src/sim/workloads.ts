@@ -69,7 +69,11 @@ export function podTemplate(s: Scenario, w: Workload): k8s.V1PodTemplateSpec {
       containers: w.containers.map((c) => ({
         name: c.name,
         image: c.image,
-        resources: { requests: { ...c.requests }, limits: { ...c.limits } },
+        // Only the resources written are keys (MIG resources make the type an index signature).
+        resources: {
+          requests: { ...c.requests } as Record<string, string>,
+          limits: { ...c.limits } as Record<string, string>,
+        },
         resizePolicy: Object.entries(c.resizePolicy).map(([resourceName, restartPolicy]) => ({
           resourceName,
           restartPolicy,

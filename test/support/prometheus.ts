@@ -1,4 +1,4 @@
-// A real Prometheus server (Debian's package) for one test, scraping the given target every second.
+// A real Prometheus server (Debian's package) for one test, scraping the given targets every second.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -23,7 +23,11 @@ export interface PrometheusOptions {
   readonly basicAuthUsers?: Readonly<Record<string, string>>;
 }
 
-export async function startPrometheus(target: string, opts: PrometheusOptions = {}): Promise<TestPrometheus> {
+export async function startPrometheus(
+  target: string | readonly string[],
+  opts: PrometheusOptions = {},
+): Promise<TestPrometheus> {
+  const targets = (typeof target === 'string' ? [target] : target).map((t) => `'${t}'`).join(', ');
   const dir = mkdtempSync(join(tmpdir(), 'prom-'));
   const port = await freePort();
   const rules = (opts.ruleFiles ?? []).map((f) => `  - '${f}'\n`).join('');
@@ -31,7 +35,7 @@ export async function startPrometheus(target: string, opts: PrometheusOptions = 
     join(dir, 'prometheus.yml'),
     `global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n` +
       (rules ? `rule_files:\n${rules}` : '') +
-      `scrape_configs:\n  - job_name: ${opts.job ?? 'tailor-sim'}\n    static_configs:\n      - targets: ['${target}']\n`,
+      `scrape_configs:\n  - job_name: ${opts.job ?? 'tailor-sim'}\n    static_configs:\n      - targets: [${targets}]\n`,
   );
   const host = opts.host ?? '127.0.0.1';
   const web: string[] = [];

@@ -1,11 +1,12 @@
 // The simulated node side of the test cluster: three pools the end-to-end tests pin pods onto.
-//   general: 3 x (4 cores, 8Gi)   small: 1 x (2 cores, 2Gi)   gpu: 1 x (8 cores, 32Gi, 1 x L4)
+//   general: 3 x (4 cores, 8Gi)   small: 1 x (2 cores, 2Gi)   gpu: 1 x (8 cores, 32Gi, 1 x L4 of 23034 MiB)
 import { loadKubeConfig } from '../../src/kube/client.ts';
 import { Simulator } from '../../src/sim/simulator.ts';
 import { profileResolver } from '../../src/sim/profiles.ts';
 import { loadTraceLibrary } from '../../src/sim/usage/index.ts';
 import type { SimNodeSpec } from '../../src/sim/nodes.ts';
 import { simClock } from '../../src/sim/clock.ts';
+import { GPU_BOARDS } from '../../src/sim/gpus.ts';
 
 const Gi = 2 ** 30;
 
@@ -37,7 +38,8 @@ export function testNodes(prefix = 'sim'): SimNodeSpec[] {
       memoryBytes: 32 * Gi,
       gpus: 1,
       gpuModel: 'NVIDIA-L4',
-      gpuMemoryBytes: 24 * Gi,
+      // What nvidia-smi reports for an L4 (23034 MiB), not the 24 GB on the label.
+      gpuMemoryBytes: GPU_BOARDS['NVIDIA-L4'].memoryMiB * 2 ** 20,
       instanceType: 'sim.g6.2xlarge',
     }),
   ];

@@ -385,6 +385,15 @@ void test('gpu type auto picks among the GPUs the cluster has, by product label 
   );
   assert.ok(mig.includes('a100-80gb') && mig.includes('a100-80gb-mig-3g.40gb'), mig.join(','));
   assert.ok(!mig.includes('a100-80gb-mig-1g.10gb'), 'a slice the node does not advertise');
+  // Mixed strategy with every GPU cut: no nvidia.com/gpu, so no whole GPU to place a model on.
+  const allCut = {
+    metadata: { name: 'cut', labels: { 'nvidia.com/gpu.product': 'NVIDIA-A100-SXM4-80GB' } },
+    status: { allocatable: { 'nvidia.com/mig-3g.40gb': '2', 'nvidia.com/mig-1g.10gb': '1' } },
+  };
+  assert.deepEqual(
+    gpusOnNodes([allCut]).map((g) => g.id),
+    ['a100-80gb-mig-1g.10gb', 'a100-80gb-mig-3g.40gb'],
+  );
 
   const m = md({ model: hf('Qwen/Qwen2.5-0.5B-Instruct'), runtime: { name: 'vllm' } });
   const a = catalogueArchitecture('Qwen/Qwen2.5-0.5B-Instruct');

@@ -83,22 +83,22 @@ export function catalogueForGguf(repo: string): Result<ModelArchitecture> | unde
 
 /**
  * The catalogue GPUs the cluster's nodes offer: by the `nvidia.com/gpu.product` label GPU feature
- * discovery sets, and for MIG slices only where a node advertises the slice's resource.
+ * discovery sets, a whole GPU where a node of that product advertises nvidia.com/gpu (under the
+ * mixed MIG strategy a node whose GPUs are all cut advertises none), a MIG slice where a node
+ * advertises the slice's resource.
  */
 export function gpusOnNodes(
   nodes: readonly k8s.V1Node[],
   catalogue: readonly GpuModel[] = GPU_CATALOGUE,
 ): GpuModel[] {
-  const products = new Set<string>();
-  const resources = new Set<string>();
+  const offered = new Set<string>();
   for (const n of nodes) {
     const p = n.metadata?.labels?.['nvidia.com/gpu.product'];
-    if (p) products.add(p);
-    for (const r of Object.keys(n.status?.allocatable ?? {})) resources.add(r);
+    if (!p) continue;
+    for (const [r, q] of Object.entries(n.status?.allocatable ?? {}))
+      if (q !== '0' && r.startsWith('nvidia.com/')) offered.add(`${p}/${r}`);
   }
-  return catalogue.filter(
-    (g) => products.has(g.productLabel) && (g.mig === undefined || resources.has(g.resourceName)),
-  );
+  return catalogue.filter((g) => offered.has(`${g.productLabel}/${g.resourceName}`));
 }
 
 export interface ResolveDeps {

@@ -9,7 +9,7 @@ import type { EventRecorder } from '../../kube/events.ts';
 import { watchResource, type Watched } from '../../kube/informer.ts';
 import { apiTime } from '../../kube/time.ts';
 import { formatBytes, formatCpu } from '../../core/quantity.ts';
-import type { Clock } from '../clock.ts';
+import { counterSeconds, type Clock } from '../clock.ts';
 import type { SimNodeSpec } from '../nodes.ts';
 import type { ProfileContext, UsageProfile, UsageSample } from '../usage/types.ts';
 import {
@@ -20,9 +20,10 @@ import {
   type Capacity,
   type Resources,
 } from './resize.ts';
-import { desiredOf, gpusOf, policyOf, resourcesOf, type ContainerState, type PodState } from './state.ts';
+import { desiredOf, policyOf, resourcesOf, type ContainerState, type PodState } from './state.ts';
 import type { PodVolume, SimVolumes } from '../volumes/store.ts';
 import { parseWrites } from '../volumes/writes.ts';
+import { admitDevices, gpuOf } from './devices.ts';
 
 export type ProfileResolution = { ok: true; profile: UsageProfile } | { ok: false; error: string };
 
@@ -142,13 +143,13 @@ export class Kubelet {
       desired: desiredOf(pod),
     };
     for (const c of pod.spec?.containers ?? []) {
-      const gpus = gpusOf(c);
+      const { gpus, gpuResource, bytesPerGpu } = gpuOf(c, node);
       const r = resourcesOf(c);
       const ctx: ProfileContext = {
         seed: `${state.uid}/${c.name}`,
         startedAt: now,
         gpus,
-        gpuMemoryBytesPerGpu: node.gpuMemoryBytes ?? 0,
+        gpuMemoryBytesPerGpu: bytesPerGpu,
         cpuCores: r.cpuRequest,
       };
       const ctx0 = { ...ctx, podStartedAt: now };
@@ -175,6 +176,7 @@ export class Kubelet {
         allocated: r,
         actual: r,
         gpus,
+        ...(gpuResource !== 'nvidia.com/gpu' ? { gpuResource } : {}),
         policy: policyOf(c),
         usage: ZERO_USAGE,
         cpuSecondsTotal: 0,
@@ -183,6 +185,10 @@ export class Kubelet {
         oomEventsTotal: 0,
         consecutiveCrashes: 0,
       });
+    }
+    if (!state.unsupported) {
+      const refused = admitDevices(node, state, this.podsOn(node.name));
+      if (refused) this.leavePending(pod, state, refused);
     }
     if (!state.unsupported) this.admitVolumes(pod, state, now);
     if (state.unsupported) state.containers.clear();
@@ -395,9 +401,11 @@ export class Kubelet {
     c.usage = u;
     const cpuLimit = c.actual.cpuLimit;
     const cpu = cpuLimit !== undefined ? Math.min(u.cpuCores, cpuLimit) : u.cpuCores;
-    c.cpuSecondsTotal += cpu * dt;
+    // Counters move on the wall-clock axis their scrapers stamp them on (docs/decisions/0023).
+    const counted = counterSeconds(this.deps.clock, dt);
+    c.cpuSecondsTotal += cpu * counted;
     if (cpuLimit !== undefined) {
-      const periods = dt / CFS_PERIOD_S;
+      const periods = counted / CFS_PERIOD_S;
       c.cfsPeriodsTotal += periods;
       if (u.cpuCores > cpuLimit)
         c.cfsThrottledPeriodsTotal += periods * Math.min(1, (u.cpuCores - cpuLimit) / u.cpuCores);
@@ -556,10 +564,10 @@ export class Kubelet {
           restartCount: 0,
           started: false,
           state: { waiting: { reason: 'PodInitializing' } },
-          allocatedResources: requestsOf(c.allocated, c.gpus),
+          allocatedResources: requestsOf(c.allocated, c),
           resources: {
-            requests: requestsOf(c.actual, c.gpus),
-            ...(hasLimits(c.actual, c.gpus) ? { limits: limitsOf(c.actual, c.gpus) } : {}),
+            requests: requestsOf(c.actual, c),
+            ...(hasLimits(c.actual, c) ? { limits: limitsOf(c.actual, c) } : {}),
           },
         })),
       };
@@ -603,10 +611,10 @@ export class Kubelet {
               },
             }
           : { lastState: {} }),
-        allocatedResources: requestsOf(c.allocated, c.gpus),
+        allocatedResources: requestsOf(c.allocated, c),
         resources: {
-          requests: requestsOf(c.actual, c.gpus),
-          ...(hasLimits(c.actual, c.gpus) ? { limits: limitsOf(c.actual, c.gpus) } : {}),
+          requests: requestsOf(c.actual, c),
+          ...(hasLimits(c.actual, c) ? { limits: limitsOf(c.actual, c) } : {}),
         },
       })),
     };
@@ -628,22 +636,24 @@ function hostIpOf(node: SimNodeSpec): string {
   return node.internalIP ?? '';
 }
 
-function requestsOf(r: Resources, gpus: number): Record<string, string> {
-  return {
-    cpu: formatCpu(r.cpuRequest),
-    memory: formatBytes(r.memoryRequest),
-    ...(gpus ? { 'nvidia.com/gpu': String(gpus) } : {}),
-  };
+type GpuHolder = Pick<ContainerState, 'gpus' | 'gpuResource'>;
+
+function gpuQuantity(c: GpuHolder): Record<string, string> {
+  return c.gpus ? { [c.gpuResource ?? 'nvidia.com/gpu']: String(c.gpus) } : {};
 }
 
-function hasLimits(r: Resources, gpus: number): boolean {
-  return r.cpuLimit !== undefined || r.memoryLimit !== undefined || gpus > 0;
+function requestsOf(r: Resources, c: GpuHolder): Record<string, string> {
+  return { cpu: formatCpu(r.cpuRequest), memory: formatBytes(r.memoryRequest), ...gpuQuantity(c) };
 }
 
-function limitsOf(r: Resources, gpus: number): Record<string, string> {
+function hasLimits(r: Resources, c: GpuHolder): boolean {
+  return r.cpuLimit !== undefined || r.memoryLimit !== undefined || c.gpus > 0;
+}
+
+function limitsOf(r: Resources, c: GpuHolder): Record<string, string> {
   return {
     ...(r.cpuLimit !== undefined ? { cpu: formatCpu(r.cpuLimit) } : {}),
     ...(r.memoryLimit !== undefined ? { memory: formatBytes(r.memoryLimit) } : {}),
-    ...(gpus ? { 'nvidia.com/gpu': String(gpus) } : {}),
+    ...gpuQuantity(c),
   };
 }

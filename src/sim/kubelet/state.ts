@@ -20,6 +20,10 @@ export interface ContainerState {
   allocated: Resources;
   actual: Resources;
   gpus: number;
+  /** The NVIDIA resource the GPUs count under (default nvidia.com/gpu; a MIG device's otherwise). */
+  gpuResource?: string;
+  /** Device IDs the device plugin gave this container (see ../gpus.ts): GPU UUIDs or MIG device UUIDs. */
+  devices?: readonly string[];
   policy: { cpu: ResizePolicy; memory: ResizePolicy };
   lastTermination?: { reason: string; exitCode: number; startedAt: number; finishedAt: number };
   /** Crashes since the container last ran 10 minutes clean (the kubelet's back-off counter). */
@@ -27,7 +31,7 @@ export interface ContainerState {
   /** While set, the container waits in CrashLoopBackOff until this simulated time. */
   backOffUntil?: number;
   usage: UsageSample;
-  /** Cumulative counters, as cAdvisor keeps them. */
+  /** Cumulative counters, as cAdvisor keeps them, on the wall-clock axis (docs/decisions/0023). */
   cpuSecondsTotal: number;
   cfsPeriodsTotal: number;
   cfsThrottledPeriodsTotal: number;
@@ -95,10 +99,4 @@ export function policyOf(c: k8s.V1Container): { cpu: ResizePolicy; memory: Resiz
       ? 'RestartContainer'
       : 'NotRequired';
   return { cpu: get('cpu'), memory: get('memory') };
-}
-
-export function gpusOf(c: k8s.V1Container): number {
-  return (
-    parseQuantity(c.resources?.limits?.['nvidia.com/gpu'] ?? c.resources?.requests?.['nvidia.com/gpu']) ?? 0
-  );
 }
