@@ -7,15 +7,11 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cpus } from 'node:os';
 import type { ModelDeployment, ModelDeploymentSpec } from '../src/api/modeldeployment.ts';
-import { render, simParams } from '../src/controllers/models/render.ts';
+import { render } from '../src/controllers/models/render.ts';
 import { catalogueForGguf, plan } from '../src/controllers/models/resolve.ts';
 import { catalogueArchitecture } from '../src/core/llm/catalogue/index.ts';
-import {
-  createProfile,
-  loadTraceLibrary,
-  type LlmParams,
-  type TraceLibrary,
-} from '../src/sim/usage/index.ts';
+import { loadTraceLibrary, type TraceLibrary } from '../src/sim/usage/index.ts';
+import { profileResolver } from '../src/sim/profiles.ts';
 import { runOnCluster, type ClusterRun } from './startup-cluster.ts';
 
 const DAY = 86_400;
@@ -138,7 +134,13 @@ function runCase(c: Case, traces: TraceLibrary): CaseResult {
   const e = r.value.estimate;
   const out = render(m, e, r.value.fit);
   const b = out.boost;
-  const params = simParams(m, e) as Partial<LlmParams>;
+  // The simulator tells the server's footprint from the rendered pod, as a kubelet would run it.
+  const pod = {
+    metadata: out.deployment.spec!.template.metadata!,
+    spec: out.deployment.spec!.template.spec!,
+  };
+  const server = pod.spec.containers[0]!;
+  const resolve = profileResolver(traces);
   const gpu = r.value.fit.choice!;
   const variants: VariantResult[] = [];
   const sizes: Record<Variant, { loading: typeof b.loading; serving: typeof b.steady }> = {
@@ -148,17 +150,15 @@ function runCase(c: Case, traces: TraceLibrary): CaseResult {
   };
   for (const variant of ['Boost', 'ServingSize', 'LoadingSize'] as const) {
     const s = sizes[variant];
-    const profile = createProfile(
-      { kind: 'llm', ...params },
-      {
-        seed: `bench/${c.name}`,
-        startedAt: 0,
-        gpus: gpu.count,
-        gpuMemoryBytesPerGpu: gpu.gpu.usableBytes,
-        cpuCores: s.loading.requests.cpu,
-      },
-      traces,
-    );
+    const resolved = resolve(pod, server, {
+      seed: `bench/${c.name}`,
+      startedAt: 0,
+      gpus: gpu.count,
+      gpuMemoryBytesPerGpu: gpu.gpu.usableBytes,
+      cpuCores: s.loading.requests.cpu,
+    });
+    if (!resolved.ok) throw new Error(`${c.name}: ${resolved.error}`);
+    const profile = resolved.profile;
     const ready = profile.startupSeconds;
     let peak = 0;
     for (let t = 0; t <= ready; t += 0.5) peak = Math.max(peak, profile.sample(t).memoryBytes);
