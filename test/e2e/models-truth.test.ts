@@ -51,7 +51,7 @@ void test('llama.cpp given 64 times the context Tailor sized it for is OOM-kille
       const last = s.status?.lastState?.terminated;
       assert.equal(last?.reason, 'OOMKilled', `last state ${JSON.stringify(s.status?.lastState)}`);
       assert.ok((s.status?.restartCount ?? 0) >= 2, `restarts ${s.status?.restartCount}`);
-      return { p, s, last: last! };
+      return { p, s, last };
     },
     { what: 'the server OOM-killed twice', timeoutMs: 120_000, intervalMs: 1000 },
   );

@@ -363,3 +363,19 @@ void test('probes: the startup probe gates readiness, kills when it runs out; re
     'Startup probe failed: HTTP probe failed with statuscode: 503',
   );
 });
+
+void test('a declared llm profile whose weights exceed the GPU memory it may use dies part-way through loading, never Ready', async () => {
+  const { createProfile, loadTraceLibrary } = await import('../../src/sim/usage/index.ts');
+  const traces = loadTraceLibrary();
+  const ctx = { seed: 's', startedAt: 0, gpus: 1, gpuMemoryBytesPerGpu: 24 * GiB, cpuCores: 4 };
+  const big = createProfile({ kind: 'llm', weightsBytes: 30 * GiB, loadBytesPerSecond: GiB }, ctx, traces);
+  assert.equal(big.startupSeconds, Infinity);
+  assert.ok(big.exit, 'exits');
+  // 0.9 x 24 GiB of 30 GiB loaded at 1 GiB/s.
+  within(big.exit.afterSeconds, 21.6, 0.01, 'dies when the GPU is full');
+  assert.equal(big.exit.exitCode, 1);
+  assert.match(big.exit.message, /^torch\.OutOfMemoryError: CUDA out of memory/);
+  const fits = createProfile({ kind: 'llm', weightsBytes: 15 * GiB, loadBytesPerSecond: GiB }, ctx, traces);
+  assert.equal(fits.exit, undefined);
+  assert.equal(fits.startupSeconds, 15 + 30, 'read at 1 GiB/s, then 30 s of warm-up');
+});
