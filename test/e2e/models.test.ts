@@ -446,8 +446,12 @@ test("a wrong estimate fails on the simulator's own ground truth: vLLM with too 
   assert.ok(chatPodUid, 'runs after the first test');
   // A flag Tailor's estimate does not read: the server gets 3% of the L4 (0.7 GiB), less than the
   // weights (0.93 GiB). The estimate still says it fits; the simulator's reference says otherwise.
+  // (The context goes back to 4096: the refused edit above left 65536 in the spec.)
   await patchModel(env, A(), 'chat', {
-    spec: { runtime: { name: 'vllm', args: ['--gpu-memory-utilization', '0.03'] } },
+    spec: {
+      serving: { contextLength: 4096 },
+      runtime: { name: 'vllm', args: ['--gpu-memory-utilization', '0.03'] },
+    },
   });
   const crashed = await eventually(
     async () => {
