@@ -379,3 +379,22 @@ void test('a declared llm profile whose weights exceed the GPU memory it may use
   assert.equal(fits.exit, undefined);
   assert.equal(fits.startupSeconds, 15 + 30, 'read at 1 GiB/s, then 30 s of warm-up');
 });
+
+void test("health: Ollama's /api/version answers before the model is loaded; a container without probes keeps its start-up time", async () => {
+  const { healthOf, healthVerdict } = await import('../../src/sim/kubelet/health.ts');
+  const readiness = { httpGet: { path: '/api/version', port: 11434 }, periodSeconds: 5 };
+  const ollama = healthOf({ name: 's', image: PRESET_IMAGES.ollama, readinessProbe: readiness });
+  assert.equal(healthVerdict(ollama, 5, 60).kind, 'Ready', 'ready at 5 s, loading until 60 s');
+  const vllm = healthOf({
+    name: 's',
+    image: PRESET_IMAGES.vllm,
+    readinessProbe: { ...readiness, httpGet: { path: '/health', port: 8000 } },
+  });
+  assert.equal(healthVerdict(vllm, 55, 60).kind, 'NotReady');
+  assert.equal(healthVerdict(vllm, 60, 60).kind, 'Ready');
+  const bare = healthOf({ name: 's', image: 'nginx:1.27' });
+  assert.equal(healthVerdict(bare, 4, 5).kind, 'NotReady');
+  assert.equal(healthVerdict(bare, 5, 5).kind, 'Ready');
+  assert.equal(healthOf({ name: 's', image: PRESET_IMAGES.llamacpp }).loadingStatus, 503);
+  assert.equal(healthOf({ name: 's', terminationMessagePolicy: 'FallbackToLogsOnError' }).logsOnError, true);
+});

@@ -17,7 +17,15 @@ export interface ContainerHealth {
   logsOnError: boolean;
   /** The status a server that listens while loading answers (llama.cpp's 503 "Loading model"). */
   loadingStatus?: number;
+  /**
+   * Seconds after start from which the health path answers whatever the model is doing: Ollama's
+   * /api/version answers as soon as `ollama serve` listens; the model is pulled and loaded behind it.
+   */
+  answersAfterSeconds?: number;
 }
+
+/** `ollama serve` starts listening within a second or two (the preset's script sleeps 2 s before pulling). */
+const OLLAMA_LISTENS_AFTER_S = 2;
 
 export function healthOf(c: k8s.V1Container): ContainerHealth {
   const runtime = runtimeOf(c);
@@ -25,6 +33,7 @@ export function healthOf(c: k8s.V1Container): ContainerHealth {
     probes: probesOf(c),
     logsOnError: c.terminationMessagePolicy === 'FallbackToLogsOnError',
     ...(runtime === 'llamacpp' ? { loadingStatus: 503 } : {}),
+    ...(runtime === 'ollama' ? { answersAfterSeconds: OLLAMA_LISTENS_AFTER_S } : {}),
   };
 }
 
@@ -40,7 +49,7 @@ export function healthVerdict(
 ): ProbeVerdict {
   if (h === undefined || !hasProbes(h.probes))
     return since >= healthyAfter ? { kind: 'Ready' } : { kind: 'NotReady' };
-  return probeVerdict(h.probes, since, healthyAfter);
+  return probeVerdict(h.probes, since, Math.min(healthyAfter, h.answersAfterSeconds ?? Infinity));
 }
 
 /** The kubelet's Events for a probe kill. */
