@@ -441,3 +441,55 @@ test('deleting a ModelDeployment removes what it owns (the garbage collector fol
     { what: 'owned objects collected', timeoutMs: 60_000 },
   );
 });
+
+test("a wrong estimate fails on the simulator's own ground truth: vLLM with too little GPU memory crash-loops with its own error", async () => {
+  assert.ok(chatPodUid, 'runs after the first test');
+  // A flag Tailor's estimate does not read: the server gets 3% of the L4 (0.7 GiB), less than the
+  // weights (0.93 GiB). The estimate still says it fits; the simulator's reference says otherwise.
+  // (The context goes back to 4096: the refused edit above left 65536 in the spec.)
+  await patchModel(env, A(), 'chat', {
+    spec: {
+      serving: { contextLength: 4096 },
+      runtime: { name: 'vllm', args: ['--gpu-memory-utilization', '0.03'] },
+    },
+  });
+  const crashed = await eventually(
+    async () => {
+      const pods = await modelPods(env, A(), 'chat');
+      const p = pods.find((x) => x.metadata!.uid !== chatPodUid);
+      assert.ok(p, 'the new revision has a pod');
+      const s = server(p);
+      const args = s.spec.args ?? [];
+      assert.equal(args[args.indexOf('--gpu-memory-utilization') + 1], '0.03');
+      const last = s.status?.lastState?.terminated;
+      assert.ok(last, `the server died: ${JSON.stringify(s.status?.state)}`);
+      return { p, s, last };
+    },
+    { what: 'the chat server to crash', timeoutMs: 120_000, intervalMs: 1000 },
+  );
+  assert.equal(crashed.last.reason, 'Error');
+  assert.equal(crashed.last.exitCode, 1);
+  assert.match(
+    crashed.last.message ?? '',
+    /^ValueError: No available memory for the cache blocks\. Try increasing `gpu_memory_utilization` when initializing the engine\.$/,
+  );
+  assert.ok((crashed.s.status?.restartCount ?? 0) >= 1, 'restarted');
+  assert.notEqual(
+    crashed.p.status?.conditions?.find((c) => c.type === 'Ready')?.status,
+    'True',
+    'never Ready',
+  );
+  // It keeps crashing: the kubelet backs off, the ModelDeployment never reports the new pod Ready.
+  const looping = await eventually(
+    async () => {
+      const p = (await modelPods(env, A(), 'chat')).find((x) => x.metadata!.uid === crashed.p.metadata!.uid);
+      const s = p && server(p);
+      assert.ok((s?.status?.restartCount ?? 0) >= 2, `restarts ${s?.status?.restartCount}`);
+      return s!;
+    },
+    { what: 'a crash loop', timeoutMs: 120_000, intervalMs: 1000 },
+  );
+  assert.equal(looping.status?.ready, false);
+  const m = await readModel(env, A(), 'chat');
+  assert.notEqual(m.status?.phase, 'Ready', `phase ${m.status?.phase}`);
+});

@@ -161,7 +161,14 @@ void test('render: each runtime preset sets its flags, probes, ports and downloa
       c.scrape,
       `${c.name}: scrape`,
     );
-    assert.equal(pod.metadata!.annotations!['sim.tailor.dev/profile'], 'llm', c.name);
+    // Nothing of the estimate reaches the simulator: it tells the server by its image and arguments.
+    assert.equal(pod.metadata!.annotations!['sim.tailor.dev/profile'], undefined, c.name);
+    assert.equal(pod.metadata!.annotations!['sim.tailor.dev/params'], undefined, c.name);
+    assert.equal(
+      server.terminationMessagePolicy,
+      'FallbackToLogsOnError',
+      `${c.name}: the log says why it died`,
+    );
     assert.equal(r.service.spec!.ports![0]!.port, c.port, c.name);
     assert.match(r.endpoint, new RegExp(`^http://chat\\.tenant-a\\.svc:${c.port}/v1$`), c.name);
     for (const o of [r.deployment, r.service, r.sizingPolicy, ...(r.pvc ? [r.pvc] : [])]) {
@@ -198,9 +205,7 @@ void test('render: GPU placement, boost in the template, steady in the annotatio
   >;
   assert.equal(parseQuantity(steady['server']!.requests.cpu), r.boost.steady.requests.cpu);
   assert.ok(r.boost.steady.requests.cpu < r.boost.loading.requests.cpu);
-  const sim = JSON.parse(ann['sim.tailor.dev/params']!) as Record<string, number>;
-  assert.equal(sim['weightsBytes'], Math.round(r.resolved.estimate.weights.value));
-  assert.equal(sim['maxSequences'], 8);
+  assert.equal(ann['sim.tailor.dev/params'], undefined, 'no footprint from the estimate');
   assert.equal(
     parseQuantity(r.pvc!.spec!.resources!.requests!['storage']),
     r.resolved.estimate.diskBytes.value,
@@ -559,4 +564,18 @@ void test('status: a name conflict says nothing was written', () => {
   assert.equal(a.reason, 'NameConflict');
   assert.match(a.message, /Service\/chat .*To fix: rename the ModelDeployment\. Nothing was created\./);
   assert.equal(s.phase, 'Failed');
+});
+
+void test("render: a ModelDeployment's own simulator parameters (test inputs) pass to its pods unchanged, nothing added", () => {
+  const m = md({ model: hf('Qwen/Qwen2.5-0.5B-Instruct'), runtime: { name: 'vllm' }, gpu: { type: 'l4' } });
+  m.metadata.annotations = {
+    'sim.tailor.dev/params': JSON.stringify({ warmupSeconds: 6, loadBytesPerSecond: 1e8 }),
+  };
+  const ann = rendered(m).deployment.spec!.template.metadata!.annotations!;
+  assert.deepEqual(JSON.parse(ann['sim.tailor.dev/params']!), { warmupSeconds: 6, loadBytesPerSecond: 1e8 });
+  m.metadata.annotations = { 'sim.tailor.dev/params': 'not json' };
+  assert.equal(
+    rendered(m).deployment.spec!.template.metadata!.annotations!['sim.tailor.dev/params'],
+    undefined,
+  );
 });

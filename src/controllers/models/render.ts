@@ -1,6 +1,6 @@
 // The objects a ModelDeployment owns, built purely from it, its estimate and the GPU fit: the
 // Deployment (runtime preset, probes, /dev/shm, scrape annotations, GPU placement, download step,
-// start-up boost, simulator profile), the Service, the model-cache PVC, its VolumePolicy and the
+// start-up boost; a ModelDeployment's own simulator parameters passed on), the Service, the model-cache PVC, its VolumePolicy and the
 // SizingPolicy.
 import type * as k8s from '@kubernetes/client-node';
 import { CACHE_MAX_SIZE_FACTOR, type ModelDeployment } from '../../api/modeldeployment.ts';
@@ -29,7 +29,6 @@ import type { KnownGrowth } from '../../core/volume/types.ts';
 import { MODEL_DIR, mergeArgs, preset, type Preset } from './presets.ts';
 
 export const SERVER_CONTAINER = 'server';
-const DISK_BYTES_PER_SECOND = 250e6;
 
 export interface SizingPolicyObject {
   apiVersion: typeof API_VERSION;
@@ -136,43 +135,25 @@ function resources(sizes: Sizes, gpu: { resource: string; count: number } | unde
   };
 }
 
-/** The simulator's llm profile for this model: a real cluster ignores these annotations. */
-export function simParams(md: ModelDeployment, e: Estimate): Record<string, unknown> {
-  const onGpu = e.device === 'gpu';
-  const steadyHost = e.cpuMemoryBytes.steady.value;
-  const readSeconds = e.checkpoint.value / DISK_BYTES_PER_SECOND;
-  const derived: Record<string, unknown> = {
-    weightsBytes: Math.round(e.weights.value),
-    kvBytesPerToken: Math.max(1, Math.round(e.kvCache.bytesPerToken)),
-    maxSequences: e.concurrency,
-    contextLength: Math.max(16, e.contextTokens),
-    loadBytesPerSecond: DISK_BYTES_PER_SECOND,
-    // At the loading CPU the disk is the bound; with fewer cores loading slows in proportion.
-    loadBytesPerSecondPerCore: Math.round(DISK_BYTES_PER_SECOND / Math.max(1, e.cpuCores.load.value)),
-    warmupSeconds: Math.max(1, Math.round(e.loadSeconds.warm.value - readSeconds)),
-    runtimeMemoryBytes: Math.round(
-      onGpu ? steadyHost : Math.max(64 * 2 ** 20, steadyHost - e.weights.value - e.kvCache.totalBytes),
-    ),
-    // The estimate counts the checkpoint's page cache while loading only: it is reclaimable after.
-    pageCacheFraction: 0,
-    // What the runtime would use while loading, whatever the pod was given: fewer cores load slower.
-    loadCpuCores: e.cpuCores.load.value,
-    servingCpuCores: Math.round(e.cpuCores.steady.value * 0.5 * 1000) / 1000,
-    gpuMemoryUtilization: e.gpu.budgetFraction,
-    preallocateKvCache: e.runtime === 'vllm' || e.runtime === 'tgi',
-    modelCacheOnVolume: md.spec.model.huggingFace !== undefined,
-  };
-  // A ModelDeployment may tune the simulation (tests, demos): its own sim params win.
-  const own = md.metadata.annotations?.['sim.tailor.dev/params'];
-  if (own !== undefined) {
-    try {
-      const parsed = JSON.parse(own) as unknown;
-      if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) Object.assign(derived, parsed);
-    } catch {
-      // not JSON: the derived parameters stand (the simulator would reject the pod otherwise)
-    }
+/** The annotation on a ModelDeployment that tunes the simulated server (tests, demos). */
+export const SIM_PARAMS_ANNOTATION = 'sim.tailor.dev/params';
+
+/**
+ * What a ModelDeployment itself asks of the simulator (a test's disk speed or warm-up time), passed
+ * to its pods unchanged; a real cluster ignores it. Tailor adds nothing of its own: the simulator
+ * tells the model's footprint from the server's image and command line, never from the estimate.
+ */
+export function simOverrides(md: ModelDeployment): Record<string, unknown> | undefined {
+  const own = md.metadata.annotations?.[SIM_PARAMS_ANNOTATION];
+  if (own === undefined) return undefined;
+  try {
+    const parsed = JSON.parse(own) as unknown;
+    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed))
+      return parsed as Record<string, unknown>;
+  } catch {
+    // not JSON: nothing passed on (the simulator would refuse the pod otherwise)
   }
-  return derived;
+  return undefined;
 }
 
 function downloadContainer(md: ModelDeployment): k8s.V1Container | undefined {
@@ -254,6 +235,7 @@ export function render(
   });
   const labels = meta(md, name).labels!;
   const selector = { [MODEL_LABEL]: name };
+  const sim = simOverrides(md);
   const annotations: Record<string, string> = {
     ...(p.metricsPath
       ? {
@@ -262,8 +244,7 @@ export function render(
           'prometheus.io/path': p.metricsPath,
         }
       : {}),
-    'sim.tailor.dev/profile': 'llm',
-    'sim.tailor.dev/params': JSON.stringify(simParams(md, e)),
+    ...(sim !== undefined ? { [SIM_PARAMS_ANNOTATION]: JSON.stringify(sim) } : {}),
     [ESTIMATE_ANNOTATION]: JSON.stringify({
       [SERVER_CONTAINER]: {
         cpu: formatCpu(e.cpuCores.steady.value),
@@ -312,6 +293,9 @@ export function render(
       { resourceName: 'cpu', restartPolicy: 'NotRequired' },
       { resourceName: 'memory', restartPolicy: 'NotRequired' },
     ],
+    // A server that dies at start (CUDA out of memory, no room for the KV cache) says why in its
+    // last log line: the kubelet shows it as the terminated state's message.
+    terminationMessagePolicy: 'FallbackToLogsOnError',
     startupProbe: probe(p.healthPath, p.port, 10, startupFailures),
     readinessProbe: probe(p.healthPath, p.port, 10, 3),
     livenessProbe: probe(p.healthPath, p.port, 20, 3),

@@ -24,6 +24,7 @@ import { desiredOf, policyOf, resourcesOf, type ContainerState, type PodState } 
 import type { PodVolume, SimVolumes } from '../volumes/store.ts';
 import { parseWrites } from '../volumes/writes.ts';
 import { admitDevices, gpuOf } from './devices.ts';
+import { healthOf, healthVerdict, killEvents } from './health.ts';
 
 export type ProfileResolution = { ok: true; profile: UsageProfile } | { ok: false; error: string };
 
@@ -178,6 +179,7 @@ export class Kubelet {
         gpus,
         ...(gpuResource !== 'nvidia.com/gpu' ? { gpuResource } : {}),
         policy: policyOf(c),
+        health: healthOf(c),
         usage: ZERO_USAGE,
         cpuSecondsTotal: 0,
         cfsPeriodsTotal: 0,
@@ -412,22 +414,67 @@ export class Kubelet {
     }
     if (c.actual.memoryLimit !== undefined && u.memoryBytes > c.actual.memoryLimit) {
       c.oomEventsTotal++;
-      this.restart(c, now, 'OOMKilled', 137);
-      // A crash loop backs off as the kubelet does: at once, then 10 s doubling to 5 min.
-      c.consecutiveCrashes++;
-      if (c.consecutiveCrashes > 1)
-        c.backOffUntil = now + Math.min(BACKOFF_MAX_S, BACKOFF_BASE_S * 2 ** (c.consecutiveCrashes - 2));
-      pod.dirty = true;
+      this.crashed(pod, c, now, 'OOMKilled', 137);
       return;
     }
-    if (!c.ready && now - c.startedAt >= c.profile.startupSeconds) {
-      c.ready = true;
-      pod.dirty = true;
+    // The process ends by itself (a server that cannot start): exit code and its last log line.
+    const exit = c.profile.exit;
+    if (exit !== undefined && now - c.startedAt >= exit.afterSeconds) {
+      const message = c.health?.logsOnError ? exit.message : undefined;
+      this.crashed(pod, c, now, exit.reason, exit.exitCode, message);
+      return;
+    }
+    const verdict = healthVerdict(c.health, now - c.startedAt, c.profile.startupSeconds);
+    switch (verdict.kind) {
+      case 'Ready':
+        if (!c.ready) {
+          c.ready = true;
+          pod.dirty = true;
+        }
+        return;
+      case 'NotReady':
+        return;
+      case 'Kill': {
+        // The kubelet kills the container its probe gave up on; the server, busy loading, is
+        // killed when the grace period ends (SIGKILL, 137), and restarted with back-off.
+        const ev = killEvents(c.health!, verdict.probe, c.name, pod.podIP);
+        const ref = {
+          apiVersion: 'v1',
+          kind: 'Pod',
+          metadata: { name: pod.name, namespace: pod.namespace, uid: pod.uid },
+        };
+        this.deps.events.record(ref, 'Warning', 'Unhealthy', ev.unhealthy);
+        this.deps.events.record(ref, 'Normal', 'Killing', ev.killing);
+        this.crashed(pod, c, now, 'Error', 137);
+        return;
+      }
     }
   }
 
-  private restart(c: ContainerState, now: number, reason: string, exitCode: number): void {
-    c.lastTermination = { reason, exitCode, startedAt: c.startedAt, finishedAt: now };
+  /** A container that died: restarted at once, then after a back-off as the kubelet does (10 s doubling to 5 min). */
+  private crashed(
+    pod: PodState,
+    c: ContainerState,
+    now: number,
+    reason: string,
+    exitCode: number,
+    message?: string,
+  ): void {
+    this.restart(c, now, reason, exitCode, message);
+    c.consecutiveCrashes++;
+    if (c.consecutiveCrashes > 1)
+      c.backOffUntil = now + Math.min(BACKOFF_MAX_S, BACKOFF_BASE_S * 2 ** (c.consecutiveCrashes - 2));
+    pod.dirty = true;
+  }
+
+  private restart(c: ContainerState, now: number, reason: string, exitCode: number, message?: string): void {
+    c.lastTermination = {
+      reason,
+      exitCode,
+      startedAt: c.startedAt,
+      finishedAt: now,
+      ...(message !== undefined ? { message } : {}),
+    };
     c.restartCount++;
     c.startedAt = now;
     // A new process: loading (and its memory ramp) starts over; the pod's volumes keep their data.
@@ -604,6 +651,7 @@ export class Kubelet {
                 terminated: {
                   reason: c.lastTermination.reason,
                   exitCode: c.lastTermination.exitCode,
+                  ...(c.lastTermination.message !== undefined ? { message: c.lastTermination.message } : {}),
                   startedAt: t(c.lastTermination.startedAt) as unknown as Date,
                   finishedAt: t(c.lastTermination.finishedAt) as unknown as Date,
                   containerID: `sim://${pod.uid}/${c.name}/${c.restartCount - 1}`,

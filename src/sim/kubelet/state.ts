@@ -5,6 +5,7 @@ import { parseQuantity } from '../../core/quantity.ts';
 import type { UsageProfile, UsageSample } from '../usage/types.ts';
 import type { Resources, ResizePolicy } from './resize.ts';
 import type { PodVolume } from '../volumes/store.ts';
+import type { ContainerHealth } from './health.ts';
 
 export interface ContainerState {
   name: string;
@@ -25,7 +26,15 @@ export interface ContainerState {
   /** Device IDs the device plugin gave this container (see ../gpus.ts): GPU UUIDs or MIG device UUIDs. */
   devices?: readonly string[];
   policy: { cpu: ResizePolicy; memory: ResizePolicy };
-  lastTermination?: { reason: string; exitCode: number; startedAt: number; finishedAt: number };
+  lastTermination?: {
+    reason: string;
+    exitCode: number;
+    startedAt: number;
+    finishedAt: number;
+    message?: string;
+  };
+  /** The container's probes and how its server answers them while loading (see ./probes.ts). */
+  health?: ContainerHealth;
   /** Crashes since the container last ran 10 minutes clean (the kubelet's back-off counter). */
   consecutiveCrashes: number;
   /** While set, the container waits in CrashLoopBackOff until this simulated time. */

@@ -58,3 +58,24 @@ export function flagValue(container: k8s.V1Container, ...names: string[]): strin
 export function envValue(container: k8s.V1Container, name: string): string | undefined {
   return container.env?.find((e) => e.name === name)?.value;
 }
+
+/** Whether a bare flag (`--enforce-eager`) is on the command line, by any of its spellings. */
+export function hasFlag(container: k8s.V1Container, ...names: string[]): boolean {
+  const words = [...(container.command ?? []), ...(container.args ?? [])];
+  return words.some((w) => names.includes(w) || names.some((n) => w.startsWith(`${n}=`)));
+}
+
+/**
+ * The words a shell would run, `$NAME` and `${NAME}` filled from the container's own environment
+ * (`sh -c 'ollama pull "$MODEL"'`): what the program really sees.
+ */
+export function expandedWords(container: k8s.V1Container): string[] {
+  const words = [...(container.command ?? []), ...(container.args ?? [])];
+  return words
+    .flatMap((w) => w.split(/[\s;&|]+/))
+    .map((w) =>
+      w.replace(/\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?/g, (_, n: string) => envValue(container, n) ?? ''),
+    )
+    .map((w) => w.replace(/^["']|["']$/g, ''))
+    .filter((w) => w.length > 0);
+}

@@ -35,8 +35,19 @@ export interface UsageProfile {
   readonly kind: ProfileKind;
   /** Seconds from container start until it reports Ready (an LLM loads its weights first). */
   readonly startupSeconds: number;
+  /** The process exits by itself this long after it started (a server that cannot start), if ever. */
+  readonly exit?: ProcessExit;
   /** Usage at simulated time t (epoch seconds, t >= startedAt). Pure in t. */
   sample(t: number): UsageSample;
   /** Bytes the pod writes to its volumes by time t (a model cache fills as weights download). */
   volumeBytes(t: number): number;
+}
+
+/** How a container's process ends by itself: what the kubelet records as its terminated state. */
+export interface ProcessExit {
+  afterSeconds: number;
+  reason: 'Error';
+  exitCode: number;
+  /** The last line it printed (terminationMessagePolicy FallbackToLogsOnError shows it). */
+  message: string;
 }
