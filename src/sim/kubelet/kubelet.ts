@@ -23,6 +23,7 @@ import {
 import { desiredOf, gpusOf, policyOf, resourcesOf, type ContainerState, type PodState } from './state.ts';
 import type { PodVolume, SimVolumes } from '../volumes/store.ts';
 import { parseWrites } from '../volumes/writes.ts';
+import { serverMetricsOf } from '../runtimes/metrics-endpoint.ts';
 
 export type ProfileResolution = { ok: true; profile: UsageProfile } | { ok: false; error: string };
 
@@ -160,6 +161,7 @@ export class Kubelet {
       state.containers.set(c.name, {
         name: c.name,
         image: c.image ?? '',
+        server: serverMetricsOf(c),
         profile: resolved.profile,
         remake: (startedAt, cpuCores) => {
           const again = this.deps.profileFor(pod, c, {

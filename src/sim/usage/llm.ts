@@ -5,7 +5,7 @@ import type { ProfileContext, UsageProfile, UsageSample } from './types.ts';
 import type { LlmSpec } from './params.ts';
 import type { TraceLibrary } from './traces.ts';
 import { hash2, hashString, smoothNoise } from './prng.ts';
-import { servedTrace } from './server.ts';
+import { servedTrace, type ServedTrace } from './server.ts';
 import { loadSeconds as loadTiming } from '../../core/boost/schedule.ts';
 
 export interface LlmProfile extends UsageProfile {
@@ -17,6 +17,22 @@ export interface LlmProfile extends UsageProfile {
   readonly fitsGpu: boolean;
   /** Bytes of model files the server keeps on its volume (modelCacheOnVolume), else 0. */
   readonly modelCacheBytes: number;
+  /** The serving side, for the runtimes' own counters and histograms (../metrics/exporters/runtimes). */
+  readonly serving: Serving;
+}
+
+/** The served trace this process plays, where it is in the loop, and when it started serving. */
+export interface Serving {
+  readonly trace: ServedTrace;
+  /** Loop phase = simulated time + phaseOffset (replicas sit at different points of the trace). */
+  readonly phaseOffset: number;
+  /** Simulated time from which the server answers requests (after loading and warm-up). */
+  readonly since: number;
+  readonly kvCapacityTokens: number;
+  readonly contextLength: number;
+  readonly maxSequences: number;
+  readonly prefillTokensPerSecond: number;
+  readonly decodeTokensPerSecond: number;
 }
 
 export function llmProfile(spec: LlmSpec, ctx: ProfileContext, traces: TraceLibrary): LlmProfile {
@@ -112,6 +128,16 @@ export function llmProfile(spec: LlmSpec, ctx: ProfileContext, traces: TraceLibr
     kvCapacityTokens,
     fitsGpu,
     modelCacheBytes: spec.modelCacheOnVolume ? spec.weightsBytes : 0,
+    serving: {
+      trace: served,
+      phaseOffset: offset,
+      since: ctx.startedAt + readyAfter,
+      kvCapacityTokens,
+      contextLength: spec.contextLength,
+      maxSequences: spec.maxSequences,
+      prefillTokensPerSecond: spec.prefillTokensPerSecond,
+      decodeTokensPerSecond: spec.decodeTokensPerSecond,
+    },
     sample,
     volumeBytes(t: number): number {
       if (!spec.modelCacheOnVolume) return 0;
