@@ -16,7 +16,7 @@ const env = useModels('advise', 1);
 const T = () => env.tenants[0]!;
 let prom: TestPrometheus | undefined;
 before(async () => {
-  prom = await startPrometheus(prometheusTarget());
+  prom = await startPrometheus(prometheusTarget(), { serverPods: true });
 });
 after(async () => {
   await prom?.stop();
@@ -96,8 +96,17 @@ test('tailor advise reads live p95 per ModelDeployment from Prometheus, and says
   // What Prometheus holds for the llama.cpp pod: llamacpp:* under the scrape's namespace and pod
   // labels, and none of the vLLM series a real llama-server never exports.
   const sel = `namespace="${T()}",pod=~"assistant-.+"`;
-  const deferred = await query(`llamacpp:requests_deferred{${sel}}`);
-  assert.equal(deferred.length, 1, JSON.stringify(deferred));
+  // Scraped on its own by the kubernetes-pods job too, labelled as kubernetes_sd relabelling labels it.
+  const deferred = await eventually(
+    async () => {
+      const r = await query(`llamacpp:requests_deferred{job="kubernetes-pods",${sel}}`);
+      assert.equal(r.length, 1, JSON.stringify(r));
+      return r[0]!;
+    },
+    { timeoutMs: 30_000, intervalMs: 2000, what: 'the kubernetes-pods job scraping llama-server' },
+  );
+  assert.match(deferred.metric.instance ?? '', /^10\.\d+\.\d+\.\d+:8080$/);
+  assert.match(deferred.metric.node ?? '', /^sim-/);
   assert.ok(Number((await query(`llamacpp:tokens_predicted_total{${sel}}`))[0]?.value[1]) >= 0);
   assert.deepEqual(await query(`{__name__=~"vllm:.+",${sel}}`), []);
   assert.deepEqual(await query(`{__name__=~"llamacpp:kv_cache.+",${sel}}`), []);
@@ -133,7 +142,7 @@ test("a vLLM server is read by vLLM's names, with model_name and engine, and exp
   const sel = `namespace="${T()}",pod="chat-0-vllm"`;
   const waiting = await eventually(
     async () => {
-      const r = await query(`vllm:num_requests_waiting{${sel}}`);
+      const r = await query(`vllm:num_requests_waiting{job="kubernetes-pods",${sel}}`);
       assert.equal(r.length, 1, 'vllm:num_requests_waiting scraped');
       return r[0]!;
     },
@@ -141,12 +150,14 @@ test("a vLLM server is read by vLLM's names, with model_name and engine, and exp
   );
   assert.equal(waiting.metric.model_name, 'chat');
   assert.equal(waiting.metric.engine, '0');
+  assert.match(waiting.metric.instance ?? '', /:8000$/);
   // The same table advise reads gives the p95 by vLLM's names.
   for (const signal of ['kvCacheUsage', 'requestsWaiting'] as const) {
     const q = p95Query('vllm', signal, { namespace: T(), podRegex: 'chat-0-vllm' }, 300);
     assert.equal(q.kind, 'Query');
     const r = await query(q.kind === 'Query' ? q.promql : '');
     assert.equal(r.length, 1, `${signal}: ${JSON.stringify(r)}`);
+    assert.ok(Number(r[0]!.value[1]) >= 0);
   }
   await eventually(
     async () => assert.equal((await query(`vllm:e2e_request_latency_seconds_count{${sel}}`)).length, 1),

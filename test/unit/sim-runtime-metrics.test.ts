@@ -12,6 +12,7 @@ import { finishedBetween, histogramBetween, tokensBetween } from '../../src/sim/
 import { serverMetricsOf } from '../../src/sim/runtimes/metrics-endpoint.ts';
 import { runtimes } from '../../src/sim/metrics/exporters/runtimes.ts';
 import { Exposition } from '../../src/sim/metrics/exposition.ts';
+import { podExposition, podTargets } from '../../src/sim/metrics/pod-targets.ts';
 import type { ContainerState, PodState } from '../../src/sim/kubelet/state.ts';
 import type { UsageView } from '../../src/sim/metrics/view.ts';
 import { preset, PRESET_IMAGES, type ServeInput } from '../../src/controllers/models/presets.ts';
@@ -96,29 +97,35 @@ function container(runtime: 'vllm' | 'llamacpp' | 'tgi' | 'ollama', over: Partia
 }
 
 test('the server is told from the container: vLLM by its served name, llama-server by --metrics', () => {
-  assert.deepEqual(serverMetricsOf(container('vllm')), { runtime: 'vllm', modelName: 'chat' });
+  assert.deepEqual(serverMetricsOf(container('vllm')), { runtime: 'vllm', port: 8000, modelName: 'chat' });
   assert.deepEqual(serverMetricsOf(container('vllm', { args: ['--model', '/models/x'] })), {
     runtime: 'vllm',
+    port: 8000,
     modelName: '/models/x',
   });
-  assert.deepEqual(serverMetricsOf(container('llamacpp')), { runtime: 'llamacpp', endpoint: 'Enabled' });
+  assert.deepEqual(serverMetricsOf(container('llamacpp')), {
+    runtime: 'llamacpp',
+    port: 8080,
+    endpoint: 'Enabled',
+  });
   assert.deepEqual(serverMetricsOf(container('llamacpp', { args: ['-m', '/models/m.gguf'] })), {
     runtime: 'llamacpp',
+    port: 8080,
     endpoint: 'Disabled',
   });
   assert.deepEqual(
     serverMetricsOf(
       container('llamacpp', { args: [], env: [{ name: 'LLAMA_ARG_ENDPOINT_METRICS', value: '1' }] }),
     ),
-    { runtime: 'llamacpp', endpoint: 'Enabled' },
+    { runtime: 'llamacpp', port: 8080, endpoint: 'Enabled' },
   );
-  assert.deepEqual(serverMetricsOf(container('tgi')), { runtime: 'tgi' });
-  assert.deepEqual(serverMetricsOf(container('ollama')), { runtime: 'ollama' });
+  assert.deepEqual(serverMetricsOf(container('tgi')), { runtime: 'tgi', port: 8080 });
+  assert.deepEqual(serverMetricsOf(container('ollama')), { runtime: 'ollama', port: 11434 });
   assert.equal(serverMetricsOf({ name: 'web', image: 'nginx:1.27' }), undefined);
 });
 
-/** A pod of one ready server container, 250 s into serving. */
-function scrape(c: k8s.V1Container, ready = true): string {
+/** A view of one pod with one server container, 250 s into serving. */
+function viewOf(c: k8s.V1Container, ready = true): UsageView {
   const prof = profile();
   const now = prof.serving.since + 250;
   const state = {
@@ -133,11 +140,15 @@ function scrape(c: k8s.V1Container, ready = true): string {
     namespace: 'team-a',
     name: 'chat-7d9f-abcde',
     node: 'sim-node-1',
+    podIP: '10.128.0.7',
     containers: new Map([[c.name, state]]),
   } as unknown as PodState;
-  const view: UsageView = { now: () => now, nodes: () => [], pods: () => [pod], volumes: () => [] };
+  return { now: () => now, nodes: () => [], pods: () => [pod], volumes: () => [] };
+}
+
+function scrape(c: k8s.V1Container, ready = true): string {
   const e = new Exposition();
-  runtimes(e, view);
+  runtimes(e, viewOf(c, ready));
   return e.text();
 }
 
@@ -190,4 +201,25 @@ test('nothing from Ollama, from llama-server without --metrics, or from a server
   assert.equal(scrape(container('ollama')).trim(), '');
   assert.equal(scrape(container('llamacpp', { args: ['-m', '/models/m.gguf'] })).trim(), '');
   assert.equal(scrape(container('vllm'), false).trim(), '');
+});
+
+test('http_sd lists each serving pod as a kubernetes-pods target; its own path serves the bare body', () => {
+  const view = viewOf(container('llamacpp'));
+  assert.deepEqual(podTargets(view, '127.0.0.1:9464'), [
+    {
+      targets: ['127.0.0.1:9464'],
+      labels: {
+        __metrics_path__: '/metrics/pods/team-a/chat-7d9f-abcde',
+        instance: '10.128.0.7:8080',
+        namespace: 'team-a',
+        pod: 'chat-7d9f-abcde',
+        node: 'sim-node-1',
+      },
+    },
+  ]);
+  const body = podExposition(view, 'team-a', 'chat-7d9f-abcde') ?? '';
+  assert.match(body, /^llamacpp:requests_deferred \d+$/m);
+  assert.equal(podExposition(view, 'team-a', 'other'), undefined);
+  assert.deepEqual(podTargets(viewOf(container('ollama')), '127.0.0.1:9464'), []);
+  assert.deepEqual(podTargets(viewOf(container('vllm'), false), '127.0.0.1:9464'), []);
 });
