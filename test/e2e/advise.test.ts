@@ -160,7 +160,11 @@ test("a vLLM server is read by vLLM's names, with model_name and engine, and exp
     assert.ok(Number(r[0]!.value[1]) >= 0);
   }
   await eventually(
-    async () => assert.equal((await query(`vllm:e2e_request_latency_seconds_count{${sel}}`)).length, 1),
+    async () =>
+      assert.equal(
+        (await query(`vllm:e2e_request_latency_seconds_count{job="kubernetes-pods",${sel}}`)).length,
+        1,
+      ),
     { timeoutMs: 60_000, intervalMs: 2000, what: 'vLLM latency histogram' },
   );
   assert.deepEqual(await query(`{__name__=~"llamacpp:.+|tgi_.+",${sel}}`), []);

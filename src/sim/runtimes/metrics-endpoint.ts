@@ -4,15 +4,16 @@
 import type * as k8s from '@kubernetes/client-node';
 import { envValue, flagValue, runtimeOf } from './identify.ts';
 
-export type ServerMetrics = { readonly port: number } & (
+export type ServerMetrics = { readonly port: number } &
   /** vLLM labels every series with the served model name and the engine index. */
-  | { readonly runtime: 'vllm'; readonly modelName: string }
-  /** llama-server answers /metrics only when started with --metrics (else 501 Not Supported). */
-  | { readonly runtime: 'llamacpp'; readonly endpoint: 'Enabled' | 'Disabled' }
-  | { readonly runtime: 'tgi' }
-  /** Ollama has no Prometheus endpoint at all. */
-  | { readonly runtime: 'ollama' }
-);
+  (
+    | { readonly runtime: 'vllm'; readonly modelName: string }
+    /** llama-server answers /metrics only when started with --metrics (else 501 Not Supported). */
+    | { readonly runtime: 'llamacpp'; readonly endpoint: 'Enabled' | 'Disabled' }
+    | { readonly runtime: 'tgi' }
+    /** Ollama has no Prometheus endpoint at all. */
+    | { readonly runtime: 'ollama' }
+  );
 
 /**
  * The port the server listens on: --port, else the container's first port, else the server's
