@@ -5,10 +5,14 @@ function escape(v: string): string {
   return v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
 }
 
-function sample(name: string, labels: Labels, value: number): string {
-  const l = Object.entries(labels)
+function labelText(labels: Labels): string {
+  return Object.entries(labels)
     .map(([k, v]) => `${k}="${escape(String(v))}"`)
     .join(',');
+}
+
+function sample(name: string, labels: Labels, value: number): string {
+  const l = labelText(labels);
   return `${name}${l ? `{${l}}` : ''} ${Number.isFinite(value) ? value : 0}`;
 }
 
@@ -39,8 +43,11 @@ export class Exposition {
     h: { bounds: readonly number[]; counts: readonly number[]; sum: number; count: number },
   ): void {
     const lines = this.family(name, 'histogram', help);
-    h.bounds.forEach((le, i) => lines.push(sample(`${name}_bucket`, { ...labels, le }, h.counts[i]!)));
-    lines.push(sample(`${name}_bucket`, { ...labels, le: '+Inf' }, h.count));
+    // The labels once, then le per bucket: a histogram is most of a server's lines.
+    const l = labelText(labels);
+    const bucket = `${name}_bucket{${l}${l ? ',' : ''}le="`;
+    h.bounds.forEach((le, i) => lines.push(`${bucket}${le}"} ${h.counts[i]!}`));
+    lines.push(`${bucket}+Inf"} ${h.count}`);
     lines.push(sample(`${name}_sum`, labels, h.sum), sample(`${name}_count`, labels, h.count));
   }
 
