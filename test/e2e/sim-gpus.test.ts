@@ -240,7 +240,7 @@ test('GPUs are advertised and reported per physical GPU and per MIG device, with
   assert.equal(await total(slice), A30.mig['1g.6gb'].memoryMiB);
 
   // Tailor's advise reads the MIG pod's framebuffer from the per-device series.
-  const q = adviseQueries(namespace, 'chat', 600);
+  const q = adviseQueries(namespace, 'chat', 'vllm', 600);
   const [peak] = await query(q.gpuMemoryUsedBytes);
   assert.equal(Number(peak?.value[1]), Number(slice.value[1]) * Mi);
 

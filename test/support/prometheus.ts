@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../../src/devcluster/ports.ts';
 import { eventually } from './cluster.ts';
+import { SERVER_SCRAPE_JOB } from '../../src/sim/metrics/exporters/runtimes.ts';
 
 export interface TestPrometheus {
   url: string;
@@ -19,6 +20,12 @@ export interface PrometheusOptions {
   readonly ruleFiles?: readonly string[];
   /** The address it listens on (default 127.0.0.1); a non-loopback one for the apiserver's service proxy. */
   readonly host?: string;
+  /**
+   * Also scrape each simulated inference server on its own, as the `kubernetes-pods` job of a real
+   * setup does (http_sd from the simulator's /sd/kubernetes-pods; series get job, instance, namespace,
+   * pod and node from the target, as kubernetes_sd relabelling gives them).
+   */
+  readonly serverPods?: boolean;
   /** Basic auth users (user -> bcrypt hash), through --web.config.file. */
   readonly basicAuthUsers?: Readonly<Record<string, string>>;
 }
@@ -35,7 +42,10 @@ export async function startPrometheus(
     join(dir, 'prometheus.yml'),
     `global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n` +
       (rules ? `rule_files:\n${rules}` : '') +
-      `scrape_configs:\n  - job_name: ${opts.job ?? 'tailor-sim'}\n    static_configs:\n      - targets: [${targets}]\n`,
+      `scrape_configs:\n  - job_name: ${opts.job ?? 'tailor-sim'}\n    static_configs:\n      - targets: [${targets}]\n` +
+      (opts.serverPods
+        ? `  - job_name: ${SERVER_SCRAPE_JOB}\n    http_sd_configs:\n      - url: 'http://${typeof target === 'string' ? target : target[0]}/sd/kubernetes-pods'\n        refresh_interval: 2s\n`
+        : ''),
   );
   const host = opts.host ?? '127.0.0.1';
   const web: string[] = [];

@@ -29,6 +29,20 @@ const cases: Array<{
   check?: (a: ReturnType<typeof advise>) => void;
 }> = [
   {
+    name: 'no KV-cache series (llama-server): no guess from an idle or a full cache, queue or not',
+    e: llama8b,
+    live: { requestsWaitingP95: 5 },
+    current: { gpu: 'a100-80gb', gpus: 1 },
+    kinds: [],
+  },
+  {
+    name: 'no KV-cache series, GPU memory above the plan: the memory check still speaks',
+    e: llama8b,
+    live: { requestsWaitingP95: 0, gpuMemoryUsedBytes: 79e9 },
+    current: { gpu: 'a100-80gb', gpus: 1, gpuMemoryUtilization: 0.5 },
+    kinds: ['EstimateBelowUsage'],
+  },
+  {
     name: 'idle KV cache on an A100: a cheaper GPU',
     e: llama8b,
     live: { kvCacheUsageP95: 0.05, requestsWaitingP95: 0 },

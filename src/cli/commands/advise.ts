@@ -15,7 +15,8 @@ import {
   type ClusterFlags,
   type PrometheusFlags,
 } from '../flags.ts';
-import type { ModelDeployment } from '../../api/modeldeployment.ts';
+import type { ModelDeployment, RuntimeName } from '../../api/modeldeployment.ts';
+import { p95Query, type SignalQuery } from '../../core/llm/runtime-metrics.ts';
 import { contextNamespace, makeClients, type Clients } from '../../kube/client.ts';
 import { PrometheusClient } from '../../sources/prometheus.ts';
 import { PASS_PROMETHEUS_HINT } from '../../sources/prometheus-discovery.ts';
@@ -35,8 +36,9 @@ interface Options extends ClusterFlags, PrometheusFlags {
 }
 
 export interface AdviseQueries {
-  kvCacheUsageP95: string;
-  requestsWaitingP95: string;
+  /** By the runtime's own metric names (src/core/llm/runtime-metrics.ts), or why it has none. */
+  kvCacheUsageP95: SignalQuery;
+  requestsWaitingP95: SignalQuery;
   /** Peak framebuffer used per GPU, in bytes. */
   gpuMemoryUsedBytes: string;
 }
@@ -47,17 +49,23 @@ function podPattern(name: string): string {
 }
 
 /**
- * The PromQL for one ModelDeployment's pods over a window: the highest per-pod p95 (vLLM and llama.cpp
- * metric names), and the peak DCGM framebuffer used (MiB, as DCGM reports it) in bytes.
+ * The PromQL for one ModelDeployment's pods over a window: the highest per-pod p95 of KV-cache usage
+ * and waiting requests by its runtime's own names, and the peak DCGM framebuffer used (MiB, as DCGM
+ * reports it) in bytes.
  */
-export function adviseQueries(namespace: string, name: string, windowSeconds: number): AdviseQueries {
+export function adviseQueries(
+  namespace: string,
+  name: string,
+  runtime: RuntimeName,
+  windowSeconds: number,
+): AdviseQueries {
+  const pods = { namespace, podRegex: podPattern(name) };
   const ns = namespace.replace(/[\\"]/g, '\\$&');
-  const sel = (names: string) => `{__name__=~"${names}",namespace="${ns}",pod=~"${podPattern(name)}"}`;
   const w = `[${Math.max(1, Math.round(windowSeconds))}s]`;
   return {
-    kvCacheUsageP95: `max(quantile_over_time(0.95, ${sel('vllm:kv_cache_usage_perc|llamacpp:kv_cache_usage_ratio')}${w}))`,
-    requestsWaitingP95: `max(quantile_over_time(0.95, ${sel('vllm:num_requests_waiting|llamacpp:requests_deferred')}${w}))`,
-    gpuMemoryUsedBytes: `max(max_over_time(${sel('DCGM_FI_DEV_FB_USED')}${w})) * 1048576`,
+    kvCacheUsageP95: p95Query(runtime, 'kvCacheUsage', pods, windowSeconds),
+    requestsWaitingP95: p95Query(runtime, 'requestsWaiting', pods, windowSeconds),
+    gpuMemoryUsedBytes: `max(max_over_time(DCGM_FI_DEV_FB_USED{namespace="${ns}",pod=~"${pods.podRegex}"}${w})) * 1048576`,
   };
 }
 
@@ -69,15 +77,18 @@ export function scalarOf(
   return v !== undefined && Number.isFinite(v) ? v : undefined;
 }
 
-/** Live metrics from the three query answers; undefined unless both KV-cache and waiting figures exist. */
+/**
+ * Live metrics from the query answers: undefined when a figure the runtime exports has no series
+ * (nothing scraped yet); a KV-cache usage the runtime does not export is left out.
+ */
 export function liveMetrics(
-  kv: number | undefined,
+  kv: number | 'NotExported' | undefined,
   waiting: number | undefined,
   gpuMemory: number | undefined,
 ): LiveMetrics | undefined {
   if (kv === undefined || waiting === undefined) return undefined;
   return {
-    kvCacheUsageP95: Math.round(kv * 1000) / 1000,
+    ...(kv !== 'NotExported' ? { kvCacheUsageP95: Math.round(kv * 1000) / 1000 } : {}),
     requestsWaitingP95: Math.round(waiting * 100) / 100,
     ...(gpuMemory !== undefined && gpuMemory > 0 ? { gpuMemoryUsedBytes: gpuMemory } : {}),
   };
@@ -86,6 +97,7 @@ export function liveMetrics(
 export interface AdviseItem {
   namespace: string;
   name: string;
+  runtime: RuntimeName;
   gpu: { type: string; count: number };
   live?: LiveMetrics;
   advice: Advice[];
@@ -102,7 +114,7 @@ export function registerAdvise(program: Command): void {
     .option('-n, --namespace <ns>', "namespace to read (default: the kubeconfig context's)")
     .option('-A, --all-namespaces', 'read every namespace', false);
   selectorOption(clusterOptions(cmd), 'ModelDeployments');
-  prometheusOption(cmd, 'Prometheus scraping the model servers (vLLM/llama.cpp) and DCGM');
+  prometheusOption(cmd, 'Prometheus scraping the model servers (vllm:*, llamacpp:*, tgi_*) and DCGM');
   cmd
     .option('--window <duration>', 'how far back the p95 and peak are read', '1h')
     .option('-o, --output <format>', ADVISE_FORMATS.join('|'), 'table')
@@ -172,12 +184,25 @@ async function run(
       type: md.status?.gpu?.type ?? md.spec.gpu.type,
       count: md.status?.gpu?.count ?? md.spec.gpu.count ?? 0,
     };
-    const item: AdviseItem = { namespace: ns, name, gpu, advice: [] };
+    const runtime = md.spec.runtime.name;
+    const item: AdviseItem = { namespace: ns, name, runtime, gpu, advice: [] };
     items.push(item);
-    const q = adviseQueries(ns, name, windowSeconds);
+    const q = adviseQueries(ns, name, runtime, windowSeconds);
+    const read = async (sq: SignalQuery) => {
+      switch (sq.kind) {
+        case 'Query':
+          return one(sq.promql);
+        case 'Absent':
+          return undefined;
+      }
+    };
+    if (q.requestsWaitingP95.kind === 'Absent') {
+      item.note = `no live metrics for ${name}: ${q.requestsWaitingP95.why}`;
+      continue;
+    }
     const live = liveMetrics(
-      await one(q.kvCacheUsageP95),
-      await one(q.requestsWaitingP95),
+      q.kvCacheUsageP95.kind === 'Absent' ? 'NotExported' : await read(q.kvCacheUsageP95),
+      await read(q.requestsWaitingP95),
       await one(q.gpuMemoryUsedBytes),
     );
     if (live === undefined) {
@@ -198,6 +223,8 @@ async function run(
       item.note = `${name} has no GPU chosen yet (status.gpu)`;
       continue;
     }
+    if (live.kvCacheUsageP95 === undefined && q.kvCacheUsageP95.kind === 'Absent')
+      item.note = `no KV-cache advice for ${name}: ${q.kvCacheUsageP95.why}`;
     item.advice = advise(r.value.estimate, live, {
       gpu: gpu.type,
       gpus: gpu.count,
@@ -206,7 +233,8 @@ async function run(
         : {}),
       ...(md.spec.serving.maxSequences !== undefined ? { maxNumSeqs: md.spec.serving.maxSequences } : {}),
     });
-    if (item.advice.length === 0) item.note = `${name} is sized right for its live load`;
+    if (item.advice.length === 0 && item.note === undefined)
+      item.note = `${name} is sized right for its live load`;
   }
   return items;
 }
@@ -224,7 +252,7 @@ export function table(items: readonly AdviseItem[], window: string): string {
           ? `, GPU memory peak ${(i.live.gpuMemoryUsedBytes / 2 ** 30).toFixed(1)} GiB`
           : '';
       out.push(
-        `  live (${window}): KV cache p95 ${Math.round(i.live.kvCacheUsageP95 * 100)}%, waiting p95 ${i.live.requestsWaitingP95}${mem}`,
+        `  live (${window}): KV cache p95 ${i.live.kvCacheUsageP95 !== undefined ? `${Math.round(i.live.kvCacheUsageP95 * 100)}%` : 'not exported'}, waiting p95 ${i.live.requestsWaitingP95}${mem}`,
       );
     }
     for (const a of i.advice) {

@@ -7,9 +7,12 @@ import { GPU_CATALOGUE, findGpu } from './catalogue.ts';
 import { supportsWeights } from './fit.ts';
 
 export interface LiveMetrics {
-  /** p95 of the KV-cache usage fraction, 0..1 (vLLM kv_cache_usage_perc, llama.cpp kv_cache_usage_ratio). */
-  kvCacheUsageP95: number;
-  /** p95 of requests waiting for a slot (vLLM num_requests_waiting, llama.cpp requests_deferred). */
+  /**
+   * p95 of the KV-cache usage fraction, 0..1, by the runtime's own series (../llm/runtime-metrics.ts);
+   * undefined when the runtime exports none (llama-server).
+   */
+  kvCacheUsageP95?: number;
+  /** p95 of requests waiting for a slot (vLLM num_requests_waiting, llama.cpp requests_deferred, TGI tgi_queue_size). */
   requestsWaitingP95: number;
   /** Peak framebuffer memory used per GPU (DCGM_FI_DEV_FB_USED), when known. */
   gpuMemoryUsedBytes?: number;
@@ -66,9 +69,9 @@ export function advise(
     e.gpu.rule === 'FractionOfGpu'
       ? Math.max(0, budget - shape.weightsBytes - shape.overheadBytes)
       : shape.kvCacheBytes;
-  const kvUsed = live.kvCacheUsageP95 * kvCapacity;
+  const kvP95 = live.kvCacheUsageP95;
   const oneSequence = (e.kvCache.bytesPerSequence * shape.kvCacheBytes) / Math.max(1, e.kvCache.totalBytes);
-  const kvNeeded = Math.max(kvUsed * HEADROOM, oneSequence);
+  const kvNeeded = Math.max((kvP95 ?? 1) * kvCapacity * HEADROOM, oneSequence);
   const neededPerGpu =
     e.gpu.rule === 'FractionOfGpu' ? shape.weightsBytes + shape.overheadBytes + kvNeeded : shape.perGpuBytes;
   const price = gpu.hourlyPrice * current.gpus;
@@ -84,10 +87,13 @@ export function advise(
     }
   }
 
+  // Without the KV cache's fill there is no telling memory from sequences as the bottleneck, nor
+  // how much of the GPU sits idle: only the memory check above holds.
+  if (kvP95 === undefined) return advice;
   const queued = live.requestsWaitingP95 >= 1;
-  if (queued && live.kvCacheUsageP95 < FULL_KV) {
+  if (queued && kvP95 < FULL_KV) {
     // Requests wait while KV cache is free: the sequence limit, not memory, is the bottleneck.
-    const factor = Math.min(4, FULL_KV / Math.max(live.kvCacheUsageP95, 0.05));
+    const factor = Math.min(4, FULL_KV / Math.max(kvP95, 0.05));
     const seqs =
       current.maxNumSeqs !== undefined
         ? Math.max(current.maxNumSeqs + 1, Math.floor(current.maxNumSeqs * factor))
@@ -95,7 +101,7 @@ export function advise(
     advice.push({
       kind: 'MoreSequencesPerReplica',
       message:
-        `requests queue (p95 ${live.requestsWaitingP95}) while the KV cache is ${pct(live.kvCacheUsageP95)} full: raise the concurrent sequences` +
+        `requests queue (p95 ${live.requestsWaitingP95}) while the KV cache is ${pct(kvP95)} full: raise the concurrent sequences` +
         (seqs !== undefined ? ` from ${current.maxNumSeqs} to ${seqs}` : ''),
       ...(seqs !== undefined ? { maxNumSeqs: seqs } : {}),
     });
@@ -105,20 +111,20 @@ export function advise(
     if (e.gpu.rule === 'FractionOfGpu' && fraction < MAX_UTIL - 0.01) {
       advice.push({
         kind: 'RaiseGpuMemoryUtilization',
-        message: `requests queue with the KV cache ${pct(live.kvCacheUsageP95)} full: raise gpu_memory_utilization from ${fraction} to ${MAX_UTIL} for ${formatBytes((MAX_UTIL - fraction) * gpu.usableBytes)} more KV cache per GPU`,
+        message: `requests queue with the KV cache ${pct(kvP95)} full: raise gpu_memory_utilization from ${fraction} to ${MAX_UTIL} for ${formatBytes((MAX_UTIL - fraction) * gpu.usableBytes)} more KV cache per GPU`,
         gpuMemoryUtilization: MAX_UTIL,
       });
     } else {
       advice.push({
         kind: 'MoreReplicas',
-        message: `requests queue with the KV cache ${pct(live.kvCacheUsageP95)} full and no memory left to give it: add a replica`,
+        message: `requests queue with the KV cache ${pct(kvP95)} full and no memory left to give it: add a replica`,
         hourlySaving: -price,
       });
     }
     return advice;
   }
 
-  if (live.kvCacheUsageP95 >= IDLE_KV) return advice;
+  if (kvP95 >= IDLE_KV) return advice;
   const smaller = cheapestHolding(e, shape, neededPerGpu, fraction, catalogue, price);
   if (smaller !== undefined) {
     const { option, count } = smaller;
@@ -126,7 +132,7 @@ export function advise(
     advice.push({
       kind: option.mig !== undefined ? 'MigSlice' : 'SmallerGpu',
       message:
-        `KV cache p95 is ${pct(live.kvCacheUsageP95)} of ${formatBytes(kvCapacity)}: ${count} x ${option.id} holds the weights, overhead and ` +
+        `KV cache p95 is ${pct(kvP95)} of ${formatBytes(kvCapacity)}: ${count} x ${option.id} holds the weights, overhead and ` +
         `${formatBytes(kvNeeded)} of KV cache (p95 + 25%) for $${saving}/h less per replica`,
       gpu: option.id,
       gpus: count,
@@ -139,7 +145,7 @@ export function advise(
     if (util < fraction - 0.05) {
       advice.push({
         kind: 'LowerGpuMemoryUtilization',
-        message: `KV cache p95 is ${pct(live.kvCacheUsageP95)}: gpu_memory_utilization ${util} instead of ${fraction} frees ${formatBytes((fraction - util) * gpu.usableBytes)} per GPU for other work`,
+        message: `KV cache p95 is ${pct(kvP95)}: gpu_memory_utilization ${util} instead of ${fraction} frees ${formatBytes((fraction - util) * gpu.usableBytes)} per GPU for other work`,
         gpuMemoryUtilization: util,
       });
     }

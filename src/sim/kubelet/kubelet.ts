@@ -25,6 +25,7 @@ import type { PodVolume, SimVolumes } from '../volumes/store.ts';
 import { parseWrites } from '../volumes/writes.ts';
 import { admitDevices, gpuOf } from './devices.ts';
 import { healthOf, healthVerdict, killEvents } from './health.ts';
+import { serverMetricsOf } from '../runtimes/metrics-endpoint.ts';
 
 export type ProfileResolution = { ok: true; profile: UsageProfile } | { ok: false; error: string };
 
@@ -162,6 +163,7 @@ export class Kubelet {
       state.containers.set(c.name, {
         name: c.name,
         image: c.image ?? '',
+        server: serverMetricsOf(c),
         profile: resolved.profile,
         remake: (startedAt, cpuCores) => {
           const again = this.deps.profileFor(pod, c, {

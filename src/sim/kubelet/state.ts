@@ -6,10 +6,13 @@ import type { UsageProfile, UsageSample } from '../usage/types.ts';
 import type { Resources, ResizePolicy } from './resize.ts';
 import type { PodVolume } from '../volumes/store.ts';
 import type { ContainerHealth } from './health.ts';
+import type { ServerMetrics } from '../runtimes/metrics-endpoint.ts';
 
 export interface ContainerState {
   name: string;
   image: string;
+  /** The inference server the container runs, told from its image and command line, for its /metrics. */
+  server?: ServerMetrics;
   profile: UsageProfile;
   /** The same profile for a container (re)started at the given time: an LLM loads its weights again. */
   /** A new process: its profile again, at the CPU it is guaranteed now. */

@@ -12,6 +12,7 @@ import { dcgm } from './exporters/dcgm.ts';
 import { kubeStateMetrics } from './exporters/kube-state-metrics.ts';
 import { kubeletVolumes } from './exporters/kubelet-volumes.ts';
 import { runtimes } from './exporters/runtimes.ts';
+import { podExposition, podTargets } from './pod-targets.ts';
 
 /** Every exporter's series in one exposition, as one scrape of all the simulated targets. */
 export function exposition(view: UsageView): string {
@@ -33,6 +34,19 @@ export class PrometheusEndpoint {
 
   async start(port = 0): Promise<void> {
     this.server = createServer((req, res) => {
+      // Each inference server on its own, for a `kubernetes-pods` job through http_sd (./pod-targets.ts).
+      const one = /^\/metrics\/pods\/([^/]+)\/([^/?]+)/.exec(req.url ?? '');
+      if (one) {
+        const body = podExposition(this.view, decodeURIComponent(one[1]!), decodeURIComponent(one[2]!));
+        if (body === undefined) res.writeHead(404).end('no metrics served by that pod\n');
+        else res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(body);
+        return;
+      }
+      if (req.url?.startsWith('/sd/kubernetes-pods')) {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(podTargets(this.view, `127.0.0.1:${this.port}`)));
+        return;
+      }
       if (req.url?.startsWith('/metrics')) {
         res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
         res.end(exposition(this.view));

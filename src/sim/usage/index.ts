@@ -52,8 +52,8 @@ export {
   profileAnnotations,
   type ProfileResult,
 } from './annotations.ts';
-export type { LlmProfile } from './llm.ts';
-export { servedTrace, type ServedTrace, type ServerConfig } from './server.ts';
+export type { LlmProfile, Serving } from './llm.ts';
+export { servedTrace, type FinishedRequests, type ServedTrace, type ServerConfig } from './server.ts';
 export { hashString, mulberry32 } from './prng.ts';
 
 /**

@@ -7,7 +7,7 @@ import type { ProcessExit, ProfileContext, UsageProfile, UsageSample } from './t
 import type { LlmSpec } from './params.ts';
 import type { TraceLibrary } from './traces.ts';
 import { hash2, hashString, smoothNoise } from './prng.ts';
-import { servedTrace } from './server.ts';
+import { servedTrace, type ServedTrace } from './server.ts';
 
 /** How a server start fails: at which step, and what it prints last. */
 export interface ServerExit {
@@ -55,6 +55,22 @@ export interface LlmProfile extends UsageProfile {
   readonly fitsGpu: boolean;
   /** Bytes of model files the server keeps on its volume (modelCacheOnVolume), else 0. */
   readonly modelCacheBytes: number;
+  /** The serving side, for the runtimes' own counters and histograms (../metrics/exporters/runtimes). */
+  readonly serving: Serving;
+}
+
+/** The served trace this process plays, where it is in the loop, and when it started serving. */
+export interface Serving {
+  readonly trace: ServedTrace;
+  /** Loop phase = simulated time + phaseOffset (replicas sit at different points of the trace). */
+  readonly phaseOffset: number;
+  /** Simulated time from which the server answers requests (after loading and warm-up). */
+  readonly since: number;
+  readonly kvCapacityTokens: number;
+  readonly contextLength: number;
+  readonly maxSequences: number;
+  readonly prefillTokensPerSecond: number;
+  readonly decodeTokensPerSecond: number;
 }
 
 /**
@@ -196,6 +212,16 @@ export function llmProfile(
     fitsGpu,
     modelCacheBytes: spec.modelCacheOnVolume ? cacheBytes : 0,
     ...(crash ? { exit: crash } : {}),
+    serving: {
+      trace: served,
+      phaseOffset: offset,
+      since: ctx.startedAt + readyAfter,
+      kvCapacityTokens,
+      contextLength: spec.contextLength,
+      maxSequences: spec.maxSequences,
+      prefillTokensPerSecond: spec.prefillTokensPerSecond,
+      decodeTokensPerSecond: spec.decodeTokensPerSecond,
+    },
     sample,
     volumeBytes(t: number): number {
       if (!spec.modelCacheOnVolume) return 0;

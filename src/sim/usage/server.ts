@@ -22,6 +22,19 @@ export interface ServedTrace {
   readonly kvTokens: Float32Array;
   readonly promptTokensPerSecond: Float32Array;
   readonly generatedTokensPerSecond: Float32Array;
+  /** Each request of one loop once, as it finishes: what the servers' counters and histograms count. */
+  readonly finished: FinishedRequests;
+}
+
+/** Requests of one loop ordered by the loop second (0 <= phase < L) at which they finish. */
+export interface FinishedRequests {
+  readonly phase: Float64Array;
+  readonly promptTokens: Float32Array;
+  readonly generatedTokens: Float32Array;
+  /** Seconds from arrival to admission (a running slot), to the first token, and to the last. */
+  readonly queueSeconds: Float32Array;
+  readonly firstTokenSeconds: Float32Array;
+  readonly e2eSeconds: Float32Array;
 }
 
 export function servedTrace(lib: TraceLibrary, cfg: ServerConfig): ServedTrace {
@@ -39,6 +52,8 @@ function simulate(lib: TraceLibrary, cfg: ServerConfig): ServedTrace {
   const prompt = bins.make();
   const generated = bins.make();
   const capacity = Math.max(1, Math.floor(cfg.kvCapacityTokens));
+  const done: { phase: number; prompt: number; gen: number; queue: number; first: number; e2e: number }[] =
+    [];
   const inFlight = new MinHeap();
   let used = 0;
   let lastStart = -Infinity;
@@ -70,6 +85,14 @@ function simulate(lib: TraceLibrary, cfg: ServerConfig): ServedTrace {
       inFlight.push(finish, need);
       used += need;
       if (pass === 0) continue;
+      done.push({
+        phase: mod(finish - L, L),
+        prompt: ctx,
+        gen,
+        queue: t - arrival,
+        first: prefillEnd - arrival,
+        e2e: finish - arrival,
+      });
       bins.addConst(waiting, arrival, t, 1);
       bins.addConst(running, t, finish, 1);
       bins.addConst(prompt, prefillStart, prefillEnd, cfg.prefillTokensPerSecond);
@@ -85,6 +108,22 @@ function simulate(lib: TraceLibrary, cfg: ServerConfig): ServedTrace {
     kvTokens: bins.finish(kv),
     promptTokensPerSecond: bins.finish(prompt),
     generatedTokensPerSecond: bins.finish(generated),
+    finished: finishedRequests(done),
+  };
+}
+
+function finishedRequests(
+  done: { phase: number; prompt: number; gen: number; queue: number; first: number; e2e: number }[],
+): FinishedRequests {
+  done.sort((a, b) => a.phase - b.phase);
+  const f32 = (pick: (d: (typeof done)[number]) => number) => Float32Array.from(done, pick);
+  return {
+    phase: Float64Array.from(done, (d) => d.phase),
+    promptTokens: f32((d) => d.prompt),
+    generatedTokens: f32((d) => d.gen),
+    queueSeconds: f32((d) => d.queue),
+    firstTokenSeconds: f32((d) => d.first),
+    e2eSeconds: f32((d) => d.e2e),
   };
 }
 
