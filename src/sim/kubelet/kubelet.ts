@@ -20,7 +20,16 @@ import {
   type Capacity,
   type Resources,
 } from './resize.ts';
-import { desiredOf, gpusOf, policyOf, resourcesOf, type ContainerState, type PodState } from './state.ts';
+import {
+  containerIdOf,
+  desiredOf,
+  gpusOf,
+  policyOf,
+  resourcesOf,
+  startInstance,
+  type ContainerState,
+  type PodState,
+} from './state.ts';
 import type { PodVolume, SimVolumes } from '../volumes/store.ts';
 import { parseWrites } from '../volumes/writes.ts';
 
@@ -85,6 +94,11 @@ export class Kubelet {
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     await this.watched?.stop();
+  }
+
+  /** The pods as the API shows them (the watch's cache, status as last written): what kube-state-metrics reads. */
+  apiPods(): readonly k8s.V1Pod[] {
+    return this.watched?.list() ?? [];
   }
 
   /** Pods on one node, for allocation sums and the metrics endpoints. */
@@ -421,6 +435,7 @@ export class Kubelet {
   private restart(c: ContainerState, now: number, reason: string, exitCode: number): void {
     c.lastTermination = { reason, exitCode, startedAt: c.startedAt, finishedAt: now };
     c.restartCount++;
+    startInstance(c);
     c.startedAt = now;
     // A new process: loading (and its memory ramp) starts over; the pod's volumes keep their data.
     c.profile = c.remake(now, c.actual.cpuRequest);
@@ -516,7 +531,7 @@ export class Kubelet {
       name: c.name,
       image: c.image,
       imageID: `sim://${c.image}`,
-      containerID: `sim://${pod.uid}/${c.name}/0`,
+      containerID: `sim://${containerIdOf(pod.uid, c.name, 0)}`,
       restartCount: 0,
       // One after another: the last one runs the downloads (the earlier ones are done at once).
       ...(initializing && i === init.containers.length - 1
@@ -577,7 +592,7 @@ export class Kubelet {
         name: c.name,
         image: c.image,
         imageID: `sim://${c.image}`,
-        containerID: `sim://${pod.uid}/${c.name}/${c.restartCount}`,
+        containerID: `sim://${containerIdOf(pod.uid, c.name, c.restartCount)}`,
         ready: c.ready,
         restartCount: c.restartCount,
         state:
@@ -598,7 +613,7 @@ export class Kubelet {
                   exitCode: c.lastTermination.exitCode,
                   startedAt: t(c.lastTermination.startedAt) as unknown as Date,
                   finishedAt: t(c.lastTermination.finishedAt) as unknown as Date,
-                  containerID: `sim://${pod.uid}/${c.name}/${c.restartCount - 1}`,
+                  containerID: `sim://${containerIdOf(pod.uid, c.name, c.restartCount - 1)}`,
                 },
               },
             }
