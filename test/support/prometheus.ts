@@ -1,10 +1,13 @@
-// A real Prometheus server (Debian's package) for one test, scraping the given target every second.
+// A real Prometheus server (Debian's package) for one test, scraping the given target every second:
+// the simulator's endpoint as a real cluster's jobs (kubelet, kube-state-metrics, ...), or, given
+// a job name, one plain job on the target's /metrics.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../../src/devcluster/ports.ts';
+import { scrapeConfigs } from '../../src/sim/metrics/prometheus.ts';
 import { eventually } from './cluster.ts';
 
 export interface TestPrometheus {
@@ -13,7 +16,7 @@ export interface TestPrometheus {
 }
 
 export interface PrometheusOptions {
-  /** The scrape job's name (default tailor-sim). */
+  /** One job of this name on the target's /metrics; without it, the target is the simulator, scraped as a cluster's jobs. */
   readonly job?: string;
   /** Rules files Prometheus loads and evaluates every second. */
   readonly ruleFiles?: readonly string[];
@@ -31,7 +34,10 @@ export async function startPrometheus(target: string, opts: PrometheusOptions = 
     join(dir, 'prometheus.yml'),
     `global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n` +
       (rules ? `rule_files:\n${rules}` : '') +
-      `scrape_configs:\n  - job_name: ${opts.job ?? 'tailor-sim'}\n    static_configs:\n      - targets: ['${target}']\n`,
+      `scrape_configs:\n` +
+      (opts.job
+        ? `  - job_name: ${opts.job}\n    static_configs:\n      - targets: ['${target}']\n`
+        : scrapeConfigs(target, '1s')),
   );
   const host = opts.host ?? '127.0.0.1';
   const web: string[] = [];
