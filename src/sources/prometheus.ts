@@ -622,10 +622,13 @@ export async function findOomSource(
   start: number,
   end: number,
 ): Promise<OomSource> {
-  const [restarts, events] = await Promise.all([
-    client.series(`kube_pod_container_status_restarts_total${selector(scope)}`, start, end),
-    client.series(`container_oom_events_total${selector(scope)}`, start, end),
-  ]);
+  // One after the other: a Prometheus that is down fails the read at its first request.
+  const restarts = await client.series(
+    `kube_pod_container_status_restarts_total${selector(scope)}`,
+    start,
+    end,
+  );
+  const events = await client.series(`container_oom_events_total${selector(scope)}`, start, end);
   if (restarts.length > 0) return events.length > 0 ? 'RestartsWithReasonAndOomEvents' : 'RestartsWithReason';
   return events.length > 0 ? 'ContainerOomEvents' : 'None';
 }
