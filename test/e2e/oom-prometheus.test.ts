@@ -63,7 +63,9 @@ test('an OOM kill in the simulator is found by Tailor through Prometheus, with t
       const reason = await instant(`kube_pod_container_status_last_terminated_reason{${sel}}`);
       assert.equal(reason[0]?.metric.reason, 'OOMKilled', JSON.stringify(reason));
       // An earlier instance's series ended at its restart (stale now) after climbing toward the limit.
+      // An instance killed at its first tick may never be scraped: wait for two that were.
       const ids = new Set((await appSeries()).map((s) => s.id!));
+      assert.ok(ids.size >= 2, `container instances seen: ${[...ids].join(', ')}`);
       const current = new Set(
         (await instant(`container_memory_working_set_bytes{${sel},container="app"}`)).map((s) => s.metric.id),
       );
