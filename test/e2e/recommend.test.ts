@@ -217,10 +217,10 @@ test('Prometheus history: usage and OOM kills read with range queries from a rea
       assert.ok(Number(ooms[0]?.value[1] ?? 0) >= 3, `OOM kills seen: ${ooms[0]?.value[1] ?? 'none'}`);
       // rate() divides by the whole window: until Prometheus has scraped for 10 s it reads low.
       const rate = await instant(
-        `rate(container_cpu_usage_seconds_total{namespace="${namespace}",pod=~"web-.*"}[10s])`,
+        `rate(container_cpu_usage_seconds_total{namespace="${namespace}",pod=~"web-.*",container="app"}[10s])`,
       );
       const old = await instant(
-        `container_cpu_usage_seconds_total{namespace="${namespace}",pod=~"web-.*"} offset 15s`,
+        `container_cpu_usage_seconds_total{namespace="${namespace}",pod=~"web-.*",container="app"} offset 15s`,
       );
       assert.equal(old.length, 2, `web CPU counters scraped 15 s ago: ${old.length}`);
       assert.equal(rate.length, 2, `CPU rates of ${rate.length} web pods`);
