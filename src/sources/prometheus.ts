@@ -489,7 +489,11 @@ export function historyQueries(scope: Scope, stepSeconds: number, rateWindowSeco
     cpu:
       `max by (${BY}) (rate(container_cpu_usage_seconds_total${sel}[${rateWindowSeconds}s])) ` +
       `and on (${BY}) max by (${BY}) (container_cpu_usage_seconds_total${sel} offset ${rateWindowSeconds}s)`,
-    memoryLimit: `max by (${BY}) (max_over_time(container_spec_memory_limit_bytes${sel}[${oomWindow}]))`,
+    // cAdvisor's limit is the one in force; a container killed before any scrape has no cAdvisor
+    // series at all, so kube-state-metrics' limit from the spec stands in for it.
+    memoryLimit:
+      `max by (${BY}) (max_over_time(container_spec_memory_limit_bytes${sel}[${oomWindow}])) or ` +
+      `max by (${BY}) (max_over_time(kube_pod_container_resource_limits${selector(scope, 'resource="memory"')}[${oomWindow}]))`,
     oomEvents,
     oomRestarts,
     oomEither: `(${oomRestarts}) or (${oomEvents})`,

@@ -106,6 +106,11 @@ test('Prometheus queries select app containers of the scope, one value per conta
     q.oomRestarts,
     /^max by \(namespace, pod, container\) \(increase\(kube_pod_container_status_restarts_total\{namespace=~"shop",.*\}\[120s\]\)\) > 0 and on \(namespace, pod, container\) max by \(namespace, pod, container\) \(kube_pod_container_status_last_terminated_reason\{namespace=~"shop",.*,reason="OOMKilled"\}\) == 1$/,
   );
+  // The limit in force (cAdvisor), else the spec's (KSM) for a container killed before any scrape.
+  assert.match(
+    q.memoryLimit,
+    /^max by \(namespace, pod, container\) \(max_over_time\(container_spec_memory_limit_bytes\{.*\}\[120s\]\)\) or max by \(namespace, pod, container\) \(max_over_time\(kube_pod_container_resource_limits\{.*,resource="memory"\}\[120s\]\)\)$/,
+  );
   // Either signal, each whole: KSM's restarts first, cAdvisor's per-cgroup counter beside it.
   assert.equal(q.oomEither, `(${q.oomRestarts}) or (${q.oomEvents})`);
   // No job named: kube-prometheus says "kubelet" and "kube-state-metrics", other setups otherwise.
