@@ -198,8 +198,21 @@ test('Prometheus history: usage and OOM kills read with range queries from a rea
     namespace,
     body: simPod({
       name: 'leaky',
-      profile: 'idle',
-      params: { memoryBytes: 200 * Mi, cpuCores: 0.02, noise: 0, startupSeconds: 0 },
+      // Memory climbs past the limit about 21 s into each busy spell: each instance that starts in
+      // the quiet part is scraped on its way up (one killed at its first tick never is, as with a
+      // real cAdvisor), so the container has usage samples beside its kills.
+      profile: 'batch',
+      params: {
+        baseMemoryBytes: 50 * Mi,
+        peakMemoryBytes: 200 * Mi,
+        baseCpuCores: 0.02,
+        peakCpuCores: 0.02,
+        busySeconds: 40,
+        periodSeconds: 60,
+        phaseSeconds: 0,
+        noise: 0,
+        startupSeconds: 0,
+      },
       resources: { requests: { cpu: '50m', memory: '128Mi' }, limits: { memory: '128Mi' } },
     }),
   });
@@ -229,7 +242,7 @@ test('Prometheus history: usage and OOM kills read with range queries from a rea
         `rates ${rate.map((r) => r.value[1]).join(', ')}`,
       );
     },
-    { timeoutMs: 90_000, intervalMs: 1000, what: 'Prometheus to see OOM kills and CPU rates' },
+    { timeoutMs: 150_000, intervalMs: 1000, what: 'Prometheus to see OOM kills and CPU rates' },
   );
 
   const chunks: { points: PodUsagePoint[]; ooms: PodOom[] }[] = [];

@@ -46,20 +46,6 @@ test('no samples, no recommendation, whatever the recommender would say', () => 
   assert.equal(formatChange(r), '-');
 });
 
-test('no samples but OOM kills (a crash loop killed before any scrape): the OOM floor is recommended', () => {
-  const r = resourceReport('memory', {
-    request: 128 * Mi,
-    limit: 128 * Mi,
-    values: [],
-    recommendation: { target: 228 * Mi, lowerBound: 228 * Mi, upperBound: Infinity, reason: 'OomFloor' },
-  });
-  assert.equal(r.status, 'Ok');
-  assert.equal(r.usage, null);
-  assert.equal(r.recommendation?.reason, 'OomFloor');
-  assert.equal(r.recommendation?.target, 228 * Mi);
-  assert.equal(r.action, 'Raise');
-});
-
 test('a recommendation is rounded up as it would be applied, with the change against the request', () => {
   const cpu = resourceReport('cpu', {
     request: 0.2,

@@ -14,7 +14,7 @@ export const OUTPUT_FORMATS: readonly OutputFormat[] = ['table', 'json', 'yaml',
 /** Store: the SQLite history (plus what this run sampled); Prometheus: read from it for this run. */
 export type HistorySourceKind = 'Store' | 'Prometheus';
 
-/** NoData: not one sample and no OOM kill, so no recommendation (Tailor never sizes on missing data). */
+/** NoData: not one sample, so no recommendation (Tailor never sizes on missing data). */
 export type ResourceStatus = 'Ok' | 'NoData';
 
 export interface UsageStats {
@@ -107,10 +107,7 @@ export interface ResourceInput {
 }
 
 export function resourceReport(resource: HistoryResource, r: ResourceInput): ResourceReport {
-  // Without one sample there is nothing to size on, except an OOM kill: a container killed before
-  // any scrape (a crash loop at start) has no cAdvisor series, yet its kills (kube-state-metrics)
-  // and the limit they hit say it needs more.
-  const rec = r.values.length > 0 || r.recommendation?.reason === 'OomFloor' ? r.recommendation : undefined;
+  const rec = r.values.length > 0 ? r.recommendation : undefined;
   const out = rec ? roundRecommendation(resource, rec) : null;
   return {
     status: out ? 'Ok' : 'NoData',
