@@ -195,7 +195,7 @@ export async function runDemo(o: DemoOptions, err: (line: string) => void, out: 
         `kubeconfig:  ${kubeconfigPath}`,
         `dashboard:   http://127.0.0.1:${port}/ui`,
         `metrics:     http://127.0.0.1:${port}/metrics   (the operator)`,
-        `simulator:   http://127.0.0.1:${sim.prometheus.port}/metrics   (node-side usage, Prometheus format)`,
+        `simulator:   http://127.0.0.1:${sim.prometheus.port}/metrics   (node-side usage, Prometheus format; per job: /metrics/cadvisor, /metrics/kube-state-metrics, ...)`,
         `logs:        ${dir}/{operator,simulator}.log, ${dir}/cluster/logs/`,
         '',
         `try:  ${kubectl} get pods -A`,

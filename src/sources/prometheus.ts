@@ -1,6 +1,7 @@
-// Usage history from Prometheus (cAdvisor names, as the kubelet exports them): per-minute memory
-// peaks, CPU rates and OOM kills over a window, read in time chunks with range queries, the way
-// VPA's and KRR's Prometheus modes read weeks of history at start-up.
+// Usage history from Prometheus (cAdvisor names, as the kubelet exports them; kube-state-metrics'
+// for OOM kills): per-minute memory peaks, CPU rates and OOM kills over a window, read in time
+// chunks with range queries, the way VPA's and KRR's Prometheus modes read weeks of history at
+// start-up. Queries name no job: each setup names its jobs its own way.
 import { readFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
@@ -27,8 +28,16 @@ export interface PodOom {
   readonly usageBytes: number;
 }
 
-/** Where OOM kills were read from: cAdvisor's counter, else restarts whose last reason was OOMKilled. */
-export type OomSource = 'ContainerOomEvents' | 'RestartsWithReason' | 'None';
+/**
+ * Where OOM kills were read from. kube-state-metrics' restarts whose last terminated reason is
+ * OOMKilled are the signal a real cluster gives: cAdvisor's container_oom_events_total counts per
+ * cgroup, and the cgroup of a container whose main process was killed is gone (with its count)
+ * before a scrape sees it, so it reads about 0 (google/cadvisor manager/manager.go
+ * watchForNewOoms). The counter still catches what the restarts cannot (a child process killed
+ * while the container lives on), so it is added when present; alone, it is the fallback.
+ */
+export type OomSource =
+  'RestartsWithReason' | 'RestartsWithReasonAndOomEvents' | 'ContainerOomEvents' | 'None';
 
 export interface RangeSeries {
   readonly metric: Readonly<Record<string, string>>;
@@ -450,8 +459,12 @@ export interface HistoryQueries {
   readonly memory: string;
   readonly cpu: string;
   readonly memoryLimit: string;
+  /** cAdvisor's per-cgroup counter rising. */
   readonly oomEvents: string;
+  /** kube-state-metrics: the restart counter rising while the last terminated reason is OOMKilled. */
   readonly oomRestarts: string;
+  /** Either of the two (a step where both fire counts once). */
+  readonly oomEither: string;
 }
 
 /**
@@ -463,6 +476,11 @@ export function historyQueries(scope: Scope, stepSeconds: number, rateWindowSeco
   // The OOM window spans two steps so a kill between two evaluation windows is not lost; runs of
   // positive steps are then merged into one event.
   const oomWindow = `${2 * stepSeconds}s`;
+  const oomEvents = `max by (${BY}) (increase(container_oom_events_total${sel}[${oomWindow}])) > 0`;
+  // The reason is read at the same step: KSM exports only the last termination's reason (value 1).
+  const oomRestarts =
+    `max by (${BY}) (increase(kube_pod_container_status_restarts_total${sel}[${oomWindow}])) > 0 ` +
+    `and on (${BY}) max by (${BY}) (kube_pod_container_status_last_terminated_reason${selector(scope, 'reason="OOMKilled"')}) == 1`;
   return {
     memory: `max by (${BY}) (max_over_time(container_memory_working_set_bytes${sel}[${stepSeconds}s]))`,
     // rate() divides by the whole window, so a window the series only partly covers (a container's
@@ -471,11 +489,14 @@ export function historyQueries(scope: Scope, stepSeconds: number, rateWindowSeco
     cpu:
       `max by (${BY}) (rate(container_cpu_usage_seconds_total${sel}[${rateWindowSeconds}s])) ` +
       `and on (${BY}) max by (${BY}) (container_cpu_usage_seconds_total${sel} offset ${rateWindowSeconds}s)`,
-    memoryLimit: `max by (${BY}) (max_over_time(container_spec_memory_limit_bytes${sel}[${oomWindow}]))`,
-    oomEvents: `max by (${BY}) (increase(container_oom_events_total${sel}[${oomWindow}])) > 0`,
-    oomRestarts:
-      `max by (${BY}) (increase(kube_pod_container_status_restarts_total${sel}[${oomWindow}])) > 0 ` +
-      `and on (${BY}) max by (${BY}) (kube_pod_container_status_last_terminated_reason${selector(scope, 'reason="OOMKilled"')}) == 1`,
+    // cAdvisor's limit is the one in force; a container killed before any scrape has no cAdvisor
+    // series at all, so kube-state-metrics' limit from the spec stands in for it.
+    memoryLimit:
+      `max by (${BY}) (max_over_time(container_spec_memory_limit_bytes${sel}[${oomWindow}])) or ` +
+      `max by (${BY}) (max_over_time(kube_pod_container_resource_limits${selector(scope, 'resource="memory"')}[${oomWindow}]))`,
+    oomEvents,
+    oomRestarts,
+    oomEither: `(${oomRestarts}) or (${oomEvents})`,
   };
 }
 
@@ -528,13 +549,7 @@ export async function readPrometheusHistory(
     for (const p of merged) containers.add(`${p.namespace}/${p.pod}/${p.container}`);
     let found: PodOom[] = [];
     if (oomSource !== 'None') {
-      const events = await queryRangeSplitting(
-        client,
-        oomSource === 'ContainerOomEvents' ? q.oomEvents : q.oomRestarts,
-        from,
-        to,
-        step,
-      );
+      const events = await queryRangeSplitting(client, oomQuery(q, oomSource), from, to, step);
       if (events.length > 0)
         found = oomEvents(
           events,
@@ -590,20 +605,36 @@ function concatSeries(a: readonly RangeSeries[], b: readonly RangeSeries[]): Ran
   return [...out.values()];
 }
 
-async function findOomSource(
+function oomQuery(q: HistoryQueries, source: Exclude<OomSource, 'None'>): string {
+  switch (source) {
+    case 'RestartsWithReason':
+      return q.oomRestarts;
+    case 'RestartsWithReasonAndOomEvents':
+      return q.oomEither;
+    case 'ContainerOomEvents':
+      return q.oomEvents;
+  }
+}
+
+/**
+ * Which OOM signals Prometheus holds for the scope. kube-state-metrics is known by its restart
+ * counter (a series per container, killed or not; the reason series exists only after a termination).
+ */
+export async function findOomSource(
   client: PrometheusClient,
   scope: Scope,
   start: number,
   end: number,
 ): Promise<OomSource> {
-  if ((await client.series(`container_oom_events_total${selector(scope)}`, start, end)).length > 0)
-    return 'ContainerOomEvents';
-  const reasons = await client.series(
-    `kube_pod_container_status_last_terminated_reason${selector(scope)}`,
+  // One after the other: a Prometheus that is down fails the read at its first request.
+  const restarts = await client.series(
+    `kube_pod_container_status_restarts_total${selector(scope)}`,
     start,
     end,
   );
-  return reasons.length > 0 ? 'RestartsWithReason' : 'None';
+  const events = await client.series(`container_oom_events_total${selector(scope)}`, start, end);
+  if (restarts.length > 0) return events.length > 0 ? 'RestartsWithReasonAndOomEvents' : 'RestartsWithReason';
+  return events.length > 0 ? 'ContainerOomEvents' : 'None';
 }
 
 function containerOf(

@@ -126,7 +126,10 @@ test("a real Prometheus server scrapes the simulator and answers queries with th
   };
   const mem = await eventually(
     async () => {
-      const r = await query(`container_memory_working_set_bytes{namespace="${namespace}",pod="scraped"}`);
+      // container!="": a kubelet also serves the pod's own cgroup (container="").
+      const r = await query(
+        `container_memory_working_set_bytes{namespace="${namespace}",pod="scraped",container!=""}`,
+      );
       assert.equal(r.length, 1);
       return r[0]!;
     },
@@ -134,12 +137,15 @@ test("a real Prometheus server scrapes the simulator and answers queries with th
   );
   assert.equal(Number(mem.value[1]), 100 * Mi);
   assert.equal(mem.metric.container, 'app');
-  const limit = await query(`container_spec_memory_limit_bytes{namespace="${namespace}",pod="scraped"}`);
+  assert.equal(mem.metric.job, 'kubelet');
+  const limit = await query(
+    `container_spec_memory_limit_bytes{namespace="${namespace}",pod="scraped",container="app"}`,
+  );
   assert.equal(Number(limit[0]?.value[1]), 256 * Mi);
   await eventually(
     async () => {
       const rate = await query(
-        `rate(container_cpu_usage_seconds_total{namespace="${namespace}",pod="scraped"}[10s])`,
+        `rate(container_cpu_usage_seconds_total{namespace="${namespace}",pod="scraped",container="app"}[10s])`,
       );
       assert.ok(Math.abs(Number(rate[0]?.value[1]) - 0.1) < 0.02, `rate ${rate[0]?.value[1]}`);
     },

@@ -1,10 +1,13 @@
-// A real Prometheus server (Debian's package) for one test, scraping the given targets every second.
+// A real Prometheus server (Debian's package) for one test, scraping the given target every second:
+// the simulator's endpoint as a real cluster's jobs (kubelet, kube-state-metrics, ...), or, given
+// a job name, one plain job on the target's /metrics.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../../src/devcluster/ports.ts';
+import { scrapeConfigs } from '../../src/sim/metrics/prometheus.ts';
 import { eventually } from './cluster.ts';
 import { SERVER_SCRAPE_JOB } from '../../src/sim/metrics/exporters/runtimes.ts';
 
@@ -14,7 +17,7 @@ export interface TestPrometheus {
 }
 
 export interface PrometheusOptions {
-  /** The scrape job's name (default tailor-sim). */
+  /** One job of this name on the target's /metrics; without it, the target is the simulator, scraped as a cluster's jobs. */
   readonly job?: string;
   /** Rules files Prometheus loads and evaluates every second. */
   readonly ruleFiles?: readonly string[];
@@ -42,7 +45,10 @@ export async function startPrometheus(
     join(dir, 'prometheus.yml'),
     `global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n` +
       (rules ? `rule_files:\n${rules}` : '') +
-      `scrape_configs:\n  - job_name: ${opts.job ?? 'tailor-sim'}\n    static_configs:\n      - targets: [${targets}]\n` +
+      `scrape_configs:\n` +
+      (opts.job
+        ? `  - job_name: ${opts.job}\n    static_configs:\n      - targets: [${targets}]\n`
+        : scrapeConfigs(target, '1s')) +
       (opts.serverPods
         ? `  - job_name: ${SERVER_SCRAPE_JOB}\n    http_sd_configs:\n      - url: 'http://${typeof target === 'string' ? target : target[0]}/sd/kubernetes-pods'\n        refresh_interval: 2s\n`
         : ''),

@@ -84,7 +84,7 @@ function pod(name: string, node: string, containers: ContainerState[]): PodState
 }
 
 function view(nodes: SimNodeSpec[], pods: PodState[]): UsageView {
-  return { now: () => 0, nodes: () => nodes, pods: () => pods, volumes: () => [] };
+  return { now: () => 0, nodes: () => nodes, pods: () => pods, volumes: () => [], apiPods: () => [] };
 }
 
 /** Each sample line of a family: its labels and value. */

@@ -143,7 +143,7 @@ function viewOf(c: k8s.V1Container, ready = true): UsageView {
     podIP: '10.128.0.7',
     containers: new Map([[c.name, state]]),
   } as unknown as PodState;
-  return { now: () => now, nodes: () => [], pods: () => [pod], volumes: () => [] };
+  return { now: () => now, nodes: () => [], pods: () => [pod], volumes: () => [], apiPods: () => [] };
 }
 
 function scrape(c: k8s.V1Container, ready = true): string {

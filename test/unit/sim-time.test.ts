@@ -75,7 +75,7 @@ function world(speed: number, cores: number, limit?: number) {
   };
   kubelet.pods.set(pod.uid, pod);
   const summaries = new KubeletApi(
-    { now: () => clock.now(), nodes: () => [], pods: () => [pod], volumes: () => [] },
+    { now: () => clock.now(), nodes: () => [], pods: () => [pod], volumes: () => [], apiPods: () => [] },
     {} as SimVolumes,
     clock,
   );

@@ -5,9 +5,11 @@ import { MetricsPoller, metricsApiError, parsePodMetricsList } from '../../src/s
 import { namespaces } from '../../src/sources/scope.ts';
 import {
   PrometheusClient,
+  findOomSource,
   historyQueries,
   mergePoints,
   oomEvents,
+  readPrometheusHistory,
   selector,
   type RangeSeries,
 } from '../../src/sources/prometheus.ts';
@@ -102,7 +104,86 @@ test('Prometheus queries select app containers of the scope, one value per conta
   assert.match(q.oomEvents, /increase\(container_oom_events_total\{.*\}\[120s\]\)\) > 0$/);
   assert.match(
     q.oomRestarts,
-    /kube_pod_container_status_restarts_total.* and on \(namespace, pod, container\) .*reason="OOMKilled"\}\) == 1$/,
+    /^max by \(namespace, pod, container\) \(increase\(kube_pod_container_status_restarts_total\{namespace=~"shop",.*\}\[120s\]\)\) > 0 and on \(namespace, pod, container\) max by \(namespace, pod, container\) \(kube_pod_container_status_last_terminated_reason\{namespace=~"shop",.*,reason="OOMKilled"\}\) == 1$/,
+  );
+  // The limit in force (cAdvisor), else the spec's (KSM) for a container killed before any scrape.
+  assert.match(
+    q.memoryLimit,
+    /^max by \(namespace, pod, container\) \(max_over_time\(container_spec_memory_limit_bytes\{.*\}\[120s\]\)\) or max by \(namespace, pod, container\) \(max_over_time\(kube_pod_container_resource_limits\{.*,resource="memory"\}\[120s\]\)\)$/,
+  );
+  // Either signal, each whole: KSM's restarts first, cAdvisor's per-cgroup counter beside it.
+  assert.equal(q.oomEither, `(${q.oomRestarts}) or (${q.oomEvents})`);
+  // No job named: kube-prometheus says "kubelet" and "kube-state-metrics", other setups otherwise.
+  for (const query of Object.values(q) as string[]) assert.doesNotMatch(query, /job=/);
+});
+
+/**
+ * A Prometheus holding the given metric names (for /series) and answering range queries by the
+ * metric they read: a real cluster's OOM signal is KSM's restarts with reason OOMKilled, while
+ * cAdvisor's counter stays flat (its series exists, its increase is never positive).
+ */
+function oomPrometheus(names: readonly string[], queries: string[]): typeof fetch {
+  const c = { namespace: 'shop', pod: 'web-1', container: 'app' };
+  return (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+    const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+    const params = new URLSearchParams(typeof init?.body === 'string' ? init.body : '');
+    const ok = (data: unknown) => Promise.resolve(Response.json({ status: 'success', data }));
+    if (url.endsWith('/series')) {
+      const match = params.get('match[]') ?? '';
+      return ok(
+        names.some((n) => match.startsWith(`${n}{`)) ? [{ __name__: match.split('{')[0], ...c }] : [],
+      );
+    }
+    const query = params.get('query') ?? '';
+    queries.push(query);
+    const end = Number(params.get('end'));
+    const matrix = (values: [number, string][]) =>
+      ok({ resultType: 'matrix', result: [{ metric: c, values }] });
+    // The kill: KSM's restart counter rose in the last step (comparison filters keep only positives).
+    if (query.includes('kube_pod_container_status_restarts_total')) return matrix([[end, '1']]);
+    if (query.includes('container_oom_events_total')) return ok({ resultType: 'matrix', result: [] });
+    if (query.includes('container_spec_memory_limit_bytes')) return matrix([[end, String(128 * Mi)]]);
+    if (query.includes('container_memory_working_set_bytes')) return matrix([[end - 60, String(120 * Mi)]]);
+    return ok({ resultType: 'matrix', result: [] });
+  };
+}
+
+const KSM = 'kube_pod_container_status_restarts_total';
+const CADVISOR_OOM = 'container_oom_events_total';
+
+test('OOM source: kube-state-metrics restarts first, cAdvisor counter beside them, alone only as a fallback', async () => {
+  const source = (names: string[]) =>
+    findOomSource(
+      new PrometheusClient({ baseUrl: 'http://prometheus.test', fetch: oomPrometheus(names, []) }),
+      namespaces('shop'),
+      0,
+      600,
+    );
+  assert.equal(await source([KSM, CADVISOR_OOM]), 'RestartsWithReasonAndOomEvents');
+  assert.equal(await source([KSM]), 'RestartsWithReason');
+  assert.equal(await source([CADVISOR_OOM]), 'ContainerOomEvents');
+  assert.equal(await source([]), 'None');
+});
+
+test('an OOM kill on a real cluster (KSM restart, cAdvisor counter flat) is found, sized at the limit', async () => {
+  const queries: string[] = [];
+  const ooms: { pod: string; usageBytes: number }[] = [];
+  const result = await readPrometheusHistory(
+    new PrometheusClient({
+      baseUrl: 'http://prometheus.test',
+      fetch: oomPrometheus([KSM, CADVISOR_OOM], queries),
+    }),
+    { scope: namespaces('shop'), start: 0, end: 600, onChunk: (_, found) => ooms.push(...found) },
+  );
+  assert.equal(result.oomSource, 'RestartsWithReasonAndOomEvents');
+  assert.deepEqual(ooms, [
+    { namespace: 'shop', pod: 'web-1', container: 'app', t: 570, usageBytes: 128 * Mi },
+  ]);
+  // One query reads both signals.
+  const oomQueries = queries.filter((q) => q.includes('kube_pod_container_status_restarts_total'));
+  assert.ok(
+    oomQueries.length > 0 && oomQueries.every((q) => q.includes(CADVISOR_OOM)),
+    oomQueries.join('\n'),
   );
 });
 

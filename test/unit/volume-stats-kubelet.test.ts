@@ -55,6 +55,7 @@ function world() {
     now: () => clock.now(),
     nodes: () => [],
     pods: () => pods,
+    apiPods: () => [],
     volumes: () =>
       pods.map((p) => {
         const s = volumes.statOf(p.namespace, p.claims[0]!, clock.now())!;

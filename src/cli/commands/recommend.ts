@@ -157,7 +157,7 @@ async function run(clients: Clients, scope: Scope, o: RunOptions): Promise<Recom
       );
       if (result.oomSource === 'None')
         notes.push(
-          'Prometheus has no OOM metric (container_oom_events_total): OOM kills before now are not known.',
+          'Prometheus has no OOM signal (kube-state-metrics kube_pod_container_status_restarts_total, or cAdvisor container_oom_events_total): OOM kills before now are not known.',
         );
     }
     // Prometheus may have seen the same kills a step apart: one kill, not two.

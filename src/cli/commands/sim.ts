@@ -110,7 +110,7 @@ export function registerSim(program: Command): void {
       throw err;
     });
     say(
-      `nodes registered; Prometheus metrics on http://127.0.0.1:${sim.prometheus.port}/metrics${sim.metricsApi ? '; metrics.k8s.io served (kubectl top pods)' : ''}`,
+      `nodes registered; Prometheus metrics on http://127.0.0.1:${sim.prometheus.port}/metrics (per job: /metrics/cadvisor and /metrics/kubelet as job kubelet, /metrics/kube-state-metrics as job kube-state-metrics)${sim.metricsApi ? '; metrics.k8s.io served (kubectl top pods)' : ''}`,
     );
     const report = setInterval(() => {
       const pods = [...sim.kubelet.pods.values()];

@@ -20,7 +20,15 @@ import {
   type Capacity,
   type Resources,
 } from './resize.ts';
-import { desiredOf, policyOf, resourcesOf, type ContainerState, type PodState } from './state.ts';
+import {
+  containerIdOf,
+  desiredOf,
+  policyOf,
+  resourcesOf,
+  startInstance,
+  type ContainerState,
+  type PodState,
+} from './state.ts';
 import type { PodVolume, SimVolumes } from '../volumes/store.ts';
 import { parseWrites } from '../volumes/writes.ts';
 import { admitDevices, gpuOf } from './devices.ts';
@@ -88,6 +96,11 @@ export class Kubelet {
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     await this.watched?.stop();
+  }
+
+  /** The pods as the API shows them (the watch's cache, status as last written): what kube-state-metrics reads. */
+  apiPods(): readonly k8s.V1Pod[] {
+    return this.watched?.list() ?? [];
   }
 
   /** Pods on one node, for allocation sums and the metrics endpoints. */
@@ -478,6 +491,7 @@ export class Kubelet {
       ...(message !== undefined ? { message } : {}),
     };
     c.restartCount++;
+    startInstance(c);
     c.startedAt = now;
     // A new process: loading (and its memory ramp) starts over; the pod's volumes keep their data.
     c.profile = c.remake(now, c.actual.cpuRequest);
@@ -573,7 +587,7 @@ export class Kubelet {
       name: c.name,
       image: c.image,
       imageID: `sim://${c.image}`,
-      containerID: `sim://${pod.uid}/${c.name}/0`,
+      containerID: `sim://${containerIdOf(pod.uid, c.name, 0)}`,
       restartCount: 0,
       // One after another: the last one runs the downloads (the earlier ones are done at once).
       ...(initializing && i === init.containers.length - 1
@@ -634,7 +648,7 @@ export class Kubelet {
         name: c.name,
         image: c.image,
         imageID: `sim://${c.image}`,
-        containerID: `sim://${pod.uid}/${c.name}/${c.restartCount}`,
+        containerID: `sim://${containerIdOf(pod.uid, c.name, c.restartCount)}`,
         ready: c.ready,
         restartCount: c.restartCount,
         state:
@@ -656,7 +670,7 @@ export class Kubelet {
                   ...(c.lastTermination.message !== undefined ? { message: c.lastTermination.message } : {}),
                   startedAt: t(c.lastTermination.startedAt) as unknown as Date,
                   finishedAt: t(c.lastTermination.finishedAt) as unknown as Date,
-                  containerID: `sim://${pod.uid}/${c.name}/${c.restartCount - 1}`,
+                  containerID: `sim://${containerIdOf(pod.uid, c.name, c.restartCount - 1)}`,
                 },
               },
             }

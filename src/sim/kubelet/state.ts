@@ -1,5 +1,6 @@
 // What the simulated kubelet knows of each pod it runs: resources desired / allocated / actual,
 // container lifecycles, the last usage sample and cumulative counters for the metrics endpoints.
+import { createHash } from 'node:crypto';
 import type * as k8s from '@kubernetes/client-node';
 import { parseQuantity } from '../../core/quantity.ts';
 import type { UsageProfile, UsageSample } from '../usage/types.ts';
@@ -43,11 +44,37 @@ export interface ContainerState {
   /** While set, the container waits in CrashLoopBackOff until this simulated time. */
   backOffUntil?: number;
   usage: UsageSample;
-  /** Cumulative counters, as cAdvisor keeps them, on the wall-clock axis (docs/decisions/0023). */
+  /**
+   * Cumulative counters of the running instance's cgroup, as cAdvisor keeps them (0 at each start),
+   * on the wall-clock axis (docs/decisions/0023).
+   */
   cpuSecondsTotal: number;
   cfsPeriodsTotal: number;
   cfsThrottledPeriodsTotal: number;
+  /** CPU seconds of the container's earlier instances: the pod's cgroup, which outlives them, keeps them. */
+  priorCpuSeconds?: number;
+  /**
+   * OOM kills of this container over all its instances: the simulator's ground truth (benchmarks
+   * count kills with it). Not cAdvisor's counter, which is per cgroup (see metrics/exporters/cadvisor.ts).
+   */
   oomEventsTotal: number;
+}
+
+/**
+ * The runtime's ID of one instance of a container (a new one per restart), as the pod status shows
+ * it (`sim://<id>`, like `containerd://<id>`) and cAdvisor names its cgroup (the `id` label): 64 hex
+ * digits, stable for a pod UID, container name and restart count.
+ */
+export function containerIdOf(podUid: string, container: string, restartCount: number): string {
+  return createHash('sha256').update(`${podUid}/${container}/${restartCount}`).digest('hex');
+}
+
+/** A new instance of the container starts: a new cgroup, whose counters start at zero. */
+export function startInstance(c: ContainerState): void {
+  c.priorCpuSeconds = (c.priorCpuSeconds ?? 0) + c.cpuSecondsTotal;
+  c.cpuSecondsTotal = 0;
+  c.cfsPeriodsTotal = 0;
+  c.cfsThrottledPeriodsTotal = 0;
 }
 
 export type ResizeCondition =

@@ -1,4 +1,5 @@
 // The usage the simulator's metrics endpoints report: a read-only view over the kubelet's pods.
+import type * as k8s from '@kubernetes/client-node';
 import type { Kubelet } from '../kubelet/kubelet.ts';
 import type { SimNodeSpec } from '../nodes.ts';
 import type { ContainerState, PodState } from '../kubelet/state.ts';
@@ -23,6 +24,8 @@ export interface UsageView {
   now(): number;
   nodes(): Iterable<SimNodeSpec>;
   pods(): Iterable<PodState>;
+  /** The pods as the API shows them, status as the kubelet last wrote it (kube-state-metrics' view). */
+  apiPods(): Iterable<k8s.V1Pod>;
   volumes(): VolumeUsage[];
 }
 
@@ -41,6 +44,7 @@ export function usageView(
     now,
     nodes: () => nodes.values(),
     pods: () => [...kubelet.pods.values()].filter((p) => !p.unsupported),
+    apiPods: () => kubelet.apiPods(),
     volumes() {
       // As a kubelet: the volumes of the pods it runs, each from its stats cache (about a minute old).
       const t = now();
