@@ -58,9 +58,7 @@ test('a new pod is absent until two scrapes; then samples move by the resolution
     }),
   });
   const ready = await expectReady(core, namespace, 'steady');
-  const startedAt = Date.parse(
-    String(ready.status!.containerStatuses![0]!.state!.running!.startedAt as unknown as string),
-  );
+  const startedAt = Date.parse(String(ready.status!.containerStatuses![0]!.state!.running!.startedAt));
   assert.equal(await podMetrics('steady'), undefined, 'no rate from a single point');
   const first = await eventually(
     async () => {
