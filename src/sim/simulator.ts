@@ -100,7 +100,8 @@ export class Simulator {
     this.view = usageView(this.kubelet, this.fleet.specs, () => this.clock.now(), this.volumes);
     this.prometheus = new PrometheusEndpoint(this.view);
     const nodeCpu = new NodeCpuCounters();
-    const read = (node: string) => readResources(this.view, node, this.clock, nodeCpu);
+    const read = (node: string) =>
+      readResources(this.view, node, this.clock, nodeCpu, this.kubelet.lastTickAt);
     if (opts.kubeletApi !== false)
       this.kubeletApi = new KubeletApi(
         this.view,

@@ -277,6 +277,11 @@ export class Kubelet {
   }
 
   /** One step of simulated time for every pod: resize, usage, OOM, readiness, then status writes. */
+  /** Simulated time of the last tick: when the usage and counters were last taken (their stats' time). */
+  get lastTickAt(): number {
+    return this.lastTick;
+  }
+
   tick(): void {
     const started = performance.now();
     const now = this.deps.clock.now();

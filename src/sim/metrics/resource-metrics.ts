@@ -70,7 +70,8 @@ export class NodeCpuCounters {
 }
 
 /**
- * One reading of `node`, as the kubelet's summary provider takes it. Counters are divided by the
+ * One reading of `node`, as the kubelet's summary provider takes it: stamped with the time its
+ * figures were taken, not the request's (a rate over a stamp off by a tick is off by a few %). Counters are divided by the
  * clock's speed and stamped in wall time: the rate a reader computes (Δcounter / Δtimestamp) is
  * then the simulated cores whatever the speed, and the stamps compare with the reader's own clock.
  */
@@ -79,8 +80,10 @@ export function readResources(
   node: string,
   clock: Clock,
   nodeCpu: NodeCpuCounters,
+  /** Simulated time the counters were taken at (the kubelet's last tick); stamps must match it. */
+  takenAt: number = view.now(),
 ): ResourceReading {
-  const now = view.now();
+  const now = takenAt;
   const stampMs = clock.wall(now).getTime();
   const wallSeconds = (t: number) => clock.wall(t).getTime() / 1000;
   let nodeCores = NODE_SYSTEM_USAGE.cpuCores;
