@@ -84,7 +84,10 @@ export function readResources(
   takenAt: number = view.now(),
 ): ResourceReading {
   const now = takenAt;
-  const stampMs = clock.wall(now).getTime();
+  // The text carries whole milliseconds: the counters are moved to that instant (at the current
+  // rate), so a steady container's rate between two readings is exact, not off by a rounding.
+  const stampMs = Math.round(clock.wall(now).getTime());
+  const shiftSim = ((stampMs - clock.wall(now).getTime()) / 1000) * clock.speed;
   const wallSeconds = (t: number) => clock.wall(t).getTime() / 1000;
   let nodeCores = NODE_SYSTEM_USAGE.cpuCores;
   let nodeMemory = NODE_SYSTEM_USAGE.memoryBytes;
@@ -99,7 +102,7 @@ export function readResources(
       containers.push({
         name: c.name,
         startTimeSeconds: wallSeconds(c.startedAt),
-        cpuSeconds: c.cpuSecondsTotal / clock.speed,
+        cpuSeconds: Math.max(0, c.cpuSecondsTotal + cpuUsed(c) * shiftSim) / clock.speed,
         memoryBytes: Math.round(c.usage.memoryBytes),
         timestampMs: stampMs,
       });
@@ -116,7 +119,7 @@ export function readResources(
   }
   return {
     node: {
-      cpuSeconds: nodeCpu.advance(node, now, nodeCores) / clock.speed,
+      cpuSeconds: Math.max(0, nodeCpu.advance(node, now, nodeCores) + nodeCores * shiftSim) / clock.speed,
       memoryBytes: Math.round(nodeMemory),
       timestampMs: stampMs,
     },
