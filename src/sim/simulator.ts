@@ -8,7 +8,7 @@ import { Kubelet, type ProfileResolution } from './kubelet/kubelet.ts';
 import { KubeletApi, apiserverAuthorizer, loopbackAddressOf } from './metrics/kubelet-api.ts';
 import { metricsBackend, type MetricsBackend, type MetricsServerChoice } from './metrics/metrics-backend.ts';
 import { resolutionFor } from './metrics/metrics-server.ts';
-import { NodeCpuCounters, readResources } from './metrics/resource-metrics.ts';
+import { ContainerRunCounters, NodeCpuCounters, readResources } from './metrics/resource-metrics.ts';
 import { PrometheusEndpoint } from './metrics/prometheus.ts';
 import { usageView, type UsageView } from './metrics/view.ts';
 import { NodeFleet, type SimNodeSpec } from './nodes.ts';
@@ -100,8 +100,9 @@ export class Simulator {
     this.view = usageView(this.kubelet, this.fleet.specs, () => this.clock.now(), this.volumes);
     this.prometheus = new PrometheusEndpoint(this.view);
     const nodeCpu = new NodeCpuCounters();
+    const runs = new ContainerRunCounters();
     const read = (node: string) =>
-      readResources(this.view, node, this.clock, nodeCpu, this.kubelet.lastTickAt);
+      readResources(this.view, node, this.clock, nodeCpu, runs, this.kubelet.lastTickAt);
     if (opts.kubeletApi !== false)
       this.kubeletApi = new KubeletApi(
         this.view,

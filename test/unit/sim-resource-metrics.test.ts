@@ -9,6 +9,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { simClock, type Clock } from '../../src/sim/clock.ts';
 import type { ContainerState, PodState } from '../../src/sim/kubelet/state.ts';
 import {
+  ContainerRunCounters,
   formatValue,
   NODE_SYSTEM_USAGE,
   NodeCpuCounters,
@@ -114,6 +115,7 @@ test("the text is the kubelet's: sorted families and labels, [STABLE] help, ms t
     'node-a',
     clock,
     new NodeCpuCounters(),
+    new ContainerRunCounters(),
   );
   const ms = (T0 + 5) * 1000;
   const nodeMemory = NODE_SYSTEM_USAGE.memoryBytes + 108 * Mi;
@@ -169,7 +171,9 @@ test('values are written as Go writes them (strconv g, shortest)', () => {
 
 test('a node without running containers still reads its own processes (metrics-server drops a 0)', () => {
   const { clock } = movableClock(1);
-  const text = resourceMetricsText(readResources(viewOf(clock, []), 'node-a', clock, new NodeCpuCounters()));
+  const text = resourceMetricsText(
+    readResources(viewOf(clock, []), 'node-a', clock, new NodeCpuCounters(), new ContainerRunCounters()),
+  );
   assert.doesNotMatch(text, /^container_|^pod_/m);
   assert.match(text, /^node_memory_working_set_bytes 4\.02653184e\+08 \d+$/m);
   assert.match(text, /^node_cpu_usage_seconds_total 0\.05 \d+$/m);
@@ -183,10 +187,10 @@ test('at clock speed 60 the counter over the wall-clock stamps is the simulated 
   const pods = [pod('llm-0', 'node-a', [c])];
   const view = viewOf(clock, pods);
   const nodeCpu = new NodeCpuCounters();
-  const first = readResources(view, 'node-a', clock, nodeCpu);
+  const first = readResources(view, 'node-a', clock, nodeCpu, new ContainerRunCounters());
   advanceWall(15); // 900 simulated seconds
   run(pods, 900);
-  const second = readResources(view, 'node-a', clock, nodeCpu);
+  const second = readResources(view, 'node-a', clock, nodeCpu, new ContainerRunCounters());
   const rate = (a: { cpuSeconds: number; timestampMs: number }, b: typeof a) =>
     (b.cpuSeconds - a.cpuSeconds) / ((b.timestampMs - a.timestampMs) / 1000);
   assert.equal(
@@ -197,7 +201,7 @@ test('at clock speed 60 the counter over the wall-clock stamps is the simulated 
   assert.ok(Math.abs(rate(first.node, second.node) - (1.5 + NODE_SYSTEM_USAGE.cpuCores)) < 1e-9);
   pods.length = 0; // the pod leaves the node
   advanceWall(15);
-  const third = readResources(view, 'node-a', clock, nodeCpu);
+  const third = readResources(view, 'node-a', clock, nodeCpu, new ContainerRunCounters());
   assert.ok(third.node.cpuSeconds > second.node.cpuSeconds, 'monotonic');
 });
 
@@ -208,7 +212,10 @@ test('metrics-server storage: a pod shows after two scrapes, at the scrape time,
   const view = viewOf(clock, pods);
   const nodeCpu = new NodeCpuCounters();
   const store = new MetricsStore(15_000);
-  const scrape = () => store.store(new Map([['node-a', readResources(view, 'node-a', clock, nodeCpu)]]));
+  const scrape = () =>
+    store.store(
+      new Map([['node-a', readResources(view, 'node-a', clock, nodeCpu, new ContainerRunCounters())]]),
+    );
   scrape();
   assert.equal(store.pod('shop', 'web-0'), undefined, 'one point: no rate yet');
   assert.equal(store.ready(), false);
@@ -249,7 +256,11 @@ test('metrics-server storage: a container started 10-15 s before the scrape coun
   const view = viewOf(clock, pods);
   const store = new MetricsStore(15_000);
   advanceWall(12);
-  store.store(new Map([['node-a', readResources(view, 'node-a', clock, new NodeCpuCounters())]]));
+  store.store(
+    new Map([
+      ['node-a', readResources(view, 'node-a', clock, new NodeCpuCounters(), new ContainerRunCounters())],
+    ]),
+  );
   const m = store.pod('shop', 'fresh-0');
   assert.equal(m?.windowMs, 12_000, 'from the container start');
   assert.ok(Math.abs(m.containers[0]!.usage.cpuCores - 0.25) < 1e-9);
@@ -289,7 +300,7 @@ test('built-in metrics.k8s.io: timestamps move by the resolution, not per reques
   const nodeCpu = new NodeCpuCounters();
   const api = new MetricsApi(view, {
     resolutionMs: 15_000,
-    read: (node) => readResources(view, node, clock, nodeCpu),
+    read: (node) => readResources(view, node, clock, nodeCpu, new ContainerRunCounters()),
   });
   api.scrape();
   assert.equal(call(api, '/readyz').status, 500, 'not ready before a rate');
@@ -353,7 +364,7 @@ test("/metrics/resource over HTTPS on the node's own loopback address, authorize
       asked.push(`${node}/${subresource}`);
       return Promise.resolve({ allowed: token === 'good', user: 'system:serviceaccount:kube-system:ms' });
     },
-    (node) => readResources(view, node, clock, nodeCpu),
+    (node) => readResources(view, node, clock, nodeCpu, new ContainerRunCounters()),
   );
   const address = loopbackAddressOf('node-a');
   assert.match(address, /^127\.(6[4-9]|[7-9]\d|1[01]\d|12[0-7])\.\d+\.\d+$/);
@@ -386,4 +397,20 @@ test("/metrics/resource over HTTPS on the node's own loopback address, authorize
   assert.match(refused.text, /subresource\(s\)=\[metrics\]/);
   assert.deepEqual(asked, ['node-a/metrics', 'node-a/metrics']);
   assert.equal(api.stats.resourceScrapes, 1);
+});
+
+test('a restarted container counts from 0 at its new start, as a new cgroup does', () => {
+  const { clock, advanceWall } = movableClock(1);
+  const c = container('app', { restartCount: 1, cpuSecondsTotal: 100, startedAt: T0 });
+  const pods = [pod('again-0', 'node-a', [c])];
+  const view = viewOf(clock, pods);
+  const runs = new ContainerRunCounters();
+  advanceWall(4);
+  run(pods, 4);
+  const first = readResources(view, 'node-a', clock, new NodeCpuCounters(), runs);
+  assert.ok(Math.abs(first.pods[0]!.containers[0]!.cpuSeconds - 1) < 1e-9, 'four seconds at 0.25 cores');
+  advanceWall(10);
+  run(pods, 10);
+  const second = readResources(view, 'node-a', clock, new NodeCpuCounters(), runs);
+  assert.ok(Math.abs(second.pods[0]!.containers[0]!.cpuSeconds - 3.5) < 1e-9);
 });

@@ -400,7 +400,8 @@ export class Kubelet {
     c.usage = u;
     const cpuLimit = c.actual.cpuLimit;
     const cpu = cpuLimit !== undefined ? Math.min(u.cpuCores, cpuLimit) : u.cpuCores;
-    c.cpuSecondsTotal += cpu * dt;
+    // Only the time it has run: a container started at this tick has used nothing yet.
+    c.cpuSecondsTotal += cpu * Math.min(dt, Math.max(0, now - c.startedAt));
     if (cpuLimit !== undefined) {
       const periods = dt / CFS_PERIOD_S;
       c.cfsPeriodsTotal += periods;

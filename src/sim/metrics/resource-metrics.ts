@@ -70,6 +70,26 @@ export class NodeCpuCounters {
 }
 
 /**
+ * Each container run's CPU counter from 0 at its start, as the runtime's cgroup counts it (a
+ * restart is a new container): the simulator keeps one counter across restarts, so a restarted
+ * run's base is taken at first sight, extrapolated back to its start at its current rate.
+ */
+export class ContainerRunCounters {
+  private readonly bases = new Map<string, number>();
+
+  since(key: string, restartCount: number, total: number, coresNow: number, runSeconds: number): number {
+    if (restartCount === 0) return total;
+    let base = this.bases.get(key);
+    if (base === undefined) {
+      base = Math.max(0, total - coresNow * Math.max(0, runSeconds));
+      if (this.bases.size > 100_000) this.bases.clear();
+      this.bases.set(key, base);
+    }
+    return Math.max(0, total - base);
+  }
+}
+
+/**
  * One reading of `node`, as the kubelet's summary provider takes it: stamped with the time its
  * figures were taken, not the request's (a rate over a stamp off by a tick is off by a few %). Counters are divided by the
  * clock's speed and stamped in wall time: the rate a reader computes (Δcounter / Δtimestamp) is
@@ -80,6 +100,7 @@ export function readResources(
   node: string,
   clock: Clock,
   nodeCpu: NodeCpuCounters,
+  runs: ContainerRunCounters,
   /** Simulated time the counters were taken at (the kubelet's last tick); stamps must match it. */
   takenAt: number = view.now(),
 ): ResourceReading {
@@ -102,7 +123,18 @@ export function readResources(
       containers.push({
         name: c.name,
         startTimeSeconds: wallSeconds(c.startedAt),
-        cpuSeconds: Math.max(0, c.cpuSecondsTotal + cpuUsed(c) * shiftSim) / clock.speed,
+        cpuSeconds:
+          Math.max(
+            0,
+            runs.since(
+              `${p.uid}/${c.name}/${c.startedAt}`,
+              c.restartCount,
+              c.cpuSecondsTotal,
+              cpuUsed(c),
+              now - c.startedAt,
+            ) +
+              cpuUsed(c) * shiftSim,
+          ) / clock.speed,
         memoryBytes: Math.round(c.usage.memoryBytes),
         timestampMs: stampMs,
       });
