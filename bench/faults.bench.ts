@@ -883,9 +883,10 @@ export default async function run(): Promise<void> {
       'metrics-api-away',
       `metrics.k8s.io APIService removed for ${cfg.metricsAwaySeconds} s, then registered again`,
       async () => {
-        await sim!.metricsApi!.stop(sim!.clients);
+        await sim!.metricsApi!.unregister();
+        await sim!.metricsApi!.close();
         await sleep(cfg.metricsAwaySeconds * 1000);
-        await sim!.metricsApi!.start(sim!.clients);
+        await sim!.metricsApi!.start();
       },
     );
 

@@ -85,6 +85,7 @@ try {
       }, 1000).unref();
     }
     env.TAILOR_TEST_SIM_PROMETHEUS = `127.0.0.1:${sim.prometheusPort}`;
+    env.TAILOR_TEST_METRICS_BACKEND = sim.metricsBackend;
   }
   const concurrency = process.env.TAILOR_TEST_CONCURRENCY ?? '2';
   child = spawn(

@@ -148,6 +148,7 @@ export async function runDemo(o: DemoOptions, err: (line: string) => void, out: 
       }),
     );
     undo.push({ what: 'the simulator', fn: () => sim.stop({ deleteNodes: false }) });
+    if (sim.metricsApi) detail(sim.metricsApi.description);
     await orStop(applyWorkloads(admin, scenario, detail));
 
     // 4. Tailor's CRDs and the operator's ServiceAccount with the shipped least-privilege roles.

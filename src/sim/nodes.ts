@@ -25,8 +25,10 @@ export interface SimNodeSpec {
   taints?: k8s.V1Taint[];
   /** Set on registration. */
   internalIP?: string;
-  /** The simulated kubelet's HTTPS port on loopback (its Summary API); then the InternalIP is 127.0.0.1. */
+  /** The simulated kubelet's HTTPS port (its Summary API and resource metrics). */
   kubeletPort?: number;
+  /** The loopback address the simulated kubelet listens on; then it is the InternalIP (default 127.0.0.1). */
+  kubeletAddress?: string;
 }
 
 export const LEASE_SECONDS = 40;
@@ -63,7 +65,7 @@ function nodeStatus(n: SimNodeSpec, index: number, now: Date): k8s.V1NodeStatus 
     capacity,
     allocatable: capacity,
     addresses: [
-      { type: 'InternalIP', address: n.kubeletPort !== undefined ? '127.0.0.1' : simNodeIp(index) },
+      { type: 'InternalIP', address: n.internalIP ?? simNodeIp(index) },
       { type: 'Hostname', address: n.name },
     ],
     ...(n.kubeletPort !== undefined ? { daemonEndpoints: { kubeletEndpoint: { Port: n.kubeletPort } } } : {}),
@@ -136,8 +138,9 @@ export class NodeFleet {
     let i = this.specs.size;
     for (const n of nodes) {
       const index = i++;
-      // With a kubelet endpoint the node is reached on loopback, as the operator's stats source does.
-      n.internalIP = n.kubeletPort !== undefined ? '127.0.0.1' : simNodeIp(index);
+      // With a kubelet endpoint the node is reached on its loopback address, as metrics-server and
+      // the operator's stats source reach a kubelet (InternalIP + daemonEndpoints port).
+      n.internalIP = n.kubeletPort !== undefined ? (n.kubeletAddress ?? '127.0.0.1') : simNodeIp(index);
       this.specs.set(n.name, n);
       try {
         await this.clients.core.createNode({

@@ -5,8 +5,10 @@ import { makeClients, type Clients } from '../kube/client.ts';
 import { eventRecorder } from '../kube/events.ts';
 import { simClock, type Clock } from './clock.ts';
 import { Kubelet, type ProfileResolution } from './kubelet/kubelet.ts';
-import { MetricsApi } from './metrics/metrics-api.ts';
-import { KubeletApi, apiserverAuthorizer } from './metrics/kubelet-api.ts';
+import { KubeletApi, apiserverAuthorizer, loopbackAddressOf } from './metrics/kubelet-api.ts';
+import { metricsBackend, type MetricsBackend, type MetricsServerChoice } from './metrics/metrics-backend.ts';
+import { resolutionFor } from './metrics/metrics-server.ts';
+import { ContainerRunCounters, NodeCpuCounters, readResources } from './metrics/resource-metrics.ts';
 import { PrometheusEndpoint } from './metrics/prometheus.ts';
 import { usageView, type UsageView } from './metrics/view.ts';
 import { NodeFleet, type SimNodeSpec } from './nodes.ts';
@@ -40,6 +42,10 @@ export interface SimulatorOptions {
   metricsApi?: boolean;
   /** Replace a metrics.k8s.io APIService tailor sim did not create (default: refuse to start). */
   replaceMetricsApiService?: boolean;
+  /** Who serves metrics.k8s.io: the real metrics-server when built ('auto', the default), or one of them. */
+  metricsServer?: MetricsServerChoice;
+  /** metrics-server's --metric-resolution in simulated seconds (default 15; never under 10 s of wall time). */
+  metricResolutionSeconds?: number;
   log?: (msg: string) => void;
 }
 
@@ -52,7 +58,8 @@ export class Simulator {
   readonly volumes: SimVolumes;
   readonly view: UsageView;
   readonly prometheus: PrometheusEndpoint;
-  readonly metricsApi?: MetricsApi;
+  /** Who serves metrics.k8s.io (the real metrics-server or the built-in fallback), if anyone. */
+  readonly metricsApi?: MetricsBackend;
   readonly kubeletApi?: KubeletApi;
 
   private constructor(private readonly opts: SimulatorOptions) {
@@ -92,6 +99,10 @@ export class Simulator {
     });
     this.view = usageView(this.kubelet, this.fleet.specs, () => this.clock.now(), this.volumes);
     this.prometheus = new PrometheusEndpoint(this.view);
+    const nodeCpu = new NodeCpuCounters();
+    const runs = new ContainerRunCounters();
+    const read = (node: string) =>
+      readResources(this.view, node, this.clock, nodeCpu, runs, this.kubelet.lastTickAt);
     if (opts.kubeletApi !== false)
       this.kubeletApi = new KubeletApi(
         this.view,
@@ -105,10 +116,19 @@ export class Simulator {
           }),
           log,
         ),
+        read,
       );
     if (opts.metricsApi !== false)
-      this.metricsApi = new MetricsApi(this.view, {
+      this.metricsApi = metricsBackend({
+        choice: opts.metricsServer ?? 'auto',
+        clients: this.clients,
+        view: this.view,
+        read,
+        resolutionSeconds: resolutionFor(this.clock.speed, opts.metricResolutionSeconds),
         replaceForeign: opts.replaceMetricsApiService ?? false,
+        kubelets: this.kubeletApi,
+        nodeSelector: 'sim.tailor.dev/node=true',
+        log,
       });
   }
 
@@ -120,10 +140,15 @@ export class Simulator {
   static async start(opts: SimulatorOptions): Promise<Simulator> {
     const sim = new Simulator(opts);
     try {
-      // 1. The kubelet endpoints' ports go into the nodes' status (daemonEndpoints).
+      // 1. The kubelet endpoints' addresses and ports go into the nodes' status (InternalIP, daemonEndpoints).
       if (sim.kubeletApi) {
-        await sim.kubeletApi.start(opts.nodes.map((n) => n.name));
-        for (const n of opts.nodes) n.kubeletPort = sim.kubeletApi.ports.get(n.name);
+        await sim.kubeletApi.start(
+          opts.nodes.map((n) => ({ name: n.name, address: loopbackAddressOf(n.name) })),
+        );
+        for (const n of opts.nodes) {
+          n.kubeletPort = sim.kubeletApi.ports.get(n.name);
+          n.kubeletAddress = sim.kubeletApi.addresses.get(n.name);
+        }
       }
       // 2. Nodes: the scheduler can bind nothing before they exist and are Ready.
       await sim.fleet.register(opts.nodes);
@@ -133,7 +158,10 @@ export class Simulator {
       await sim.kubelet.start();
       // 4. Metrics last: they only read what the kubelet keeps.
       await sim.prometheus.start(opts.prometheusPort ?? 0);
-      await sim.metricsApi?.start(sim.clients);
+      if (sim.metricsApi) {
+        await sim.metricsApi.start();
+        (opts.log ?? (() => {}))(sim.metricsApi.description);
+      }
     } catch (err) {
       await sim.stop({ deleteNodes: 'created' }).catch((e: unknown) => {
         (opts.log ?? (() => {}))(`cleaning up after a failed start: ${String(e)}`);
@@ -155,8 +183,8 @@ export class Simulator {
     const step = (what: string, ms: number, f: () => Promise<unknown>) => bounded(what, ms, f, log);
     const metricsApi = this.metricsApi;
     if (metricsApi) {
-      await step('removing the metrics APIService', STEP_MS.api, () => metricsApi.unregister(this.clients));
-      await step('closing the metrics.k8s.io server', STEP_MS.local, () => metricsApi.close());
+      await step('removing the metrics APIService', STEP_MS.api, () => metricsApi.unregister());
+      await step(`stopping the ${metricsApi.kind} metrics server`, STEP_MS.local, () => metricsApi.close());
     }
     await step('closing the Prometheus endpoint', STEP_MS.local, () => this.prometheus.stop());
     const kubeletApi = this.kubeletApi;

@@ -122,22 +122,24 @@ test('tailor recommend samples metrics.k8s.io and recommends well below a 4x req
     '-n',
     namespace,
     '--sample-for',
-    '10s',
+    // Longer than metrics-server's 15 s resolution: two scrapes, so a history span to read.
+    '20s',
     '--history',
     historyPath,
     '-o',
     'json',
   );
   assert.equal(run.code, 0, run.stderr);
-  assert.match(run.stderr, /sampling metrics\.k8s\.io for 10s/);
+  assert.match(run.stderr, /sampling metrics\.k8s\.io for 20s/);
   const report = JSON.parse(run.stdout) as RecommendReport;
   assert.equal(report.kind, 'RecommendationReport');
   assert.equal(report.history.source, 'Store');
-  assert.ok(report.history.sampledSeconds >= 10, `sampled ${report.history.sampledSeconds}s`);
+  assert.ok(report.history.sampledSeconds >= 20, `sampled ${report.history.sampledSeconds}s`);
   const web = item(report, 'Deployment/web');
   assert.equal(web.pods, 2);
   assert.equal(web.history.short, true);
-  assert.ok(web.history.seconds >= 5 && web.history.seconds <= 15, `history ${web.history.seconds}s`);
+  // One sample per scrape: the span is whole resolutions (15 s), not the sampling time.
+  assert.ok(web.history.seconds >= 13 && web.history.seconds <= 20, `history ${web.history.seconds}s`);
   assertRightSized(web);
 
   const pending = item(report, 'Pod/stuck');

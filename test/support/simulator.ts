@@ -7,12 +7,27 @@ import { loadTraceLibrary } from '../../src/sim/usage/index.ts';
 import type { SimNodeSpec } from '../../src/sim/nodes.ts';
 import { simClock } from '../../src/sim/clock.ts';
 import { GPU_BOARDS } from '../../src/sim/gpus.ts';
+import {
+  METRICS_SERVER_CHOICES,
+  type MetricsBackendKind,
+  type MetricsServerChoice,
+} from '../../src/sim/metrics/metrics-backend.ts';
 
 const Gi = 2 ** 30;
 
 export interface TestSimulator {
   prometheusPort: number;
+  /** Who serves metrics.k8s.io: the real metrics-server when built (test/support/build-cache.ts). */
+  metricsBackend: MetricsBackendKind;
   stop(): Promise<void>;
+}
+
+/** $TAILOR_TEST_METRICS_SERVER picks the metrics.k8s.io server of a run (default auto: the real one when built). */
+function metricsServerChoice(): MetricsServerChoice {
+  const v = process.env.TAILOR_TEST_METRICS_SERVER ?? 'auto';
+  if (!METRICS_SERVER_CHOICES.includes(v as MetricsServerChoice))
+    throw new Error(`TAILOR_TEST_METRICS_SERVER=${v}: expected one of ${METRICS_SERVER_CHOICES.join(', ')}`);
+  return v as MetricsServerChoice;
 }
 
 export function testNodes(prefix = 'sim'): SimNodeSpec[] {
@@ -63,8 +78,13 @@ export async function startTestSimulator(
     }),
     clock: simClock(1),
     tickMs: 250,
+    metricsServer: metricsServerChoice(),
     log: (m) => log(`sim: ${m}`),
   });
   log(`simulator: ${testNodes().length} nodes, Prometheus endpoint on 127.0.0.1:${sim.prometheus.port}`);
-  return { prometheusPort: sim.prometheus.port, stop: () => sim.stop() };
+  return {
+    prometheusPort: sim.prometheus.port,
+    metricsBackend: sim.metricsApi?.kind ?? 'built-in',
+    stop: () => sim.stop(),
+  };
 }

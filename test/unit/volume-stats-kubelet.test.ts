@@ -94,7 +94,10 @@ test('Summary API: verified TLS, token, samples at the kubelet time equal to the
     tokens.push(`${node}:${token}`);
     return Promise.resolve({ allowed: token === 'good', user: 'system:serviceaccount:tailor:tailor' });
   });
-  await api.start(['node-a', 'node-b']);
+  await api.start([
+    { name: 'node-a', address: '127.0.0.1', port: 0 },
+    { name: 'node-b', address: '127.0.0.1', port: 0 },
+  ]);
   t.after(() => api.stop());
   const dir = mkdtempSync(join(tmpdir(), 'kubelet-src-'));
   writeFileSync(join(dir, 'ca.crt'), api.caPem);
@@ -157,7 +160,10 @@ test('a refused token, a dead node and a wrong CA: logged once per node, no fres
   const api = new KubeletApi(view, volumes, clock, (token) =>
     Promise.resolve({ allowed: token === 'good', user: 'system:serviceaccount:tailor:nobody' }),
   );
-  await api.start(['node-a', 'node-b']);
+  await api.start([
+    { name: 'node-a', address: '127.0.0.1', port: 0 },
+    { name: 'node-b', address: '127.0.0.1', port: 0 },
+  ]);
   t.after(() => api.stop());
   const dir = mkdtempSync(join(tmpdir(), 'kubelet-src-'));
   writeFileSync(join(dir, 'ca.crt'), api.caPem);

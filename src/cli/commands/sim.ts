@@ -10,6 +10,7 @@ import { simClock } from '../../sim/clock.ts';
 import { profileResolver } from '../../sim/profiles.ts';
 import { defaultScenario, parseScenario, scenarioNodes, type Scenario } from '../../sim/scenario.ts';
 import { Simulator } from '../../sim/simulator.ts';
+import { METRICS_SERVER_CHOICES, type MetricsServerChoice } from '../../sim/metrics/metrics-backend.ts';
 import { loadTraceLibrary } from '../../sim/usage/index.ts';
 import { applyWorkloads } from '../../sim/workloads.ts';
 
@@ -19,6 +20,8 @@ interface SimOptions extends ClusterFlags {
   prometheusPort: string;
   metricsApi: boolean;
   replaceMetricsApiservice: boolean;
+  metricsServer: string;
+  metricResolution?: string;
   workloads: boolean;
   cleanup: boolean;
 }
@@ -60,6 +63,15 @@ export function registerSim(program: Command): void {
       "replace a metrics.k8s.io APIService tailor sim did not create (a real metrics-server's); it is deleted on exit, not restored",
       false,
     )
+    .option(
+      '--metrics-server <which>',
+      `who serves metrics.k8s.io: ${METRICS_SERVER_CHOICES.join(' | ')} (auto: the real metrics-server when built, else the built-in fallback)`,
+      'auto',
+    )
+    .option(
+      '--metric-resolution <seconds>',
+      "metrics-server's --metric-resolution in simulated seconds (default 15; at least 10 s of wall time)",
+    )
     .option('--no-workloads', "do not create the scenario's workloads")
     .option('--cleanup', 'delete the simulated nodes on exit');
   // Simulated nodes belong in `tailor dev up`'s cluster: its kubeconfig is the default, not ~/.kube/config.
@@ -76,6 +88,21 @@ export function registerSim(program: Command): void {
       throw new TailorError(
         'InvalidInput',
         `--prometheus-port ${o.prometheusPort}: expected a port number 0-65535`,
+      );
+    }
+    if (!METRICS_SERVER_CHOICES.includes(o.metricsServer as MetricsServerChoice)) {
+      throw new TailorError('InvalidInput', `--metrics-server ${o.metricsServer}: unknown`, {
+        hint: `one of ${METRICS_SERVER_CHOICES.join(', ')}`,
+      });
+    }
+    const resolution = o.metricResolution !== undefined ? Number(o.metricResolution) : undefined;
+    if (resolution !== undefined && !(Number.isFinite(resolution) && resolution >= 10)) {
+      throw new TailorError(
+        'InvalidInput',
+        `--metric-resolution ${o.metricResolution}: expected seconds, 10 or more`,
+        {
+          hint: 'metrics-server refuses a resolution under 10s; its manifests use 15',
+        },
       );
     }
     const kc = kubeConfigFrom(o);
@@ -103,6 +130,8 @@ export function registerSim(program: Command): void {
       prometheusPort: port,
       metricsApi: o.metricsApi,
       replaceMetricsApiService: o.replaceMetricsApiservice,
+      metricsServer: o.metricsServer as MetricsServerChoice,
+      ...(resolution !== undefined ? { metricResolutionSeconds: resolution } : {}),
       log: say,
     }).catch((err: unknown) => {
       // Simulator.start removed what it had registered; nothing of this run is left to wait for.
@@ -110,7 +139,7 @@ export function registerSim(program: Command): void {
       throw err;
     });
     say(
-      `nodes registered; Prometheus metrics on http://127.0.0.1:${sim.prometheus.port}/metrics (per job: /metrics/cadvisor and /metrics/kubelet as job kubelet, /metrics/kube-state-metrics as job kube-state-metrics)${sim.metricsApi ? '; metrics.k8s.io served (kubectl top pods)' : ''}`,
+      `nodes registered; Prometheus metrics on http://127.0.0.1:${sim.prometheus.port}/metrics (per job: /metrics/cadvisor and /metrics/kubelet as job kubelet, /metrics/kube-state-metrics as job kube-state-metrics); ${sim.metricsApi ? `${sim.metricsApi.description} (kubectl top pods)` : 'metrics.k8s.io not served (--no-metrics-api)'}`,
     );
     const report = setInterval(() => {
       const pods = [...sim.kubelet.pods.values()];

@@ -300,6 +300,11 @@ export class Kubelet {
   }
 
   /** One step of simulated time for every pod: resize, usage, OOM, readiness, then status writes. */
+  /** Simulated time of the last tick: when the usage and counters were last taken (their stats' time). */
+  get lastTickAt(): number {
+    return this.lastTick;
+  }
+
   tick(): void {
     const started = performance.now();
     const now = this.deps.clock.now();
@@ -418,8 +423,9 @@ export class Kubelet {
     c.usage = u;
     const cpuLimit = c.actual.cpuLimit;
     const cpu = cpuLimit !== undefined ? Math.min(u.cpuCores, cpuLimit) : u.cpuCores;
-    // Counters move on the wall-clock axis their scrapers stamp them on (docs/decisions/0023).
-    const counted = counterSeconds(this.deps.clock, dt);
+    // Counters move on the wall-clock axis their scrapers stamp them on (docs/decisions/0023), and
+    // only for the time the container has run: one started at this tick has used nothing yet.
+    const counted = counterSeconds(this.deps.clock, Math.min(dt, Math.max(0, now - c.startedAt)));
     c.cpuSecondsTotal += cpu * counted;
     if (cpuLimit !== undefined) {
       const periods = counted / CFS_PERIOD_S;
