@@ -21,6 +21,10 @@ import {
   type Resources,
 } from './resize.ts';
 import { desiredOf, gpusOf, policyOf, resourcesOf, type ContainerState, type PodState } from './state.ts';
+import { allocatableOf } from './allocatable.ts';
+import { admitPod } from './admission.ts';
+import { qosOf } from './memory-pressure.ts';
+import { NodePhysics, terminalStatus } from './node-physics.ts';
 import type { PodVolume, SimVolumes } from '../volumes/store.ts';
 import { parseWrites } from '../volumes/writes.ts';
 
@@ -39,10 +43,11 @@ export interface KubeletDeps {
   writeConcurrency?: number;
   /** The data on the persistent volumes; without it pods write nothing and init containers finish at once. */
   volumes?: SimVolumes;
+  /** A node's MemoryPressure changed (the fleet writes the Node condition). */
+  onMemoryPressure?: (node: string, pressure: boolean) => void;
 }
 
 const ZERO_USAGE: UsageSample = { cpuCores: 0, memoryBytes: 0, gpuMemoryBytes: 0, gpuUtilPercent: 0 };
-const CFS_PERIOD_S = 0.1;
 const BACKOFF_BASE_S = 10;
 const BACKOFF_MAX_S = 300;
 const BACKOFF_RESET_S = 600;
@@ -58,9 +63,19 @@ export class Kubelet {
   private podIndex = 0;
   /** Status writes and their failures, for the scale benchmark and for tests. */
   readonly stats = { statusWrites: 0, statusErrors: 0, ticks: 0, lastTickMs: 0 };
+  /** CPU sharing, the OOM killer, memory pressure and evictions, per node (./node-physics.ts). */
+  readonly physics: NodePhysics;
+  /** Requests admitted per node, kept between ticks for the admission of new pods; undefined: recount. */
+  private admitted?: Map<string, Capacity & { pods: number }>;
 
   constructor(private readonly deps: KubeletDeps) {
     this.lastTick = deps.clock.now();
+    this.physics = new NodePhysics({
+      nodes: deps.nodes,
+      oomKill: (pod, c, now) => this.oomKill(pod, c, now),
+      evict: (pod, message, now) => this.end(pod, 'Evicted', 'Evicted', message, now),
+      ...(deps.onMemoryPressure ? { setMemoryPressure: deps.onMemoryPressure } : {}),
+    });
   }
 
   async start(): Promise<void> {
@@ -73,7 +88,7 @@ export class Kubelet {
         add: (p) => this.observe(p),
         update: (p) => this.observe(p),
         delete: (p) => {
-          if (p.metadata?.uid) this.pods.delete(p.metadata.uid);
+          if (p.metadata?.uid && this.pods.delete(p.metadata.uid)) this.admitted = undefined;
         },
         error: (e) => this.deps.log(`pod watch: ${classify(e).message}; relisting`),
       },
@@ -112,6 +127,7 @@ export class Kubelet {
       this.queue.add(state);
     }
     state.generation = pod.metadata?.generation ?? 1;
+    state.priority = pod.spec?.priority ?? 0;
     state.labels = pod.metadata?.labels ?? {};
     state.desired = desiredOf(pod);
     state.scheduledCondition = pod.status?.conditions?.find((c) => c.type === 'PodScheduled');
@@ -141,6 +157,7 @@ export class Kubelet {
       dirty: true,
       desired: desiredOf(pod),
     };
+    if (!this.passesAdmission(pod, state, node, now)) return state;
     for (const c of pod.spec?.containers ?? []) {
       const gpus = gpusOf(c);
       const r = resourcesOf(c);
@@ -187,6 +204,76 @@ export class Kubelet {
     if (!state.unsupported) this.admitVolumes(pod, state, now);
     if (state.unsupported) state.containers.clear();
     return state;
+  }
+
+  /**
+   * The kubelet's admission (./admission.ts): the pod's requests against allocatable less what the
+   * pods already here request; under MemoryPressure a BestEffort pod is refused as the eviction
+   * manager's Admit does. A refused pod is Failed at once and never starts.
+   */
+  private passesAdmission(pod: k8s.V1Pod, state: PodState, node: SimNodeSpec, now: number): boolean {
+    const desired = [...state.desired.values()];
+    const requests = podRequests(state.desired);
+    if (this.physics.underPressure(node.name) && qosOf(desired) === 'BestEffort') {
+      this.end(state, 'Rejected', 'Evicted', 'The node had condition: [MemoryPressure]. ', now, pod);
+      return false;
+    }
+    this.admitted ??= this.allocatedByNode();
+    const used = this.admitted.get(node.name) ?? { cpu: 0, memory: 0, pods: 0 };
+    const allocatable = allocatableOf(node);
+    const verdict = admitPod({
+      requests,
+      used,
+      allocatable: { cpu: allocatable.cpu, memory: allocatable.memoryBytes, pods: node.pods },
+    });
+    switch (verdict.outcome) {
+      case 'Admitted':
+        this.admitted.set(node.name, {
+          cpu: used.cpu + requests.cpu,
+          memory: used.memory + requests.memory,
+          pods: used.pods + 1,
+        });
+        return true;
+      case 'OutOfcpu':
+      case 'OutOfmemory':
+      case 'OutOfpods':
+        this.end(state, 'Rejected', verdict.outcome, verdict.message, now, pod);
+        return false;
+    }
+  }
+
+  /** The kubelet ends a pod (rejected or evicted): Failed for good, with a Warning Event. */
+  private end(
+    pod: PodState,
+    kind: 'Rejected' | 'Evicted',
+    reason: NonNullable<PodState['terminal']>['reason'],
+    message: string,
+    now: number,
+    object?: k8s.V1Pod,
+  ): void {
+    pod.terminal = { kind, reason, message, at: now };
+    // Its containers are gone and its volumes unmounted (the claims may be expanded offline again).
+    pod.claims = [];
+    for (const c of pod.containers.values()) {
+      c.usage = ZERO_USAGE;
+      c.cpuGrantedCores = 0;
+      c.ready = false;
+    }
+    pod.dirty = true;
+    this.queue.add(pod);
+    this.admitted = undefined;
+    this.deps.events.record(
+      object
+        ? { ...object, apiVersion: 'v1', kind: 'Pod' }
+        : {
+            apiVersion: 'v1',
+            kind: 'Pod',
+            metadata: { namespace: pod.namespace, name: pod.name, uid: pod.uid },
+          },
+      'Warning',
+      reason,
+      message,
+    );
   }
 
   /** A pod the simulator cannot play: Pending, with a SimulationFailed Event that says why. */
@@ -262,6 +349,7 @@ export class Kubelet {
     if (this.writing.has(`delete/${uid}`)) return;
     this.writing.add(`delete/${uid}`);
     this.pods.delete(uid);
+    this.admitted = undefined;
     this.deps.clients.core
       // With a body the apiserver ignores query options, so the grace period goes in the body.
       .deleteNamespacedPod({
@@ -283,8 +371,9 @@ export class Kubelet {
     const dt = Math.max(0, now - this.lastTick);
     this.lastTick = now;
     const allocatedByNode = this.allocatedByNode();
+    this.admitted = allocatedByNode;
     for (const pod of this.pods.values()) {
-      if (pod.unsupported) continue;
+      if (pod.unsupported || pod.terminal) continue;
       // 1. Resize first, so this tick's usage is judged against the limits now in force.
       this.resize(pod, allocatedByNode);
       // 2. Init containers (downloads into the volumes) before anything else runs.
@@ -297,18 +386,22 @@ export class Kubelet {
       this.deps.volumes?.runStep(pod, now, dt);
       if (pod.dirty) this.queue.add(pod);
     }
+    // 4. The node: the OOM killer, CPU shared among what the containers want, memory pressure.
+    this.physics.step(this.pods.values(), now, dt);
     this.flush();
     this.stats.ticks++;
     this.stats.lastTickMs = performance.now() - started;
   }
 
-  private allocatedByNode(): Map<string, Capacity> {
-    const sums = new Map<string, Capacity>();
+  private allocatedByNode(): Map<string, Capacity & { pods: number }> {
+    const sums = new Map<string, Capacity & { pods: number }>();
     for (const p of this.pods.values()) {
+      if (p.terminal) continue;
       const r = allocatedRequests(p);
-      const s = sums.get(p.node) ?? { cpu: 0, memory: 0 };
+      const s = sums.get(p.node) ?? { cpu: 0, memory: 0, pods: 0 };
       s.cpu += r.cpu;
       s.memory += r.memory;
+      s.pods++;
       sums.set(p.node, s);
     }
     return sums;
@@ -319,10 +412,11 @@ export class Kubelet {
     const allocated = new Map([...pod.containers].map(([n, c]) => [n, c.allocated]));
     const mine = allocatedRequests(pod);
     const onNode = allocatedByNode.get(pod.node) ?? { cpu: 0, memory: 0 };
+    const allocatable = allocatableOf(node);
     const admission = admitResize({
       desired: pod.desired,
       allocated,
-      nodeAllocatable: { cpu: node.cpu, memory: node.memoryBytes },
+      nodeAllocatable: { cpu: allocatable.cpu, memory: allocatable.memoryBytes },
       othersAllocated: { cpu: onNode.cpu - mine.cpu, memory: onNode.memory - mine.memory },
     });
     const before = pod.resize;
@@ -391,31 +485,28 @@ export class Kubelet {
       pod.dirty = true;
     }
     if (c.consecutiveCrashes > 0 && now - c.startedAt >= BACKOFF_RESET_S) c.consecutiveCrashes = 0;
+    // What it wants; what it gets (CPU shared on the node, CPU time and throttling) is node physics.
     const u = c.profile.sample(now);
     c.usage = u;
-    const cpuLimit = c.actual.cpuLimit;
-    const cpu = cpuLimit !== undefined ? Math.min(u.cpuCores, cpuLimit) : u.cpuCores;
-    c.cpuSecondsTotal += cpu * dt;
-    if (cpuLimit !== undefined) {
-      const periods = dt / CFS_PERIOD_S;
-      c.cfsPeriodsTotal += periods;
-      if (u.cpuCores > cpuLimit)
-        c.cfsThrottledPeriodsTotal += periods * Math.min(1, (u.cpuCores - cpuLimit) / u.cpuCores);
-    }
     if (c.actual.memoryLimit !== undefined && u.memoryBytes > c.actual.memoryLimit) {
-      c.oomEventsTotal++;
-      this.restart(c, now, 'OOMKilled', 137);
-      // A crash loop backs off as the kubelet does: at once, then 10 s doubling to 5 min.
-      c.consecutiveCrashes++;
-      if (c.consecutiveCrashes > 1)
-        c.backOffUntil = now + Math.min(BACKOFF_MAX_S, BACKOFF_BASE_S * 2 ** (c.consecutiveCrashes - 2));
-      pod.dirty = true;
+      this.oomKill(pod, c, now);
       return;
     }
     if (!c.ready && now - c.startedAt >= c.profile.startupSeconds) {
       c.ready = true;
       pod.dirty = true;
     }
+  }
+
+  /** The kernel killed the container (its own limit, or the node's pods out of memory). */
+  private oomKill(pod: PodState, c: ContainerState, now: number): void {
+    c.oomEventsTotal++;
+    this.restart(c, now, 'OOMKilled', 137);
+    // A crash loop backs off as the kubelet does: at once, then 10 s doubling to 5 min.
+    c.consecutiveCrashes++;
+    if (c.consecutiveCrashes > 1)
+      c.backOffUntil = now + Math.min(BACKOFF_MAX_S, BACKOFF_BASE_S * 2 ** (c.consecutiveCrashes - 2));
+    pod.dirty = true;
   }
 
   private restart(c: ContainerState, now: number, reason: string, exitCode: number): void {
@@ -466,6 +557,7 @@ export class Kubelet {
   }
 
   statusOf(pod: PodState): k8s.V1PodStatus {
+    if (pod.terminal) return terminalStatus(pod, (s) => this.deps.clock.wall(s));
     const t = (s: number) => apiTime(this.deps.clock.wall(s));
     const node = this.deps.nodes.get(pod.node);
     const containers = [...pod.containers.values()];

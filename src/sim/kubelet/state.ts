@@ -27,12 +27,16 @@ export interface ContainerState {
   /** While set, the container waits in CrashLoopBackOff until this simulated time. */
   backOffUntil?: number;
   usage: UsageSample;
+  /** Cores the container got this tick (its demand, held by its quota or the node's other containers). */
+  cpuGrantedCores?: number;
   /** Cumulative counters, as cAdvisor keeps them. */
   cpuSecondsTotal: number;
   cfsPeriodsTotal: number;
   cfsThrottledPeriodsTotal: number;
   oomEventsTotal: number;
 }
+
+export type TerminalReason = 'Evicted' | 'OutOfcpu' | 'OutOfmemory' | 'OutOfpods';
 
 export type ResizeCondition =
   | { type: 'PodResizePending'; reason: 'Deferred' | 'Infeasible'; message: string }
@@ -56,6 +60,10 @@ export interface PodState {
   resize?: ResizeCondition;
   /** When the current resize condition began (its lastTransitionTime). */
   resizeSince?: number;
+  /** spec.priority (from its PriorityClass): the kubelet evicts lower priorities first. */
+  priority?: number;
+  /** The kubelet ended the pod: rejected at admission or evicted (see ./node-physics.ts). */
+  terminal?: { kind: 'Rejected' | 'Evicted'; reason: TerminalReason; message: string; at: number };
   /** Why the simulator cannot run this pod (left Pending, said in an Event). */
   unsupported?: string;
   /** PVC names mounted by the pod. */
