@@ -382,7 +382,7 @@ export class Kubelet {
         continue;
       }
       // 3. Usage, throttling and OOM kills; then what the app writes to its volumes.
-      for (const c of pod.containers.values()) this.use(pod, c, now, dt);
+      for (const c of pod.containers.values()) this.use(pod, c, now);
       this.deps.volumes?.runStep(pod, now, dt);
       if (pod.dirty) this.queue.add(pod);
     }
@@ -475,7 +475,7 @@ export class Kubelet {
     }
   }
 
-  private use(pod: PodState, c: ContainerState, now: number, dt: number): void {
+  private use(pod: PodState, c: ContainerState, now: number): void {
     if (c.backOffUntil !== undefined) {
       if (now < c.backOffUntil) return;
       // The back-off is over: the kubelet starts the container again.
