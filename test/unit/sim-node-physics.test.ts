@@ -20,7 +20,7 @@ import {
   qosOf,
   rankForEviction,
 } from '../../src/sim/kubelet/memory-pressure.ts';
-import { admitPod } from '../../src/sim/kubelet/admission.ts';
+import { admitPod, kubeletAdmit } from '../../src/sim/kubelet/admission.ts';
 import type { Resources } from '../../src/sim/kubelet/resize.ts';
 
 const Mi = 2 ** 20;
@@ -259,5 +259,27 @@ test("admission: the scheduler's fit against allocatable, in its words", () => {
     admitPod({ requests: { cpu: 0, memory: 0 }, used: { cpu: 0, memory: 0, pods: 110 }, allocatable })
       .outcome,
     'OutOfpods',
+  );
+});
+
+test('under MemoryPressure the kubelet refuses BestEffort pods only, as the eviction manager admits', () => {
+  const node = { name: 'n', cpu: 2, memoryBytes: 2 * Gi, ephemeralStorageBytes: 0, pods: 110, gpus: 0 };
+  const used = { cpu: 0, memory: 0, pods: 0 };
+  const bestEffort = new Map([['app', res(0, 0)]]);
+  const burstable = new Map([['app', res(0.1, 64)]]);
+  assert.deepEqual(kubeletAdmit({ desired: bestEffort, node, used, memoryPressure: true }), {
+    outcome: 'Evicted',
+    message: 'The node had condition: [MemoryPressure]. ',
+  });
+  assert.deepEqual(kubeletAdmit({ desired: burstable, node, used, memoryPressure: true }), {
+    outcome: 'Admitted',
+  });
+  assert.deepEqual(kubeletAdmit({ desired: bestEffort, node, used, memoryPressure: false }), {
+    outcome: 'Admitted',
+  });
+  // Against allocatable (1930m on 2 cores), not capacity.
+  assert.equal(
+    kubeletAdmit({ desired: new Map([['app', res(1.95, 64)]]), node, used, memoryPressure: false }).outcome,
+    'OutOfcpu',
   );
 });

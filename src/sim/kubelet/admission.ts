@@ -5,7 +5,10 @@
 // Follows pkg/kubelet/lifecycle/predicate.go (Admit: InsufficientResourceError -> OutOfcpu /
 // OutOfmemory / OutOfpods, its Error() text) and pkg/kubelet/kubelet.go rejectPod (phase Failed,
 // the reason, message "Pod was rejected: " + the predicate's message, and a Warning Event).
-import type { Capacity } from './resize.ts';
+import type { SimNodeSpec } from '../nodes.ts';
+import { allocatableOf } from './allocatable.ts';
+import { qosOf } from './memory-pressure.ts';
+import { podRequests, type Capacity, type Resources } from './resize.ts';
 
 export type PodAdmission =
   { outcome: 'Admitted' } | { outcome: 'OutOfcpu' | 'OutOfmemory' | 'OutOfpods'; message: string };
@@ -38,4 +41,28 @@ export function admitPod(r: AdmissionRequest): PodAdmission {
   if (mem.want > 0 && mem.want > mem.cap - mem.used)
     return { outcome: 'OutOfmemory', message: insufficient('memory', mem.want, mem.used, mem.cap) };
   return { outcome: 'Admitted' };
+}
+
+/** The kubelet's verdict on a new pod: its resources fit, or the eviction manager refuses it (Evicted). */
+export type KubeletAdmission = PodAdmission | { outcome: 'Evicted'; message: string };
+
+/**
+ * A pod newly bound to `node`: under MemoryPressure a BestEffort pod is refused as the eviction
+ * manager's Admit does (eviction_manager.go, "The node had condition: [MemoryPressure]. "); else its
+ * requests against the node's allocatable less what the pods already admitted request.
+ */
+export function kubeletAdmit(input: {
+  desired: ReadonlyMap<string, Resources>;
+  node: SimNodeSpec;
+  used: Capacity & { pods: number };
+  memoryPressure: boolean;
+}): KubeletAdmission {
+  if (input.memoryPressure && qosOf([...input.desired.values()]) === 'BestEffort')
+    return { outcome: 'Evicted', message: 'The node had condition: [MemoryPressure]. ' };
+  const a = allocatableOf(input.node);
+  return admitPod({
+    requests: podRequests(input.desired),
+    used: input.used,
+    allocatable: { cpu: a.cpu, memory: a.memoryBytes, pods: input.node.pods },
+  });
 }

@@ -20,11 +20,18 @@ import {
   type Capacity,
   type Resources,
 } from './resize.ts';
-import { desiredOf, gpusOf, policyOf, resourcesOf, type ContainerState, type PodState } from './state.ts';
+import {
+  desiredOf,
+  gpusOf,
+  policyOf,
+  resourcesOf,
+  type ContainerState,
+  type PodState,
+  type TerminalReason,
+} from './state.ts';
 import { allocatableOf } from './allocatable.ts';
-import { admitPod } from './admission.ts';
-import { qosOf } from './memory-pressure.ts';
-import { NodePhysics, terminalStatus } from './node-physics.ts';
+import { kubeletAdmit } from './admission.ts';
+import { NodePhysics, endPod, terminalStatus } from './node-physics.ts';
 import type { PodVolume, SimVolumes } from '../volumes/store.ts';
 import { parseWrites } from '../volumes/writes.ts';
 
@@ -206,74 +213,46 @@ export class Kubelet {
     return state;
   }
 
-  /**
-   * The kubelet's admission (./admission.ts): the pod's requests against allocatable less what the
-   * pods already here request; under MemoryPressure a BestEffort pod is refused as the eviction
-   * manager's Admit does. A refused pod is Failed at once and never starts.
-   */
+  /** The kubelet's admission (./admission.ts): a pod refused is Failed at once and never starts. */
   private passesAdmission(pod: k8s.V1Pod, state: PodState, node: SimNodeSpec, now: number): boolean {
-    const desired = [...state.desired.values()];
-    const requests = podRequests(state.desired);
-    if (this.physics.underPressure(node.name) && qosOf(desired) === 'BestEffort') {
-      this.end(state, 'Rejected', 'Evicted', 'The node had condition: [MemoryPressure]. ', now, pod);
-      return false;
-    }
     this.admitted ??= this.allocatedByNode();
     const used = this.admitted.get(node.name) ?? { cpu: 0, memory: 0, pods: 0 };
-    const allocatable = allocatableOf(node);
-    const verdict = admitPod({
-      requests,
+    const verdict = kubeletAdmit({
+      desired: state.desired,
+      node,
       used,
-      allocatable: { cpu: allocatable.cpu, memory: allocatable.memoryBytes, pods: node.pods },
+      memoryPressure: this.physics.underPressure(node.name),
     });
-    switch (verdict.outcome) {
-      case 'Admitted':
-        this.admitted.set(node.name, {
-          cpu: used.cpu + requests.cpu,
-          memory: used.memory + requests.memory,
-          pods: used.pods + 1,
-        });
-        return true;
-      case 'OutOfcpu':
-      case 'OutOfmemory':
-      case 'OutOfpods':
-        this.end(state, 'Rejected', verdict.outcome, verdict.message, now, pod);
-        return false;
+    if (verdict.outcome !== 'Admitted') {
+      this.end(state, 'Rejected', verdict.outcome, verdict.message, now, pod);
+      return false;
     }
+    const wants = podRequests(state.desired);
+    this.admitted.set(node.name, {
+      cpu: used.cpu + wants.cpu,
+      memory: used.memory + wants.memory,
+      pods: used.pods + 1,
+    });
+    return true;
   }
 
   /** The kubelet ends a pod (rejected or evicted): Failed for good, with a Warning Event. */
   private end(
     pod: PodState,
     kind: 'Rejected' | 'Evicted',
-    reason: NonNullable<PodState['terminal']>['reason'],
+    reason: TerminalReason,
     message: string,
     now: number,
     object?: k8s.V1Pod,
   ): void {
-    pod.terminal = { kind, reason, message, at: now };
-    // Its containers are gone and its volumes unmounted (the claims may be expanded offline again).
-    pod.claims = [];
-    for (const c of pod.containers.values()) {
-      c.usage = ZERO_USAGE;
-      c.cpuGrantedCores = 0;
-      c.ready = false;
-    }
-    pod.dirty = true;
+    endPod(pod, kind, reason, message, now);
     this.queue.add(pod);
     this.admitted = undefined;
-    this.deps.events.record(
-      object
-        ? { ...object, apiVersion: 'v1', kind: 'Pod' }
-        : {
-            apiVersion: 'v1',
-            kind: 'Pod',
-            metadata: { namespace: pod.namespace, name: pod.name, uid: pod.uid },
-          },
-      'Warning',
-      reason,
-      message,
-    );
+    const ref = { namespace: pod.namespace, name: pod.name, uid: pod.uid };
+    const obj = object
+      ? { ...object, apiVersion: 'v1', kind: 'Pod' }
+      : { apiVersion: 'v1', kind: 'Pod', metadata: ref };
+    this.deps.events.record(obj, 'Warning', reason, message);
   }
 
   /** A pod the simulator cannot play: Pending, with a SimulationFailed Event that says why. */

@@ -16,7 +16,7 @@ import {
   rankForEviction,
   type PressureMemory,
 } from './memory-pressure.ts';
-import type { ContainerState, PodState } from './state.ts';
+import type { ContainerState, PodState, TerminalReason } from './state.ts';
 
 /** The eviction manager's housekeeping period (kubelet evictionMonitoringPeriod). */
 export const EVICTION_MONITORING_SECONDS = 10;
@@ -142,6 +142,24 @@ export class NodePhysics {
     );
     this.deps.evict(victim, message, now);
   }
+}
+
+/** The kubelet ends a pod: its containers stop (no usage) and its volumes are unmounted. */
+export function endPod(
+  pod: PodState,
+  kind: 'Rejected' | 'Evicted',
+  reason: TerminalReason,
+  message: string,
+  now: number,
+): void {
+  pod.terminal = { kind, reason, message, at: now };
+  pod.claims = [];
+  for (const c of pod.containers.values()) {
+    c.usage = { cpuCores: 0, memoryBytes: 0, gpuMemoryBytes: 0, gpuUtilPercent: 0 };
+    c.cpuGrantedCores = 0;
+    c.ready = false;
+  }
+  pod.dirty = true;
 }
 
 function podWorkingSet(p: PodState): number {
