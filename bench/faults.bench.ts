@@ -42,8 +42,12 @@ const Mi = 2 ** 20;
 const ROOT = join(import.meta.dirname, '..');
 const NS_PREFIX = 'faults-';
 const FILLER_NS = 'fault-filler';
-/** A node too small for what the outgrown-node fault's pods come to use (its pool takes no load). */
-const SMALL_NODE = { name: 'faults-small-0', cpu: 2, pool: 'faults-small' };
+/** Nodes too small for what the outgrown-node fault's pods come to need (their pool takes no load). */
+// One 2-core node per mover: a node's containers share its cores, so two movers on one node would
+// each get half and never outgrow it.
+const SMALL_NODE = { prefix: 'faults-small', cpu: 2, pool: 'faults-small' };
+/** What a mover comes to use: nearly all of its 2-core node (its recommendation, about 2.6, cannot fit there). */
+const MOVER_CORES = 1.9;
 
 const num = (name: string, dflt: number) => Number(process.env[name] ?? dflt);
 
@@ -543,8 +547,8 @@ export default async function run(): Promise<void> {
         labels: { 'sim.tailor.dev/pool': 'faults' },
       })),
       // Only the outgrown-node fault's pods may land here (the load's nodeSelector is the other pool).
-      {
-        name: SMALL_NODE.name,
+      ...Array.from({ length: cfg.movers }, (_, i) => ({
+        name: `${SMALL_NODE.prefix}-${i}`,
         cpu: SMALL_NODE.cpu,
         memoryBytes: 8 * Gi,
         ephemeralStorageBytes: 200 * Gi,
@@ -552,7 +556,7 @@ export default async function run(): Promise<void> {
         gpus: 0,
         zone: 'zone-0',
         labels: { 'sim.tailor.dev/pool': SMALL_NODE.pool },
-      },
+      })),
     ];
     sim = await Simulator.start({
       kc,
@@ -971,13 +975,13 @@ export default async function run(): Promise<void> {
       },
     );
 
-    // 8. Pods that outgrow their node: in Auto namespaces a Deployment placed (preferred) on the
-    //    2-core node comes to use 2.4 cores. The raise is refused by the apiserver (403 NodeCapacity:
+    // 8. Pods that outgrow their node: in Auto namespaces a Deployment placed (preferred) on a
+    //    2-core node of its own comes to use 1.9 cores (its recommendation, about 2.6, does not fit). The raise is refused by the apiserver (403 NodeCapacity:
     //    beyond the node's allocatable, not only its free room), so Auto evicts the pod and the
     //    webhook sizes the replacement, which the scheduler puts on a node where it fits.
     await fault(
       'outgrown-node',
-      `${cfg.movers} Auto pods on a ${SMALL_NODE.cpu}-core node come to use 2.4 cores: raise refused (403 NodeCapacity), evicted, replaced at the new size (at most ${cfg.outgrowMaxSeconds} s)`,
+      `${cfg.movers} Auto pods, one per ${SMALL_NODE.cpu}-core node, come to use ${MOVER_CORES} cores: raise refused (403 NodeCapacity), evicted, replaced at the new size (at most ${cfg.outgrowMaxSeconds} s)`,
       async () => {
         const movers = names.filter((ns) => modeOf(ns) === 'Auto').slice(0, cfg.movers);
         await pool(movers, 4, async (ns) => {
@@ -996,7 +1000,7 @@ export default async function run(): Promise<void> {
           const body = deployment(
             'mover',
             1,
-            { kind: 'idle', cpuCores: 2.4, memoryBytes: 50 * Mi, noise: 0, startupSeconds: 0 },
+            { kind: 'idle', cpuCores: MOVER_CORES, memoryBytes: 50 * Mi, noise: 0, startupSeconds: 0 },
             { requests: { cpu: '100m', memory: '64Mi' }, limits: { memory: '128Mi' } },
           );
           const spec = body.spec.template.spec as k8s.V1PodSpec;
@@ -1023,6 +1027,19 @@ export default async function run(): Promise<void> {
                 },
               ],
             },
+            // One mover per small node (preferred, so the replacements may share a big node).
+            podAntiAffinity: {
+              preferredDuringSchedulingIgnoredDuringExecution: [
+                {
+                  weight: 100,
+                  podAffinityTerm: {
+                    labelSelector: { matchLabels: { app: 'mover' } },
+                    namespaceSelector: {},
+                    topologyKey: 'kubernetes.io/hostname',
+                  },
+                },
+              ],
+            },
           };
           await clients.apps.createNamespacedDeployment({ namespace: ns, body });
         });
@@ -1044,7 +1061,9 @@ export default async function run(): Promise<void> {
               first.set(p.metadata!.namespace!, p);
           await sleep(2000);
         }
-        const onSmall = [...first.values()].filter((p) => p.spec?.nodeName === SMALL_NODE.name).length;
+        const onSmall = [...first.values()].filter((p) =>
+          p.spec?.nodeName?.startsWith(SMALL_NODE.prefix),
+        ).length;
         // Then every one replaced by a Running pod, or the wait runs out.
         const firstUids = new Set([...first.values()].map((p) => p.metadata!.uid!));
         let replaced: k8s.V1Pod[] = [];
@@ -1061,7 +1080,7 @@ export default async function run(): Promise<void> {
         const cpuOf = (p: k8s.V1Pod) => parseQuantity(p.spec?.containers[0]?.resources?.requests?.cpu) ?? 0;
         const stillFirst = (await moverPods().catch(() => [])).filter((p) => firstUids.has(p.metadata!.uid!));
         return [
-          `${first.size} of ${movers.length} first pods Running, ${onSmall} on ${SMALL_NODE.name} (${SMALL_NODE.cpu} cores)`,
+          `${first.size} of ${movers.length} first pods Running, ${onSmall} on the ${SMALL_NODE.cpu}-core ${SMALL_NODE.pool} nodes`,
           `${proxy!.stats.nodeCapacityRefusals} resize PATCHes answered 403 NodeCapacity since the proxy started`,
           `${replaced.length} replacement pods Running${replaced.length ? ` (CPU requests ${replaced.map((p) => cpuOf(p).toFixed(2)).join(', ')}; on ${[...new Set(replaced.map((p) => p.spec?.nodeName))].join(', ')})` : ''}`,
           `${stillFirst.length} first pods still there at the end`,

@@ -7,11 +7,21 @@ import { classify, isAlreadyExists } from '../kube/errors.ts';
 import { formatBytes, formatCpu } from '../core/quantity.ts';
 import { microTime } from '../kube/time.ts';
 import { gpuCapacity, gpuLabels } from './gpus.ts';
+import { allocatableOf } from './kubelet/allocatable.ts';
 
 export interface SimNodeSpec {
   name: string;
+  /** Capacity: the machine's cores and memory. */
   cpu: number;
   memoryBytes: number;
+  /** Held back from pods (kubelet --kube-reserved); default: a managed cluster's scale, see kubelet/allocatable.ts. */
+  kubeReserved?: { cpu: number; memoryBytes: number };
+  /** Held back for the OS (kubelet --system-reserved); default none. */
+  systemReserved?: { cpu: number; memoryBytes: number };
+  /** evictionHard memory.available; default 100Mi. */
+  evictionHardMemoryBytes?: number;
+  /** evictionPressureTransitionPeriod: how long MemoryPressure stays after relief; default 300 s. */
+  evictionPressureTransitionSeconds?: number;
   ephemeralStorageBytes: number;
   pods: number;
   gpus: number;
@@ -59,11 +69,43 @@ export function labelsOf(n: SimNodeSpec): Record<string, string> {
   };
 }
 
-function nodeStatus(n: SimNodeSpec, index: number, now: Date): k8s.V1NodeStatus {
-  const capacity = capacityOf(n);
+/** Capacity less kube-reserved, system-reserved and the hard eviction threshold, as the kubelet publishes it. */
+export function allocatableResourcesOf(n: SimNodeSpec): Record<string, string> {
+  const a = allocatableOf(n);
+  return { ...capacityOf(n), cpu: formatCpu(a.cpu), memory: formatBytes(a.memoryBytes) };
+}
+
+/** The kubelet's MemoryPressure condition (pkg/kubelet/nodestatus/setters.go MemoryPressureCondition). */
+export interface PressureState {
+  memory: boolean;
+  /** When MemoryPressure last changed. */
+  since: Date;
+}
+
+function memoryPressureCondition(p: PressureState | undefined, now: Date): k8s.V1NodeCondition {
+  return p?.memory
+    ? {
+        type: 'MemoryPressure',
+        status: 'True',
+        reason: 'KubeletHasInsufficientMemory',
+        message: 'kubelet has insufficient memory available',
+        lastHeartbeatTime: now,
+        lastTransitionTime: p.since,
+      }
+    : {
+        type: 'MemoryPressure',
+        status: 'False',
+        reason: 'KubeletHasSufficientMemory',
+        message: 'kubelet has sufficient memory available',
+        lastHeartbeatTime: now,
+        lastTransitionTime: p?.since ?? now,
+      };
+}
+
+function nodeStatus(n: SimNodeSpec, index: number, now: Date, pressure?: PressureState): k8s.V1NodeStatus {
   return {
-    capacity,
-    allocatable: capacity,
+    capacity: capacityOf(n),
+    allocatable: allocatableResourcesOf(n),
     addresses: [
       { type: 'InternalIP', address: n.internalIP ?? simNodeIp(index) },
       { type: 'Hostname', address: n.name },
@@ -82,14 +124,7 @@ function nodeStatus(n: SimNodeSpec, index: number, now: Date): k8s.V1NodeStatus 
       systemUUID: n.name,
     },
     conditions: [
-      {
-        type: 'MemoryPressure',
-        status: 'False',
-        reason: 'KubeletHasSufficientMemory',
-        message: 'simulated',
-        lastHeartbeatTime: now,
-        lastTransitionTime: now,
-      },
+      memoryPressureCondition(pressure, now),
       {
         type: 'DiskPressure',
         status: 'False',
@@ -125,6 +160,8 @@ export function simNodeIp(index: number): string {
 export class NodeFleet {
   private timers: NodeJS.Timeout[] = [];
   readonly specs = new Map<string, SimNodeSpec>();
+  /** The MemoryPressure each node's kubelet reports, written on change and with every heartbeat. */
+  private readonly pressure = new Map<string, PressureState>();
   /** Nodes and Leases this process created (not found already there): what a failed start removes. */
   private readonly created = { nodes: new Set<string>(), leases: new Set<string>() };
 
@@ -188,17 +225,34 @@ export class NodeFleet {
   }
 
   private async heartbeatAll(): Promise<void> {
-    const now = new Date();
     let index = 0;
-    for (const n of this.specs.values()) {
-      const i = index++;
-      await this.clients.core
-        .patchNodeStatus(
-          { name: n.name, body: { status: { conditions: nodeStatus(n, i, now).conditions } } },
-          mergePatch,
-        )
-        .catch((e: unknown) => this.log(`node ${n.name}: ${classify(e).message}`));
-    }
+    for (const n of this.specs.values()) await this.heartbeat(n, index++);
+  }
+
+  private async heartbeat(n: SimNodeSpec, index: number): Promise<void> {
+    const now = new Date();
+    await this.clients.core
+      .patchNodeStatus(
+        {
+          name: n.name,
+          body: { status: { conditions: nodeStatus(n, index, now, this.pressure.get(n.name)).conditions } },
+        },
+        mergePatch,
+      )
+      .catch((e: unknown) => this.log(`node ${n.name}: ${classify(e).message}`));
+  }
+
+  /**
+   * The kubelet's eviction manager says the node is (no longer) under memory pressure: the status
+   * is written at once, as the kubelet does on a condition change; the node lifecycle controller
+   * then adds or removes the node.kubernetes.io/memory-pressure taint.
+   */
+  setMemoryPressure(name: string, memory: boolean): void {
+    if ((this.pressure.get(name)?.memory ?? false) === memory) return;
+    this.pressure.set(name, { memory, since: new Date() });
+    const index = [...this.specs.keys()].indexOf(name);
+    const n = this.specs.get(name);
+    if (n) void this.heartbeat(n, index);
   }
 
   private async renewLease(name: string, create: boolean): Promise<void> {

@@ -64,8 +64,13 @@ export interface NodePool {
   pods: number;
   /** mig: the MIG devices every GPU of the pool is cut into (mixed strategy), e.g. [3g.40gb, 2g.20gb, 1g.10gb]. */
   gpu?: { model: GpuModel; count: number; memoryBytes: number; mig?: string[] };
-  /** Held back for the system (kube-reserved + system-reserved); the nodes report the rest. Default none. */
-  reserved: { cpuCores: number; memoryBytes: number };
+  /**
+   * Held back for the system (kube-reserved + system-reserved); allocatable is the rest less the
+   * hard eviction threshold. Undefined: a managed cluster's scale (src/sim/kubelet/allocatable.ts).
+   */
+  reserved?: { cpuCores: number; memoryBytes: number };
+  /** evictionHard memory.available; undefined: the kubelet's 100Mi. */
+  evictionHardMemoryBytes?: number;
   labels: Record<string, string>;
   taints: Taint[];
 }
@@ -159,7 +164,6 @@ export function defaultScenario(): Scenario {
         memoryBytes: 32 * Gi,
         ephemeralStorageBytes: 100 * Gi,
         pods: 110,
-        reserved: { cpuCores: 0, memoryBytes: 0 },
         labels: {},
         taints: [],
       },
@@ -173,7 +177,6 @@ export function defaultScenario(): Scenario {
         ephemeralStorageBytes: 200 * Gi,
         pods: 110,
         gpu: { model: 'NVIDIA-L4', count: 1, memoryBytes: GPU_MODELS['NVIDIA-L4'].memoryMiB * Mi },
-        reserved: { cpuCores: 0, memoryBytes: 0 },
         labels: {},
         taints: [{ key: 'nvidia.com/gpu', value: 'present', effect: 'NoSchedule' }],
       },
@@ -336,6 +339,7 @@ const POOL_KEYS = [
   'pods',
   'gpu',
   'reserved',
+  'evictionHard',
   'labels',
   'taints',
 ];
@@ -363,7 +367,6 @@ function readPool(raw: unknown, path: Path, region: string): NodePool {
     ephemeralStorageBytes:
       o.ephemeralStorage === undefined ? 100 * Gi : bytes(o.ephemeralStorage, at('ephemeralStorage')),
     pods: o.pods === undefined ? 110 : number(o.pods, at('pods'), { min: 1, max: 10000, integer: true }),
-    reserved: { cpuCores: 0, memoryBytes: 0 },
     labels: o.labels === undefined ? {} : labels(o.labels, at('labels')),
     taints:
       o.taints === undefined
@@ -375,18 +378,31 @@ function readPool(raw: unknown, path: Path, region: string): NodePool {
   if (o.reserved !== undefined) {
     const r = record(o.reserved, at('reserved'));
     onlyKeys(r, at('reserved'), ['cpu', 'memory'], 'a reserved field');
-    if (r.cpu !== undefined) pool.reserved.cpuCores = cores(r.cpu, [...path, 'reserved', 'cpu']);
-    if (r.memory !== undefined) pool.reserved.memoryBytes = bytes(r.memory, [...path, 'reserved', 'memory']);
+    pool.reserved = {
+      cpuCores: r.cpu === undefined ? 0 : cores(r.cpu, [...path, 'reserved', 'cpu']),
+      memoryBytes: r.memory === undefined ? 0 : bytes(r.memory, [...path, 'reserved', 'memory']),
+    };
+    if (pool.reserved.cpuCores >= pool.cpuCores) {
+      throw new FieldError(
+        [...path, 'reserved', 'cpu'],
+        `${pool.reserved.cpuCores} leaves no CPU of the node's ${pool.cpuCores}`,
+      );
+    }
   }
-  if (pool.reserved.cpuCores >= pool.cpuCores) {
-    throw new FieldError(
-      [...path, 'reserved', 'cpu'],
-      `${pool.reserved.cpuCores} leaves no CPU of the node's ${pool.cpuCores}`,
-    );
+  if (o.evictionHard !== undefined) {
+    const e = record(o.evictionHard, at('evictionHard'));
+    onlyKeys(e, at('evictionHard'), ['memory.available'], 'an evictionHard signal the simulator plays');
+    if (e['memory.available'] !== undefined)
+      pool.evictionHardMemoryBytes = bytes(e['memory.available'], [
+        ...path,
+        'evictionHard',
+        'memory.available',
+      ]);
   }
-  if (pool.reserved.memoryBytes >= pool.memoryBytes) {
+  const held = (pool.reserved?.memoryBytes ?? 0) + (pool.evictionHardMemoryBytes ?? 0);
+  if (held >= pool.memoryBytes) {
     throw new FieldError(
-      [...path, 'reserved', 'memory'],
+      [...path, pool.reserved ? 'reserved' : 'evictionHard'],
       `leaves no memory of the node's ${pool.memoryBytes} bytes`,
     );
   }
@@ -711,7 +727,8 @@ function absolutePath(v: unknown, path: Path): string {
 
 /**
  * Every node of the scenario as the node fleet registers it, named `<pool>-<n>`, zones taken
- * round-robin; `reserved` is taken off CPU and memory, so what the fleet reports is allocatable.
+ * round-robin; the nodes report the pool's size as capacity and the rest after `reserved` and the
+ * hard eviction threshold as allocatable.
  */
 export function scenarioNodes(s: Scenario): SimNodeSpec[] {
   const nodes: SimNodeSpec[] = [];
@@ -726,8 +743,14 @@ export function scenarioNodes(s: Scenario): SimNodeSpec[] {
       };
       nodes.push({
         name: `${pool.name}-${String(i).padStart(width, '0')}`,
-        cpu: pool.cpuCores - pool.reserved.cpuCores,
-        memoryBytes: pool.memoryBytes - pool.reserved.memoryBytes,
+        cpu: pool.cpuCores,
+        memoryBytes: pool.memoryBytes,
+        ...(pool.reserved
+          ? { kubeReserved: { cpu: pool.reserved.cpuCores, memoryBytes: pool.reserved.memoryBytes } }
+          : {}),
+        ...(pool.evictionHardMemoryBytes !== undefined
+          ? { evictionHardMemoryBytes: pool.evictionHardMemoryBytes }
+          : {}),
         ephemeralStorageBytes: pool.ephemeralStorageBytes,
         pods: pool.pods,
         gpus: pool.gpu?.count ?? 0,

@@ -87,6 +87,7 @@ export class Simulator {
       profileFor: opts.profileFor,
       events,
       volumes: this.volumes,
+      onMemoryPressure: (node, pressure) => this.fleet.setMemoryPressure(node, pressure),
       log,
       ...(opts.tickMs ? { tickMs: opts.tickMs } : {}),
     });

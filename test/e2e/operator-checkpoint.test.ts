@@ -16,7 +16,7 @@ import { eventually, useCluster } from '../support/cluster.ts';
 import {
   createPolicy,
   eventsFor,
-  outgrowsSmallNode,
+  outgrowsItsNode,
   expectPolicyStatus,
   startTestOperator,
   type TestOperator,
@@ -49,9 +49,9 @@ test('restart on an empty disk: the recommendation is back at once and the evict
     });
   op = await start();
 
-  // Two pods using 2.4 cores each on the small pool's 2-core node (preferred; general allowed): in
+  // Two pods using 1.9 cores each, each on a 2-core node of the hog pool (preferred; general allowed): in
   // place is refused for both, so in Auto both need an eviction; the webhook sizes the replacement.
-  const body = outgrowsSmallNode('pair', 2);
+  const body = outgrowsItsNode('pair', 2);
   await apps.createNamespacedDeployment({ namespace, body });
   const original = await eventually(
     async () => {
@@ -78,7 +78,10 @@ test('restart on an empty disk: the recommendation is back at once and the evict
   );
   // The checkpoint written right after it holds the eviction and is owned by the policy.
   const policy = await expectPolicyStatus(cluster, 'pair', (p) => {
-    assert.ok(q(p.status?.recommendations?.[0]?.target?.cpu) > 2, 'a CPU recommendation above 2 cores');
+    assert.ok(
+      q(p.status?.recommendations?.[0]?.target?.cpu) > 1.93,
+      'a CPU recommendation above the 1930m a hog node has',
+    );
   });
   const checkpoint = await eventually(
     async () => {

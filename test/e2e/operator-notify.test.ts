@@ -13,7 +13,15 @@ import type { AddressInfo } from 'node:net';
 import { GROUP, VERSION } from '../../src/api/index.ts';
 import { makeClients } from '../../src/kube/client.ts';
 import { eventually, idleDeployment, simPod, useCluster } from '../support/cluster.ts';
-import { createPolicy, eventsFor, Mi, podOf, useTestOperator } from '../support/operator.ts';
+import {
+  createPolicy,
+  eventsFor,
+  HOG_CORES,
+  hogOnItsOwnNode,
+  Mi,
+  podOf,
+  useTestOperator,
+} from '../support/operator.ts';
 import { allowNotificationsHome } from '../support/identity.ts';
 import type { Report } from '../../src/core/report/model.ts';
 
@@ -148,14 +156,15 @@ async function metric(name: string, labels: string): Promise<number> {
 
 test('a resize the node cannot fit: PagerDuty trigger and an Alertmanager firing alert, then resolve with the same key when the policy goes; a dead endpoint retried and counted', async () => {
   const { apps, namespace } = cluster;
-  // Uses 3 cores on the small pool's 2-core node: the raise cannot fit there, and InPlace never evicts.
-  const body = idleDeployment(
-    'big',
-    1,
-    { cpuCores: 3, memoryBytes: 50 * Mi },
-    { requests: { cpu: '100m', memory: '64Mi' }, limits: { memory: '128Mi' } },
+  // Uses 1.9 of its 2-core hog node's cores: the raise (about 2.6 cores) cannot fit there, and InPlace never evicts.
+  const body = hogOnItsOwnNode(
+    idleDeployment(
+      'big',
+      1,
+      { cpuCores: HOG_CORES, memoryBytes: 50 * Mi },
+      { requests: { cpu: '100m', memory: '64Mi' }, limits: { memory: '128Mi' } },
+    ),
   );
-  body.spec!.template.spec!.nodeSelector = { 'sim.tailor.dev/pool': 'small' };
   await apps.createNamespacedDeployment({ namespace, body });
   const pod = await podOf(cluster, 'big');
   await createPolicy(cluster, 'big', {
@@ -253,13 +262,14 @@ test('Auto: an eviction a PodDisruptionBudget holds pages as EvictionHeld', asyn
   const { apps, namespace } = cluster;
   const policy = makeClients(cluster.kc).policy;
   // As above, but Auto: the resize cannot fit, so the pod is to be evicted, and the PDB allows no disruption.
-  const body = idleDeployment(
-    'held',
-    1,
-    { cpuCores: 3, memoryBytes: 50 * Mi },
-    { requests: { cpu: '100m', memory: '64Mi' }, limits: { memory: '128Mi' } },
+  const body = hogOnItsOwnNode(
+    idleDeployment(
+      'held',
+      1,
+      { cpuCores: HOG_CORES, memoryBytes: 50 * Mi },
+      { requests: { cpu: '100m', memory: '64Mi' }, limits: { memory: '128Mi' } },
+    ),
   );
-  body.spec!.template.spec!.nodeSelector = { 'sim.tailor.dev/pool': 'small' };
   await apps.createNamespacedDeployment({ namespace, body });
   await policy.createNamespacedPodDisruptionBudget({
     namespace,

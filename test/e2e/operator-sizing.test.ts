@@ -9,12 +9,14 @@ import { mergePatch } from '../../src/kube/client.ts';
 import { parseQuantity } from '../../src/core/quantity.ts';
 import { eventually, idleDeployment, simPod, useCluster } from '../support/cluster.ts';
 import {
+  HOG_CORES,
   Mi,
   conditionOf,
   createPolicy,
   eventsFor,
   expectPolicyStatus,
   expectResized,
+  hogOnItsOwnNode,
   podOf,
   useTestOperator,
   overProvisioned,
@@ -190,15 +192,16 @@ test('a policy naming a missing Deployment gets TargetFound=False; the operator 
 
 test('Auto without the webhook: a resize the node cannot fit evicts nothing, and the policy says why (EvictionsBlocked/NoAdmissionWebhook)', async () => {
   const { apps, core, namespace } = cluster;
-  // Uses 3 cores on the small pool's 2-core node: the recommendation cannot fit there. An evicted
-  // pod would come back at its template size (no webhook here) and need evicting again, forever.
-  const body = idleDeployment(
-    'big',
-    1,
-    { cpuCores: 3, memoryBytes: 50 * Mi },
-    { requests: { cpu: '100m', memory: '64Mi' }, limits: { memory: '128Mi' } },
+  // Uses 1.9 of its 2-core hog node's cores: the recommendation (about 2.6) cannot fit there. An
+  // evicted pod would come back at its template size (no webhook here) and need evicting again, forever.
+  const body = hogOnItsOwnNode(
+    idleDeployment(
+      'big',
+      1,
+      { cpuCores: HOG_CORES, memoryBytes: 50 * Mi },
+      { requests: { cpu: '100m', memory: '64Mi' }, limits: { memory: '128Mi' } },
+    ),
   );
-  body.spec!.template.spec!.nodeSelector = { 'sim.tailor.dev/pool': 'small' };
   await apps.createNamespacedDeployment({ namespace, body });
   const pod = await podOf(cluster, 'big');
   const name = pod.metadata!.name!;
@@ -207,7 +210,7 @@ test('Auto without the webhook: a resize the node cannot fit evicts nothing, and
     targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'big' },
   });
 
-  // The raise is refused by the apiserver (the node has 2 cores); the policy says evictions are held.
+  // The raise is refused by the apiserver (the node has 1930m allocatable); the policy says evictions are held.
   await eventually(
     async () => {
       const infeasible = await eventsFor(cluster, 'Pod', name, 'ResizeInfeasible');

@@ -10,7 +10,7 @@ import {
   Mi,
   createPolicy,
   eventsFor,
-  outgrowsSmallNode,
+  outgrowsItsNode,
   expectPolicyStatus,
   podOf,
   useTestOperator,
@@ -37,9 +37,9 @@ test('Auto: Infeasible in place -> eviction respecting the PDB -> the new pod ge
     'registered for this namespace only',
   );
 
-  // Uses 2.4 cores but asks for 100m: it lands on the small pool's 2-core node (preferred), where the
+  // Uses 1.9 cores but asks for 100m: it lands on a 2-core node of the hog pool (preferred), where the
   // recommendation (above 2 cores) cannot fit.
-  const body = outgrowsSmallNode('mover', 1);
+  const body = outgrowsItsNode('mover', 1);
   await apps.createNamespacedDeployment({ namespace, body });
   await policy.createNamespacedPodDisruptionBudget({
     namespace,
@@ -50,7 +50,7 @@ test('Auto: Infeasible in place -> eviction respecting the PDB -> the new pod ge
   });
   const first = await podOf(cluster, 'mover');
   const node = await core.readNode({ name: first.spec!.nodeName! });
-  assert.equal(node.metadata?.labels?.['sim.tailor.dev/pool'], 'small', 'first placed on the small pool');
+  assert.equal(node.metadata?.labels?.['sim.tailor.dev/pool'], 'hog', 'first placed on a 2-core hog node');
   await eventually(
     async () => {
       const pdb = await policy.readNamespacedPodDisruptionBudget({ name: 'mover', namespace });
@@ -65,7 +65,7 @@ test('Auto: Infeasible in place -> eviction respecting the PDB -> the new pod ge
   });
   const withRec = await expectPolicyStatus(cluster, 'mover', (p) => {
     const cpu = q(p.status?.recommendations?.[0]?.target?.cpu as string | undefined);
-    assert.ok(cpu > 2, `a CPU recommendation above the small node's 2 cores: ${cpu}`);
+    assert.ok(cpu > 1.93, `a CPU recommendation above the hog node's allocatable 1930m: ${cpu}`);
   });
   const recommended = q(withRec.status!.recommendations![0]!.target.cpu as string);
   // The workload's memory peak is published beside the recommendation: the webhook's floor.

@@ -148,7 +148,14 @@ export const POOL = {
   general: { 'sim.tailor.dev/pool': 'general' },
   small: { 'sim.tailor.dev/pool': 'small' },
   gpu: { 'sim.tailor.dev/pool': 'gpu' },
+  hog: { 'sim.tailor.dev/pool': 'hog' },
+  physics: { 'sim.tailor.dev/pool': 'physics' },
 } as const;
+
+/** Tolerates the taint of a tainted test pool (hog, physics). */
+export function toleratePool(pool: 'hog' | 'physics'): k8s.V1Toleration {
+  return { key: 'sim.tailor.dev/pool', operator: 'Equal', value: pool, effect: 'NoSchedule' };
+}
 
 export function prometheusTarget(): string {
   const target = process.env.TAILOR_TEST_SIM_PROMETHEUS;
@@ -182,6 +189,7 @@ export function simPod(o: PodOptions): k8s.V1Pod {
     },
     spec: {
       nodeSelector: POOL[o.pool ?? 'general'],
+      ...(o.pool === 'hog' || o.pool === 'physics' ? { tolerations: [toleratePool(o.pool)] } : {}),
       terminationGracePeriodSeconds: 5,
       containers: [
         {

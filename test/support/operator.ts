@@ -11,7 +11,7 @@ import { GROUP, VERSION, type SizingPolicy, type SizingPolicySpec } from '../../
 import { installCrds } from '../../src/api/install.ts';
 import { makeClients } from '../../src/kube/client.ts';
 import { startOperator, type OperatorOptions, type RunningOperator } from '../../src/operator/index.ts';
-import { eventually, idleDeployment, type TestCluster } from './cluster.ts';
+import { eventually, idleDeployment, toleratePool, type TestCluster } from './cluster.ts';
 import {
   allowWebhookConfiguration,
   allowWebhookHome,
@@ -204,30 +204,57 @@ export function overProvisioned(name: string): k8s.V1Deployment {
   );
 }
 
+/** Cores a pod that outgrows its 2-core node uses: nearly all of them, but no more than there are. */
+export const HOG_CORES = 1.9;
+
 /**
- * Pods that use 2.4 cores but ask for 100m, placed on the small pool's 2-core node when it has room
- * (preferred; general allowed): their recommendation (above 2 cores) cannot fit there, so a resize
- * in place is refused (403 NodeCapacity) and in Auto they need an eviction.
+ * A Deployment whose pods each have a node of the hog pool (2 cores) to themselves: they tolerate
+ * its taint and repel each other across namespaces, so two tests running at once never share a
+ * node's cores. `pools` are the pools the pods may run on, the first preferred.
  */
-export function outgrowsSmallNode(name: string, replicas: number): k8s.V1Deployment {
-  const body = idleDeployment(
-    name,
-    replicas,
-    { cpuCores: 2.4, memoryBytes: 50 * Mi },
-    { requests: { cpu: '100m', memory: '64Mi' }, limits: { memory: '128Mi' } },
-  );
-  const spec = body.spec!.template.spec!;
+export function hogOnItsOwnNode(body: k8s.V1Deployment, pools: string[] = ['hog']): k8s.V1Deployment {
+  const template = body.spec!.template;
+  template.metadata!.labels = { ...template.metadata!.labels, 'tailor.test/hog': 'true' };
+  const spec = template.spec!;
   delete spec.nodeSelector;
-  const pools = (values: string[]) => [{ key: 'sim.tailor.dev/pool', operator: 'In', values }];
+  const inPools = (values: string[]) => [{ key: 'sim.tailor.dev/pool', operator: 'In', values }];
+  spec.tolerations = [toleratePool('hog')];
   spec.affinity = {
     nodeAffinity: {
       requiredDuringSchedulingIgnoredDuringExecution: {
-        nodeSelectorTerms: [{ matchExpressions: pools(['small', 'general']) }],
+        nodeSelectorTerms: [{ matchExpressions: inPools(pools) }],
       },
       preferredDuringSchedulingIgnoredDuringExecution: [
-        { weight: 100, preference: { matchExpressions: pools(['small']) } },
+        { weight: 100, preference: { matchExpressions: inPools([pools[0]!]) } },
+      ],
+    },
+    podAntiAffinity: {
+      requiredDuringSchedulingIgnoredDuringExecution: [
+        {
+          labelSelector: { matchLabels: { 'tailor.test/hog': 'true' } },
+          namespaceSelector: {},
+          topologyKey: 'kubernetes.io/hostname',
+        },
       ],
     },
   };
   return body;
+}
+
+/**
+ * Pods that use 1.9 cores but ask for 100m, each placed on a 2-core node of the hog pool when one
+ * is free (preferred; general allowed): their recommendation (about 2.6 cores with the margins)
+ * cannot fit there (allocatable 1930m), so a resize in place is refused (403 NodeCapacity) and in
+ * Auto they need an eviction; the replacement fits a general node.
+ */
+export function outgrowsItsNode(name: string, replicas: number): k8s.V1Deployment {
+  return hogOnItsOwnNode(
+    idleDeployment(
+      name,
+      replicas,
+      { cpuCores: HOG_CORES, memoryBytes: 50 * Mi },
+      { requests: { cpu: '100m', memory: '64Mi' }, limits: { memory: '128Mi' } },
+    ),
+    ['hog', 'general'],
+  );
 }

@@ -1,5 +1,9 @@
-// The simulated node side of the test cluster: three pools the end-to-end tests pin pods onto.
+// The simulated node side of the test cluster: the pools the end-to-end tests pin pods onto.
 //   general: 3 x (4 cores, 8Gi)   small: 1 x (2 cores, 2Gi)   gpu: 1 x (8 cores, 32Gi, 1 x L4 of 23034 MiB)
+//   hog: 5 x (2 cores, 2Gi), tainted: one pod that outgrows its node each (hogOnItsOwnNode)
+//   physics: 1 x (2 cores, 2Gi), tainted: contention, memory pressure and evictions (sim-node-physics)
+// Every node holds back a managed cluster's kube-reserved and 100Mi for hard eviction, so
+// allocatable is below capacity (general: 3920m / 6.1Gi; small, hog, physics: 1930m / 1436Mi).
 import { loadKubeConfig } from '../../src/kube/client.ts';
 import { Simulator } from '../../src/sim/simulator.ts';
 import { profileResolver } from '../../src/sim/profiles.ts';
@@ -48,6 +52,24 @@ export function testNodes(prefix = 'sim'): SimNodeSpec[] {
     node('general', 1, {}),
     node('general', 2, {}),
     node('small', 0, { cpu: 2, memoryBytes: 2 * Gi, instanceType: 'sim.small' }),
+    // A container may use no more cores than its node has: a test whose pod outgrows its node gets a
+    // node of its own, so two such tests running at once do not share (and halve) two cores.
+    ...[0, 1, 2, 3, 4].map((i) =>
+      node('hog', i, {
+        cpu: 2,
+        memoryBytes: 2 * Gi,
+        instanceType: 'sim.small',
+        taints: [{ key: 'sim.tailor.dev/pool', value: 'hog', effect: 'NoSchedule' }],
+      }),
+    ),
+    node('physics', 0, {
+      cpu: 2,
+      memoryBytes: 2 * Gi,
+      instanceType: 'sim.small',
+      taints: [{ key: 'sim.tailor.dev/pool', value: 'physics', effect: 'NoSchedule' }],
+      // Short, so the node is back to schedulable within the test (the kubelet's default is 5 min).
+      evictionPressureTransitionSeconds: 15,
+    }),
     node('gpu', 0, {
       cpu: 8,
       memoryBytes: 32 * Gi,

@@ -112,9 +112,10 @@ nodePools:
   );
   assert.deepEqual(nodes[1], {
     name: 'gpu-1',
-    // What is left after `reserved`: the node reports it as its capacity.
-    cpu: 7.5,
-    memoryBytes: 31 * Gi,
+    // The machine is the capacity; `reserved` is kube-reserved, taken off allocatable (see sim-node-physics).
+    cpu: 8,
+    memoryBytes: 32 * Gi,
+    kubeReserved: { cpu: 0.5, memoryBytes: 1 * Gi },
     ephemeralStorageBytes: 100 * Gi,
     pods: 110,
     gpus: 2,
@@ -168,7 +169,7 @@ test('bad scenario fields are refused with the file, the line, the field path an
     memory: 32Gi
     gpus: 1
 `),
-    'bad.yaml:6: nodePools[0]: "gpus" is not a node pool field; allowed: name, count, instanceType, zones, cpu, memory, ephemeralStorage, pods, gpu, reserved, labels, taints',
+    'bad.yaml:6: nodePools[0]: "gpus" is not a node pool field; allowed: name, count, instanceType, zones, cpu, memory, ephemeralStorage, pods, gpu, reserved, evictionHard, labels, taints',
   );
   assert.equal(
     refusal(`nodePools:

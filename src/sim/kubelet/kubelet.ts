@@ -28,7 +28,11 @@ import {
   startInstance,
   type ContainerState,
   type PodState,
+  type TerminalReason,
 } from './state.ts';
+import { allocatableOf } from './allocatable.ts';
+import { kubeletAdmit } from './admission.ts';
+import { NodePhysics, endPod, terminalStatus } from './node-physics.ts';
 import type { PodVolume, SimVolumes } from '../volumes/store.ts';
 import { parseWrites } from '../volumes/writes.ts';
 import { admitDevices, gpuOf } from './devices.ts';
@@ -50,10 +54,11 @@ export interface KubeletDeps {
   writeConcurrency?: number;
   /** The data on the persistent volumes; without it pods write nothing and init containers finish at once. */
   volumes?: SimVolumes;
+  /** A node's MemoryPressure changed (the fleet writes the Node condition). */
+  onMemoryPressure?: (node: string, pressure: boolean) => void;
 }
 
 const ZERO_USAGE: UsageSample = { cpuCores: 0, memoryBytes: 0, gpuMemoryBytes: 0, gpuUtilPercent: 0 };
-const CFS_PERIOD_S = 0.1;
 const BACKOFF_BASE_S = 10;
 const BACKOFF_MAX_S = 300;
 const BACKOFF_RESET_S = 600;
@@ -69,9 +74,20 @@ export class Kubelet {
   private podIndex = 0;
   /** Status writes and their failures, for the scale benchmark and for tests. */
   readonly stats = { statusWrites: 0, statusErrors: 0, ticks: 0, lastTickMs: 0 };
+  /** CPU sharing, the OOM killer, memory pressure and evictions, per node (./node-physics.ts). */
+  readonly physics: NodePhysics;
+  /** Requests admitted per node, kept between ticks for the admission of new pods; undefined: recount. */
+  private admitted?: Map<string, Capacity & { pods: number }>;
 
   constructor(private readonly deps: KubeletDeps) {
     this.lastTick = deps.clock.now();
+    this.physics = new NodePhysics({
+      nodes: deps.nodes,
+      clockSpeed: deps.clock.speed,
+      oomKill: (pod, c, now) => this.oomKill(pod, c, now),
+      evict: (pod, message, now) => this.end(pod, 'Evicted', 'Evicted', message, now),
+      ...(deps.onMemoryPressure ? { setMemoryPressure: deps.onMemoryPressure } : {}),
+    });
   }
 
   async start(): Promise<void> {
@@ -84,7 +100,7 @@ export class Kubelet {
         add: (p) => this.observe(p),
         update: (p) => this.observe(p),
         delete: (p) => {
-          if (p.metadata?.uid) this.pods.delete(p.metadata.uid);
+          if (p.metadata?.uid && this.pods.delete(p.metadata.uid)) this.admitted = undefined;
         },
         error: (e) => this.deps.log(`pod watch: ${classify(e).message}; relisting`),
       },
@@ -128,6 +144,7 @@ export class Kubelet {
       this.queue.add(state);
     }
     state.generation = pod.metadata?.generation ?? 1;
+    state.priority = pod.spec?.priority ?? 0;
     state.labels = pod.metadata?.labels ?? {};
     state.desired = desiredOf(pod);
     state.scheduledCondition = pod.status?.conditions?.find((c) => c.type === 'PodScheduled');
@@ -157,6 +174,7 @@ export class Kubelet {
       dirty: true,
       desired: desiredOf(pod),
     };
+    if (!this.passesAdmission(pod, state, node, now)) return state;
     for (const c of pod.spec?.containers ?? []) {
       const { gpus, gpuResource, bytesPerGpu } = gpuOf(c, node);
       const r = resourcesOf(c);
@@ -210,6 +228,48 @@ export class Kubelet {
     if (!state.unsupported) this.admitVolumes(pod, state, now);
     if (state.unsupported) state.containers.clear();
     return state;
+  }
+
+  /** The kubelet's admission (./admission.ts): a pod refused is Failed at once and never starts. */
+  private passesAdmission(pod: k8s.V1Pod, state: PodState, node: SimNodeSpec, now: number): boolean {
+    this.admitted ??= this.allocatedByNode();
+    const used = this.admitted.get(node.name) ?? { cpu: 0, memory: 0, pods: 0 };
+    const verdict = kubeletAdmit({
+      desired: state.desired,
+      node,
+      used,
+      memoryPressure: this.physics.underPressure(node.name),
+    });
+    if (verdict.outcome !== 'Admitted') {
+      this.end(state, 'Rejected', verdict.outcome, verdict.message, now, pod);
+      return false;
+    }
+    const wants = podRequests(state.desired);
+    this.admitted.set(node.name, {
+      cpu: used.cpu + wants.cpu,
+      memory: used.memory + wants.memory,
+      pods: used.pods + 1,
+    });
+    return true;
+  }
+
+  /** The kubelet ends a pod (rejected or evicted): Failed for good, with a Warning Event. */
+  private end(
+    pod: PodState,
+    kind: 'Rejected' | 'Evicted',
+    reason: TerminalReason,
+    message: string,
+    now: number,
+    object?: k8s.V1Pod,
+  ): void {
+    endPod(pod, kind, reason, message, now);
+    this.queue.add(pod);
+    this.admitted = undefined;
+    const ref = { namespace: pod.namespace, name: pod.name, uid: pod.uid };
+    const obj = object
+      ? { ...object, apiVersion: 'v1', kind: 'Pod' }
+      : { apiVersion: 'v1', kind: 'Pod', metadata: ref };
+    this.deps.events.record(obj, 'Warning', reason, message);
   }
 
   /** A pod the simulator cannot play: Pending, with a SimulationFailed Event that says why. */
@@ -285,6 +345,7 @@ export class Kubelet {
     if (this.writing.has(`delete/${uid}`)) return;
     this.writing.add(`delete/${uid}`);
     this.pods.delete(uid);
+    this.admitted = undefined;
     this.deps.clients.core
       // With a body the apiserver ignores query options, so the grace period goes in the body.
       .deleteNamespacedPod({
@@ -311,8 +372,9 @@ export class Kubelet {
     const dt = Math.max(0, now - this.lastTick);
     this.lastTick = now;
     const allocatedByNode = this.allocatedByNode();
+    this.admitted = allocatedByNode;
     for (const pod of this.pods.values()) {
-      if (pod.unsupported) continue;
+      if (pod.unsupported || pod.terminal) continue;
       // 1. Resize first, so this tick's usage is judged against the limits now in force.
       this.resize(pod, allocatedByNode);
       // 2. Init containers (downloads into the volumes) before anything else runs.
@@ -321,22 +383,26 @@ export class Kubelet {
         continue;
       }
       // 3. Usage, throttling and OOM kills; then what the app writes to its volumes.
-      for (const c of pod.containers.values()) this.use(pod, c, now, dt);
+      for (const c of pod.containers.values()) this.use(pod, c, now);
       this.deps.volumes?.runStep(pod, now, dt);
       if (pod.dirty) this.queue.add(pod);
     }
+    // 4. The node: the OOM killer, CPU shared among what the containers want, memory pressure.
+    this.physics.step(this.pods.values(), now, dt);
     this.flush();
     this.stats.ticks++;
     this.stats.lastTickMs = performance.now() - started;
   }
 
-  private allocatedByNode(): Map<string, Capacity> {
-    const sums = new Map<string, Capacity>();
+  private allocatedByNode(): Map<string, Capacity & { pods: number }> {
+    const sums = new Map<string, Capacity & { pods: number }>();
     for (const p of this.pods.values()) {
+      if (p.terminal) continue;
       const r = allocatedRequests(p);
-      const s = sums.get(p.node) ?? { cpu: 0, memory: 0 };
+      const s = sums.get(p.node) ?? { cpu: 0, memory: 0, pods: 0 };
       s.cpu += r.cpu;
       s.memory += r.memory;
+      s.pods++;
       sums.set(p.node, s);
     }
     return sums;
@@ -347,10 +413,11 @@ export class Kubelet {
     const allocated = new Map([...pod.containers].map(([n, c]) => [n, c.allocated]));
     const mine = allocatedRequests(pod);
     const onNode = allocatedByNode.get(pod.node) ?? { cpu: 0, memory: 0 };
+    const allocatable = allocatableOf(node);
     const admission = admitResize({
       desired: pod.desired,
       allocated,
-      nodeAllocatable: { cpu: node.cpu, memory: node.memoryBytes },
+      nodeAllocatable: { cpu: allocatable.cpu, memory: allocatable.memoryBytes },
       othersAllocated: { cpu: onNode.cpu - mine.cpu, memory: onNode.memory - mine.memory },
     });
     const before = pod.resize;
@@ -409,7 +476,7 @@ export class Kubelet {
     }
   }
 
-  private use(pod: PodState, c: ContainerState, now: number, dt: number): void {
+  private use(pod: PodState, c: ContainerState, now: number): void {
     if (c.backOffUntil !== undefined) {
       if (now < c.backOffUntil) return;
       // The back-off is over: the kubelet starts the container again.
@@ -419,23 +486,11 @@ export class Kubelet {
       pod.dirty = true;
     }
     if (c.consecutiveCrashes > 0 && now - c.startedAt >= BACKOFF_RESET_S) c.consecutiveCrashes = 0;
+    // What it wants; what it gets (CPU shared on the node, CPU time and throttling) is node physics.
     const u = c.profile.sample(now);
     c.usage = u;
-    const cpuLimit = c.actual.cpuLimit;
-    const cpu = cpuLimit !== undefined ? Math.min(u.cpuCores, cpuLimit) : u.cpuCores;
-    // Counters move on the wall-clock axis their scrapers stamp them on (docs/decisions/0023), and
-    // only for the time the container has run: one started at this tick has used nothing yet.
-    const counted = counterSeconds(this.deps.clock, Math.min(dt, Math.max(0, now - c.startedAt)));
-    c.cpuSecondsTotal += cpu * counted;
-    if (cpuLimit !== undefined) {
-      const periods = counted / CFS_PERIOD_S;
-      c.cfsPeriodsTotal += periods;
-      if (u.cpuCores > cpuLimit)
-        c.cfsThrottledPeriodsTotal += periods * Math.min(1, (u.cpuCores - cpuLimit) / u.cpuCores);
-    }
     if (c.actual.memoryLimit !== undefined && u.memoryBytes > c.actual.memoryLimit) {
-      c.oomEventsTotal++;
-      this.crashed(pod, c, now, 'OOMKilled', 137);
+      this.oomKill(pod, c, now);
       return;
     }
     // The process ends by itself (a server that cannot start): exit code and its last log line.
@@ -470,6 +525,12 @@ export class Kubelet {
         return;
       }
     }
+  }
+
+  /** The kernel killed the container (its own limit, or the node's pods out of memory). */
+  private oomKill(pod: PodState, c: ContainerState, now: number): void {
+    c.oomEventsTotal++;
+    this.crashed(pod, c, now, 'OOMKilled', 137);
   }
 
   /** A container that died: restarted at once, then after a back-off as the kubelet does (10 s doubling to 5 min). */
@@ -543,6 +604,7 @@ export class Kubelet {
   }
 
   statusOf(pod: PodState): k8s.V1PodStatus {
+    if (pod.terminal) return terminalStatus(pod, (s) => this.deps.clock.wall(s));
     const t = (s: number) => apiTime(this.deps.clock.wall(s));
     const node = this.deps.nodes.get(pod.node);
     const containers = [...pod.containers.values()];

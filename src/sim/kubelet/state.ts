@@ -44,6 +44,8 @@ export interface ContainerState {
   /** While set, the container waits in CrashLoopBackOff until this simulated time. */
   backOffUntil?: number;
   usage: UsageSample;
+  /** Cores the container got this tick (its demand, held by its quota or the node's other containers). */
+  cpuGrantedCores?: number;
   /**
    * Cumulative counters of the running instance's cgroup, as cAdvisor keeps them (0 at each start),
    * on the wall-clock axis (docs/decisions/0023).
@@ -77,6 +79,8 @@ export function startInstance(c: ContainerState): void {
   c.cfsThrottledPeriodsTotal = 0;
 }
 
+export type TerminalReason = 'Evicted' | 'OutOfcpu' | 'OutOfmemory' | 'OutOfpods';
+
 export type ResizeCondition =
   | { type: 'PodResizePending'; reason: 'Deferred' | 'Infeasible'; message: string }
   | { type: 'PodResizeInProgress'; reason: '' | 'Error'; message: string };
@@ -99,6 +103,10 @@ export interface PodState {
   resize?: ResizeCondition;
   /** When the current resize condition began (its lastTransitionTime). */
   resizeSince?: number;
+  /** spec.priority (from its PriorityClass): the kubelet evicts lower priorities first. */
+  priority?: number;
+  /** The kubelet ended the pod: rejected at admission or evicted (see ./node-physics.ts). */
+  terminal?: { kind: 'Rejected' | 'Evicted'; reason: TerminalReason; message: string; at: number };
   /** Why the simulator cannot run this pod (left Pending, said in an Event). */
   unsupported?: string;
   /** PVC names mounted by the pod. */

@@ -29,8 +29,9 @@ export interface UsageView {
   volumes(): VolumeUsage[];
 }
 
-/** CPU a container gets: what it wants, capped by its limit (the rest is throttled). */
+/** CPU a container gets: what it wants, held by its quota or by the node's other containers. */
 export function cpuUsed(c: ContainerState): number {
+  if (c.cpuGrantedCores !== undefined) return c.cpuGrantedCores;
   return c.actual.cpuLimit !== undefined ? Math.min(c.usage.cpuCores, c.actual.cpuLimit) : c.usage.cpuCores;
 }
 
@@ -43,14 +44,14 @@ export function usageView(
   return {
     now,
     nodes: () => nodes.values(),
-    pods: () => [...kubelet.pods.values()].filter((p) => !p.unsupported),
+    pods: () => [...kubelet.pods.values()].filter((p) => !p.unsupported && !p.terminal),
     apiPods: () => kubelet.apiPods(),
     volumes() {
       // As a kubelet: the volumes of the pods it runs, each from its stats cache (about a minute old).
       const t = now();
       const out = new Map<string, VolumeUsage>();
       for (const p of kubelet.pods.values()) {
-        if (p.unsupported) continue;
+        if (p.unsupported || p.terminal) continue;
         for (const claim of p.claims) {
           const key = `${p.namespace}/${claim}`;
           if (out.has(key)) continue;
