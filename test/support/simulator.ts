@@ -1,5 +1,6 @@
 // The simulated node side of the test cluster: three pools the end-to-end tests pin pods onto.
 //   general: 3 x (4 cores, 8Gi)   small: 1 x (2 cores, 2Gi)   gpu: 1 x (8 cores, 32Gi, 1 x L4)
+//   resize: 1 x (2 cores, 2Gi), for test/e2e/sim-resize.test.ts alone (its sums must not see other files' pods)
 import { loadKubeConfig } from '../../src/kube/client.ts';
 import { Simulator } from '../../src/sim/simulator.ts';
 import { profileResolver } from '../../src/sim/profiles.ts';
@@ -32,6 +33,13 @@ export function testNodes(prefix = 'sim'): SimNodeSpec[] {
     node('general', 1, {}),
     node('general', 2, {}),
     node('small', 0, { cpu: 2, memoryBytes: 2 * Gi, instanceType: 'sim.small' }),
+    node('resize', 0, {
+      cpu: 2,
+      memoryBytes: 2 * Gi,
+      instanceType: 'sim.small',
+      // Only pods that ask for this pool land here (they tolerate the taint).
+      taints: [{ key: 'sim.tailor.dev/pool', value: 'resize', effect: 'NoSchedule' }],
+    }),
     node('gpu', 0, {
       cpu: 8,
       memoryBytes: 32 * Gi,
