@@ -6,6 +6,7 @@ import { mergePatch } from '../kube/client.ts';
 import { classify, isAlreadyExists } from '../kube/errors.ts';
 import { formatBytes, formatCpu } from '../core/quantity.ts';
 import { microTime } from '../kube/time.ts';
+import { DECLARED_FEATURES } from './kubelet/declared-features.ts';
 
 export interface SimNodeSpec {
   name: string;
@@ -67,6 +68,8 @@ function nodeStatus(n: SimNodeSpec, index: number, now: Date): k8s.V1NodeStatus 
   return {
     capacity,
     allocatable: capacity,
+    // Not in client-node's model yet (NodeStatus.declaredFeatures, 1.37); the apiserver keeps it.
+    ...({ declaredFeatures: [...DECLARED_FEATURES] } as object),
     addresses: [
       { type: 'InternalIP', address: n.kubeletPort !== undefined ? '127.0.0.1' : simNodeIp(index) },
       { type: 'Hostname', address: n.name },

@@ -2,7 +2,7 @@
 // allocation then actuation (PodResizeInProgress between), Deferred with the kubelet's message and
 // a lastTransitionTime that moves only with the reason, pending resizes retried in the kubelet's
 // order, sidecars and pod-level resources, and graceful deletion. Runs on its own tainted pool.
-import { after, test } from 'node:test';
+import { after, afterEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type * as k8s from '@kubernetes/client-node';
 import * as k8sApi from '@kubernetes/client-node';
@@ -59,6 +59,13 @@ function rawStatus(name: string): PodLevelStatus {
   assert.equal(r.status, 0, r.stderr);
   return (JSON.parse(r.stdout) as { status: PodLevelStatus }).status;
 }
+
+// Each test starts with the pool empty, whatever the last one left (a pending resize counts in the
+// scheduler's sums too).
+afterEach(async () => {
+  const pods = await cluster.core.listNamespacedPod({ namespace: cluster.namespace });
+  await clear(...pods.items.map((p) => p.metadata!.name!));
+});
 
 test('a resize is allocated first (PodResizeInProgress, no reason, at the new generation), then actuated', async () => {
   await start(poolPod('steps', '200m'));
@@ -153,7 +160,7 @@ test('pending resizes are retried in the kubelet order: the higher PriorityClass
   });
   const low = await read('low');
   assert.equal(condition(low, 'PodResizePending')?.reason, 'Deferred', 'low still waits');
-  assert.match(condition(low, 'PodResizePending')!.message!, /requested: 1100, used: 1200, capacity: 2000/);
+  assert.match(condition(low, 'PodResizePending')!.message!, /requested: 1100, used: 1100, capacity: 2000/);
   await clear('low', 'high');
 });
 
