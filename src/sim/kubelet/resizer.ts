@@ -354,9 +354,7 @@ export class Resizer {
   /** The pod worker's SyncPod: doPodResizeAction when allocated != actual, then the condition. */
   private actuate(pod: ResizablePod, now: number): void {
     const book = pod.resizing;
-    const allocated = allocatedOf(pod);
-    const actual = actualOf(pod);
-    if (samePodResources(allocated, actual)) {
+    if (settled(pod)) {
       if (book.conditions.inProgress) {
         book.conditions = clearInProgress(book.conditions);
         pod.dirty = true;
@@ -365,6 +363,8 @@ export class Resizer {
     }
     // The allocation is reported first: a status write sent after it has been accepted (so a later tick).
     if (book.allocatedAtWrite !== undefined && book.written <= book.allocatedAtWrite) return;
+    const allocated = allocatedOf(pod);
+    const actual = actualOf(pod);
     const result = actuateResize({
       allocated,
       actual,
@@ -401,6 +401,13 @@ export class Resizer {
   static reported(pod: ResizablePod, seq: number): void {
     pod.resizing.written = Math.max(pod.resizing.written, seq);
   }
+}
+
+/** Allocated == actual everywhere (run for every pod on every tick, so without building maps). */
+function settled(pod: ResizablePod): boolean {
+  for (const c of pod.containers.values()) if (!sameResources(c.allocated, c.actual)) return false;
+  for (const c of pod.resizing.sidecars.values()) if (!sameResources(c.allocated, c.actual)) return false;
+  return samePodLevel(pod.resizing.podLevelAllocated, pod.resizing.podLevelActual);
 }
 
 /** The pod's allocated requests (run for every pod on every tick, so without building maps). */
