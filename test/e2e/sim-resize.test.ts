@@ -164,6 +164,75 @@ test('pending resizes are retried in the kubelet order: the higher PriorityClass
   await clear('low', 'high');
 });
 
+test("a memory limit lowered below usage: reason Error with the runtime's text, at the allocation's generation", async () => {
+  await start(
+    poolPod('uses-200', '100m', (p) => {
+      p.metadata!.annotations!['sim.tailor.dev/params'] = JSON.stringify({
+        memoryBytes: 200 * 2 ** 20,
+        startupSeconds: 0,
+        noise: 0,
+      });
+      p.spec!.containers[0]!.resources = {
+        requests: { cpu: '100m', memory: '256Mi' },
+        limits: { memory: '512Mi' },
+      };
+    }),
+  );
+  const patched = await resize(cluster.core, cluster.namespace, 'uses-200', {
+    requests: { cpu: '100m', memory: '100Mi' },
+    limits: { memory: '150Mi' },
+  });
+  const c = await eventually(async () => {
+    const got = condition(await read('uses-200'), 'PodResizeInProgress');
+    assert.equal(got?.reason, 'Error');
+    return got;
+  });
+  const limit = 150 * 2 ** 20;
+  assert.match(
+    c.message!,
+    new RegExp(
+      `^cannot decrease memory limits: \\[attempting to set pod memory limit \\(${limit}\\) below current usage \\(\\d+\\), attempting to set container "app" memory limit \\(${limit}\\) below current usage \\(\\d+\\)\\]$`,
+    ),
+  );
+  assert.equal(c.observedGeneration, patched.metadata!.generation);
+  const cs = (await read('uses-200')).status!.containerStatuses![0]!;
+  assert.equal(cs.resources?.limits?.memory, '512Mi', 'nothing applied: the old limit stays');
+  assert.equal(cs.allocatedResources?.memory, '100Mi', 'allocated all the same');
+});
+
+test('an ordinary init container cannot be resized here: the node does not declare the feature, the apiserver refuses', async () => {
+  await start(
+    poolPod('with-init', '100m', (p) => {
+      p.spec!.initContainers = [
+        {
+          name: 'setup',
+          image: 'example.com/setup:1',
+          resources: { requests: { cpu: '100m', memory: '32Mi' } },
+        },
+      ];
+    }),
+  );
+  const err = await cluster.core
+    .patchNamespacedPodResize(
+      {
+        name: 'with-init',
+        namespace: cluster.namespace,
+        body: {
+          spec: {
+            initContainers: [{ name: 'setup', resources: { requests: { cpu: '200m', memory: '32Mi' } } }],
+          },
+        },
+      },
+      strategic,
+    )
+    .then(
+      () => undefined,
+      (e: unknown) => e as { code?: number; body?: string },
+    );
+  assert.equal(err?.code, 403);
+  assert.match(String(err?.body), /InPlacePodVerticalScalingInitContainers which are not available on node/);
+});
+
 test('a sidecar (restartable init container) is resized in place, with its resources in initContainerStatuses', async () => {
   await start(
     poolPod('with-sidecar', '200m', (p) => {
