@@ -8,6 +8,7 @@ import { formatBytes, formatCpu } from '../core/quantity.ts';
 import { microTime } from '../kube/time.ts';
 import { gpuCapacity, gpuLabels } from './gpus.ts';
 import { allocatableOf } from './kubelet/allocatable.ts';
+import { DECLARED_FEATURES } from './kubelet/declared-features.ts';
 
 export interface SimNodeSpec {
   name: string;
@@ -106,6 +107,8 @@ function nodeStatus(n: SimNodeSpec, index: number, now: Date, pressure?: Pressur
   return {
     capacity: capacityOf(n),
     allocatable: allocatableResourcesOf(n),
+    // Not in client-node's model yet (NodeStatus.declaredFeatures, 1.37); the apiserver keeps it.
+    ...({ declaredFeatures: [...DECLARED_FEATURES] } as object),
     addresses: [
       { type: 'InternalIP', address: n.internalIP ?? simNodeIp(index) },
       { type: 'Hostname', address: n.name },

@@ -86,8 +86,8 @@ test('a resize that fits completes in place and keeps the restartCount', async (
 
 test('a resize larger than the node is refused: by the apiserver at admission (1.37), never applied', async () => {
   // Since in-place resize went GA the apiserver itself checks a resize against the node's
-  // allocatable and answers 403 NodeCapacity; the kubelet's own Infeasible verdict (same rule,
-  // src/sim/kubelet/resize.ts, unit-tested) is then only reached through a stale node object.
+  // allocatable and answers 403 NodeCapacity; the kubelet (through a stale node object) would
+  // say Deferred, as it does since 1.34 (src/sim/kubelet/resize.ts, unit-tested).
   const { core, namespace } = cluster;
   await core.createNamespacedPod({
     namespace,

@@ -147,6 +147,7 @@ export async function registerNode(
 export const POOL = {
   general: { 'sim.tailor.dev/pool': 'general' },
   small: { 'sim.tailor.dev/pool': 'small' },
+  resize: { 'sim.tailor.dev/pool': 'resize' },
   gpu: { 'sim.tailor.dev/pool': 'gpu' },
   hog: { 'sim.tailor.dev/pool': 'hog' },
   physics: { 'sim.tailor.dev/pool': 'physics' },

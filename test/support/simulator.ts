@@ -4,6 +4,7 @@
 //   physics: 1 x (2 cores, 2Gi), tainted: contention, memory pressure and evictions (sim-node-physics)
 // Every node holds back a managed cluster's kube-reserved and 100Mi for hard eviction, so
 // allocatable is below capacity (general: 3920m / 6.1Gi; small, hog, physics: 1930m / 1436Mi).
+//   resize: 1 x (2 cores, 2Gi), for test/e2e/sim-resize.test.ts alone (its sums must not see other files' pods)
 import { loadKubeConfig } from '../../src/kube/client.ts';
 import { Simulator } from '../../src/sim/simulator.ts';
 import { profileResolver } from '../../src/sim/profiles.ts';
@@ -69,6 +70,13 @@ export function testNodes(prefix = 'sim'): SimNodeSpec[] {
       taints: [{ key: 'sim.tailor.dev/pool', value: 'physics', effect: 'NoSchedule' }],
       // Short, so the node is back to schedulable within the test (the kubelet's default is 5 min).
       evictionPressureTransitionSeconds: 15,
+    }),
+    node('resize', 0, {
+      cpu: 2,
+      memoryBytes: 2 * Gi,
+      instanceType: 'sim.small',
+      // Only pods that ask for this pool land here (they tolerate the taint).
+      taints: [{ key: 'sim.tailor.dev/pool', value: 'resize', effect: 'NoSchedule' }],
     }),
     node('gpu', 0, {
       cpu: 8,

@@ -144,3 +144,26 @@ test('pod conditions after an accepted patch', () => {
     assert.equal(label(got), want, name);
   }
 });
+
+test('Applied only once the kubelet reports the resources the spec asks for', () => {
+  const spec = { requests: { cpu: 0.3, memory: 64 * 2 ** 20 }, limits: { memory: 128 * 2 ** 20 } };
+  const container = (actualCpu: number | undefined) => ({
+    name: 'app',
+    spec,
+    ...(actualCpu !== undefined
+      ? { actual: { requests: { ...spec.requests, cpu: actualCpu }, limits: spec.limits } }
+      : {}),
+  });
+  const cases: [string, number | undefined, string][] = [
+    ['the old resources still in force', 0.2, 'InProgress'],
+    ['the new resources in force', 0.3, 'Applied'],
+    ['nothing reported (a kubelet before 1.33)', undefined, 'Applied'],
+  ];
+  for (const [name, actualCpu, want] of cases) {
+    const got = outcomeOfPod(
+      { resize: { kind: 'None' }, observedGeneration: 2, containers: [container(actualCpu)] },
+      2,
+    );
+    assert.equal(label(got), want, name);
+  }
+});

@@ -19,6 +19,7 @@ import { cadvisor } from '../../src/sim/metrics/exporters/cadvisor.ts';
 import { kubeStateMetrics } from '../../src/sim/metrics/exporters/kube-state-metrics.ts';
 import type { UsageView } from '../../src/sim/metrics/view.ts';
 import type { UsageProfile } from '../../src/sim/usage/types.ts';
+import { newBook } from '../../src/sim/kubelet/resizer.ts';
 
 const Mi = 2 ** 20;
 const clock = manualClock(1_764_680_000);
@@ -66,7 +67,7 @@ function podOf(c: ContainerState): PodState {
     generation: 1,
     observedGeneration: 1,
     containers: new Map([[c.name, c]]),
-    desired: new Map([[c.name, c.actual]]),
+    resizing: newBook({ spec: { containers: [] } }),
     claims: [],
     dirty: false,
   };

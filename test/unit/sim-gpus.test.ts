@@ -23,6 +23,7 @@ import { capacityOf, labelsOf } from '../../src/sim/nodes.ts';
 import { parseScenario, scenarioNodes } from '../../src/sim/scenario.ts';
 import { podTemplate } from '../../src/sim/workloads.ts';
 import { testNodes } from '../support/simulator.ts';
+import { newBook } from '../../src/sim/kubelet/resizer.ts';
 
 const Mi = 2 ** 20;
 const Gi = 2 ** 30;
@@ -77,7 +78,7 @@ function pod(name: string, node: string, containers: ContainerState[]): PodState
     generation: 1,
     observedGeneration: 1,
     containers: new Map(containers.map((c) => [c.name, c])),
-    desired: new Map(),
+    resizing: newBook({ spec: { containers: [] } }),
     claims: [],
     dirty: false,
   };

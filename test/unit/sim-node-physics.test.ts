@@ -265,8 +265,8 @@ test("admission: the scheduler's fit against allocatable, in its words", () => {
 test('under MemoryPressure the kubelet refuses BestEffort pods only, as the eviction manager admits', () => {
   const node = { name: 'n', cpu: 2, memoryBytes: 2 * Gi, ephemeralStorageBytes: 0, pods: 110, gpus: 0 };
   const used = { cpu: 0, memory: 0, pods: 0 };
-  const bestEffort = new Map([['app', res(0, 0)]]);
-  const burstable = new Map([['app', res(0.1, 64)]]);
+  const bestEffort = { containers: new Map([['app', res(0, 0)]]) };
+  const burstable = { containers: new Map([['app', res(0.1, 64)]]) };
   assert.deepEqual(kubeletAdmit({ desired: bestEffort, node, used, memoryPressure: true }), {
     outcome: 'Evicted',
     message: 'The node had condition: [MemoryPressure]. ',
@@ -279,7 +279,12 @@ test('under MemoryPressure the kubelet refuses BestEffort pods only, as the evic
   });
   // Against allocatable (1930m on 2 cores), not capacity.
   assert.equal(
-    kubeletAdmit({ desired: new Map([['app', res(1.95, 64)]]), node, used, memoryPressure: false }).outcome,
+    kubeletAdmit({
+      desired: { containers: new Map([['app', res(1.95, 64)]]) },
+      node,
+      used,
+      memoryPressure: false,
+    }).outcome,
     'OutOfcpu',
   );
 });

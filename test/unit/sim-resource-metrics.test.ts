@@ -23,6 +23,7 @@ import { resolutionFor } from '../../src/sim/metrics/metrics-server.ts';
 import type { UsageView } from '../../src/sim/metrics/view.ts';
 import type { SimNodeSpec } from '../../src/sim/nodes.ts';
 import { SimVolumes } from '../../src/sim/volumes/store.ts';
+import { newBook } from '../../src/sim/kubelet/resizer.ts';
 
 const Mi = 2 ** 20;
 const T0 = 1_764_680_000;
@@ -73,7 +74,7 @@ function pod(name: string, node: string, containers: ContainerState[], o: Partia
     generation: 1,
     observedGeneration: 1,
     containers: new Map(containers.map((c) => [c.name, c])),
-    desired: new Map(),
+    resizing: newBook({ spec: { containers: [] } }),
     claims: [],
     dirty: false,
     ...o,

@@ -17,6 +17,7 @@ import type { PodState } from '../../src/sim/kubelet/state.ts';
 import { manualClock } from '../../src/sim/clock.ts';
 import { SimVolumes } from '../../src/sim/volumes/store.ts';
 import { NO_WRITES } from '../../src/sim/volumes/writes.ts';
+import { newBook } from '../../src/sim/kubelet/resizer.ts';
 import { KubeletVolumeStats, kubeletUrl } from '../../src/sources/volume-stats/kubelet.ts';
 
 const Gi = 2 ** 30;
@@ -37,7 +38,7 @@ function world() {
     generation: 1,
     observedGeneration: 1,
     containers: new Map(),
-    desired: new Map(),
+    resizing: newBook({}),
     claims: [claim],
     dirty: false,
     volumes: [

@@ -1,6 +1,7 @@
 // What became of a resize: the apiserver's answer to the pods/resize patch, or the kubelet's
 // conditions on the pod afterwards, as one closed union the controller switches on.
-import type { ResizeState } from './types.ts';
+import type { Amounts, ContainerView, ResizeState } from './types.ts';
+import { RESOURCES } from './types.ts';
 
 export type RejectReason =
   /** 422 "Pod QOS Class may not change as a result of resizing". */
@@ -62,10 +63,17 @@ export function outcomeOfPatchError(err: unknown): ResizeOutcome {
 
 /**
  * The kubelet's progress, read from the pod after an accepted patch. `generation` is the one the
- * patch produced: until the kubelet has observed it, the resize is still on its way.
+ * patch produced: until the kubelet has observed it, the resize is still on its way. Applied means
+ * the kubelet reports the new resources: a container whose status.resources still differ from its
+ * spec (the kubelet between allocation and actuation, or one that never acts on that part of the
+ * pod) is not Applied, whatever the conditions say.
  */
 export function outcomeOfPod(
-  pod: { readonly resize: ResizeState; readonly observedGeneration?: number },
+  pod: {
+    readonly resize: ResizeState;
+    readonly observedGeneration?: number;
+    readonly containers?: readonly Pick<ContainerView, 'name' | 'spec' | 'actual'>[];
+  },
   generation?: number,
 ): ResizeOutcome {
   switch (pod.resize.kind) {
@@ -82,8 +90,26 @@ export function outcomeOfPod(
       if (generation !== undefined && (pod.observedGeneration ?? 0) < generation) {
         return { kind: 'InProgress', message: `the kubelet has not yet observed generation ${generation}` };
       }
+      {
+        const behind = (pod.containers ?? []).filter(
+          (c) =>
+            c.actual !== undefined &&
+            (!sameAmounts(c.spec.requests, c.actual.requests) ||
+              !sameAmounts(c.spec.limits, c.actual.limits)),
+        );
+        if (behind.length > 0)
+          return {
+            kind: 'InProgress',
+            message: `the kubelet does not report the new resources of ${behind.map((c) => c.name).join(', ')} yet`,
+          };
+      }
       return { kind: 'Applied', message: 'the kubelet reports the new resources' };
   }
+}
+
+/** cpu and memory equal where the spec sets them (the status may list more, e.g. a GPU). */
+function sameAmounts(spec: Amounts, actual: Amounts): boolean {
+  return RESOURCES.every((r) => spec[r] === undefined || spec[r] === actual[r]);
 }
 
 function statusBody(body: unknown): StatusBody {

@@ -8,7 +8,7 @@
 import type { SimNodeSpec } from '../nodes.ts';
 import { allocatableOf } from './allocatable.ts';
 import { qosOf } from './memory-pressure.ts';
-import { podRequests, type Capacity, type Resources } from './resize.ts';
+import { podRequests, type Capacity, type PodResources } from './resize.ts';
 
 export type PodAdmission =
   { outcome: 'Admitted' } | { outcome: 'OutOfcpu' | 'OutOfmemory' | 'OutOfpods'; message: string };
@@ -52,12 +52,12 @@ export type KubeletAdmission = PodAdmission | { outcome: 'Evicted'; message: str
  * requests against the node's allocatable less what the pods already admitted request.
  */
 export function kubeletAdmit(input: {
-  desired: ReadonlyMap<string, Resources>;
+  desired: PodResources;
   node: SimNodeSpec;
   used: Capacity & { pods: number };
   memoryPressure: boolean;
 }): KubeletAdmission {
-  if (input.memoryPressure && qosOf([...input.desired.values()]) === 'BestEffort')
+  if (input.memoryPressure && qosOf([...input.desired.containers.values()]) === 'BestEffort')
     return { outcome: 'Evicted', message: 'The node had condition: [MemoryPressure]. ' };
   const a = allocatableOf(input.node);
   return admitPod({

@@ -8,21 +8,12 @@ import { classify, isNotFound } from '../../kube/errors.ts';
 import type { EventRecorder } from '../../kube/events.ts';
 import { watchResource, type Watched } from '../../kube/informer.ts';
 import { apiTime } from '../../kube/time.ts';
-import { formatBytes, formatCpu } from '../../core/quantity.ts';
-import { counterSeconds, type Clock } from '../clock.ts';
+import { type Clock } from '../clock.ts';
 import type { SimNodeSpec } from '../nodes.ts';
 import type { ProfileContext, UsageProfile, UsageSample } from '../usage/types.ts';
-import {
-  actuateResize,
-  admitResize,
-  podRequests,
-  sameResources,
-  type Capacity,
-  type Resources,
-} from './resize.ts';
+import { podRequests, type Capacity } from './resize.ts';
 import {
   containerIdOf,
-  desiredOf,
   policyOf,
   resourcesOf,
   startInstance,
@@ -33,6 +24,9 @@ import {
 import { allocatableOf } from './allocatable.ts';
 import { kubeletAdmit } from './admission.ts';
 import { NodePhysics, endPod, terminalStatus } from './node-physics.ts';
+import { allocatedRequests, newBook, podLevelStatus, Resizer } from './resizer.ts';
+import { hasLimits, limitsOf, requestsOf, resizeConditionsOf, sidecarStatusesOf } from './resize-api.ts';
+import { gracePeriodOf, shutdownSecondsOf, terminate } from './termination.ts';
 import type { PodVolume, SimVolumes } from '../volumes/store.ts';
 import { parseWrites } from '../volumes/writes.ts';
 import { admitDevices, gpuOf } from './devices.ts';
@@ -72,6 +66,10 @@ export class Kubelet {
   /** Pods whose status the API has not heard yet, in the order they changed. */
   private queue = new Set<PodState>();
   private podIndex = 0;
+  /** The allocation manager: pending resizes, their order and retries, actuation (./resizer.ts). */
+  readonly resizer: Resizer;
+  /** Status writes sent so far: numbers each write, so a resize is actuated after its allocation was reported. */
+  private writeSeq = 0;
   /** Status writes and their failures, for the scale benchmark and for tests. */
   readonly stats = { statusWrites: 0, statusErrors: 0, ticks: 0, lastTickMs: 0 };
   /** CPU sharing, the OOM killer, memory pressure and evictions, per node (./node-physics.ts). */
@@ -88,6 +86,22 @@ export class Kubelet {
       evict: (pod, message, now) => this.end(pod, 'Evicted', 'Evicted', message, now),
       ...(deps.onMemoryPressure ? { setMemoryPressure: deps.onMemoryPressure } : {}),
     });
+    this.resizer = new Resizer(
+      {
+        nodeAllocatable: (name) => {
+          // Allocatable, not capacity: what the node holds back is not the pods' (./allocatable.ts).
+          const node = deps.nodes.get(name);
+          if (!node) return { cpu: 0, memory: 0 };
+          const a = allocatableOf(node);
+          return { cpu: a.cpu, memory: a.memoryBytes };
+        },
+        restart: (pod, name) => {
+          const c = (pod as PodState).containers.get(name);
+          if (c) this.restart(c, deps.clock.now(), 'ResizeRestart', 0);
+        },
+      },
+      this.lastTick,
+    );
   }
 
   async start(): Promise<void> {
@@ -100,7 +114,10 @@ export class Kubelet {
         add: (p) => this.observe(p),
         update: (p) => this.observe(p),
         delete: (p) => {
-          if (p.metadata?.uid && this.pods.delete(p.metadata.uid)) this.admitted = undefined;
+          if (p.metadata?.uid && this.pods.delete(p.metadata.uid)) {
+            this.admitted = undefined;
+            this.resizer.removed(p.metadata.uid);
+          }
         },
         error: (e) => this.deps.log(`pod watch: ${classify(e).message}; relisting`),
       },
@@ -133,7 +150,7 @@ export class Kubelet {
     const node = pod.spec?.nodeName;
     if (!uid || !node || !this.deps.nodes.has(node)) return;
     if (pod.metadata?.deletionTimestamp) {
-      this.finish(pod);
+      this.terminate(pod);
       return;
     }
     if (pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') return;
@@ -146,7 +163,7 @@ export class Kubelet {
     state.generation = pod.metadata?.generation ?? 1;
     state.priority = pod.spec?.priority ?? 0;
     state.labels = pod.metadata?.labels ?? {};
-    state.desired = desiredOf(pod);
+    if (!state.unsupported) this.resizer.updated(state, pod, this.pods);
     state.scheduledCondition = pod.status?.conditions?.find((c) => c.type === 'PodScheduled');
   }
 
@@ -172,7 +189,7 @@ export class Kubelet {
         v.persistentVolumeClaim ? [v.persistentVolumeClaim.claimName] : [],
       ),
       dirty: true,
-      desired: desiredOf(pod),
+      resizing: newBook(pod),
     };
     if (!this.passesAdmission(pod, state, node, now)) return state;
     for (const c of pod.spec?.containers ?? []) {
@@ -235,7 +252,7 @@ export class Kubelet {
     this.admitted ??= this.allocatedByNode();
     const used = this.admitted.get(node.name) ?? { cpu: 0, memory: 0, pods: 0 };
     const verdict = kubeletAdmit({
-      desired: state.desired,
+      desired: state.resizing.desired,
       node,
       used,
       memoryPressure: this.physics.underPressure(node.name),
@@ -244,7 +261,7 @@ export class Kubelet {
       this.end(state, 'Rejected', verdict.outcome, verdict.message, now, pod);
       return false;
     }
-    const wants = podRequests(state.desired);
+    const wants = podRequests(state.resizing.desired);
     this.admitted.set(node.name, {
       cpu: used.cpu + wants.cpu,
       memory: used.memory + wants.memory,
@@ -339,23 +356,34 @@ export class Kubelet {
     return true;
   }
 
-  /** A pod being deleted: its containers stop at once, then the kubelet's final delete. */
-  private finish(pod: k8s.V1Pod): void {
-    const uid = pod.metadata!.uid!;
+  /**
+   * A pod being deleted: SIGTERM to its containers, which stop when the app exits or at the end of
+   * the grace period (./termination.ts); the tick then makes the final delete. A pod the simulator
+   * never ran (or never saw) has nothing to stop.
+   */
+  private terminate(pod: k8s.V1Pod): void {
+    const state = this.pods.get(pod.metadata!.uid!);
+    if (!state || state.unsupported || state.phase !== 'Running') {
+      this.finish(pod.metadata!.namespace!, pod.metadata!.name!, pod.metadata!.uid!);
+      return;
+    }
+    if (state.termination) return;
+    state.termination = terminate(this.deps.clock.now(), gracePeriodOf(pod), shutdownSecondsOf(pod));
+  }
+
+  /** The kubelet's final delete (grace 0) once the containers have stopped: the pod leaves the node. */
+  private finish(namespace: string, name: string, uid: string): void {
     if (this.writing.has(`delete/${uid}`)) return;
     this.writing.add(`delete/${uid}`);
-    this.pods.delete(uid);
-    this.admitted = undefined;
+    if (this.pods.delete(uid)) {
+      this.admitted = undefined;
+      this.resizer.removed(uid);
+    }
     this.deps.clients.core
       // With a body the apiserver ignores query options, so the grace period goes in the body.
-      .deleteNamespacedPod({
-        name: pod.metadata!.name!,
-        namespace: pod.metadata!.namespace!,
-        body: { gracePeriodSeconds: 0, preconditions: { uid } },
-      })
+      .deleteNamespacedPod({ name, namespace, body: { gracePeriodSeconds: 0, preconditions: { uid } } })
       .catch((e: unknown) => {
-        if (!isNotFound(e))
-          this.deps.log(`delete ${pod.metadata?.namespace}/${pod.metadata?.name}: ${classify(e).message}`);
+        if (!isNotFound(e)) this.deps.log(`delete ${namespace}/${name}: ${classify(e).message}`);
       })
       .finally(() => this.writing.delete(`delete/${uid}`));
   }
@@ -371,12 +399,21 @@ export class Kubelet {
     const now = this.deps.clock.now();
     const dt = Math.max(0, now - this.lastTick);
     this.lastTick = now;
+    // 0. Deleted pods whose containers have stopped leave the node (and make room for resizes).
+    for (const pod of this.pods.values())
+      if (pod.termination && now >= pod.termination.stopAt) this.finish(pod.namespace, pod.name, pod.uid);
+    // 1. Resizes first (allocation, then actuation once reported), so this tick's usage is judged
+    // against the limits now in force.
     const allocatedByNode = this.allocatedByNode();
     this.admitted = allocatedByNode;
+    const running = new Map([...this.pods].filter(([, p]) => !p.unsupported && !p.terminal));
+    this.resizer.step(running, allocatedByNode, now, this.writeSeq);
     for (const pod of this.pods.values()) {
       if (pod.unsupported || pod.terminal) continue;
-      // 1. Resize first, so this tick's usage is judged against the limits now in force.
-      this.resize(pod, allocatedByNode);
+      if (pod.observedGeneration !== pod.generation) {
+        pod.observedGeneration = pod.generation;
+        pod.dirty = true;
+      }
       // 2. Init containers (downloads into the volumes) before anything else runs.
       if (!this.initialize(pod, now, dt)) {
         if (pod.dirty) this.queue.add(pod);
@@ -406,74 +443,6 @@ export class Kubelet {
       sums.set(p.node, s);
     }
     return sums;
-  }
-
-  private resize(pod: PodState, allocatedByNode: Map<string, Capacity>): void {
-    const node = this.deps.nodes.get(pod.node)!;
-    const allocated = new Map([...pod.containers].map(([n, c]) => [n, c.allocated]));
-    const mine = allocatedRequests(pod);
-    const onNode = allocatedByNode.get(pod.node) ?? { cpu: 0, memory: 0 };
-    const allocatable = allocatableOf(node);
-    const admission = admitResize({
-      desired: pod.desired,
-      allocated,
-      nodeAllocatable: { cpu: allocatable.cpu, memory: allocatable.memoryBytes },
-      othersAllocated: { cpu: onNode.cpu - mine.cpu, memory: onNode.memory - mine.memory },
-    });
-    const before = pod.resize;
-    switch (admission.admission) {
-      case 'NoChange':
-        break;
-      case 'Deferred':
-      case 'Infeasible':
-        pod.resize = { type: 'PodResizePending', reason: admission.admission, message: admission.message };
-        break;
-      case 'Accepted':
-        for (const [name, want] of pod.desired) {
-          const c = pod.containers.get(name);
-          if (c) c.allocated = want;
-        }
-        // Keep the node's sum current so a later pod in this tick sees this allocation.
-        const wanted = podRequests(pod.desired);
-        onNode.cpu += wanted.cpu - mine.cpu;
-        onNode.memory += wanted.memory - mine.memory;
-        allocatedByNode.set(pod.node, onNode);
-        pod.dirty = true;
-        break;
-    }
-    // Actuate whatever is allocated but not yet actual (a new allocation, or an earlier Error).
-    const pending = [...pod.containers.values()].some((c) => !sameResources(c.allocated, c.actual));
-    if (pending) {
-      const result = actuateResize({
-        allocated: new Map([...pod.containers].map(([n, c]) => [n, c.allocated])),
-        actual: new Map([...pod.containers].map(([n, c]) => [n, c.actual])),
-        memoryUsage: new Map([...pod.containers].map(([n, c]) => [n, c.usage.memoryBytes])),
-        policy: new Map([...pod.containers].map(([n, c]) => [n, c.policy])),
-      });
-      const now = this.deps.clock.now();
-      for (const name of result.applied) {
-        const c = pod.containers.get(name)!;
-        c.actual = c.allocated;
-        if (result.restarted.includes(name)) this.restart(c, now, 'ResizeRestart', 0);
-      }
-      pod.resize =
-        result.outcome === 'Error'
-          ? { type: 'PodResizeInProgress', reason: 'Error', message: result.message }
-          : admission.admission === 'Deferred' || admission.admission === 'Infeasible'
-            ? pod.resize
-            : undefined;
-      if (result.applied.length) pod.dirty = true;
-    } else if (admission.admission === 'NoChange' || admission.admission === 'Accepted') {
-      pod.resize = undefined;
-    }
-    if (pod.observedGeneration !== pod.generation) {
-      pod.observedGeneration = pod.generation;
-      pod.dirty = true;
-    }
-    if (JSON.stringify(before) !== JSON.stringify(pod.resize)) {
-      pod.dirty = true;
-      pod.resizeSince = this.deps.clock.now();
-    }
   }
 
   private use(pod: PodState, c: ContainerState, now: number): void {
@@ -579,11 +548,13 @@ export class Kubelet {
       pod.dirty = false;
       this.writing.add(pod.uid);
       this.stats.statusWrites++;
+      const seq = ++this.writeSeq;
       this.deps.clients.core
         .patchNamespacedPodStatus(
           { name: pod.name, namespace: pod.namespace, body: { status: this.statusOf(pod) } },
           mergePatch,
         )
+        .then(() => Resizer.reported(pod, seq))
         .catch((e: unknown) => {
           if (isNotFound(e)) {
             this.pods.delete(pod.uid);
@@ -641,17 +612,8 @@ export class Kubelet {
       cond('ContainersReady', allReady, allReady ? undefined : 'ContainersNotReady'),
       cond('Ready', allReady, allReady ? undefined : 'ContainersNotReady'),
     ];
-    if (pod.resize) {
-      conditions.push({
-        type: pod.resize.type,
-        status: 'True',
-        lastTransitionTime: t(pod.resizeSince ?? this.deps.clock.now()) as unknown as Date,
-        observedGeneration: pod.observedGeneration,
-        ...(pod.resize.reason ? { reason: pod.resize.reason } : {}),
-        ...(pod.resize.message ? { message: pod.resize.message } : {}),
-      });
-    }
-    const initStatuses = init?.containers.map((c, i): k8s.V1ContainerStatus => ({
+    conditions.push(...resizeConditionsOf(pod.resizing.conditions, t));
+    const ordinaryInit = init?.containers.map((c, i): k8s.V1ContainerStatus => ({
       name: c.name,
       image: c.image,
       imageID: `sim://${c.image}`,
@@ -677,6 +639,8 @@ export class Kubelet {
             },
           }),
     }));
+    const initStatuses = sidecarStatusesOf(pod, ordinaryInit, t);
+    const podLevel = podLevelStatus(pod.resizing);
     if (initializing) {
       return {
         phase: 'Pending',
@@ -686,6 +650,7 @@ export class Kubelet {
         startTime: t(pod.startTime) as unknown as Date,
         observedGeneration: pod.observedGeneration,
         conditions,
+        ...podLevel,
         initContainerStatuses: initStatuses,
         containerStatuses: containers.map((c) => ({
           name: c.name,
@@ -712,6 +677,7 @@ export class Kubelet {
       startTime: t(pod.startTime) as unknown as Date,
       observedGeneration: pod.observedGeneration,
       conditions,
+      ...podLevel,
       containerStatuses: containers.map((c) => ({
         name: c.name,
         image: c.image,
@@ -753,39 +719,6 @@ export class Kubelet {
   }
 }
 
-/** The pod's allocated requests, summed over its containers (run for every pod on every tick). */
-function allocatedRequests(pod: PodState): Capacity {
-  let cpu = 0;
-  let memory = 0;
-  for (const c of pod.containers.values()) {
-    cpu += c.allocated.cpuRequest;
-    memory += c.allocated.memoryRequest;
-  }
-  return { cpu, memory };
-}
-
 function hostIpOf(node: SimNodeSpec): string {
   return node.internalIP ?? '';
-}
-
-type GpuHolder = Pick<ContainerState, 'gpus' | 'gpuResource'>;
-
-function gpuQuantity(c: GpuHolder): Record<string, string> {
-  return c.gpus ? { [c.gpuResource ?? 'nvidia.com/gpu']: String(c.gpus) } : {};
-}
-
-function requestsOf(r: Resources, c: GpuHolder): Record<string, string> {
-  return { cpu: formatCpu(r.cpuRequest), memory: formatBytes(r.memoryRequest), ...gpuQuantity(c) };
-}
-
-function hasLimits(r: Resources, c: GpuHolder): boolean {
-  return r.cpuLimit !== undefined || r.memoryLimit !== undefined || c.gpus > 0;
-}
-
-function limitsOf(r: Resources, c: GpuHolder): Record<string, string> {
-  return {
-    ...(r.cpuLimit !== undefined ? { cpu: formatCpu(r.cpuLimit) } : {}),
-    ...(r.memoryLimit !== undefined ? { memory: formatBytes(r.memoryLimit) } : {}),
-    ...gpuQuantity(c),
-  };
 }

@@ -1,5 +1,7 @@
-// The kubelet's side of an in-place resize (KEP-1287, "Design Details" > "Kubelet and API Server
-// Interaction" and "Resize Status"), as pure decisions over desired, allocated and actual resources.
+// The kubelet's side of an in-place resize (KEP-1287) as pure decisions over desired, allocated and
+// actual resources, following Kubernetes 1.37: pkg/kubelet/allocation (admission of the allocation),
+// pkg/kubelet/lifecycle/predicate.go (the fit check and its message), pkg/kubelet/kuberuntime
+// (actuation and the memory-limit-below-usage check).
 
 /** One container's resources in plain numbers: cores and bytes; a missing limit is unlimited. */
 export interface Resources {
@@ -9,25 +11,51 @@ export interface Resources {
   memoryLimit?: number;
 }
 
+/** Pod-level resources (`spec.resources`, PodLevelResources): each value is optional on its own. */
+export interface PodLevelResources {
+  cpuRequest?: number;
+  memoryRequest?: number;
+  cpuLimit?: number;
+  memoryLimit?: number;
+}
+
+/** What a pod asks for, has been allocated, or runs with: every resizable container, and pod-level resources. */
+export interface PodResources {
+  /** Regular containers and restartable init containers (sidecars), by name (unique in a pod). */
+  containers: ReadonlyMap<string, Resources>;
+  podLevel?: PodLevelResources;
+}
+
 export interface Capacity {
   cpu: number;
   memory: number;
 }
 
+/** The kubelet's feature gates that decide what a resize may change (1.37 defaults: all on). */
+export interface ResizeGates {
+  /** InPlacePodLevelResourcesVerticalScaling: beta, on by default since 1.36 (pkg/features/kube_features.go). */
+  podLevelResources: boolean;
+}
+export const DEFAULT_GATES: ResizeGates = { podLevelResources: true };
+
 /**
- * Admission of a resize on the node (KEP-1287 "Scheduler and API Server Interaction" / kubelet
- * `canResizePod`): all or nothing for the pod.
- * - Infeasible: the pod's new requests exceed what the node can ever allocate; never retried.
- * - Deferred: they fit the node but not beside the other pods' allocations now; retried later.
+ * Admission of a resize on the node (allocation_manager.go handlePodResourcesResize -> canAdmitPod):
+ * all or nothing for the pod.
+ * - Infeasible: a resize handler refuses it for good (allocation/handlers.go, e.g. a pod-level resize
+ *   with InPlacePodLevelResourcesVerticalScaling off); never retried.
+ * - Deferred: the fit check fails (OutOfcpu / OutOfmemory); since 1.34 that is Deferred even when
+ *   the pod alone exceeds the node (status_manager.go SetPodResizePendingCondition turns every other
+ *   reason into Deferred; allocation_manager_test.go "beyond node capacity - expect Deferred").
  */
 export type ResizeAdmission = 'NoChange' | 'Accepted' | 'Deferred' | 'Infeasible';
 
 export interface AdmissionInput {
-  desired: ReadonlyMap<string, Resources>;
-  allocated: ReadonlyMap<string, Resources>;
+  desired: PodResources;
+  allocated: PodResources;
   nodeAllocatable: Capacity;
   /** Sum of the requests allocated to every OTHER pod on the node. */
   othersAllocated: Capacity;
+  gates?: ResizeGates;
 }
 
 export function sameResources(a: Resources | undefined, b: Resources | undefined): boolean {
@@ -40,47 +68,86 @@ export function sameResources(a: Resources | undefined, b: Resources | undefined
   );
 }
 
-export function podRequests(resources: ReadonlyMap<string, Resources>): Capacity {
-  let cpu = 0;
-  let memory = 0;
-  for (const r of resources.values()) {
-    cpu += r.cpuRequest;
-    memory += r.memoryRequest;
-  }
-  return { cpu, memory };
+export function samePodLevel(a: PodLevelResources | undefined, b: PodLevelResources | undefined): boolean {
+  return (
+    a?.cpuRequest === b?.cpuRequest &&
+    a?.memoryRequest === b?.memoryRequest &&
+    a?.cpuLimit === b?.cpuLimit &&
+    a?.memoryLimit === b?.memoryLimit
+  );
 }
 
-export function admitResize(input: AdmissionInput): { admission: ResizeAdmission; message: string } {
-  const changed = [...input.desired].some(([name, want]) => !sameResources(want, input.allocated.get(name)));
-  if (!changed) return { admission: 'NoChange', message: '' };
-  const want = podRequests(input.desired);
-  const had = podRequests(input.allocated);
-  // A resize that asks for no more of anything frees room: it is always admitted.
-  if (want.cpu <= had.cpu && want.memory <= had.memory) return { admission: 'Accepted', message: '' };
-  const { nodeAllocatable: node, othersAllocated: others } = input;
-  const over = (what: 'cpu' | 'memory', need: number, have: number) =>
-    need > have + 1e-9 ? `${what}, requested: ${fmt(what, need)}, capacity: ${fmt(what, have)}` : undefined;
-
-  const infeasible = over('cpu', want.cpu, node.cpu) ?? over('memory', want.memory, node.memory);
-  if (infeasible)
-    return { admission: 'Infeasible', message: `Node didn't have enough capacity: ${infeasible}` };
-  const deferred =
-    over('cpu', want.cpu, node.cpu - others.cpu) ?? over('memory', want.memory, node.memory - others.memory);
-  if (deferred) return { admission: 'Deferred', message: `Node didn't have enough resource: ${deferred}` };
-  return { admission: 'Accepted', message: '' };
+export function samePodResources(a: PodResources, b: PodResources): boolean {
+  if (!samePodLevel(a.podLevel, b.podLevel)) return false;
+  if (a.containers.size !== b.containers.size) return false;
+  return [...a.containers].every(([name, r]) => sameResources(r, b.containers.get(name)));
 }
 
 /**
- * Actuation of an accepted resize (KEP-1287 "Container resource limit update ordering" and the
- * memory-limit check added for GA): a memory limit below the container's current usage is not
- * applied; the resize stays in progress with reason Error until usage drops or the spec changes.
- * Containers whose resizePolicy says RestartContainer for a changed resource are restarted.
+ * The pod's requests as the scheduler and kubelet count them (component-helpers resource.PodRequests):
+ * pod-level requests win per resource; otherwise the containers' and sidecars' requests summed.
+ * Simplified: ordinary init containers (run before the others, one at a time) are not counted.
+ */
+export function podRequests(p: PodResources): Capacity {
+  let cpu = 0;
+  let memory = 0;
+  for (const r of p.containers.values()) {
+    cpu += r.cpuRequest;
+    memory += r.memoryRequest;
+  }
+  return { cpu: p.podLevel?.cpuRequest ?? cpu, memory: p.podLevel?.memoryRequest ?? memory };
+}
+
+/** allocation_manager.go isResizeIncreasingRequests: does the resize raise the pod's cpu or memory request? */
+export function isIncreasing(desired: PodResources, allocated: PodResources): boolean {
+  const want = podRequests(desired);
+  const had = podRequests(allocated);
+  return want.cpu > had.cpu + 1e-9 || want.memory > had.memory + 0.5;
+}
+
+export function admitResize(input: AdmissionInput): { admission: ResizeAdmission; message: string } {
+  if (samePodResources(input.desired, input.allocated)) return { admission: 'NoChange', message: '' };
+  const gates = input.gates ?? DEFAULT_GATES;
+  // allocation/handlers.go podResizesAdmitHandler and features_linux.go: the refusals come first.
+  if (!samePodLevel(input.desired.podLevel, input.allocated.podLevel) && !gates.podLevelResources)
+    return { admission: 'Infeasible', message: 'InPlacePodLevelResourcesVerticalScaling is disabled' };
+  // lifecycle/predicate.go: the scheduler's fit check against the node with the OTHER pods only, so
+  // the pod's whole request must fit beside them, a decrease as much as an increase; cpu before memory.
+  const want = podRequests(input.desired);
+  const { nodeAllocatable: node, othersAllocated: used } = input;
+  const milli = (v: number) => Math.round(v * 1000);
+  const bytes = (v: number) => Math.round(v);
+  if (milli(want.cpu) > 0 && milli(want.cpu) > milli(node.cpu) - milli(used.cpu))
+    return {
+      admission: 'Deferred',
+      message: insufficient('cpu', milli(want.cpu), milli(used.cpu), milli(node.cpu)),
+    };
+  if (bytes(want.memory) > 0 && bytes(want.memory) > bytes(node.memory) - bytes(used.memory))
+    return {
+      admission: 'Deferred',
+      message: insufficient('memory', bytes(want.memory), bytes(used.memory), bytes(node.memory)),
+    };
+  return { admission: 'Accepted', message: '' };
+}
+
+/** lifecycle/predicate.go InsufficientResourceError.Error(): milli-cores for cpu, bytes for memory. */
+function insufficient(resource: string, requested: number, used: number, capacity: number): string {
+  return `Node didn't have enough resource: ${resource}, requested: ${requested}, used: ${used}, capacity: ${capacity}`;
+}
+
+/**
+ * Actuation of an allocated resize (kuberuntime_manager.go doPodResizeAction): all or nothing for the
+ * pod. Before anything is changed, validateMemoryResizeAction refuses a memory limit that is added or
+ * lowered to at or below current usage, for the pod cgroup and for each container updated in place;
+ * the resize then stays in progress with reason Error, and is tried again on every sync. A container
+ * whose resizePolicy says RestartContainer for a changed resource is restarted instead of updated.
  */
 export type ResizePolicy = 'NotRequired' | 'RestartContainer';
 
 export interface ActuationInput {
-  allocated: ReadonlyMap<string, Resources>;
-  actual: ReadonlyMap<string, Resources>;
+  allocated: PodResources;
+  actual: PodResources;
+  /** Each container's current memory usage (bytes). */
   memoryUsage: ReadonlyMap<string, number>;
   policy: ReadonlyMap<string, { cpu: ResizePolicy; memory: ResizePolicy }>;
 }
@@ -90,42 +157,75 @@ export type ActuationOutcome = 'Done' | 'Error';
 export interface Actuation {
   outcome: ActuationOutcome;
   message: string;
-  /** Containers that get the allocation now (all of them when Done). */
-  applied: string[];
-  /** Containers restarted because their resizePolicy asked for it. */
+  /** Containers restarted because their resizePolicy asked for it (none on Error). */
   restarted: string[];
 }
 
 export function actuateResize(input: ActuationInput): Actuation {
-  const applied: string[] = [];
   const restarted: string[] = [];
-  const errors: string[] = [];
-  for (const [name, target] of input.allocated) {
-    const current = input.actual.get(name);
+  const lowered = new Map<string, number>();
+  let memoryUpdated = false;
+  for (const [name, target] of input.allocated.containers) {
+    const current = input.actual.containers.get(name);
     if (sameResources(target, current)) continue;
     const policy = input.policy.get(name) ?? { cpu: 'NotRequired', memory: 'NotRequired' };
     const memoryChanged =
       target.memoryLimit !== current?.memoryLimit || target.memoryRequest !== current?.memoryRequest;
     const cpuChanged = target.cpuLimit !== current?.cpuLimit || target.cpuRequest !== current?.cpuRequest;
-    const restart =
+    // kuberuntime_manager.go computePodResizeAction: a RestartContainer policy for any changed
+    // resource restarts the container; it is not updated in place and so not checked.
+    if (
       (memoryChanged && policy.memory === 'RestartContainer') ||
-      (cpuChanged && policy.cpu === 'RestartContainer');
-    const usage = input.memoryUsage.get(name) ?? 0;
-    // A restart frees the memory, so the usage check only guards live (NotRequired) changes.
-    if (!restart && target.memoryLimit !== undefined && usage > target.memoryLimit) {
-      errors.push(
-        `container ${name}: attempting to set pod memory limit (${target.memoryLimit}) below current usage (${Math.round(usage)})`,
-      );
+      (cpuChanged && policy.cpu === 'RestartContainer')
+    ) {
+      restarted.push(name);
       continue;
     }
-    applied.push(name);
-    if (restart) restarted.push(name);
+    if (!memoryChanged) continue;
+    memoryUpdated = true;
+    const limit = target.memoryLimit;
+    if (limit !== undefined && (current?.memoryLimit === undefined || limit < current.memoryLimit))
+      lowered.set(name, limit);
   }
-  return errors.length
-    ? { outcome: 'Error', message: errors.join('; '), applied, restarted }
-    : { outcome: 'Done', message: '', applied, restarted };
+  const podLevelChanged = !samePodLevel(input.allocated.podLevel, input.actual.podLevel);
+  if (!memoryUpdated && !podLevelChanged) return { outcome: 'Done', message: '', restarted };
+
+  const podUsage = [...input.memoryUsage.values()].reduce((a, b) => a + b, 0);
+  const errors: string[] = [];
+  const desiredPod = podMemoryLimit(input.allocated);
+  const currentPod = podMemoryLimit(input.actual);
+  if (
+    desiredPod !== undefined &&
+    (currentPod === undefined || desiredPod < currentPod) &&
+    podUsage >= desiredPod
+  )
+    errors.push(
+      `attempting to set pod memory limit (${Math.round(desiredPod)}) below current usage (${Math.round(podUsage)})`,
+    );
+  for (const [name, limit] of lowered) {
+    // The kubelet prints the POD's usage in the container's message (kuberuntime_manager.go
+    // validateMemoryResizeAction, as of 1.37); the comparison itself is the container's own.
+    if ((input.memoryUsage.get(name) ?? 0) >= limit)
+      errors.push(
+        `attempting to set container "${name}" memory limit (${Math.round(limit)}) below current usage (${Math.round(podUsage)})`,
+      );
+  }
+  if (errors.length === 0) return { outcome: 'Done', message: '', restarted };
+  // utilerrors.NewAggregate: one error alone, several in brackets.
+  const aggregate = errors.length === 1 ? errors[0] : `[${errors.join(', ')}]`;
+  return { outcome: 'Error', message: `cannot decrease memory limits: ${aggregate}`, restarted: [] };
 }
 
-function fmt(what: 'cpu' | 'memory', v: number): string {
-  return what === 'cpu' ? `${Math.round(v * 1000)}m` : `${Math.round(v)}`;
+/**
+ * The pod cgroup's memory limit (pkg/kubelet/cm/helpers_linux.go ResourceConfigForPod): the pod-level
+ * limit if set, else the sum of the containers' limits when every container declares one, else none.
+ */
+export function podMemoryLimit(p: PodResources): number | undefined {
+  if (p.podLevel?.memoryLimit !== undefined) return p.podLevel.memoryLimit;
+  let sum = 0;
+  for (const r of p.containers.values()) {
+    if (r.memoryLimit === undefined) return undefined;
+    sum += r.memoryLimit;
+  }
+  return p.containers.size > 0 ? sum : undefined;
 }

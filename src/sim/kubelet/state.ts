@@ -2,9 +2,10 @@
 // container lifecycles, the last usage sample and cumulative counters for the metrics endpoints.
 import { createHash } from 'node:crypto';
 import type * as k8s from '@kubernetes/client-node';
-import { parseQuantity } from '../../core/quantity.ts';
 import type { UsageProfile, UsageSample } from '../usage/types.ts';
 import type { Resources, ResizePolicy } from './resize.ts';
+import type { ResizeBook } from './resizer.ts';
+import type { Termination } from './termination.ts';
 import type { PodVolume } from '../volumes/store.ts';
 import type { ContainerHealth } from './health.ts';
 import type { ServerMetrics } from '../runtimes/metrics-endpoint.ts';
@@ -81,10 +82,6 @@ export function startInstance(c: ContainerState): void {
 
 export type TerminalReason = 'Evicted' | 'OutOfcpu' | 'OutOfmemory' | 'OutOfpods';
 
-export type ResizeCondition =
-  | { type: 'PodResizePending'; reason: 'Deferred' | 'Infeasible'; message: string }
-  | { type: 'PodResizeInProgress'; reason: '' | 'Error'; message: string };
-
 export interface PodState {
   uid: string;
   namespace: string;
@@ -98,11 +95,10 @@ export interface PodState {
   generation: number;
   observedGeneration: number;
   containers: Map<string, ContainerState>;
-  /** Resources in the pod's spec: what a resize asks for. */
-  desired: Map<string, Resources>;
-  resize?: ResizeCondition;
-  /** When the current resize condition began (its lastTransitionTime). */
-  resizeSince?: number;
+  /** Resize bookkeeping: desired resources, sidecars, pod-level resources, conditions (./resizer.ts). */
+  resizing: ResizeBook;
+  /** Set once the pod is deleted: its containers got SIGTERM (./termination.ts). */
+  termination?: Termination;
   /** spec.priority (from its PriorityClass): the kubelet evicts lower priorities first. */
   priority?: number;
   /** The kubelet ended the pod: rejected at admission or evicted (see ./node-physics.ts). */
@@ -122,28 +118,4 @@ export interface PodState {
   scheduledCondition?: k8s.V1PodCondition;
 }
 
-export function resourcesOf(c: k8s.V1Container): Resources {
-  const req = c.resources?.requests ?? {};
-  const lim = c.resources?.limits ?? {};
-  const cpuLimit = parseQuantity(lim.cpu);
-  const memoryLimit = parseQuantity(lim.memory);
-  // The API defaults a missing request to the limit; keep that rule for objects built by hand.
-  return {
-    cpuRequest: parseQuantity(req.cpu) ?? cpuLimit ?? 0,
-    memoryRequest: parseQuantity(req.memory) ?? memoryLimit ?? 0,
-    ...(cpuLimit !== undefined ? { cpuLimit } : {}),
-    ...(memoryLimit !== undefined ? { memoryLimit } : {}),
-  };
-}
-
-export function desiredOf(pod: k8s.V1Pod): Map<string, Resources> {
-  return new Map((pod.spec?.containers ?? []).map((c) => [c.name, resourcesOf(c)]));
-}
-
-export function policyOf(c: k8s.V1Container): { cpu: ResizePolicy; memory: ResizePolicy } {
-  const get = (r: string): ResizePolicy =>
-    c.resizePolicy?.find((p) => p.resourceName === r)?.restartPolicy === 'RestartContainer'
-      ? 'RestartContainer'
-      : 'NotRequired';
-  return { cpu: get('cpu'), memory: get('memory') };
-}
+export { resourcesOf, policyOf } from './resizer.ts';
