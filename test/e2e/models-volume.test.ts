@@ -182,7 +182,7 @@ void test('the model cache gets its VolumePolicy; a larger file waits for room, 
       );
       assert.match(accepted2?.message ?? '', new RegExp(`generation ${gen} applied`));
     },
-    { what: 'rollout after the expansion', timeoutMs: 120_000 },
+    { what: 'rollout after the expansion', timeoutMs: 240_000 },
   );
   // The maximum follows the new file: 4 x 2.5 GB.
   const vp2 = await volumePolicy(env, NS(), NAME);

@@ -137,7 +137,7 @@ test('two tenants deploy different models: sized from the estimate, boosted whil
       );
       return pods[0]!;
     },
-    { what: 'chat pod running', timeoutMs: 60_000 },
+    { what: 'chat pod running', timeoutMs: 180_000 },
   );
   chatPodUid = loading.metadata!.uid!;
   const steady = JSON.parse(loading.metadata!.annotations!['tailor.dev/startup-boost']!) as Record<

@@ -85,12 +85,32 @@ export function scrapeConfigs(target: string | readonly string[], interval = '15
   }).join('');
 }
 
+/** How long a rendered exposition is served again (wall ms): less than a 1 s scrape interval. */
+const RENDER_REUSE_MS = 900;
+
 export class PrometheusEndpoint {
   private server?: Server;
   private close: () => Promise<void> = () => Promise.resolve();
   port = 0;
 
+  /** The last text of each path and when it was written (wall ms). */
+  private readonly rendered = new Map<string, { at: number; text: string }>();
+
   constructor(private readonly view: UsageView) {}
+
+  /**
+   * One rendering per path per second, however many scrapers ask (each test runs its own
+   * Prometheus at a 1 s interval): the kubelet ticks once a second, so a newer text would be the
+   * same figures, and rendering thousands of series per scraper held up the kubelet's tick.
+   */
+  private text(path: string, exporters: Parameters<typeof exposition>[1]): string {
+    const now = Date.now();
+    const hit = this.rendered.get(path);
+    if (hit && now - hit.at < RENDER_REUSE_MS) return hit.text;
+    const text = exposition(this.view, exporters);
+    this.rendered.set(path, { at: now, text });
+    return text;
+  }
 
   async start(port = 0): Promise<void> {
     this.server = createServer((req, res) => {
@@ -112,7 +132,7 @@ export class PrometheusEndpoint {
       const exporters = path === '/metrics' ? undefined : SCRAPE_JOBS.find((j) => j.path === path)?.exporters;
       if (path === '/metrics' || exporters) {
         res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
-        res.end(exposition(this.view, exporters));
+        res.end(this.text(path ?? '/metrics', exporters));
         return;
       }
       res.writeHead(404).end(`not found: try /metrics or ${SCRAPE_JOBS.map((j) => j.path).join(', ')}\n`);
