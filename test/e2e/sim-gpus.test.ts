@@ -129,7 +129,7 @@ test('a CPU rate through a real Prometheus reads the simulated cores at speed 1 
     await eventually(
       async () => {
         const r = await query(
-          `rate(container_cpu_usage_seconds_total{namespace="${namespace}",pod="${pod}"}[15s])`,
+          `rate(container_cpu_usage_seconds_total{namespace="${namespace}",pod="${pod}",container!=""}[15s])`,
         );
         assert.equal(r.length, 1, `one series for ${pod}`);
         const rate = Number(r[0]!.value[1]);

@@ -110,7 +110,7 @@ test("a Deferred resize carries the kubelet's message; its lastTransitionTime mo
   });
   assert.equal(
     first.message,
-    "Node didn't have enough resource: cpu, requested: 1000, used: 1500, capacity: 2000",
+    "Node didn't have enough resource: cpu, requested: 1000, used: 1500, capacity: 1930",
   );
   assert.equal(first.observedGeneration, patched.metadata!.generation);
   // The hog shrinks (a retry, pod_resized): the message changes, the transition time does not.
@@ -160,7 +160,7 @@ test('pending resizes are retried in the kubelet order: the higher PriorityClass
   });
   const low = await read('low');
   assert.equal(condition(low, 'PodResizePending')?.reason, 'Deferred', 'low still waits');
-  assert.match(condition(low, 'PodResizePending')!.message!, /requested: 1100, used: 1100, capacity: 2000/);
+  assert.match(condition(low, 'PodResizePending')!.message!, /requested: 1100, used: 1100, capacity: 1930/);
   await clear('low', 'high');
 });
 
