@@ -19,6 +19,7 @@ import {
 import type { Recommendation } from '../core/recommend/types.ts';
 import type { MinuteSnapshot, SeriesSnapshot, StateSnapshot } from '../core/checkpoint/codec.ts';
 import { workloadKey, type WorkloadKind, type WorkloadRef } from './workloads.ts';
+import { FleetRises, type RiseSample } from './fleet-rises.ts';
 
 export type HistoryResource = 'cpu' | 'memory';
 
@@ -220,6 +221,8 @@ export class UsageHistory {
   /** The first prune of this process: retention requests made before it get a lease from here. */
   private firstPrune: number | undefined;
   private readonly stmt: Statements;
+  /** Memory rises per namespace, read by the memory recommender's fleet signal. */
+  private readonly fleet = new FleetRises(DEFAULT_RESOURCE_CONFIGS.memory.fleetSurge);
 
   private constructor(
     private readonly db: Database.Database,
@@ -328,11 +331,13 @@ export class UsageHistory {
       string,
       { key: SeriesKey; first: number; last: number; minutes: Map<number, Bucket> }
     >();
+    const rises: RiseSample[] = [];
     for (const r of records) {
       const cpu = finite(r.cpuCores);
       const mem = finite(r.memoryBytes);
       if (!Number.isFinite(r.t) || (cpu === null && mem === null)) continue;
       const k = seriesKeyString(r);
+      if (mem !== null) rises.push({ namespace: r.workload.namespace, series: k, t: r.t, memoryBytes: mem });
       let g = groups.get(k);
       if (!g) groups.set(k, (g = { key: r, first: r.t, last: r.t, minutes: new Map() }));
       g.first = Math.min(g.first, r.t);
@@ -358,6 +363,8 @@ export class UsageHistory {
         this.stmt.invalidate.run(id, earliest);
       }
     })();
+    // After the write: a failed transaction leaves the fleet signal as it was too.
+    this.fleet.observe(rises);
   }
 
   /**
@@ -455,8 +462,11 @@ export class UsageHistory {
     const per = (resource: HistoryResource): ResourceRecommendation => {
       const config = configs[resource];
       const state = row ? this.current(row.id, resource, config, window, now) : createState(config);
+      // Memory also hears the workloads of its namespace rising together (fleet-rises.ts).
+      const fleet =
+        resource === 'memory' ? this.fleet.viewOf(key.workload.namespace, seriesKeyString(key)) : undefined;
       return {
-        recommendation: state.sampleCount > 0 ? recommend(state, now, config) : undefined,
+        recommendation: state.sampleCount > 0 ? recommend(state, now, config, fleet) : undefined,
         samples: state.sampleCount,
       };
     };
@@ -516,6 +526,7 @@ export class UsageHistory {
   prune(now: number): { minutes: number; ooms: number; series: number } {
     const cutoff = now - this.retentionSeconds;
     this.firstPrune ??= now;
+    this.fleet.forget(now - 86_400, now);
     return this.db.transaction(() => {
       // Requests made before this process started get a full lease from its first prune.
       if (now - this.firstPrune! > RETENTION_LEASE_SECONDS)
