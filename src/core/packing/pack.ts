@@ -52,11 +52,7 @@ function byDecreasingSize(pods: readonly PackPod[], size: (p: PackPod) => number
 }
 
 /** Matching pods of `pod`'s namespace on a bin for one spread constraint's selector. */
-function spreadCount(
-  bin: Bin,
-  pod: PackPod,
-  selector: LabelSelector | undefined,
-): number {
+function spreadCount(bin: Bin, pod: PackPod, selector: LabelSelector | undefined): number {
   if (!selector) return 0;
   let n = 0;
   for (const q of bin.pods) if (q.namespace === pod.namespace && labelsMatch(selector, q.labels)) n++;
@@ -68,9 +64,15 @@ class Packing {
   readonly open: Bin[] = [];
   readonly at = new Map<string, string>();
 
+  /**
+   * `spread`: whether hostname spread is checked. The lazy pass leaves it out: its skew is measured
+   * over the nodes that remain, unknown until the pass ends (with only one node open every pod
+   * would pass); the refill over the kept set checks it, and adds nodes until it holds.
+   */
   constructor(
     private readonly nodes: ReadonlyMap<string, PackNode>,
     private readonly fixed: readonly Fixed[],
+    private readonly spread = true,
   ) {}
 
   openBin(name: string): Bin {
@@ -90,6 +92,13 @@ class Packing {
     this.at.set(podKey(pod), bin.node.name);
   }
 
+  /** Undoes the last put on `bin` (the search below backtracks). */
+  takeLast(bin: Bin, pod: PackPod): void {
+    bin.used = add(bin.used, pod.recommended, -1);
+    bin.pods.pop();
+    this.at.delete(podKey(pod));
+  }
+
   /** Every filter the scheduler would run for `pod` on `bin`, with `domains` the nodes a spread's skew is measured over. */
   fits(bin: Bin, pod: PackPod, domains: readonly Bin[]): boolean {
     if (admission(bin.node, pod) !== 'Admits') return false;
@@ -97,7 +106,7 @@ class Packing {
     if (home) for (const k of domainKeys(pod)) if (bin.node.labels[k] !== home.labels[k]) return false;
     if (shortOf(add(bin.node.allocatable, bin.used, -1), pod.recommended) !== undefined) return false;
     for (const q of bin.pods) if (hostConflict(pod, q)) return false;
-    for (const s of hostSpreads(pod)) {
+    for (const s of this.spread ? hostSpreads(pod) : []) {
       const self = s.labelSelector && labelsMatch(s.labelSelector, pod.labels) ? 1 : 0;
       let min = Infinity;
       for (const d of domains)
@@ -125,6 +134,8 @@ export function pack(
   const nodes = new Map(nodeList.map((n) => [n.name, n]));
   const size = sizer(nodeList);
   const pods = byDecreasingSize(movable, size);
+  const constrained = (p: PackPod) => (p.antiAffinity ?? []).length + hostSpreads(p).length > 0;
+  const constrainedFirst = [...pods.filter(constrained), ...pods.filter((p) => !constrained(p))];
   const load = new Map<string, number>();
   for (const p of [...movable, ...fixed.map((f) => f.pod)])
     if (p.node !== undefined) load.set(p.node, (load.get(p.node) ?? 0) + size(p));
@@ -135,7 +146,7 @@ export function pack(
   const pinnedNodes = [...new Set(fixed.filter((f) => f.role === 'Pinned').map((f) => f.node))];
 
   // 1. Lazy FFD decides how many nodes, and which.
-  const lazy = new Packing(nodes, fixed);
+  const lazy = new Packing(nodes, fixed, false);
   for (const n of pinnedNodes) lazy.openBin(n);
   for (const pod of pods) {
     let bin = lazy.firstFit(pod);
@@ -152,19 +163,31 @@ export function pack(
         }
       }
     }
-    if (!bin) return { kind: 'NoRoom', pod };
-    lazy.put(bin, pod);
+    // No room in this pass (first fit fragments, anti-affinity): the refill below adds nodes for it.
+    if (bin) lazy.put(bin, pod);
   }
 
   // 2. The kept set filled again from the start: a pod stays where it is when it can, the rest
   // first-fit; when that fails, everything first-fit; when that fails too, one more node.
   const kept = new Set(lazy.open.map((b) => b.node.name));
   for (;;) {
-    const refill =
-      fill(nodes, fixed, pods, order, kept, true) ?? fill(nodes, fixed, pods, order, kept, false);
-    if (refill) return { kind: 'Placed', kept, at: refill };
-    const next = order.find((n) => !kept.has(n.name));
-    if (!next) return { kind: 'Placed', kept: new Set(lazy.open.map((b) => b.node.name)), at: lazy.at };
+    const stay = fill(nodes, fixed, pods, order, kept, true);
+    if (stay.kind === 'Filled') return { kind: 'Placed', kept, at: stay.at };
+    const any = fill(nodes, fixed, pods, order, kept, false);
+    if (any.kind === 'Filled') return { kind: 'Placed', kept, at: any.at };
+    // Size first can leave no node for the last replica kept apart from the others: place the
+    // pods with anti-affinity or spread first.
+    const apart = fill(nodes, fixed, constrainedFirst, order, kept, false);
+    if (apart.kind === 'Filled') return { kind: 'Placed', kept, at: apart.at };
+    // One more node, one the pod that did not fit may run on.
+    const next =
+      order.find((n) => !kept.has(n.name) && admission(n, any.pod) === 'Admits') ??
+      order.find((n) => !kept.has(n.name));
+    // First fit leaves a pod out: a bounded depth-first search over the same nodes before one
+    // more (tight spread and anti-affinity can need it).
+    const found = search(nodes, fixed, constrainedFirst, order, kept);
+    if (found) return { kind: 'Placed', kept, at: found };
+    if (!next) return { kind: 'NoRoom', pod: any.pod };
     kept.add(next.name);
   }
 }
@@ -176,7 +199,7 @@ function fill(
   order: readonly PackNode[],
   kept: ReadonlySet<string>,
   stayFirst: boolean,
-): ReadonlyMap<string, string> | undefined {
+): { kind: 'Filled'; at: ReadonlyMap<string, string> } | { kind: 'NoRoom'; pod: PackPod } {
   const p = new Packing(nodes, fixed);
   for (const n of order) if (kept.has(n.name)) p.openBin(n.name);
   const rest: PackPod[] = [];
@@ -187,10 +210,38 @@ function fill(
   }
   for (const pod of rest) {
     const bin = p.firstFit(pod);
-    if (!bin) return undefined;
+    if (!bin) return { kind: 'NoRoom', pod };
     p.put(bin, pod);
   }
-  return p.at;
+  return { kind: 'Filled', at: p.at };
+}
+
+/** Steps the last-resort search may take: milliseconds on a small cluster, then it gives up. */
+const SEARCH_STEPS = 50_000;
+
+function search(
+  nodes: ReadonlyMap<string, PackNode>,
+  fixed: readonly Fixed[],
+  pods: readonly PackPod[],
+  order: readonly PackNode[],
+  kept: ReadonlySet<string>,
+): ReadonlyMap<string, string> | undefined {
+  const p = new Packing(nodes, fixed);
+  for (const n of order) if (kept.has(n.name)) p.openBin(n.name);
+  let steps = 0;
+  const place = (i: number): boolean => {
+    if (i === pods.length) return true;
+    const pod = pods[i]!;
+    for (const bin of p.open) {
+      if (++steps > SEARCH_STEPS) return false;
+      if (!p.fits(bin, pod, p.open)) continue;
+      p.put(bin, pod);
+      if (place(i + 1)) return true;
+      p.takeLast(bin, pod);
+    }
+    return false;
+  };
+  return place(0) ? p.at : undefined;
 }
 
 /** Free room on a node holding `pods` (for the diagnosis of a pod that fits nowhere). */

@@ -13,7 +13,7 @@ import type { PackNode, PackPdb, PackPod, PodKind, PodTerm, Resources } from './
 
 /**
  * The labels naming a node's pool, most specific first: Karpenter's NodePool, EKS managed node
- * groups and eksctl, GKE node pools, AKS agent pools. A node without any: its instance type.
+ * groups and eksctl, GKE node pools, AKS agent pools, the simulator's pools. A node without any: its instance type.
  */
 const POOL_LABELS = [
   'karpenter.sh/nodepool',
@@ -22,6 +22,7 @@ const POOL_LABELS = [
   'cloud.google.com/gke-nodepool',
   'kubernetes.azure.com/agentpool',
   'agentpool',
+  'sim.tailor.dev/pool',
   'node.kubernetes.io/instance-type',
 ];
 
