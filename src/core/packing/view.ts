@@ -88,20 +88,25 @@ export function podRequests(
   const addTo = (into: Record<string, number>, r: Record<string, number>) => {
     for (const [k, q] of Object.entries(r)) into[k] = (into[k] ?? 0) + q;
   };
+  // As pkg/api/v1/resource/helpers.go PodRequests: a sidecar (restartable init container) adds to
+  // the containers and to every init container after it; the init containers' peak is maxed last.
   for (const c of pod.spec?.containers ?? []) addTo(sum, recommend(c));
-  let sidecars: Record<string, number> = {};
+  const sidecars: Record<string, number> = {};
+  const initPeak: Record<string, number> = {};
   for (const c of pod.spec?.initContainers ?? []) {
     const r = requestsOfContainer(c);
+    let during: Record<string, number>;
     if (c.restartPolicy === 'Always') {
       addTo(sum, r);
-      sidecars = { ...sidecars };
       addTo(sidecars, r);
-      continue;
+      during = sidecars;
+    } else {
+      during = { ...sidecars };
+      addTo(during, r);
     }
-    const withSidecars = { ...sidecars };
-    addTo(withSidecars, r);
-    for (const [k, q] of Object.entries(withSidecars)) sum[k] = Math.max(sum[k] ?? 0, q);
+    for (const [k, q] of Object.entries(during)) initPeak[k] = Math.max(initPeak[k] ?? 0, q);
   }
+  for (const [k, q] of Object.entries(initPeak)) sum[k] = Math.max(sum[k] ?? 0, q);
   addTo(sum, resources(pod.spec?.overhead));
   sum.pods = 1;
   return sum;
