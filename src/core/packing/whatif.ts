@@ -89,10 +89,12 @@ export function packingWhatIf(input: PackingInput, o: WhatIfOptions = {}): Packi
       ...(stays ? { why: nodePins.length > 0 ? ('Pinned' as const) : ('Needed' as const) } : {}),
       pins: nodePins,
       moves,
-      monthly: figureOf(
-        { cpuCores: n.facts.cpuCores, memoryBytes: n.facts.memoryBytes, gpus },
-        HOURS_PER_MONTH,
-        pricingFor(n.facts, o.overrides ?? {}),
+      monthly: rounded(
+        figureOf(
+          { cpuCores: n.facts.cpuCores, memoryBytes: n.facts.memoryBytes, gpus },
+          HOURS_PER_MONTH,
+          pricingFor(n.facts, o.overrides ?? {}),
+        ),
       ),
       gpus,
       ...(model !== undefined ? { gpuModel: model } : {}),
@@ -143,12 +145,17 @@ function gpuModelOf(n: PackNode): string {
   return gpuKindOfLabels(n.labels) ?? n.labels['nvidia.com/gpu.product'] ?? 'unknown';
 }
 
+/** Whole cents and milligrams, as the report rounds (src/core/report/build.ts): sums then add up exactly. */
+function rounded(f: Figure): Figure {
+  return { cost: Math.round(f.cost * 100) / 100, currency: f.currency, co2eKg: Math.round(f.co2eKg * 1e6) / 1e6 };
+}
+
 function sum(figures: readonly Figure[], currency: string): Figure {
-  return {
+  return rounded({
     cost: figures.reduce((a, f) => a + f.cost, 0),
     currency,
     co2eKg: figures.reduce((a, f) => a + f.co2eKg, 0),
-  };
+  });
 }
 
 /** Why a pod fits on no node even beside nothing but that node's DaemonSet pods; undefined when one node takes it. */
