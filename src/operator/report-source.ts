@@ -54,6 +54,17 @@ export function reportSource(o: ReportSourceOptions): ReportSource {
     },
     policies: (namespaces) =>
       Promise.resolve(o.caches.policies.list().filter((p) => within(namespaces)(p.metadata.namespace))),
+    // The packing what-if needs every pod: from the caches when they hold the whole cluster; none
+    // for a one-namespace operator.
+    ...(o.namespace || !api.packing
+      ? { packing: undefined }
+      : {
+          packing: {
+            ...api.packing,
+            pods: () => read.pods(undefined),
+            policies: () => read.policies(undefined),
+          },
+        }),
   };
   const build = reportProvider(read, {
     ...(o.pricesConfigMap ? { pricesConfigMap: o.pricesConfigMap } : {}),
