@@ -45,7 +45,7 @@ export function pinsOf(pods: readonly PackPod[], pdbs: readonly PackPdb[]): Map<
       for (const p of members)
         pin(p, {
           reason: 'PodDisruptionBudget',
-          detail: `PodDisruptionBudget ${b.namespace}/${b.name} allows ${b.disruptionsAllowed} disruption${b.disruptionsAllowed === 1 ? '' : 's'}, ${members.length} of its pods are on ${node}`,
+          detail: `PodDisruptionBudget ${b.namespace}/${b.name} allows ${b.disruptionsAllowed} disruption${b.disruptionsAllowed === 1 ? '' : 's'}, ${members.length} of its pods ${members.length === 1 ? 'is' : 'are'} on ${node}`,
         });
     }
   }

@@ -147,7 +147,11 @@ function gpuModelOf(n: PackNode): string {
 
 /** Whole cents and milligrams, as the report rounds (src/core/report/build.ts): sums then add up exactly. */
 function rounded(f: Figure): Figure {
-  return { cost: Math.round(f.cost * 100) / 100, currency: f.currency, co2eKg: Math.round(f.co2eKg * 1e6) / 1e6 };
+  return {
+    cost: Math.round(f.cost * 100) / 100,
+    currency: f.currency,
+    co2eKg: Math.round(f.co2eKg * 1e6) / 1e6,
+  };
 }
 
 function sum(figures: readonly Figure[], currency: string): Figure {
