@@ -1,5 +1,5 @@
 // The packing what-if on the real control plane and a simulator of its own: three tainted nodes
-// each holding one over-sized replica; once Tailor recommends, `tailor report` says the pool needs
+// each holding one over-sized replica; with a recommendation published, `tailor report` says the pool needs
 // one node and two empty (with the moves), and with a pod no node can hold it names the pod and why.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,10 +12,12 @@ import type { SimNodeSpec } from '../../src/sim/nodes.ts';
 import type { Report } from '../../src/core/report/model.ts';
 import { runReport } from '../../src/cli/commands/report.ts';
 import { eventually, idleDeployment, simPod, useCluster } from '../support/cluster.ts';
-import { createPolicy, expectPolicyStatus, useTestOperator } from '../support/operator.ts';
+import { createPolicy } from '../support/operator.ts';
+import { makeClients, mergePatch } from '../../src/kube/client.ts';
+import { GROUP, VERSION } from '../../src/api/index.ts';
+import { installCrds } from '../../src/api/install.ts';
 
 const cluster = useCluster(import.meta.url);
-useTestOperator(cluster, { models: false });
 const Mi = 2 ** 20;
 const Gi = 2 ** 30;
 const suffix = cluster.namespace.slice(-6);
@@ -37,6 +39,7 @@ const nodes: SimNodeSpec[] = [0, 1, 2].map((i) => ({
 
 let sim: Simulator;
 before(async () => {
+  await installCrds(cluster.ext);
   sim = await Simulator.start({
     kc: cluster.kc,
     nodes,
@@ -92,11 +95,29 @@ test("over-sized replicas: once recommended, the report frees two of the pool's 
     mode: 'Recommend',
     targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'fat' },
   });
-  await expectPolicyStatus(
-    cluster,
-    'fat',
-    (p) => assert.ok((p.status?.recommendations ?? []).length > 0, 'fat has a recommendation'),
-    { timeoutMs: 180_000 },
+  // What the sizing controller would publish for pods using 50m (the second simulator serves no
+  // metrics.k8s.io, so no operator runs here; the recommender has its own tests).
+  await makeClients(cluster.kc).custom.patchNamespacedCustomObjectStatus(
+    {
+      group: GROUP,
+      version: VERSION,
+      namespace,
+      plural: 'sizingpolicies',
+      name: 'fat',
+      body: {
+        status: {
+          recommendations: [
+            {
+              name: 'app',
+              target: { cpu: '100m', memory: '256Mi' },
+              lowerBound: { cpu: '50m', memory: '128Mi' },
+              upperBound: { cpu: '200m', memory: '512Mi' },
+            },
+          ],
+        },
+      },
+    },
+    mergePatch,
   );
   const pool = await eventually(
     async () => {
