@@ -7,6 +7,7 @@ import type { PackingResult } from '../../src/core/packing/types.ts';
 import { renderPackingMarkdown, renderPackingTable } from '../../src/report/format/packing.ts';
 import { operatorMetrics } from '../../src/operator/metrics.ts';
 import { exportPacking } from '../../src/operator/packing-metrics.ts';
+import { packingSection } from '../../src/report/html/packing.ts';
 import { daemonSet, node, nodes, pdb, pod } from '../support/packing.ts';
 
 function freeing(): PackingResult {
@@ -86,4 +87,24 @@ test('gauges: nodes and GPUs freeable per pool (and model), the caveat per pool;
   exportPacking(g, unschedulable());
   assert.deepEqual(await values(g.nodesFreeable), []);
   assert.deepEqual(await values(g.unschedulablePods), [[{}, 1]]);
+});
+
+test('the dashboard section: pools, emptied nodes and caveats as tables; unschedulable pods listed', () => {
+  const html = packingSection({ packing: freeing() });
+  assert.match(html, /<section id="packing"><h2>Nodes right-sizing frees<\/h2>/);
+  assert.match(
+    html,
+    /<tr data-row="packing-pool"><td>general<\/td><td class="num">3<\/td><td class="num">2<\/td><td class="num">1<\/td>/,
+  );
+  assert.match(
+    html,
+    /<tr data-row="packing-node"><td>g-2<\/td><td>gpu-l4<\/td><td>\(DaemonSet pods only\)<\/td><\/tr>/,
+  );
+  assert.match(
+    html,
+    /<ul class="notes" id="packing-caveats"><li>n-2 \(general\) stays: shop\/db-0 PodDisruptionBudget/,
+  );
+  const none = packingSection({ packing: unschedulable() });
+  assert.match(none, /<tr data-row="packing-unschedulable"><td>ml\/llm-0<\/td><td>TooLarge<\/td>/);
+  assert.equal(packingSection({}), '');
 });
