@@ -43,6 +43,7 @@ export interface ReportSource {
 export function reportSource(o: ReportSourceOptions): ReportSource {
   const log = o.log.child({ component: 'report' });
   const api = apiReader(o.clients);
+  const apiPacking = api.packing;
   const within = (namespaces: readonly string[] | undefined) => (ns: string | undefined) =>
     !namespaces || namespaces.includes(ns ?? '');
   // Pods and policies from the caches the controllers already keep; the rest by a read each time.
@@ -54,15 +55,16 @@ export function reportSource(o: ReportSourceOptions): ReportSource {
     },
     policies: (namespaces) =>
       Promise.resolve(o.caches.policies.list().filter((p) => within(namespaces)(p.metadata.namespace))),
-    // The packing what-if needs every pod: from the caches when they hold the whole cluster; none
-    // for a one-namespace operator.
-    ...(o.namespace || !api.packing
+    // The packing what-if needs every pod with its volumes, tolerations and affinity, which the
+    // pod cache drops (slimPodSpec): read from the API each build; PDBs and policies from the
+    // caches. None for a one-namespace operator, which cannot see the other tenants' pods.
+    ...(o.namespace || !apiPacking
       ? { packing: undefined }
       : {
           packing: {
-            ...api.packing,
-            pods: () => read.pods(undefined),
+            pods: () => apiPacking.pods(),
             policies: () => read.policies(undefined),
+            pdbs: () => Promise.resolve(o.caches.pdbs.list()),
           },
         }),
   };
