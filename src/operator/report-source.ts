@@ -56,13 +56,17 @@ export function reportSource(o: ReportSourceOptions): ReportSource {
     policies: (namespaces) =>
       Promise.resolve(o.caches.policies.list().filter((p) => within(namespaces)(p.metadata.namespace))),
     // The packing what-if needs every pod with its volumes, tolerations and affinity, which the
-    // pod cache drops (slimPodSpec): read from the API each build; PDBs and policies from the
+    // pod cache drops (slimPodSpec): listed from the API each build; PDBs and policies from the
     // caches. None for a one-namespace operator, which cannot see the other tenants' pods.
     ...(o.namespace || !apiPacking
       ? { packing: undefined }
       : {
           packing: {
-            pods: () => apiPacking.pods(),
+            // Owners resolved through the operator's caches: its RBAC may not list Jobs.
+            pods: async () => {
+              const pods = (await o.clients.core.listPodForAllNamespaces()).items.filter(isLive);
+              return Promise.all(pods.map(async (pod) => ({ pod, workload: await o.resolve(pod) })));
+            },
             policies: () => read.policies(undefined),
             pdbs: () => Promise.resolve(o.caches.pdbs.list()),
           },
