@@ -43,7 +43,6 @@ export interface ReportSource {
 export function reportSource(o: ReportSourceOptions): ReportSource {
   const log = o.log.child({ component: 'report' });
   const api = apiReader(o.clients);
-  const apiPacking = api.packing;
   const within = (namespaces: readonly string[] | undefined) => (ns: string | undefined) =>
     !namespaces || namespaces.includes(ns ?? '');
   // Pods and policies from the caches the controllers already keep; the rest by a read each time.
@@ -58,7 +57,7 @@ export function reportSource(o: ReportSourceOptions): ReportSource {
     // The packing what-if needs every pod with its volumes, tolerations and affinity, which the
     // pod cache drops (slimPodSpec): listed from the API each build; PDBs and policies from the
     // caches. None for a one-namespace operator, which cannot see the other tenants' pods.
-    ...(o.namespace || !apiPacking
+    ...(o.namespace
       ? { packing: undefined }
       : {
           packing: {
