@@ -306,3 +306,50 @@ test('first-fit decreasing keeps at most one node more than the exact search (se
   }
   assert.ok(compared > 100, `compared ${compared}`);
 });
+
+test('spread or anti-affinity on a zone: a pod moves only within its zone', () => {
+  const zone = (z: string) => ({ labels: { 'topology.kubernetes.io/zone': z }, cpu: 8 });
+  const all = [
+    node('a-1', zone('a')),
+    node('a-2', zone('a')),
+    node('b-1', zone('b')),
+    node('b-2', zone('b')),
+  ];
+  const spread = (name: string, on: string) =>
+    pod(`shop/${name}`, {
+      on,
+      cpu: 2,
+      toCpu: 0.5,
+      labels: { app: 'web' },
+      spreadSkew: 1,
+      spreadKey: 'topology.kubernetes.io/zone',
+    });
+  const r = packed(
+    packingWhatIf({
+      nodes: all,
+      pods: [spread('web-0', 'a-1'), spread('web-1', 'a-2'), spread('web-2', 'b-1'), spread('web-3', 'b-2')],
+      pdbs: [],
+    }),
+  );
+  // Two nodes freed, one per zone: each pod stays in its zone, so the zones' counts do not change.
+  assert.equal(r.pools[0]!.nodesFreed, 2);
+  for (const m of r.nodes.flatMap((n) => n.moves))
+    assert.equal(m.from[0], m.to[0], `${m.pod}: ${m.from} -> ${m.to}`);
+});
+
+test('a pending pod finds room once the others shrink, on the one node kept', () => {
+  const general = nodes('n', 2, { cpu: 4 });
+  const r = packed(
+    packingWhatIf({
+      nodes: general,
+      pods: [
+        pod('a/x-0', { on: 'n-1', cpu: 3.5, toCpu: 1 }),
+        pod('a/x-1', { on: 'n-2', cpu: 3.5, toCpu: 1 }),
+        pod('a/new-0', { cpu: 1.5 }),
+      ],
+      pdbs: [],
+    }),
+  );
+  assert.equal(r.pools[0]!.nodesNeeded, 1);
+  assert.equal(r.nodes.find((n) => n.verdict === 'Empties')!.moves.length, 1);
+});
