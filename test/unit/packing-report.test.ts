@@ -8,6 +8,8 @@ import { renderPackingMarkdown, renderPackingTable } from '../../src/report/form
 import { operatorMetrics } from '../../src/operator/metrics.ts';
 import { exportPacking } from '../../src/operator/packing-metrics.ts';
 import { packingSection } from '../../src/report/html/packing.ts';
+import { renderReport } from '../../src/report/format/index.ts';
+import { FIXTURE_REPORT } from '../support/report-fixture.ts';
 import { daemonSet, node, nodes, pdb, pod } from '../support/packing.ts';
 
 function freeing(): PackingResult {
@@ -107,4 +109,30 @@ test('the dashboard section: pools, emptied nodes and caveats as tables; unsched
   const none = packingSection({ packing: unschedulable() });
   assert.match(none, /<tr data-row="packing-unschedulable"><td>ml\/llm-0<\/td><td>TooLarge<\/td>/);
   assert.equal(packingSection({}), '');
+});
+
+test('csv: one packing-pool row per pool, or one row per pod that fits nowhere; blank columns elsewhere', () => {
+  const parse = (text: string) => text.trim().split('\n');
+  const lines = parse(renderReport({ ...FIXTURE_REPORT, packing: freeing() }, 'csv'));
+  const header = lines[0]!.split(',');
+  const col = (name: string) => header.indexOf(name);
+  const pools = lines.filter((l) => l.startsWith('packing-pool,')).map((l) => l.split(','));
+  assert.deepEqual(
+    pools.map((c) => [
+      c[col('pool')],
+      c[col('nodesFreed')],
+      c[col('gpusFreed')],
+      c[col('nodesKeptByCaveats')],
+    ]),
+    [
+      ['general', '1', '0', '1'],
+      ['gpu-l4', '1', '1', '0'],
+    ],
+  );
+  assert.ok(
+    lines.every((l) => l.split(',').length >= header.length),
+    'every row has every column',
+  );
+  const none = parse(renderReport({ ...FIXTURE_REPORT, packing: unschedulable() }, 'csv'));
+  assert.ok(none.some((l) => l.startsWith('packing-unschedulable,') && l.includes('ml/llm-0,TooLarge,')));
 });
