@@ -5,13 +5,16 @@ import type { Logger } from 'pino';
 import type * as k8s from '@kubernetes/client-node';
 import type { Clients } from '../kube/client.ts';
 import type { ClusterCaches } from './caches.ts';
-import type { WorkloadRef } from '../sources/workloads.ts';
+import type { PodWithWorkload, WorkloadRef } from '../sources/workloads.ts';
 import { isLive } from '../controllers/sizing/matching.ts';
 import { errorLine } from '../kube/errors.ts';
 import { apiReader, reportProvider, type GatherOptions, type ReportReader } from '../report/gather.ts';
 import type { Report, ReportProvider, ReportQuery } from '../core/report/model.ts';
 import type { VolumeStatsSource } from '../sources/volume-stats.ts';
 import { rollingWindow } from '../sources/volume-stats/rolling.ts';
+
+/** How long the packing what-if's list of every pod is reused (seconds). */
+const PACKING_PODS_SECONDS = 300;
 
 export interface ReportSourceOptions {
   readonly clients: Clients;
@@ -46,6 +49,7 @@ export function reportSource(o: ReportSourceOptions): ReportSource {
   const within = (namespaces: readonly string[] | undefined) => (ns: string | undefined) =>
     !namespaces || namespaces.includes(ns ?? '');
   // Pods and policies from the caches the controllers already keep; the rest by a read each time.
+  let packingPods: { at: number; pods: readonly PodWithWorkload[] } | undefined;
   const read: ReportReader = {
     ...api,
     pods: async (namespaces) => {
@@ -63,8 +67,15 @@ export function reportSource(o: ReportSourceOptions): ReportSource {
           packing: {
             // Owners resolved through the operator's caches: its RBAC may not list Jobs.
             pods: async () => {
-              const pods = (await o.clients.core.listPodForAllNamespaces()).items.filter(isLive);
-              return Promise.all(pods.map(async (pod) => ({ pod, workload: await o.resolve(pod) })));
+              // One list per PACKING_PODS_SECONDS, not per build: the report is rebuilt every minute.
+              if (packingPods && o.now() - packingPods.at < PACKING_PODS_SECONDS) return packingPods.pods;
+              const at = o.now();
+              const live = (await o.clients.core.listPodForAllNamespaces()).items.filter(isLive);
+              const pods = await Promise.all(
+                live.map(async (pod) => ({ pod, workload: await o.resolve(pod) })),
+              );
+              packingPods = { at, pods };
+              return pods;
             },
             policies: () => read.policies(undefined),
             pdbs: () => Promise.resolve(o.caches.pdbs.list()),
