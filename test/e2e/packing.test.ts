@@ -78,7 +78,7 @@ async function report(): Promise<Report> {
   ) as Report;
 }
 
-test("over-sized replicas: once recommended, the report frees two of the pool's three nodes, with the moves", async () => {
+test("over-sized replicas: with their recommendation published, the report frees two of the pool's three nodes, with the moves", async () => {
   const { apps, namespace } = cluster;
   // 3 cores each of a 4-core node: one replica per node today; they use 50m.
   const fat = idleDeployment(
