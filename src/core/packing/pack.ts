@@ -1,7 +1,8 @@
 // First-fit decreasing over today's nodes: which nodes to keep so every pod fits with its
 // recommended requests, and where each pod goes. Nodes open lazily (those holding pinned pods
 // first); the kept set is then filled again from the start so pods stay where they are when they
-// can and every spread rule is checked against the nodes that really remain.
+// can and every spread rule is checked against the nodes that really remain; a bounded search
+// backs first fit up before a node is added.
 import {
   add,
   admission,
@@ -123,8 +124,9 @@ class Packing {
 }
 
 /**
- * The nodes to keep and where every movable pod goes, by first-fit decreasing. `order` is the
- * order nodes open in (cheapest to keep first); nodes of `fixed` pinned pods are kept whatever.
+ * The nodes to keep and where every movable pod goes, by first-fit decreasing: nodes open fullest
+ * first (the fewest moves to keep them); nodes of `fixed` pinned pods are kept whatever. NoRoom
+ * only when every node is kept and neither first fit nor the bounded search places a pod.
  */
 export function pack(
   nodeList: readonly PackNode[],
