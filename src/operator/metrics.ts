@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { RejectReason, ResizeOutcome } from '../core/resize/index.ts';
+import { packingGauges, type PackingGauges } from './packing-metrics.ts';
 
 export type EvictionResult = 'Evicted' | 'Blocked' | 'Failed';
 
@@ -60,6 +61,8 @@ export interface OperatorMetrics {
     /** A wasted claim's capacity beyond what a new volume would need (the report's volumes section). */
     readonly volumeWasteBytes: Gauge<'namespace' | 'persistentvolumeclaim'>;
     readonly volumeWasteMonthlyCost: Gauge<'namespace' | 'persistentvolumeclaim' | 'currency'>;
+    /** The packing what-if (report-metrics.ts, src/core/packing): nodes and GPUs the recommendations free. */
+    readonly packing: PackingGauges;
   };
   /** Notifications by receiver and result (delivered, retried, failed, dropped, rate_limited): src/notify. */
   readonly notifications: Counter<'receiver' | 'result'>;
@@ -281,6 +284,7 @@ export function operatorMetrics(defaults = true): OperatorMetrics {
         labelNames: ['namespace', 'persistentvolumeclaim'],
         registers,
       }),
+      packing: packingGauges(registers),
       volumeWasteMonthlyCost: new Gauge({
         name: 'tailor_volume_waste_monthly_cost',
         help: 'Money per month the wasted capacity of a PersistentVolumeClaim costs (tailor_volume_waste_bytes at its StorageClass price).',

@@ -5,6 +5,7 @@
 import type { Figure } from '../core/cost/types.ts';
 import type { Report } from '../core/report/model.ts';
 import type { OperatorMetrics } from './metrics.ts';
+import { exportPacking } from './packing-metrics.ts';
 
 /** Cost states exported: the three amounts a report prices. */
 export const COST_STATES = ['requested', 'recommended', 'used'] as const;
@@ -44,6 +45,7 @@ export function exportReport(metrics: OperatorMetrics, report: Report): void {
     g.volumeWasteBytes.set(claim, w.wasteBytes);
     g.volumeWasteMonthlyCost.set({ ...claim, currency: w.currency }, w.wasteMonthlyCost);
   }
+  exportPacking(g.packing, report.packing);
   const since = Date.parse(report.since);
   const until = Date.parse(report.until);
   const generated = Date.parse(report.generatedAt);

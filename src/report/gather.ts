@@ -21,6 +21,7 @@ import { ALL_NAMESPACES, namespaces as namespaceScope } from '../sources/scope.t
 import { listPodsWithWorkloads, type PodWithWorkload } from '../sources/workloads.ts';
 import { controllingPolicy } from '../controllers/sizing/matching.ts';
 import { priceOverridesOf } from './prices.ts';
+import { gatherPacking, type PackingReader } from './packing.ts';
 import type { StorageClassFacts } from '../core/cost/storage.ts';
 import type { VolumeFacts } from '../core/report/volumes.ts';
 import type { VolumeStatsSource } from '../sources/volume-stats.ts';
@@ -37,6 +38,8 @@ export interface ReportReader {
   /** PersistentVolumeClaims, for their StorageClass (the volumes section; optional: no classes, default prices). */
   claims?(namespaces: readonly string[] | undefined): Promise<readonly k8s.V1PersistentVolumeClaim[]>;
   storageClasses?(): Promise<readonly k8s.V1StorageClass[]>;
+  /** Cluster-wide reads for the packing what-if; absent (a one-namespace operator): no packing section. */
+  readonly packing?: PackingReader;
 }
 
 /** Every object read with one list per kind and namespace (the CLI). */
@@ -68,6 +71,16 @@ export function apiReader(clients: Clients): ReportReader {
           ).items,
     storageClasses: async () =>
       (await wrap('listing StorageClasses', () => clients.storage.listStorageClass())).items,
+    packing: {
+      pods: () => listPodsWithWorkloads(clients, ALL_NAMESPACES),
+      policies: () => listCustom<SizingPolicy>(clients, 'sizingpolicies', undefined),
+      pdbs: async () =>
+        (
+          await wrap('listing PodDisruptionBudgets', () =>
+            clients.policy.listPodDisruptionBudgetForAllNamespaces(),
+          )
+        ).items,
+    },
     configMap: async (namespace, name) => {
       try {
         return await clients.core.readNamespacedConfigMap({ namespace, name });
@@ -111,7 +124,8 @@ export async function gather(read: ReportReader, q: ReportQuery, o: GatherOption
     `ConfigMap ${cm.namespace}/${cm.name}`,
   );
   say('reading nodes');
-  const nodes = (await read.nodes()).map(nodeFacts);
+  const nodeObjects = await read.nodes();
+  const nodes = nodeObjects.map(nodeFacts);
   say(`  ${nodes.length} node${nodes.length === 1 ? '' : 's'}`);
   say(`reading SizingPolicies and SizingCheckpoints in ${where}`);
   const [policies, checkpoints] = await Promise.all([
@@ -208,6 +222,17 @@ export async function gather(read: ReportReader, q: ReportQuery, o: GatherOption
     volumes = await gatherVolumes(o.volumeStats, read, now - q.sinceSeconds, q.namespaces);
     say(`  ${volumes.samples.size} volume${volumes.samples.size === 1 ? '' : 's'} with stats`);
   }
+  let packing: BuildInput['packing'];
+  if (read.packing) {
+    say('reading every pod and PodDisruptionBudget for the packing what-if');
+    try {
+      packing = await gatherPacking(nodeObjects, read.packing);
+      say(`  ${packing.pods.length} pods, ${packing.pdbs.length} PodDisruptionBudgets`);
+    } catch (err) {
+      // The report stands without it (RBAC may allow one namespace only).
+      say(`  packing what-if left out: ${errorLine(err)}`);
+    }
+  }
   return {
     now,
     query: q,
@@ -216,6 +241,7 @@ export async function gather(read: ReportReader, q: ReportQuery, o: GatherOption
     policies: policyFacts,
     overrides,
     ...(volumes ? { volumes } : {}),
+    ...(packing ? { packing } : {}),
   };
 }
 

@@ -112,6 +112,24 @@ test('tailor demo runs every tenant, shows savings, resizes pods in place, and C
           report.namespaces.some((n) => n.figures.available.cost !== 0),
           'some tenant has a saving available',
         );
+        // The packing what-if (cluster-wide operator): a figure per demo pool, or the pods that fit nowhere.
+        const p = report.packing;
+        assert.ok(p, 'the report has a packing section');
+        switch (p.kind) {
+          case 'Packed':
+            assert.deepEqual(
+              p.pools.map((x) => x.pool),
+              ['general', 'gpu-a100', 'gpu-l4'],
+            );
+            console.log(
+              `packing: ${p.pools.map((x) => `${x.pool} ${x.nodesNeeded}/${x.nodesToday} needed, ${x.nodesFreed} freed, ${x.gpusFreed.map((g) => `${g.gpus} ${g.model}`).join(' ') || 'no GPU'}, kept by caveats ${x.heldByPins}`).join('; ')}`,
+            );
+            break;
+          case 'Unschedulable':
+            assert.ok(p.pods.length > 0);
+            console.log(`packing: unschedulable ${JSON.stringify(p.pods)}`);
+            break;
+        }
       },
       { timeoutMs: 120_000, intervalMs: 3000, what: 'the dashboard report with savings' },
     );

@@ -19,7 +19,14 @@ import type { WorkloadRef } from '../../src/sources/workloads.ts';
 /** Units a name may end in (Prometheus base units, and the report's per-month and over-range rates). */
 const UNIT_SUFFIX = /_(seconds|bytes|info|grams_per_month|grams_in_range)$/;
 /** Counts of things, no unit: Prometheus's convention leaves these bare. */
-const DIMENSIONLESS = new Set(['tailor_workqueue_depth']);
+// Plain counts: queue depth; the packing what-if's nodes, GPUs and pods (names the issue fixes).
+const DIMENSIONLESS = new Set([
+  'tailor_workqueue_depth',
+  'tailor_nodes_freeable',
+  'tailor_gpus_freeable',
+  'tailor_nodes_kept_by_caveats',
+  'tailor_packing_unschedulable_pods',
+]);
 
 async function series(m: OperatorMetrics, name: string): Promise<{ labels: object; value: number }[]> {
   const metric = m.registry.getSingleMetric(name);

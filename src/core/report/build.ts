@@ -26,6 +26,8 @@ import type {
   WorkloadReport,
 } from './model.ts';
 import { volumeWasteReport, type VolumeFacts } from './volumes.ts';
+import { packingWhatIf } from '../packing/whatif.ts';
+import type { PackingInput } from '../packing/types.ts';
 
 /** One container of a covered pod, what it requests now (GPUs: whole plus MIG fractions). */
 export interface ContainerFacts {
@@ -74,6 +76,8 @@ export interface BuildInput {
   readonly overrides?: PriceOverrides;
   /** Volume stats and StorageClasses, when a volume stats source is configured: the volumes section. */
   readonly volumes?: VolumeFacts;
+  /** Every node, pod and PodDisruptionBudget of the cluster, recommendations applied: the packing section. */
+  readonly packing?: PackingInput;
 }
 
 /** What the report's numbers are rounded to: cents, and milligrams of CO2e (sums add up exactly). */
@@ -349,6 +353,9 @@ export function buildReport(input: BuildInput): Report {
             ...(input.overrides ? { overrides: input.overrides } : {}),
           }),
         }
+      : {}),
+    ...(input.packing
+      ? { packing: packingWhatIf(input.packing, input.overrides ? { overrides: input.overrides } : {}) }
       : {}),
   };
 }

@@ -2,6 +2,7 @@
 // metrics export and the weekly digest sums. Built by one pure function from the cluster's objects
 // and Tailor's own records; every renderer (table, csv, markdown, html, dashboard) reads only this.
 import type { Amount, Figure } from '../cost/types.ts';
+import type { PackingResult } from '../packing/types.ts';
 
 /** Per month at the current rate (730.5 hours), or integrated over the report's range. */
 export interface Figures {
@@ -106,6 +107,12 @@ export interface Report {
   readonly notes: readonly string[];
   /** Volume waste over the range, when a volume stats source was read (optional, additive). */
   readonly volumes?: VolumesReport;
+  /**
+   * The packing what-if (src/core/packing): nodes and GPUs the recommendations free per pool, or the
+   * pods that fit nowhere and why. Present when every pod and PodDisruptionBudget could be read
+   * (optional, additive).
+   */
+  readonly packing?: PackingResult;
 }
 
 /** A claim that stayed under half full for the whole range (src/core/volume/waste.ts), priced. */

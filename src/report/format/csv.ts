@@ -2,8 +2,9 @@
 // (level column), every figure a column: what a spreadsheet sums.
 import type { Figures, Report } from '../../core/report/model.ts';
 import { FIGURE_KEYS } from './common.ts';
+import { appendPacking } from './packing-csv.ts';
 
-const cell = (v: string | number | undefined) => {
+export const cell = (v: string | number | undefined) => {
   // Fractions to 12 significant digits: no float noise (0.09999999999999999) in a spreadsheet.
   const s =
     v === undefined
@@ -122,6 +123,7 @@ export function renderCsv(r: Report): string {
       .join(','),
   );
   if (r.volumes) appendVolumes(lines, header, r);
+  if (r.packing) appendPacking(lines, r.packing);
   return lines.join('\n') + '\n';
 }
 

@@ -3,6 +3,7 @@ import type { Report } from '../../core/report/model.ts';
 import { co2e, known, money, period } from './common.ts';
 import { quantity } from './table.ts';
 import { TENANT_HEADER, WASTED_HEADER, tenantRows, volumesSummary, wastedRows } from './volumes.ts';
+import { renderPackingMarkdown } from './packing.ts';
 
 const row = (cells: readonly string[]) => `| ${cells.map((c) => c.replace(/\|/g, '\\|')).join(' | ')} |\n`;
 const head = (cells: readonly string[]) => row(cells) + row(cells.map(() => '---'));
@@ -101,6 +102,7 @@ export function renderMarkdown(r: Report): string {
       out += '\n' + head(title(TENANT_HEADER)) + tenantRows(r.volumes, r.currency).map(row).join('');
     }
   }
+  if (r.packing) out += renderPackingMarkdown(r.packing, head, row);
   const notes = [...r.notes, ...(r.volumes?.notes ?? [])];
   if (notes.length > 0) out += `\n## Notes\n\n${notes.map((n) => `- ${n}`).join('\n')}\n`;
   return out;

@@ -1,6 +1,7 @@
 // renderHtml: a Report as one HTML page, the same for `tailor report -o html` (a self-contained file:
 // chart.js, the script and the data inline, a CSP that allows no request) and for the operator's /ui
 // (scripts from /ui/assets, the charts drawn from /ui/api/report.json). Renders, never computes.
+import { packingSection } from './packing.ts';
 import type { NamespaceReport, Report, WorkloadReport } from '../../core/report/model.ts';
 import { CLIENT_JS, CSS, chartJsSource, cspHash } from './assets.ts';
 import { esc, pathSegment, scriptJson } from './escape.ts';
@@ -112,6 +113,7 @@ ${report.namespaces.length === 0 ? '<p class="muted">No workload under a SizingP
 </section>
 <section id="top-opportunities"><h2>Top opportunities</h2>${opportunitiesTable(report)}</section>
 ${volumesSection(report)}
+${packingSection(report)}
 ${notesList(report)}
 ${namespaces}`;
 }
