@@ -189,7 +189,7 @@ test('a cap in a currency the prices are not in: Ready=False with the field name
   assert.equal(b.status?.forecast, undefined, 'no forecast against a cap it cannot compare with');
 });
 
-test('a tenant over its budget: spend, forecast and the recommendations that bring it under; one Event and one notification per crossing', async () => {
+test('a tenant over its budget: spend, forecast and the recommendations that bring it under; one Event and one notification per crossing', async (t) => {
   const { apps, namespace } = cluster;
   // Two over-provisioned workloads under Recommend: four recommendations of different sizes.
   await apps.createNamespacedDeployment({ namespace, body: overProvisioned('web') });
@@ -272,6 +272,21 @@ test('a tenant over its budget: spend, forecast and the recommendations that bri
     s.recommendations!.slice(0, picked.length).map((r) => `${r.workload} ${r.resource}`),
   );
   assert.ok(Number(fixable.status!.forecastIfApplied!.cost) <= Number(fixable.spec.monthlyCost));
+  // What `kubectl get` shows: the printer columns.
+  const table = cluster.kubectl('get', 'tenantbudgets', '-n', namespace, '-o', 'wide');
+  assert.equal(table.status, 0, table.stderr);
+  t.diagnostic(table.stdout);
+  const [header = '', row = ''] = table.stdout.split('\n').filter((l) => /^(NAME|monthly) /.test(l));
+  assert.match(
+    header,
+    /^NAME\s+CAP\s+SPENT\s+FORECAST\s+CURRENCY\s+CO2E-CAP\s+CO2E-FORECAST\s+STATE\s+READY\s+AGE/,
+  );
+  assert.match(
+    row,
+    new RegExp(
+      `^monthly\\s+${fixable.spec.monthlyCost!.replace('.', '\\.')}\\s+[0-9.]+\\s+[0-9.]+\\s+USD\\s+1000\\s+[0-9.]+\\s+OverBudget\\s+True`,
+    ),
+  );
 
   // Still over: the same crossing, told once, however many passes (one a second) go by.
   await new Promise((r) => setTimeout(r, 4000));

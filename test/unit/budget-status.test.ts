@@ -63,7 +63,7 @@ void test('over the cap: figures as strings, the picked recommendations, WithinB
   const within = status.conditions?.find((c) => c.type === 'WithinBudget');
   assert.equal(within?.status, 'False');
   assert.match(
-    within!.message,
+    within.message,
     /2026-11 forecast 1120\.00 USD of 1000\.00 USD: applying the 1 recommendation/,
   );
 });
