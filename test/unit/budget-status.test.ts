@@ -1,7 +1,9 @@
 // A TenantBudget's status from one pass: figures as strings, the picked recommendations, conditions,
 // and the crossing the controller tells once (went over, came back, or neither); the notification's
 // text and key; and the spec's offline validation naming the field as the apiserver does.
+import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
+import { parse } from 'yaml';
 import assert from 'node:assert/strict';
 import { problems, TenantBudgetSchema, type TenantBudget } from '../../src/api/index.ts';
 import { judgeBudget } from '../../src/core/budget/index.ts';
@@ -140,4 +142,11 @@ void test('offline validation names the field as the apiserver does', () => {
   assert.deepEqual(spec({}), [
     'spec: set monthlyCost, monthlyCO2eKg or both: a budget without a cap has nothing to hold',
   ]);
+});
+
+void test('examples/tenant-budget.yaml is valid', () => {
+  assert.deepEqual(
+    problems(TenantBudgetSchema, parse(readFileSync('examples/tenant-budget.yaml', 'utf8'))),
+    [],
+  );
 });
