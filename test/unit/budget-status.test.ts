@@ -39,6 +39,7 @@ function judged(cap: number): BudgetOutcome {
     kind: 'Judged',
     currency: 'USD',
     spent: { cost: 400, co2eKg: 40 },
+    covered: true,
     verdict: judgeBudget({
       now: NOW,
       caps: { cost: cap },
@@ -149,4 +150,13 @@ void test('examples/tenant-budget.yaml is valid', () => {
     problems(TenantBudgetSchema, parse(readFileSync('examples/tenant-budget.yaml', 'utf8'))),
     [],
   );
+});
+
+void test('a namespace without covered workloads: within budget, and Ready says nothing is counted', () => {
+  const o = judged(5000);
+  assert.ok(o.kind === 'Judged');
+  const { status } = budgetStatus(budget('5000'), { ...o, covered: false }, NOW);
+  const ready = status.conditions?.find((c) => c.type === 'Ready');
+  assert.equal(ready?.reason, 'NothingCovered');
+  assert.match(ready!.message, /no workload of the namespace is covered by a SizingPolicy/);
 });

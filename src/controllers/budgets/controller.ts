@@ -124,6 +124,7 @@ export function budgetsController(ctx: OperatorContext, deps: BudgetsDeps): Cont
       kind: 'Judged',
       currency: report.currency,
       spent: { cost: spent.cost, co2eKg: spent.co2eKg },
+      covered: mine !== undefined && mine.workloads.length > 0,
       verdict,
     };
   }

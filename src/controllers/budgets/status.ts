@@ -17,6 +17,8 @@ export type BudgetOutcome =
       readonly kind: 'Judged';
       readonly currency: string;
       readonly spent: Money;
+      /** Whether any workload of the namespace is covered by a SizingPolicy (else nothing is counted). */
+      readonly covered: boolean;
       readonly verdict: BudgetVerdict<Opportunity>;
     }
   /** spec.currency is not the prices' currency: nothing can be compared. */
@@ -115,7 +117,16 @@ export function budgetStatus(budget: TenantBudget, outcome: BudgetOutcome, now: 
         }
       })();
       const wanted: Wanted[] = [
-        { type: 'Ready', status: 'True', reason: 'Evaluated', message: 'spend and forecast are current' },
+        outcome.covered
+          ? { type: 'Ready', status: 'True', reason: 'Evaluated', message: 'spend and forecast are current' }
+          : {
+              type: 'Ready',
+              status: 'True',
+              reason: 'NothingCovered',
+              message:
+                'no workload of the namespace is covered by a SizingPolicy: spend and forecast count nothing ' +
+                'until one is (create a SizingPolicy, mode Recommend is enough)',
+            },
         { type: 'WithinBudget', status: over ? 'False' : 'True', reason: state, message },
       ];
       const crossing: Crossing = over && !wasOver ? 'WentOver' : !over && wasOver ? 'CameBack' : 'None';
