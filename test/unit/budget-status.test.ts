@@ -158,5 +158,5 @@ void test('a namespace without covered workloads: within budget, and Ready says 
   const { status } = budgetStatus(budget('5000'), { ...o, covered: false }, NOW);
   const ready = status.conditions?.find((c) => c.type === 'Ready');
   assert.equal(ready?.reason, 'NothingCovered');
-  assert.match(ready!.message, /no workload of the namespace is covered by a SizingPolicy/);
+  assert.match(ready.message, /no workload of the namespace is covered by a SizingPolicy/);
 });
