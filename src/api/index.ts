@@ -4,6 +4,7 @@ import { ModelDeploymentKind } from './modeldeployment.ts';
 import { SizingPolicyKind } from './sizingpolicy.ts';
 import { SizingCheckpointKind } from './sizingcheckpoint.ts';
 import { VolumePolicyKind } from './volumepolicy.ts';
+import { TenantBudgetKind } from './tenantbudget.ts';
 
 export * from './common.ts';
 export * from './crd.ts';
@@ -12,6 +13,7 @@ export * from './sizingpolicy.ts';
 export * from './sizingcheckpoint.ts';
 export * from './validate.ts';
 export * from './volumepolicy.ts';
+export * from './tenantbudget.ts';
 
 /** Every kind, with the module that defines it and the file its CRD is generated into. */
 export const KINDS: readonly { definition: KindDefinition; source: string; file: string }[] = [
@@ -34,5 +36,10 @@ export const KINDS: readonly { definition: KindDefinition; source: string; file:
     definition: VolumePolicyKind,
     source: 'src/api/volumepolicy.ts',
     file: 'deploy/crds/tailor.dev_volumepolicies.yaml',
+  },
+  {
+    definition: TenantBudgetKind,
+    source: 'src/api/tenantbudget.ts',
+    file: 'deploy/crds/tailor.dev_tenantbudgets.yaml',
   },
 ];

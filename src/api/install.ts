@@ -9,6 +9,7 @@ import { ModelDeploymentKind } from './modeldeployment.ts';
 import { SizingPolicyKind } from './sizingpolicy.ts';
 import { SizingCheckpointKind } from './sizingcheckpoint.ts';
 import { VolumePolicyKind } from './volumepolicy.ts';
+import { TenantBudgetKind } from './tenantbudget.ts';
 
 export function tailorCrds(): CustomResourceDefinition[] {
   return [
@@ -16,6 +17,7 @@ export function tailorCrds(): CustomResourceDefinition[] {
     toCrd(ModelDeploymentKind),
     toCrd(SizingCheckpointKind),
     toCrd(VolumePolicyKind),
+    toCrd(TenantBudgetKind),
   ];
 }
 

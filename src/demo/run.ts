@@ -43,6 +43,7 @@ export function demoFiles(root = packageRoot()) {
   return {
     scenario: join(root, 'examples', 'scenarios', 'demo.yaml'),
     policies: join(root, 'examples', 'demo', 'policies.yaml'),
+    budgets: join(root, 'examples', 'demo', 'budgets.yaml'),
     modelDeployments: [
       join(root, 'examples', 'modeldeployment.yaml'),
       join(root, 'examples', 'modeldeployment-llamacpp.yaml'),
@@ -110,6 +111,7 @@ export async function runDemo(o: DemoOptions, err: (line: string) => void, out: 
     const files = demoFiles();
     const scenario = parseScenario(readFileSync(files.scenario, 'utf8'), files.scenario);
     const policies = readManifests(files.policies);
+    const budgets = readManifests(files.budgets);
     const models = files.modelDeployments.flatMap(readManifests);
 
     // 2. The control plane, in this process: its components die with it (setpriv --pdeathsig).
@@ -182,8 +184,11 @@ export async function runDemo(o: DemoOptions, err: (line: string) => void, out: 
     undo.push({ what: 'the operator', fn: () => operator.stop() });
 
     // 6. What the operator acts on: a SizingPolicy per scenario tenant, two ModelDeployments.
-    step(`applying ${policies.length} SizingPolicies and ${models.length} ModelDeployments`);
+    step(
+      `applying ${policies.length} SizingPolicies and ${models.length} ModelDeployments (and ${budgets.length} TenantBudgets)`,
+    );
     await orStop(applyObjects(admin, policies));
+    await orStop(applyObjects(admin, budgets));
     await orStop(ensureNamespaces(admin, models));
     await orStop(applyObjects(admin, models));
 
@@ -202,6 +207,7 @@ export async function runDemo(o: DemoOptions, err: (line: string) => void, out: 
         `try:  ${kubectl} get pods -A`,
         `      ${kubectl} get sizingpolicies -A`,
         `      ${kubectl} get modeldeployments -A`,
+        `      ${kubectl} get tenantbudgets -A`,
         `      npx tailor report --kubeconfig ${kubeconfigPath} -A   (or open the dashboard)`,
         binaries.kubectl ? `(kubectl: ${binaries.kubectl} if none is on PATH)` : '',
         '',

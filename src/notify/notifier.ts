@@ -24,7 +24,7 @@ import { slackReceiver } from './receivers/slack.ts';
 import { pagerDutyReceiver } from './receivers/pagerduty.ts';
 import { webhookReceiver } from './receivers/webhook.ts';
 import { StuckPods, type SizingSignals } from './signals.ts';
-import type { DeliveryResult } from './types.ts';
+import type { Alert, DeliveryResult } from './types.ts';
 
 export const DEFAULT_NOTIFICATIONS_CONFIGMAP = { namespace: 'tailor-system', name: 'tailor-notifications' };
 
@@ -68,6 +68,8 @@ export type NotifierState =
 
 /** OOM kills kept for the loop alert: at most this many, none older than a day. */
 const MAX_OOMS = 10_000;
+/** One-off messages held while notifications start. */
+const MAX_PENDING = 100;
 
 export class Notifier {
   readonly signals: SizingSignals;
@@ -86,6 +88,8 @@ export class Notifier {
   private unsubscribe: (() => void) | undefined;
   private loading: Promise<void> = Promise.resolve();
   private stopped = false;
+  /** One-off messages announced before the configuration was first read. */
+  private pending: Alert[] = [];
 
   constructor(private readonly o: NotifierOptions) {
     this.stuck = new StuckPods(o.now);
@@ -152,6 +156,15 @@ export class Notifier {
     } catch (err) {
       this.o.log.error({ err: describe(err) }, 'notifications: evaluating alerts failed');
     }
+  }
+
+  /**
+   * A one-off message (a budget's forecast crossing its cap): queued now, or, while the
+   * configuration is still being read at start, as soon as it is on. With notifications off, dropped.
+   */
+  announce(alert: Alert): void {
+    if (this.dispatcher) this.dispatcher.announce(alert);
+    else if (this.current.kind === 'Starting') this.pending = [...this.pending, alert].slice(-MAX_PENDING);
   }
 
   /** Builds the digest from the report provider and queues it (weekly from the timer; tests call it). */
@@ -265,6 +278,7 @@ export class Notifier {
     this.nextDigestAt =
       this.o.report && config.digestEverySeconds > 0 ? this.o.now() + config.digestEverySeconds : undefined;
     this.current = { kind: 'On', receivers: receivers.map((r) => r.name) };
+    for (const a of this.pending.splice(0)) this.dispatcher.announce(a);
     this.o.log.info(
       { receivers: receivers.map((r) => `${r.name} (${r.type})`) },
       `notifications: on, from ${where}`,
@@ -275,6 +289,7 @@ export class Notifier {
   private async off(state: NotifierState, why: string): Promise<void> {
     if (this.current.kind !== state.kind) this.o.log.info(`notifications: ${why}`);
     this.current = state;
+    this.pending = [];
     this.built = '';
     const old = this.dispatcher;
     this.dispatcher = undefined;

@@ -2,7 +2,13 @@
 // alert firing or resolved, or the savings digest) and what a receiver answered.
 
 /** What Tailor notifies about; the names are what a route's `alerts:` lists. */
-export type AlertKind = 'OOMLoop' | 'ResizeInfeasible' | 'EvictionHeld' | 'HistoryFailing' | 'SavingsDigest';
+export type AlertKind =
+  | 'OOMLoop'
+  | 'ResizeInfeasible'
+  | 'EvictionHeld'
+  | 'HistoryFailing'
+  | 'SavingsDigest'
+  | 'BudgetForecastOverCap';
 
 export const ALERT_KINDS: readonly AlertKind[] = [
   'OOMLoop',
@@ -10,6 +16,7 @@ export const ALERT_KINDS: readonly AlertKind[] = [
   'EvictionHeld',
   'HistoryFailing',
   'SavingsDigest',
+  'BudgetForecastOverCap',
 ];
 
 /** PagerDuty's four severities (Events API v2 payload.severity); the others carry it as a label. */

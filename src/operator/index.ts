@@ -6,6 +6,7 @@ import type { Controller, OperatorContext } from '../controllers/controller.ts';
 import { sizingController, type SizingOptions } from '../controllers/sizing/controller.ts';
 import { modelControllers, type ModelsOptions } from '../controllers/models/index.ts';
 import { storageController, type StorageOptions } from '../controllers/storage/index.ts';
+import { budgetsController, type BudgetsOptions } from '../controllers/budgets/index.ts';
 import type { VolumeStatsSource } from '../sources/volume-stats.ts';
 import { volumeStatsSource } from './volume-stats-source.ts';
 import { makeClients, observeApiRequests, observeRbacDenials, type Clients } from '../kube/client.ts';
@@ -90,6 +91,8 @@ export interface OperatorOptions {
    */
   readonly storage?: StorageOptions | false;
   readonly volumeStats?: VolumeStatsSource;
+  /** The budgets controller (TenantBudgets: monthly cost and CO2e caps per namespace); false leaves it out. */
+  readonly budgets?: BudgetsOptions | false;
   /** Without Prometheus, volume usage comes from the kubelets: do not verify their certificates. */
   readonly kubeletInsecureTls?: boolean;
 }
@@ -138,6 +141,8 @@ export interface OperatorParts {
   readonly prometheus?: PrometheusFeed;
   readonly notifier?: Notifier;
   readonly volumeStats?: VolumeStatsSource;
+  /** The savings report on demand (budgets read their namespace's spend from it). */
+  readonly report: ReportProvider;
 }
 
 /**
@@ -165,6 +170,17 @@ function controllersOf(p: OperatorParts): Controller[] {
             source: p.volumeStats,
             ...(p.options.namespace ? { namespace: p.options.namespace } : {}),
             ...(p.options.storage ? { options: p.options.storage } : {}),
+          }),
+        ]),
+    ...(p.options.budgets === false
+      ? []
+      : [
+          budgetsController(p.ctx, {
+            metrics: p.metrics,
+            report: p.report,
+            ...(p.notifier ? { announce: (a) => p.notifier!.announce(a) } : {}),
+            ...(p.options.namespace ? { namespace: p.options.namespace } : {}),
+            ...(p.options.budgets ? { options: p.options.budgets } : {}),
           }),
         ]),
     ...(p.options.models === false
@@ -300,6 +316,7 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     prometheus,
     ...(notifier ? { notifier } : {}),
     ...volume,
+    report: reports.report,
   };
   const controllers = controllersOf(parts);
   instrumentQueues(metrics, controllers);

@@ -13,6 +13,7 @@ import * as k8s from '@kubernetes/client-node';
 import { parse as parseYaml } from 'yaml';
 import { eventually } from '../support/cluster.ts';
 import type { Report } from '../../src/core/report/model.ts';
+import type { TenantBudget } from '../../src/api/index.ts';
 
 const cli = ['--import', 'tsx', 'src/cli/main.ts', 'demo'];
 
@@ -79,6 +80,7 @@ test('tailor demo runs every tenant, shows savings, resizes pods in place, and C
     const simMetrics = /^simulator:\s+(http\S+\/metrics)/m.exec(stdout)?.[1];
     assert.ok(kubeconfig && dashboard && simMetrics, stdout);
     assert.match(stdout, /get sizingpolicies -A/);
+    assert.match(stdout, /get tenantbudgets -A/);
     assert.match(stdout, new RegExp(`tailor report --kubeconfig ${kubeconfig} -A`));
     const kc = new k8s.KubeConfig();
     kc.loadFromFile(kubeconfig);
@@ -132,6 +134,28 @@ test('tailor demo runs every tenant, shows savings, resizes pods in place, and C
         }
       },
       { timeoutMs: 120_000, intervalMs: 3000, what: 'the dashboard report with savings' },
+    );
+
+    // 3b. The demo's TenantBudgets (examples/demo/budgets.yaml) are judged: a state, figures, Ready.
+    const custom = kc.makeApiClient(k8s.CustomObjectsApi);
+    await eventually(
+      async () => {
+        for (const namespace of ['chat', 'shop']) {
+          const b = (await custom.getNamespacedCustomObject({
+            group: 'tailor.dev',
+            version: 'v1alpha1',
+            namespace,
+            plural: 'tenantbudgets',
+            name: 'monthly',
+          })) as TenantBudget;
+          assert.ok(
+            b.status?.state && Number(b.status.forecast?.cost) > 0,
+            `${namespace}: ${JSON.stringify(b.status)}`,
+          );
+          assert.equal(b.status.conditions?.find((c) => c.type === 'Ready')?.status, 'True');
+        }
+      },
+      { timeoutMs: 120_000, intervalMs: 3000, what: 'the demo budgets judged' },
     );
 
     // 4. A pod resized in place: the kubelet reports requests other than its workload's template,

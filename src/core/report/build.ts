@@ -165,6 +165,8 @@ export function buildReport(input: BuildInput): Report {
       if (pricing(p.node).prices.source === 'Default') unpriced.add(p.node ?? '(unscheduled)');
     const names = new Set([...g.pods.flatMap((p) => p.containers.map((c) => c.name)), ...g.ledgers.keys()]);
     const containers: ContainerReport[] = [];
+    /** What the requests cost over the range, from the ledger (budgets' spend to date). */
+    const spentParts: Figure[] = [];
     let oomKills = 0;
     let resizes = 0;
     let hadHistory = false;
@@ -210,6 +212,7 @@ export function buildReport(input: BuildInput): Report {
         },
         1 / 3600,
       );
+      if (total.podSeconds > 0) spentParts.push(averaged(toAmount(total.requested, 1 / 3600)));
       const requested = monthly((a) => a);
       const recommended = monthly(recommendedOf);
       const used = meanUsed
@@ -279,6 +282,7 @@ export function buildReport(input: BuildInput): Report {
       resizes,
       series: seriesOf(seriesParts, query.sinceSeconds),
       ...(g.policy.lastApplied ? { lastApplied: g.policy.lastApplied } : {}),
+      spent: sum(spentParts, currency),
       historyHours: round(
         containers.length > 0
           ? Math.max(
@@ -306,6 +310,10 @@ export function buildReport(input: BuildInput): Report {
       ),
       oomKills: ws.reduce((n, w) => n + w.oomKills, 0),
       resizes: ws.reduce((n, w) => n + w.resizes, 0),
+      spent: sum(
+        ws.map((w) => w.spent ?? zeroFigure(currency)),
+        currency,
+      ),
       workloads: ws,
     }));
   for (const ns of query.namespaces ?? [])

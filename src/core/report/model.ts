@@ -62,6 +62,8 @@ export interface WorkloadReport {
   readonly events?: readonly ReportEvent[];
   /** Hours of Tailor's records in the range (0: used and realised are not known, a note says so). */
   readonly historyHours?: number;
+  /** What its requests cost over the range, from Tailor's records (optional, additive; budgets read it). */
+  readonly spent?: Figure;
 }
 
 /** One Kubernetes Event Tailor emitted (a resize, an OOM raise, an eviction held ...). */
@@ -80,6 +82,8 @@ export interface NamespaceReport {
   readonly figures: Figures;
   readonly oomKills: number;
   readonly resizes: number;
+  /** What its requests cost over the range, from Tailor's records (optional, additive; budgets read it). */
+  readonly spent?: Figure;
   readonly workloads: readonly WorkloadReport[];
 }
 
