@@ -6,7 +6,6 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
-import { parseAllDocuments } from 'yaml';
 import { createWebhookCerts } from '../src/webhook/certs.ts';
 import { freePorts } from '../src/devcluster/ports.ts';
 import { startProcess, type RunningProcess } from '../src/devcluster/process.ts';
@@ -73,8 +72,12 @@ export interface RunningVpa {
 export async function applyVpaCrds(kc: k8s.KubeConfig, crdPath: string): Promise<string[]> {
   const ext = kc.makeApiClient(k8s.ApiextensionsV1Api);
   const names: string[] = [];
-  for (const doc of parseAllDocuments(readFileSync(crdPath, 'utf8'))) {
-    const crd = doc.toJS() as k8s.V1CustomResourceDefinition | null;
+  // client-node's own loader: the typed client drops wire-format keys (x-kubernetes-int-or-string)
+  // from plain objects (see src/api/install.ts).
+  for (const doc of k8s.loadAllYaml(
+    readFileSync(crdPath, 'utf8'),
+  ) as (k8s.V1CustomResourceDefinition | null)[]) {
+    const crd = doc;
     if (!crd?.kind || crd.kind !== 'CustomResourceDefinition') continue;
     await ext.createCustomResourceDefinition({ body: crd });
     names.push(crd.metadata!.name!);

@@ -424,13 +424,15 @@ function timeFlags(r: Result, c: 'recommender' | 'updater'): string {
 }
 
 function writeResults(r: Result): void {
-  writeFileSync(join(import.meta.dirname, 'results', 'vs-vpa.json'), JSON.stringify(r, null, 2) + '\n');
+  // VS_VPA_RESULTS names the files (e.g. vs-vpa-smoke for a short run beside the long one).
+  const name = process.env.VS_VPA_RESULTS ?? 'vs-vpa';
+  writeFileSync(join(import.meta.dirname, 'results', `${name}.json`), JSON.stringify(r, null, 2) + '\n');
   const v = r.vpa;
   const t = r.tailor;
   const md = [
     '# Tailor side by side with the real VPA',
     '',
-    `Reproduce: \`npm run bench -- vs-vpa\` (VS_VPA_SPEED=${String(r.clockSpeed)}, VS_VPA_MINUTES=${String(r.wallMinutes)}). Measured ${String(r.date)} on ${String(r.machine)}; one real control plane, the simulator (1 s tick, real metrics-server every ${String(r.metricResolutionSeconds)} s), the VPA and Tailor's operator on the same machine. Load averages (1, 5, 15 min) before: ${String(r.loadAveragesBefore)}; after: ${String(r.loadAveragesAfter)}.`,
+    `Reproduce: \`${process.env.VS_VPA_RESULTS ? `VS_VPA_RESULTS=${process.env.VS_VPA_RESULTS} ` : ''}npm run bench -- vs-vpa\` (VS_VPA_SPEED=${String(r.clockSpeed)}, VS_VPA_MINUTES=${String(r.wallMinutes)}). Measured ${String(r.date)} on ${String(r.machine)}; one real control plane, the simulator (1 s tick, real metrics-server every ${String(r.metricResolutionSeconds)} s), the VPA and Tailor's operator on the same machine. Load averages (1, 5, 15 min) before: ${String(r.loadAveragesBefore)}; after: ${String(r.loadAveragesAfter)}.`,
     '',
     `**What ran: ${String(r.wallMinutes)} wall minutes at clock speed ${String(r.clockSpeed)}, i.e. ${String(r.simulatedHours)} simulated hours** (not a simulated week).`,
     '',
@@ -463,5 +465,5 @@ function writeResults(r: Result): void {
     `Tailor: \`${(r.tailorArgs as string[]).join(' ')}\`; each SizingPolicy mode InPlace, default profile, history.window ${String((r.tailorPolicyTimes as Record<string, unknown>).window)}, update.cooldown ${String((r.tailorPolicyTimes as Record<string, unknown>).cooldown)}, update.maxChangesPerHour ${String((r.tailorPolicyTimes as Record<string, unknown>).maxChangesPerHour)}.`,
     '',
   ];
-  writeFileSync(join(import.meta.dirname, 'results', 'vs-vpa.md'), md.join('\n'));
+  writeFileSync(join(import.meta.dirname, 'results', `${name}.md`), md.join('\n'));
 }
