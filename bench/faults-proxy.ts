@@ -21,6 +21,8 @@ export interface FaultProxy {
   conflicts: boolean;
   /** Called for each pods/resize PATCH the apiserver answered 403 NodeCapacity. */
   onNodeCapacityRefusal: ((pod: { namespace: string; name: string }) => void) | undefined;
+  /** Called for each request before it is forwarded (the vs-vpa benchmark tells resizes and evictions apart). */
+  onRequest: ((method: string, url: string) => void) | undefined;
   readonly stats: {
     requests: number;
     conflictsAnswered: number;
@@ -62,12 +64,14 @@ export async function faultProxy(admin: k8s.KubeConfig): Promise<FaultProxy> {
     ipAddresses: ['127.0.0.1'],
   });
   const stats = { requests: 0, conflictsAnswered: 0, upstreamErrors: 0, nodeCapacityRefusals: 0 };
-  const state: Pick<FaultProxy, 'conflicts' | 'onNodeCapacityRefusal'> = {
+  const state: Pick<FaultProxy, 'conflicts' | 'onNodeCapacityRefusal' | 'onRequest'> = {
     conflicts: false,
     onNodeCapacityRefusal: undefined,
+    onRequest: undefined,
   };
   const server: Server = createServer({ cert: serving.certPem, key: serving.keyPem }, (req, res) => {
     stats.requests++;
+    state.onRequest?.(req.method ?? '', req.url ?? '');
     if (state.conflicts && isStatusWrite(req.method, req.url)) {
       stats.conflictsAnswered++;
       req.resume();
@@ -167,6 +171,12 @@ export async function faultProxy(admin: k8s.KubeConfig): Promise<FaultProxy> {
     },
     set onNodeCapacityRefusal(f) {
       state.onNodeCapacityRefusal = f;
+    },
+    get onRequest() {
+      return state.onRequest;
+    },
+    set onRequest(f) {
+      state.onRequest = f;
     },
     stats,
     close: async () => {
