@@ -124,7 +124,12 @@ void test('the model cache gets its VolumePolicy; a larger file waits for room, 
   assert.match(waiting.message, /held until the volume has [0-9.]+Gi; the cache volume policy expands it/);
   const announced = await cacheClaim();
   const growth = Number(announced.metadata?.annotations?.[EXPECTED_GROWTH_ANNOTATION]);
-  assert.ok(growth > 2.4e9 && growth < 2.5e9, `expected growth ${growth}`);
+  assert.ok(
+    growth > 2.4e9 && growth < 2.5e9,
+    `expected growth ${growth} (claim: annotations ${JSON.stringify(announced.metadata?.annotations)}, ` +
+      `request ${announced.spec?.resources?.requests?.storage}, capacity ${announced.status?.capacity?.storage}; ` +
+      `condition: ${waiting.message})`,
+  );
   assert.match(
     announced.metadata?.annotations?.[EXPECTED_GROWTH_REASON_ANNOTATION] ?? '',
     /f16\.gguf for ModelDeployment assistant/,

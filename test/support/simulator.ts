@@ -1,5 +1,5 @@
 // The simulated node side of the test cluster: the pools the end-to-end tests pin pods onto.
-//   general: 3 x (4 cores, 8Gi)   small: 1 x (2 cores, 2Gi)   gpu: 1 x (8 cores, 32Gi, 1 x L4 of 23034 MiB)
+//   general: 3 x (4 cores, 8Gi)   small: 1 x (2 cores, 2Gi)   gpu: 1 x (8 cores, 32Gi, 1 x L4 of 23034 MiB, tainted nvidia.com/gpu)
 //   hog: 5 x (2 cores, 2Gi), tainted: one pod that outgrows its node each (hogOnItsOwnNode)
 //   physics: 1 x (2 cores, 2Gi), tainted: contention, memory pressure and evictions (sim-node-physics)
 // Every node holds back a managed cluster's kube-reserved and 100Mi for hard eviction, so
@@ -86,6 +86,10 @@ export function testNodes(prefix = 'sim'): SimNodeSpec[] {
       // What nvidia-smi reports for an L4 (23034 MiB), not the 24 GB on the label.
       gpuMemoryBytes: GPU_BOARDS['NVIDIA-L4'].memoryMiB * 2 ** 20,
       instanceType: 'sim.g6.2xlarge',
+      // Tainted as EKS and GKE taint GPU nodes: only pods that tolerate nvidia.com/gpu (the models
+      // controller's GPU pods) land here, so another file's CPU pods never hold the room a boosted
+      // model pod needs while the suite runs files side by side.
+      taints: [{ key: 'nvidia.com/gpu', value: 'present', effect: 'NoSchedule' }],
     }),
   ];
 }

@@ -24,6 +24,7 @@ import { checkTokenSecret } from '../../core/models/token-secret.ts';
 import { PRESET_IMAGES } from './presets.ts';
 import { cacheName, modelSource, render, type Rendered } from './render.ts';
 import { parseQuantity } from '../../core/quantity.ts';
+import { nodeShapes, type NodeShape } from './placement.ts';
 import { gpusOnNodes, resolve, type Problem, type Resolution } from './resolve.ts';
 import {
   APPLIED_GENERATION_ANNOTATION,
@@ -68,6 +69,9 @@ export function modelsController(ctx: OperatorContext, opts: ModelsOptions = {})
   const allowedImages = opts.allowedImages ?? [];
   // A resolution per (uid, generation): the hub is asked once per edit, not on every pod change.
   const resolutions = new Map<string, Resolution>();
+  // The nodes' shapes per (uid, generation), for the boost's cap: read with the resolution, so a
+  // node pool that scales later does not change the template (a rollout) without an edit.
+  const nodeSnapshots = new Map<string, NodeShape[]>();
   /** The last status written per key (namespace/name). */
   const written = new Map<string, ModelDeploymentStatus>();
   let mds: Watched<ModelDeployment & k8s.KubernetesObject> | undefined;
@@ -150,8 +154,10 @@ export function modelsController(ctx: OperatorContext, opts: ModelsOptions = {})
             })
           : undefined;
         const liveRequest = parseQuantity(livePvc?.spec?.resources?.requests?.storage);
+        const shapes = nodeSnapshots.get(`${md.metadata.uid}/${md.metadata.generation ?? 0}`);
         const renderOpts = {
           replicas: autoscaler ? ('Omit' as const) : ('Set' as const),
+          ...(shapes ? { nodes: shapes } : {}),
           ...(liveRequest !== undefined ? { cacheRequestBytes: liveRequest } : {}),
         };
         rendered = render(md, est, resolution.value.fit, renderOpts);
@@ -323,10 +329,15 @@ export function modelsController(ctx: OperatorContext, opts: ModelsOptions = {})
         readSecret: (namespace, name, key) => secrets.read(namespace, name, key),
         gpusOnCluster: () => gpusOnNodes(nodes?.list() ?? []),
       });
-      if (resolution.kind === 'Resolved' || !resolution.problem.transient)
+      if (resolution.kind === 'Resolved' || !resolution.problem.transient) {
         resolutions.set(cacheKey, resolution);
+        nodeSnapshots.set(cacheKey, nodeShapes(nodes?.list() ?? []));
+      }
       for (const k of resolutions.keys())
-        if (k.startsWith(`${md.metadata.uid}/`) && k !== cacheKey) resolutions.delete(k);
+        if (k.startsWith(`${md.metadata.uid}/`) && k !== cacheKey) {
+          resolutions.delete(k);
+          nodeSnapshots.delete(k);
+        }
     }
     return resolution;
   }

@@ -26,6 +26,7 @@ import {
   defaultMaxBytes,
 } from '../../core/models/cache-room.ts';
 import type { KnownGrowth } from '../../core/volume/types.ts';
+import { loadingCap, type NodeShape } from './placement.ts';
 import { MODEL_DIR, mergeArgs, preset, type Preset } from './presets.ts';
 
 export const SERVER_CONTAINER = 'server';
@@ -194,6 +195,11 @@ function probe(path: string, port: number, periodSeconds: number, failureThresho
 
 export interface RenderOptions {
   /**
+   * The cluster's nodes when the generation was first seen: the start-up boost asks for no more
+   * than a node that could run the pod has room for (./placement.ts). Absent: not capped.
+   */
+  nodes?: readonly NodeShape[];
+  /**
    * Omit: a HorizontalPodAutoscaler scales the Deployment, so `replicas` is left out of the
    * applied object and the HPA alone owns the field (server-side apply).
    */
@@ -219,7 +225,20 @@ export function render(
   const choice = fit.choice;
   const gpus = e.device === 'gpu' ? (choice?.count ?? e.gpu.gpus) : 0;
   const gpuModel = choice?.gpu;
-  const boost = boostSchedule(e, { enabled: spec.sizing.startupBoost });
+  // Placement first: the boost is capped by the nodes the pod can land on.
+  const onGpu = gpus > 0 && gpuModel !== undefined;
+  const cap = opts.nodes
+    ? loadingCap(
+        opts.nodes,
+        onGpu
+          ? {
+              nodeSelector: { 'nvidia.com/gpu.product': gpuModel.productLabel },
+              toleratedKeys: [gpuModel.resourceName],
+            }
+          : {},
+      )
+    : undefined;
+  const boost = boostSchedule(e, { enabled: spec.sizing.startupBoost, ...(cap ? { nodeCap: cap } : {}) });
   const loc = modelLocation(md, e);
   const hf = spec.model.huggingFace;
   const p = preset(spec.runtime.name, {
@@ -301,7 +320,6 @@ export function render(
     livenessProbe: probe(p.healthPath, p.port, 20, 3),
     volumeMounts: mounts,
   };
-  const onGpu = gpus > 0 && gpuModel !== undefined;
   const deployment: k8s.V1Deployment = {
     apiVersion: 'apps/v1',
     kind: 'Deployment',

@@ -40,30 +40,54 @@ export interface BoostOptions {
   readonly memoryLimitHeadroom?: number;
   /** At most this many cores while loading (default 16): more does not read a disk faster. */
   readonly maxBoostCpu?: number;
+  /**
+   * The largest requests a node that could run the pod has room for (CPU in cores, memory in
+   * bytes). CPU requests, loading and serving, are lowered to it: without a CPU limit the server
+   * still uses idle cores, and usage-based sizing corrects the request later. The loading memory
+   * request is lowered to it, never below serving; the limit keeps the loading peak, so a lowered
+   * request only reserves less. Serving memory is never lowered: that is what the model needs.
+   */
+  readonly nodeCap?: { readonly cpu: number; readonly memory: number };
 }
 
 const MiB = 2 ** 20;
 const roundMemory = (bytes: number): number => Math.ceil(bytes / (64 * MiB)) * 64 * MiB;
 const roundCpu = (cores: number): number => Math.ceil(cores * 20 - 1e-9) / 20; // 50m steps
+const floorCpu = (cores: number): number => Math.floor(cores * 20 + 1e-9) / 20;
+const floorMemory = (bytes: number): number => Math.floor(bytes / (64 * MiB)) * 64 * MiB;
 
 export function boostSchedule(e: Estimate, opts: BoostOptions = {}): BoostSchedule {
   const reqHead = 1 + (opts.memoryRequestHeadroom ?? 0.1);
   const limHead = 1 + (opts.memoryLimitHeadroom ?? 0.5);
   const steadyMem = e.cpuMemoryBytes.steady.value;
   const loadMem = Math.max(steadyMem, e.cpuMemoryBytes.load.value);
+  const cap = opts.nodeCap;
+  const cpuCap = cap ? Math.max(0.05, floorCpu(cap.cpu)) : Infinity;
   const steady: Sizes = {
-    requests: { cpu: roundCpu(e.cpuCores.steady.value), memory: roundMemory(steadyMem * reqHead) },
+    requests: {
+      cpu: Math.min(roundCpu(e.cpuCores.steady.value), cpuCap),
+      memory: roundMemory(steadyMem * reqHead),
+    },
     limits: { memory: roundMemory(steadyMem * limHead) },
   };
-  const boostCpu = roundCpu(
+  const wantedCpu = roundCpu(
     Math.min(opts.maxBoostCpu ?? 16, Math.max(e.cpuCores.steady.value, e.cpuCores.load.value)),
   );
+  const capNote =
+    wantedCpu > cpuCap
+      ? `; CPU requests at most ${cpuCap} cores, the room on the nodes that can run the pod (no CPU limit: idle cores are still used)`
+      : '';
+  const boostCpu = Math.min(
+    roundCpu(Math.min(opts.maxBoostCpu ?? 16, Math.max(e.cpuCores.steady.value, e.cpuCores.load.value))),
+    cpuCap,
+  );
+  const loadRequest = Math.min(roundMemory(loadMem * reqHead), cap ? floorMemory(cap.memory) : Infinity);
   // The page cache of the checkpoint being read counts against the container's memory cgroup: the
   // limit must hold it or reads thrash; the request holds it so the scheduler places the peak.
   const boosted: Sizes = {
     requests: {
       cpu: Math.max(steady.requests.cpu, boostCpu),
-      memory: Math.max(steady.requests.memory, roundMemory(loadMem * reqHead)),
+      memory: Math.max(steady.requests.memory, loadRequest),
     },
     limits: { memory: Math.max(steady.limits.memory, roundMemory(loadMem * 1.25)) },
   };
@@ -86,7 +110,7 @@ export function boostSchedule(e: Estimate, opts: BoostOptions = {}): BoostSchedu
       steady: fixed,
       expectedLoadSeconds,
       deadlineSeconds,
-      why: 'start-up boost off: one size for loading and serving (the loading peak’s memory)',
+      why: `start-up boost off: one size for loading and serving (the loading peak’s memory)${capNote}`,
     };
   }
   if (same) {
@@ -96,7 +120,7 @@ export function boostSchedule(e: Estimate, opts: BoostOptions = {}): BoostSchedu
       steady,
       expectedLoadSeconds,
       deadlineSeconds,
-      why: 'loading needs no more than serving (weights stay resident), so there is nothing to boost',
+      why: `loading needs no more than serving (weights stay resident), so there is nothing to boost${capNote}`,
     };
   }
   return {
@@ -107,7 +131,8 @@ export function boostSchedule(e: Estimate, opts: BoostOptions = {}): BoostSchedu
     deadlineSeconds,
     why:
       `${boosted.requests.cpu} cores while loading (${e.cpuCores.load.why}), ${steady.requests.cpu} once serving; ` +
-      `memory for the loading peak (${e.cpuMemoryBytes.load.why}), then the serving estimate + ${Math.round((reqHead - 1) * 100)}%`,
+      `memory for the loading peak (${e.cpuMemoryBytes.load.why}), then the serving estimate + ${Math.round((reqHead - 1) * 100)}%` +
+      capNote,
   };
 }
 
