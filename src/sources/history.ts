@@ -455,8 +455,11 @@ export class UsageHistory {
     const per = (resource: HistoryResource): ResourceRecommendation => {
       const config = configs[resource];
       const state = row ? this.current(row.id, resource, config, window, now) : createState(config);
+      // No sample yet but an OOM kill (a container killed before its first scrape): the OOM floor
+      // alone, so the kill is answered at once; with neither, no recommendation.
+      const rec = recommend(state, now, config);
       return {
-        recommendation: state.sampleCount > 0 ? recommend(state, now, config) : undefined,
+        recommendation: state.sampleCount > 0 || rec.reason === 'OomFloor' ? rec : undefined,
         samples: state.sampleCount,
       };
     };
