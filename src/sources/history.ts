@@ -465,8 +465,11 @@ export class UsageHistory {
       // Memory also hears the workloads of its namespace rising together (fleet-rises.ts).
       const fleet =
         resource === 'memory' ? this.fleet.viewOf(key.workload.namespace, seriesKeyString(key)) : undefined;
+      // No sample yet but an OOM kill (a container killed before its first scrape): the OOM floor
+      // alone, so the kill is answered at once; with neither, no recommendation.
+      const rec = recommend(state, now, config, fleet);
       return {
-        recommendation: state.sampleCount > 0 ? recommend(state, now, config, fleet) : undefined,
+        recommendation: state.sampleCount > 0 || rec.reason === 'OomFloor' ? rec : undefined,
         samples: state.sampleCount,
       };
     };

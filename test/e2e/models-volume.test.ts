@@ -106,6 +106,30 @@ void test('the model cache gets its VolumePolicy; a larger file waits for room, 
     spec: { model: { huggingFace: { repo: REPO, revision: 'main', file: F16 } } },
   });
   const gen = patched.metadata.generation!;
+  // From the patch on, every 200 ms: the claim's announcement, kept as first seen (the storage
+  // controller may expand at once, and the models controller then removes it, within a second or
+  // two), and whether the Deployment ever downloads the f16 file on a claim still at 2 GiB. The
+  // Deployment is read before the claim: it changes only after the capacity, so a Deployment on
+  // f16 followed by a claim at 2 GiB is a real early rollout, not a race of the two reads.
+  const seen = { growth: undefined as string | undefined, reason: undefined as string | undefined };
+  let heldSamples = 0;
+  let earlyRollout = '';
+  let sampling = true;
+  const sampler = (async () => {
+    // Bounded, so a failed assertion below does not leave it polling after the test.
+    const stopAt = Date.now() + 400_000;
+    while (sampling && Date.now() < stopAt) {
+      const d = await deployment();
+      const c = await cacheClaim();
+      const a = c.metadata?.annotations ?? {};
+      seen.growth ??= a[EXPECTED_GROWTH_ANNOTATION];
+      seen.reason ??= a[EXPECTED_GROWTH_REASON_ANNOTATION];
+      if (fileOf(d) !== F16) heldSamples++;
+      else if ((parseQuantity(c.status?.capacity?.storage) ?? 0) <= 2 * GiB)
+        earlyRollout ||= `f16 rolled out on a claim of ${c.status?.capacity?.storage}`;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  })();
   const waiting = await eventually(
     async () => {
       const { md: m, condition } = await modelCondition(env, NS(), NAME, 'CacheVolume');
@@ -122,40 +146,24 @@ void test('the model cache gets its VolumePolicy; a larger file waits for room, 
     /needs 2\.3Gi; the cache has [0-9.]+[GM]i free \(2\.0Gi capacity, [0-9.]+[GM]i used \((volume stats|the running revision)\)\)/,
   );
   assert.match(waiting.message, /held until the volume has [0-9.]+Gi; the cache volume policy expands it/);
-  const announced = await cacheClaim();
-  const growth = Number(announced.metadata?.annotations?.[EXPECTED_GROWTH_ANNOTATION]);
-  assert.ok(
-    growth > 2.4e9 && growth < 2.5e9,
-    `expected growth ${growth} (claim: annotations ${JSON.stringify(announced.metadata?.annotations)}, ` +
-      `request ${announced.spec?.resources?.requests?.storage}, capacity ${announced.status?.capacity?.storage}; ` +
-      `condition: ${waiting.message})`,
+  const announced = await eventually(
+    () => {
+      assert.ok(seen.growth !== undefined, 'the growth announced on the claim');
+      return { growth: Number(seen.growth), reason: seen.reason ?? '' };
+    },
+    { what: 'the expected growth on the cache claim', timeoutMs: 10_000 },
   );
-  assert.match(
-    announced.metadata?.annotations?.[EXPECTED_GROWTH_REASON_ANNOTATION] ?? '',
-    /f16\.gguf for ModelDeployment assistant/,
-  );
-  // Held: several passes later (resync 5 s), the Deployment still downloads the Q4 file and serves.
+  const growth = announced.growth;
+  assert.ok(growth > 2.4e9 && growth < 2.5e9, `expected growth ${growth}`);
+  assert.match(announced.reason, /f16\.gguf for ModelDeployment assistant/);
+  // Held (unless the storage controller has already grown the claim: the Accepted condition is read
+  // first, and changes only after the capacity does), the Deployment still downloads the Q4 file
+  // and serves.
   const accepted = (await readModel(env, NS(), NAME)).status?.conditions?.find((c) => c.type === 'Accepted');
-  assert.match(accepted?.message ?? '', /rollout waits for room in the model cache/);
-  assert.equal((await deployment()).status?.readyReplicas, 1, 'the old revision still serves');
-  assert.equal((await readModel(env, NS(), NAME)).status?.phase, 'Ready');
-  // For a few resyncs (5 s each), or until the capacity has grown: the Deployment downloads the
-  // f16 file only once the claim is larger than its 2 GiB.
-  const until = Date.now() + 15_000;
-  let heldPolls = 0;
-  while (Date.now() < until) {
-    const [d, c] = await Promise.all([deployment(), cacheClaim()]);
-    if (fileOf(d) === F16) {
-      assert.ok(
-        (parseQuantity(c.status?.capacity?.storage) ?? 0) > 2 * GiB,
-        'rolled out only with more room',
-      );
-      break;
-    }
-    heldPolls++;
-    await new Promise((r) => setTimeout(r, 500));
+  if ((parseQuantity((await cacheClaim()).status?.capacity?.storage) ?? 0) <= 2 * GiB) {
+    assert.match(accepted?.message ?? '', /rollout waits for room in the model cache/);
+    assert.equal((await deployment()).status?.readyReplicas, 1, 'the old revision still serves');
   }
-  assert.ok(heldPolls > 0, 'the rollout was held at first');
 
   // 4. The storage controller (in the operator, on the simulated kubelets' volume stats) turns the
   //    annotation into an expansion; the simulated CSI resizer grows the volume through the real
@@ -189,6 +197,10 @@ void test('the model cache gets its VolumePolicy; a larger file waits for room, 
     },
     { what: 'rollout after the expansion', timeoutMs: 240_000 },
   );
+  sampling = false;
+  await sampler;
+  assert.equal(earlyRollout, '', 'the f16 file rolled out only with more room');
+  assert.ok(heldSamples > 0, 'the rollout was held at first');
   // The maximum follows the new file: 4 x 2.5 GB.
   const vp2 = await volumePolicy(env, NS(), NAME);
   assert.equal(parseQuantity(vp2.spec.maxSize), 10 * GiB);

@@ -180,6 +180,18 @@ test('OOM kills are kept once each and raise memory at once', () => {
   h.close();
 });
 
+test('an OOM kill before the first sample raises memory on its own; CPU still waits for data', () => {
+  const h = UsageHistory.open(':memory:');
+  assert.equal(h.recommend(web, T0).memory.recommendation, undefined, 'nothing known: nothing said');
+  h.recordOoms([{ ...web, pod: 'web-1', t: T0 + 10, usageBytes: 300 * Mi }]);
+  const r = h.recommend(web, T0 + 60);
+  assert.equal(r.memory.samples, 0);
+  assert.equal(r.memory.recommendation?.reason, 'OomFloor');
+  assert.ok(r.memory.recommendation.target >= 300 * Mi * 1.3, `${r.memory.recommendation.target / Mi}Mi`);
+  assert.equal(r.cpu.recommendation, undefined);
+  h.close();
+});
+
 test('retention drops old minutes, OOM kills and series with nothing newer', () => {
   const h = UsageHistory.open(':memory:', { retentionSeconds: 3600 });
   h.record([{ ...db, t: T0, cpuCores: 1, memoryBytes: Mi }]);
