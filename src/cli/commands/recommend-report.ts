@@ -107,7 +107,8 @@ export interface ResourceInput {
 }
 
 export function resourceReport(resource: HistoryResource, r: ResourceInput): ResourceReport {
-  const rec = r.values.length > 0 ? r.recommendation : undefined;
+  // Without usage in the window, only an OOM kill's floor is worth showing (a raise, never a cut).
+  const rec = r.values.length > 0 || r.recommendation?.reason === 'OomFloor' ? r.recommendation : undefined;
   const out = rec ? roundRecommendation(resource, rec) : null;
   return {
     status: out ? 'Ok' : 'NoData',
