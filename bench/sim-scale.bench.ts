@@ -89,6 +89,8 @@ export default async function run(): Promise<void> {
           });
           return;
         } catch (err) {
+          // An earlier attempt that timed out on this side may have created it on the apiserver's.
+          if (attempt > 0 && isAlreadyExists(err)) return;
           // A new namespace rejects pods until its default ServiceAccount exists.
           if (attempt > 50) throw err;
           await new Promise((r) => setTimeout(r, 200));
