@@ -18,6 +18,7 @@ import { contextNamespace, makeClients } from '../../kube/client.ts';
 import {
   DEFAULT_PRICES_CONFIGMAP,
   apiReader,
+  nodeEventsReader,
   reportProvider,
   type ReportReader,
 } from '../../report/gather.ts';
@@ -97,20 +98,23 @@ export async function reportFor(
   };
   // 3. Volume stats: the Prometheus given, or the cluster's if one is found (said in one line).
   const prometheus = await choosePrometheus(o, checked, kc, clients.core, progress);
-  const report = await reportProvider(selectedPods(apiReader(clients), o.selector, selected), {
-    pricesConfigMap: prices,
-    progress,
-    ...(prometheus !== undefined
-      ? {
-          volumeStats: new PrometheusVolumeStats({
-            client: new PrometheusClient(prometheus.client),
-            // One point a minute over a long range, finer over a short one (src/cli/commands/recommend.ts).
-            stepSeconds: Math.max(1, Math.min(60, Math.floor(q.sinceSeconds / 240))),
-          }),
-        }
-      : {}),
-    ...(o.selector !== undefined ? { selected } : {}),
-  })(q);
+  const report = await reportProvider(
+    selectedPods({ ...apiReader(clients), ...nodeEventsReader(clients) }, o.selector, selected),
+    {
+      pricesConfigMap: prices,
+      progress,
+      ...(prometheus !== undefined
+        ? {
+            volumeStats: new PrometheusVolumeStats({
+              client: new PrometheusClient(prometheus.client),
+              // One point a minute over a long range, finer over a short one (src/cli/commands/recommend.ts).
+              stepSeconds: Math.max(1, Math.min(60, Math.floor(q.sinceSeconds / 240))),
+            }),
+          }
+        : {}),
+      ...(o.selector !== undefined ? { selected } : {}),
+    },
+  )(q);
   return { report, format };
 }
 

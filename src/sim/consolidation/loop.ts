@@ -8,6 +8,7 @@ import { mergePatch } from '../../kube/client.ts';
 import { classify } from '../../kube/errors.ts';
 import type { EventRecorder } from '../../kube/events.ts';
 import { holdsResources, packNode, packPod } from '../../core/packing/index.ts';
+import { REMOVED_NODE_ANNOTATION, type RemovedNodeRecord } from '../../core/packing/removed.ts';
 import type { Clock } from '../clock.ts';
 import type { ScaleDown } from './config.ts';
 import { decideScaleDown, podsToEvict, type NodeStanding } from './decide.ts';
@@ -145,13 +146,18 @@ export class Consolidation {
         at: now,
         ...(instanceType ? { instanceType } : {}),
       });
-      if (node)
+      if (node) {
+        const record: RemovedNodeRecord = { pool: drain.pool, at: now, facts: packNode(node).facts };
         this.event(
           node,
           'Normal',
           'ScaleDown',
           `node removed by the simulator's scale-down: empty after its drain`,
+          {
+            [REMOVED_NODE_ANNOTATION]: JSON.stringify(record),
+          },
         );
+      }
       this.say(
         name,
         'Removed',
@@ -206,12 +212,19 @@ export class Consolidation {
     }
   }
 
-  private event(node: k8s.V1Node, type: 'Normal' | 'Warning', reason: string, message: string): void {
+  private event(
+    node: k8s.V1Node,
+    type: 'Normal' | 'Warning',
+    reason: string,
+    message: string,
+    annotations?: Record<string, string>,
+  ): void {
     this.deps.events.record(
       { apiVersion: 'v1', kind: 'Node', metadata: { name: node.metadata?.name, uid: node.metadata?.uid } },
       type,
       reason,
       message,
+      annotations,
     );
   }
 
