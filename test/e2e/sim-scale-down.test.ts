@@ -16,6 +16,8 @@ import { eventRecorder } from '../../src/kube/events.ts';
 import { makeClients } from '../../src/kube/client.ts';
 import { holdsResources, packingWhatIf, packNode, packPdb, packPod } from '../../src/core/packing/index.ts';
 import { eventually, idleDeployment, useCluster } from '../support/cluster.ts';
+import { runReport } from '../../src/cli/commands/report.ts';
+import type { Report } from '../../src/core/report/model.ts';
 
 const cluster = useCluster(import.meta.url);
 const Mi = 2 ** 20;
@@ -203,6 +205,19 @@ test('an unneeded node is drained and removed; the PodDisruptionBudget holds its
         );
     },
     { timeoutMs: 20_000, what: 'the ScaleDown events' },
+  );
+  // The report's realised side counts the removed nodes, priced from their instance type.
+  await eventually(
+    async () => {
+      const r = JSON.parse(
+        await runReport({ kubeconfig: cluster.kubeconfigPath, namespace, since: '1h', output: 'json' }),
+      ) as Report;
+      const mine = r.nodesRemoved?.pools.find((p) => p.pool === POOL);
+      assert.ok(mine, `nodesRemoved: ${JSON.stringify(r.nodesRemoved)}`);
+      assert.ok(mine.nodes >= 1 && mine.nodes <= loop!.removedNodes.length, JSON.stringify(mine));
+      assert.ok(mine.monthly.cost > 0, 'an m6i.xlarge costs money');
+    },
+    { timeoutMs: 30_000, intervalMs: 3000, what: 'the report counts the removed nodes' },
   );
   // The scale-down reached the guarded node: its drain is refused by the apiserver (429) until
   // drainTimeoutSeconds, then given up and the node uncordoned.
