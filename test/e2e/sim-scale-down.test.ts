@@ -17,6 +17,7 @@ import { makeClients } from '../../src/kube/client.ts';
 import { holdsResources, packingWhatIf, packNode, packPdb, packPod } from '../../src/core/packing/index.ts';
 import { eventually, idleDeployment, useCluster } from '../support/cluster.ts';
 import { runReport } from '../../src/cli/commands/report.ts';
+import { installCrds } from '../../src/api/install.ts';
 import type { Report } from '../../src/core/report/model.ts';
 
 const cluster = useCluster(import.meta.url);
@@ -43,6 +44,7 @@ let sim: Simulator;
 let loop: Consolidation | undefined;
 const lines: string[] = [];
 before(async () => {
+  await installCrds(cluster.ext);
   sim = await Simulator.start({
     kc: cluster.kc,
     nodes,

@@ -133,7 +133,7 @@ test('a pod with local storage holds its node unless the pool evicts it; pools w
   assert.deepEqual(off.calls, []);
 });
 
-test('a node whose pods fit nowhere else stays, and a pod that fits nowhere stops every scale-down', () => {
+test('a node whose pods fit nowhere else stays; a pod short of room stops the scale-down, one too large for any node does not', () => {
   const general = nodes('n', 2, { pool: 'general', cpu: 4 });
   const full = decided(
     decideScaleDown(
@@ -151,14 +151,37 @@ test('a node whose pods fit nowhere else stays, and a pod that fits nowhere stop
     full.calls.map((c) => c.standing),
     ['Needed', 'Needed'],
   );
-  const stuck = decideScaleDown(
-    { nodes: general, pods: [pod('a/big-0', { cpu: 9 })], pdbs: [] },
+  // A pending pod that fits beside the others only if no node leaves stops the scale-down.
+  const short = decideScaleDown(
+    {
+      nodes: general,
+      pods: [
+        pod('a/x-0', { on: 'n-1', cpu: 3 }),
+        pod('a/y-0', { on: 'n-2', cpu: 3 }),
+        pod('a/z-0', { cpu: 3 }),
+      ],
+      pdbs: [],
+    },
     new Map([['general', rule()]]),
     fresh(),
     0,
   );
-  assert.equal(stuck.kind, 'Unschedulable');
-  assert.match(stuck.kind === 'Unschedulable' ? stuck.detail : '', /a\/big-0: TooLarge/);
+  assert.equal(short.kind, 'Unschedulable');
+  assert.match(short.kind === 'Unschedulable' ? short.detail : '', /a\/z-0: NoRoom/);
+  // One larger than any node is no reason to keep a node: the others are judged without it.
+  const hopeless = decided(
+    decideScaleDown(
+      {
+        nodes: general,
+        pods: [pod('a/x-0', { on: 'n-1' }), pod('a/y-0', { on: 'n-2' }), pod('a/big-0', { cpu: 9 })],
+        pdbs: [],
+      },
+      new Map([['general', rule()]]),
+      fresh(),
+      0,
+    ),
+  );
+  assert.deepEqual(hopeless.calls.map((c) => c.standing).sort(), ['Needed', 'Unneeded']);
 });
 
 test('a drain evicts all but DaemonSet and mirror pods, and waits for the terminating ones', () => {

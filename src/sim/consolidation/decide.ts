@@ -48,7 +48,7 @@ export type Decision =
       /** The nodes to cordon and drain now, at most one per pool. */
       readonly chosen: readonly NodeCall[];
     }
-  /** Some pod fits nowhere (pending, or the cluster is short): no scale-down while that holds, as the autoscalers wait. */
+  /** Some pod needs room the nodes do not have beside the others: no scale-down while that holds. */
   | { readonly kind: 'Unschedulable'; readonly detail: string };
 
 /**
@@ -66,7 +66,20 @@ export function decideScaleDown(
     p.kind === 'LocalStorage' && pools.get(poolOfNode(input, p.node))?.localStorage === 'Evict'
       ? { ...p, kind: 'Movable' }
       : p;
-  const result = packingWhatIf({ nodes: input.nodes, pods: input.pods.map(evict), pdbs: [] });
+  const pods = input.pods.map(evict);
+  let result = packingWhatIf({ nodes: input.nodes, pods, pdbs: [] });
+  if (result.kind === 'Unschedulable') {
+    // A pod that fits on no node even alone (no node matches or admits it, or it is larger than
+    // any) is no reason to keep a node: no node kept would take it. Packed without them; a pod
+    // that needs room beside the others (NoRoom) still stops the scale-down.
+    const hopeless = new Set(result.pods.filter((p) => p.reason !== 'NoRoom').map((p) => p.pod));
+    if (hopeless.size === result.pods.length)
+      result = packingWhatIf({
+        nodes: input.nodes,
+        pods: pods.filter((p) => !hopeless.has(`${p.namespace}/${p.name}`)),
+        pdbs: [],
+      });
+  }
   if (result.kind === 'Unschedulable')
     return {
       kind: 'Unschedulable',
