@@ -166,6 +166,8 @@ export class Consolidation {
       await this.deps.removed(name);
       return;
     }
+    // Refused this round (a 429, or an error): what the timeout counts; evicted pods are only waited for.
+    let refused = 0;
     for (const p of evict) {
       const namespace = p.raw.metadata?.namespace ?? '';
       const pod = p.raw.metadata?.name ?? '';
@@ -186,6 +188,7 @@ export class Consolidation {
           case 'TooManyRequests':
             // A PodDisruptionBudget allows no disruption now: try again next round, until the timeout.
             drain.blocked = `${namespace}/${pod}: ${f.message}`;
+            refused++;
             break;
           case 'NotFound':
           case 'Conflict':
@@ -196,17 +199,18 @@ export class Consolidation {
           case 'Unavailable':
           case 'Other':
             drain.blocked = `${namespace}/${pod}: ${f.kind}: ${f.message}`;
+            refused++;
             break;
         }
       }
     }
     const rule = this.deps.pools.get(drain.pool);
-    if (evict.length > 0 && now - drain.started >= (rule?.drainTimeoutSeconds ?? 0)) {
+    if (refused > 0 && now - drain.started >= (rule?.drainTimeoutSeconds ?? 0)) {
       // As cluster-autoscaler after a failed drain: uncordon, say why, leave the node alone a while.
       await clients.core.patchNode({ name, body: { spec: { unschedulable: null } } }, mergePatch);
       this.drains.delete(name);
       this.backOffUntil.set(name, now + (rule?.recheckSeconds ?? 0));
-      const why = drain.blocked ?? `${evict.length} pods not evicted`;
+      const why = drain.blocked ?? `${refused} pods not evicted`;
       if (node) this.event(node, 'Warning', 'ScaleDownFailed', `drain given up and node uncordoned: ${why}`);
       this.say(name, 'DrainFailed', `${name} (pool ${drain.pool}): drain given up, uncordoned: ${why}`);
     }
