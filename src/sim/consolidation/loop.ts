@@ -38,7 +38,7 @@ export interface RemovedNode {
   readonly node: string;
   readonly pool: string;
   readonly instanceType?: string;
-  /** Simulated epoch seconds. */
+  /** Epoch seconds of the wall clock (what a report's range is in). */
   readonly at: number;
 }
 
@@ -78,13 +78,14 @@ export class Consolidation {
     ]);
     const nodes = nodeList.items;
     const pods = podList.items.filter(holdsResources);
+    const gone = new Set<string>();
     for (const [name, drain] of [...this.drains]) {
       const node = nodes.find((n) => n.metadata?.name === name);
-      await this.drainStep(name, node, drain, pods, now);
+      if ((await this.drainStep(name, node, drain, pods, now)) === 'Removed') gone.add(name);
     }
     const decision = decideScaleDown(
       {
-        nodes: nodes.map(packNode),
+        nodes: nodes.filter((n) => !gone.has(n.metadata?.name ?? '')).map(packNode),
         // Terminating pods are leaving; the rest count with the requests they have now.
         pods: pods.filter((p) => !p.metadata?.deletionTimestamp).map((p) => packPod(p)),
         pdbs: [],
@@ -122,7 +123,7 @@ export class Consolidation {
     drain: Drain,
     pods: readonly k8s.V1Pod[],
     now: number,
-  ): Promise<void> {
+  ): Promise<'Removed' | 'Draining' | 'GivenUp'> {
     const { clients } = this.deps;
     const onNode = pods
       .filter((p) => p.spec?.nodeName === name)
@@ -140,14 +141,16 @@ export class Consolidation {
       this.drains.delete(name);
       this.unneededSince.delete(name);
       const instanceType = node?.metadata?.labels?.['node.kubernetes.io/instance-type'];
+      const at = this.deps.clock.wall(now).getTime() / 1000;
       this.removedNodes.push({
         node: name,
         pool: drain.pool,
-        at: now,
+        at,
         ...(instanceType ? { instanceType } : {}),
       });
       if (node) {
-        const record: RemovedNodeRecord = { pool: drain.pool, at: now, facts: packNode(node).facts };
+        // Wall time: the report's range is the reader's clock, not the simulated one.
+        const record: RemovedNodeRecord = { pool: drain.pool, at, facts: packNode(node).facts };
         this.event(
           node,
           'Normal',
@@ -164,7 +167,7 @@ export class Consolidation {
         `${name} (pool ${drain.pool}): removed, empty after ${Math.round(now - drain.started)}s of drain`,
       );
       await this.deps.removed(name);
-      return;
+      return 'Removed';
     }
     // Refused this round (a 429, or an error): what the timeout counts; evicted pods are only waited for.
     let refused = 0;
@@ -213,7 +216,9 @@ export class Consolidation {
       const why = drain.blocked ?? `${refused} pods not evicted`;
       if (node) this.event(node, 'Warning', 'ScaleDownFailed', `drain given up and node uncordoned: ${why}`);
       this.say(name, 'DrainFailed', `${name} (pool ${drain.pool}): drain given up, uncordoned: ${why}`);
+      return 'GivenUp';
     }
+    return 'Draining';
   }
 
   private event(
