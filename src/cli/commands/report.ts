@@ -98,23 +98,22 @@ export async function reportFor(
   };
   // 3. Volume stats: the Prometheus given, or the cluster's if one is found (said in one line).
   const prometheus = await choosePrometheus(o, checked, kc, clients.core, progress);
-  const report = await reportProvider(
-    selectedPods({ ...apiReader(clients), ...nodeEventsReader(clients) }, o.selector, selected),
-    {
-      pricesConfigMap: prices,
-      progress,
-      ...(prometheus !== undefined
-        ? {
-            volumeStats: new PrometheusVolumeStats({
-              client: new PrometheusClient(prometheus.client),
-              // One point a minute over a long range, finer over a short one (src/cli/commands/recommend.ts).
-              stepSeconds: Math.max(1, Math.min(60, Math.floor(q.sinceSeconds / 240))),
-            }),
-          }
-        : {}),
-      ...(o.selector !== undefined ? { selected } : {}),
-    },
-  )(q);
+  // The Node events: the nodes a scale-down removed (the report's realised node savings).
+  const read = { ...apiReader(clients), ...nodeEventsReader(clients) };
+  const report = await reportProvider(selectedPods(read, o.selector, selected), {
+    pricesConfigMap: prices,
+    progress,
+    ...(prometheus !== undefined
+      ? {
+          volumeStats: new PrometheusVolumeStats({
+            client: new PrometheusClient(prometheus.client),
+            // One point a minute over a long range, finer over a short one (src/cli/commands/recommend.ts).
+            stepSeconds: Math.max(1, Math.min(60, Math.floor(q.sinceSeconds / 240))),
+          }),
+        }
+      : {}),
+    ...(o.selector !== undefined ? { selected } : {}),
+  })(q);
   return { report, format };
 }
 
