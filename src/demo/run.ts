@@ -17,6 +17,7 @@ import { loadKubeConfig, makeClients } from '../kube/client.ts';
 import { simClock } from '../sim/clock.ts';
 import { profileResolver } from '../sim/profiles.ts';
 import { parseScenario, scenarioNodes } from '../sim/scenario.ts';
+import { scaleDownPools } from '../sim/consolidation/index.ts';
 import { Simulator } from '../sim/simulator.ts';
 import { loadTraceLibrary } from '../sim/usage/index.ts';
 import { applyWorkloads } from '../sim/workloads.ts';
@@ -146,6 +147,7 @@ export async function runDemo(o: DemoOptions, err: (line: string) => void, out: 
         tickMs: Math.max(100, (scenario.clock.tickSeconds * 1000) / speed),
         prometheusPort: 0,
         metricsApi: true,
+        scaleDown: scaleDownPools(scenario.nodePools),
         log: simLog,
       }),
     );

@@ -5,7 +5,14 @@ import type { Clients } from './client.ts';
 export type EventType = 'Normal' | 'Warning';
 
 export interface EventRecorder {
-  record(obj: k8s.KubernetesObject, type: EventType, reason: string, message: string): void;
+  /** `annotations`: machine-readable detail for readers of the Event (e.g. a removed node's shape). */
+  record(
+    obj: k8s.KubernetesObject,
+    type: EventType,
+    reason: string,
+    message: string,
+    annotations?: Record<string, string>,
+  ): void;
 }
 
 export function eventRecorder(
@@ -14,11 +21,15 @@ export function eventRecorder(
   onError: (msg: string) => void = () => {},
 ): EventRecorder {
   return {
-    record(obj, type, reason, message) {
+    record(obj, type, reason, message, annotations) {
       const namespace = obj.metadata?.namespace ?? 'default';
       const now = new Date();
       const body: k8s.CoreV1Event = {
-        metadata: { generateName: `${obj.metadata?.name ?? 'object'}.`, namespace },
+        metadata: {
+          generateName: `${obj.metadata?.name ?? 'object'}.`,
+          namespace,
+          ...(annotations ? { annotations } : {}),
+        },
         involvedObject: {
           apiVersion: obj.apiVersion,
           kind: obj.kind,

@@ -21,7 +21,7 @@ import { ALL_NAMESPACES, namespaces as namespaceScope } from '../sources/scope.t
 import { listPodsWithWorkloads, type PodWithWorkload } from '../sources/workloads.ts';
 import { controllingPolicy } from '../controllers/sizing/matching.ts';
 import { priceOverridesOf } from './prices.ts';
-import { gatherPacking, type PackingReader } from './packing.ts';
+import { gatherPacking, gatherRemovedNodes, type PackingReader } from './packing.ts';
 import type { StorageClassFacts } from '../core/cost/storage.ts';
 import type { VolumeFacts } from '../core/report/volumes.ts';
 import type { VolumeStatsSource } from '../sources/volume-stats.ts';
@@ -40,6 +40,26 @@ export interface ReportReader {
   storageClasses?(): Promise<readonly k8s.V1StorageClass[]>;
   /** Cluster-wide reads for the packing what-if; absent (a one-namespace operator): no packing section. */
   readonly packing?: PackingReader;
+  /** Events on Nodes (reason ScaleDown) in `default`: the nodes a scale-down removed; absent: none counted. */
+  nodeEvents?(): Promise<readonly k8s.CoreV1Event[]>;
+}
+
+/**
+ * The removal Events of a scale-down (on Nodes, in `default`), for `tailor report` only: the
+ * operator's RBAC does not list Events, so its reader has none.
+ */
+export function nodeEventsReader(clients: Clients): Pick<ReportReader, 'nodeEvents'> {
+  return {
+    nodeEvents: async () =>
+      (
+        await wrap('listing Node events', () =>
+          clients.core.listNamespacedEvent({
+            namespace: 'default',
+            fieldSelector: 'involvedObject.kind=Node,reason=ScaleDown',
+          }),
+        )
+      ).items,
+  };
 }
 
 /** Every object read with one list per kind and namespace (the CLI). */
@@ -233,6 +253,7 @@ export async function gather(read: ReportReader, q: ReportQuery, o: GatherOption
       say(`  packing what-if left out: ${errorLine(err)}`);
     }
   }
+  const removedNodes = await gatherRemovedNodes(read, say);
   return {
     now,
     query: q,
@@ -242,6 +263,7 @@ export async function gather(read: ReportReader, q: ReportQuery, o: GatherOption
     overrides,
     ...(volumes ? { volumes } : {}),
     ...(packing ? { packing } : {}),
+    ...(removedNodes.length > 0 ? { removedNodes } : {}),
   };
 }
 

@@ -6,6 +6,12 @@ import { controllingPolicy } from '../controllers/sizing/matching.ts';
 import { recommendationsOf } from '../core/report/build.ts';
 import { holdsResources, packNode, packPdb, packPod } from '../core/packing/view.ts';
 import type { PackingInput } from '../core/packing/types.ts';
+import {
+  decodeRemovedNode,
+  REMOVED_NODE_ANNOTATION,
+  type RemovedNodeRecord,
+} from '../core/packing/removed.ts';
+import { errorLine } from '../kube/errors.ts';
 import type { PodWithWorkload } from '../sources/workloads.ts';
 
 /** Cluster-wide reads, apart from the report's own (which `-l` and namespaces narrow). */
@@ -44,4 +50,28 @@ export async function gatherPacking(
       }),
     pdbs: pdbs.map(packPdb),
   };
+}
+
+/**
+ * The nodes a scale-down removed, from its removal Events (the Node is gone; the Event's
+ * annotation keeps its shape). Never throws: unreadable Events (RBAC) are said and none counted.
+ * Events live for the apiserver's --event-ttl (1 h by default): a longer range counts only the last hour's.
+ */
+export async function gatherRemovedNodes(
+  read: { nodeEvents?(): Promise<readonly k8s.CoreV1Event[]> },
+  say: (line: string) => void,
+): Promise<RemovedNodeRecord[]> {
+  if (!read.nodeEvents) return [];
+  try {
+    const records = (await read.nodeEvents()).flatMap((e) => {
+      const r = decodeRemovedNode(e.metadata?.annotations?.[REMOVED_NODE_ANNOTATION]);
+      return r ? [r] : [];
+    });
+    if (records.length > 0)
+      say(`  ${records.length} node${records.length === 1 ? '' : 's'} removed by scale-down`);
+    return records;
+  } catch (err) {
+    say(`  nodes removed by scale-down not counted: ${errorLine(err)}`);
+    return [];
+  }
 }

@@ -220,6 +220,15 @@ export class NodeFleet {
     }
   }
 
+  /** A node the scale-down removed (its Node object already deleted): its Lease goes and its heartbeats stop. */
+  async remove(name: string): Promise<void> {
+    this.specs.delete(name);
+    this.pressure.delete(name);
+    await this.clients.coordination
+      .deleteNamespacedLease({ name, namespace: 'kube-node-lease' })
+      .catch((e: unknown) => this.log(`lease ${name}: ${classify(e).message}`));
+  }
+
   private async renewAll(): Promise<void> {
     for (const name of this.specs.keys())
       await this.renewLease(name, false).catch((e: unknown) =>

@@ -23,6 +23,7 @@ import { PROFILE_KINDS, buildSpec, checkParams, defaultSpec, type ProfileSpec } 
 import { parseProfile, profileAnnotations } from './usage/annotations.ts';
 import type { ProfileKind } from './usage/types.ts';
 import type { SimNodeSpec } from './nodes.ts';
+import { readScaleDown, type ScaleDown } from './consolidation/config.ts';
 import { GPU_BOARDS, MIG_RESOURCES, checkMigLayout, type GpuProduct, type MigResource } from './gpus.ts';
 
 /** GPU product names as NVIDIA's GPU feature discovery labels them, with the memory nvidia-smi reports (./gpus.ts). */
@@ -73,6 +74,8 @@ export interface NodePool {
   evictionHardMemoryBytes?: number;
   labels: Record<string, string>;
   taints: Taint[];
+  /** Scale-down of the pool's nodes by the simulator (./consolidation); absent: off. */
+  scaleDown?: ScaleDown;
 }
 
 export interface Clock {
@@ -342,6 +345,7 @@ const POOL_KEYS = [
   'evictionHard',
   'labels',
   'taints',
+  'scaleDown',
 ];
 
 function readPool(raw: unknown, path: Path, region: string): NodePool {
@@ -375,6 +379,7 @@ function readPool(raw: unknown, path: Path, region: string): NodePool {
   };
   if (pool.zones.length === 0) throw new FieldError(at('zones'), 'expected at least one zone');
   if (o.gpu !== undefined) pool.gpu = readGpu(o.gpu, at('gpu'));
+  if (o.scaleDown !== undefined) pool.scaleDown = readScaleDown(o.scaleDown, at('scaleDown'), pool.count);
   if (o.reserved !== undefined) {
     const r = record(o.reserved, at('reserved'));
     onlyKeys(r, at('reserved'), ['cpu', 'memory'], 'a reserved field');

@@ -16,6 +16,7 @@ import { SimStorage } from './storage.ts';
 import { bounded } from './shutdown.ts';
 import type { ProfileContext } from './usage/types.ts';
 import { SimVolumes } from './volumes/store.ts';
+import { Consolidation, type ScaleDown } from './consolidation/index.ts';
 
 /** Time each step of stop() gets: API calls (a few requests each), local servers and watches. */
 const STEP_MS = { api: 10_000, local: 3_000 } as const;
@@ -47,6 +48,10 @@ export interface SimulatorOptions {
   /** metrics-server's --metric-resolution in simulated seconds (default 15; never under 10 s of wall time). */
   metricResolutionSeconds?: number;
   log?: (msg: string) => void;
+  /** Pools whose nodes scale down when unneeded (./consolidation), by pool name; default none. */
+  scaleDown?: ReadonlyMap<string, ScaleDown>;
+  /** Wall time between scale-down rounds; default 2 s. */
+  scaleDownIntervalMs?: number;
 }
 
 export class Simulator {
@@ -61,6 +66,8 @@ export class Simulator {
   /** Who serves metrics.k8s.io (the real metrics-server or the built-in fallback), if anyone. */
   readonly metricsApi?: MetricsBackend;
   readonly kubeletApi?: KubeletApi;
+  /** The scale-down loop, when a pool asked for one. */
+  readonly consolidation?: Consolidation;
 
   private constructor(private readonly opts: SimulatorOptions) {
     const log = opts.log ?? (() => {});
@@ -100,6 +107,16 @@ export class Simulator {
     });
     this.view = usageView(this.kubelet, this.fleet.specs, () => this.clock.now(), this.volumes);
     this.prometheus = new PrometheusEndpoint(this.view);
+    if (opts.scaleDown && opts.scaleDown.size > 0)
+      this.consolidation = new Consolidation({
+        clients: this.clients,
+        clock: this.clock,
+        pools: opts.scaleDown,
+        events: eventRecorder(this.clients, 'tailor-sim-scale-down', log),
+        removed: (node) => this.fleet.remove(node),
+        log,
+        ...(opts.scaleDownIntervalMs ? { intervalMs: opts.scaleDownIntervalMs } : {}),
+      });
     const nodeCpu = new NodeCpuCounters();
     const runs = new ContainerRunCounters();
     const read = (node: string) =>
@@ -157,6 +174,7 @@ export class Simulator {
       // 3. Storage before pods, so a pod's claim is bound by the time the pod starts.
       await sim.storage.start();
       await sim.kubelet.start();
+      sim.consolidation?.start();
       // 4. Metrics last: they only read what the kubelet keeps.
       await sim.prometheus.start(opts.prometheusPort ?? 0);
       if (sim.metricsApi) {
@@ -182,6 +200,8 @@ export class Simulator {
     // running nor the process alive; a step that fails or runs out of time is said, and the next runs.
     const log = this.opts.log ?? (() => {});
     const step = (what: string, ms: number, f: () => Promise<unknown>) => bounded(what, ms, f, log);
+    const consolidation = this.consolidation;
+    if (consolidation) await step('stopping the scale-down', STEP_MS.api, () => consolidation.stop());
     const metricsApi = this.metricsApi;
     if (metricsApi) {
       await step('removing the metrics APIService', STEP_MS.api, () => metricsApi.unregister());

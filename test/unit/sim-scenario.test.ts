@@ -169,7 +169,7 @@ test('bad scenario fields are refused with the file, the line, the field path an
     memory: 32Gi
     gpus: 1
 `),
-    'bad.yaml:6: nodePools[0]: "gpus" is not a node pool field; allowed: name, count, instanceType, zones, cpu, memory, ephemeralStorage, pods, gpu, reserved, evictionHard, labels, taints',
+    'bad.yaml:6: nodePools[0]: "gpus" is not a node pool field; allowed: name, count, instanceType, zones, cpu, memory, ephemeralStorage, pods, gpu, reserved, evictionHard, labels, taints, scaleDown',
   );
   assert.equal(
     refusal(`nodePools:

@@ -18,6 +18,7 @@ import { contextNamespace, makeClients } from '../../kube/client.ts';
 import {
   DEFAULT_PRICES_CONFIGMAP,
   apiReader,
+  nodeEventsReader,
   reportProvider,
   type ReportReader,
 } from '../../report/gather.ts';
@@ -97,7 +98,9 @@ export async function reportFor(
   };
   // 3. Volume stats: the Prometheus given, or the cluster's if one is found (said in one line).
   const prometheus = await choosePrometheus(o, checked, kc, clients.core, progress);
-  const report = await reportProvider(selectedPods(apiReader(clients), o.selector, selected), {
+  // The Node events: the nodes a scale-down removed (the report's realised node savings).
+  const read = { ...apiReader(clients), ...nodeEventsReader(clients) };
+  const report = await reportProvider(selectedPods(read, o.selector, selected), {
     pricesConfigMap: prices,
     progress,
     ...(prometheus !== undefined

@@ -9,6 +9,7 @@ import { defaultKubeconfig } from '../../devcluster/paths.ts';
 import { simClock } from '../../sim/clock.ts';
 import { profileResolver } from '../../sim/profiles.ts';
 import { defaultScenario, parseScenario, scenarioNodes, type Scenario } from '../../sim/scenario.ts';
+import { scaleDownPools } from '../../sim/consolidation/index.ts';
 import { Simulator } from '../../sim/simulator.ts';
 import { METRICS_SERVER_CHOICES, type MetricsServerChoice } from '../../sim/metrics/metrics-backend.ts';
 import { loadTraceLibrary } from '../../sim/usage/index.ts';
@@ -132,6 +133,7 @@ export function registerSim(program: Command): void {
       replaceMetricsApiService: o.replaceMetricsApiservice,
       metricsServer: o.metricsServer as MetricsServerChoice,
       ...(resolution !== undefined ? { metricResolutionSeconds: resolution } : {}),
+      scaleDown: scaleDownPools(scenario.nodePools),
       log: say,
     }).catch((err: unknown) => {
       // Simulator.start removed what it had registered; nothing of this run is left to wait for.

@@ -28,6 +28,7 @@ import type {
 import { volumeWasteReport, type VolumeFacts } from './volumes.ts';
 import { packingWhatIf } from '../packing/whatif.ts';
 import type { PackingInput } from '../packing/types.ts';
+import { nodesRemoved, type RemovedNodeRecord } from '../packing/removed.ts';
 
 /** One container of a covered pod, what it requests now (GPUs: whole plus MIG fractions). */
 export interface ContainerFacts {
@@ -78,6 +79,8 @@ export interface BuildInput {
   readonly volumes?: VolumeFacts;
   /** Every node, pod and PodDisruptionBudget of the cluster, recommendations applied: the packing section. */
   readonly packing?: PackingInput;
+  /** Nodes a scale-down removed (their removal Events): the realised side of the packing section. */
+  readonly removedNodes?: readonly RemovedNodeRecord[];
 }
 
 /** What the report's numbers are rounded to: cents, and milligrams of CO2e (sums add up exactly). */
@@ -364,6 +367,12 @@ export function buildReport(input: BuildInput): Report {
       : {}),
     ...(input.packing
       ? { packing: packingWhatIf(input.packing, input.overrides ? { overrides: input.overrides } : {}) }
+      : {}),
+    ...(input.removedNodes
+      ? (() => {
+          const removed = nodesRemoved(input.removedNodes, since, now, input.overrides ?? {});
+          return removed.total.nodes > 0 ? { nodesRemoved: removed } : {};
+        })()
       : {}),
   };
 }

@@ -3,6 +3,7 @@
 // and Tailor's own records; every renderer (table, csv, markdown, html, dashboard) reads only this.
 import type { Amount, Figure } from '../cost/types.ts';
 import type { PackingResult } from '../packing/types.ts';
+import type { NodesRemoved } from '../packing/removed.ts';
 
 /** Per month at the current rate (730.5 hours), or integrated over the report's range. */
 export interface Figures {
@@ -117,6 +118,8 @@ export interface Report {
    * (optional, additive).
    */
   readonly packing?: PackingResult;
+  /** Nodes a scale-down removed over the range, priced per month: the packing's realised side (optional, additive). */
+  readonly nodesRemoved?: NodesRemoved;
 }
 
 /** A claim that stayed under half full for the whole range (src/core/volume/waste.ts), priced. */

@@ -3,7 +3,7 @@ import type { Report } from '../../core/report/model.ts';
 import { co2e, known, money, period } from './common.ts';
 import { quantity } from './table.ts';
 import { TENANT_HEADER, WASTED_HEADER, tenantRows, volumesSummary, wastedRows } from './volumes.ts';
-import { renderPackingMarkdown } from './packing.ts';
+import { removedSummary, renderPackingMarkdown } from './packing.ts';
 
 const row = (cells: readonly string[]) => `| ${cells.map((c) => c.replace(/\|/g, '\\|')).join(' | ')} |\n`;
 const head = (cells: readonly string[]) => row(cells) + row(cells.map(() => '---'));
@@ -103,6 +103,7 @@ export function renderMarkdown(r: Report): string {
     }
   }
   if (r.packing) out += renderPackingMarkdown(r.packing, head, row);
+  if (r.nodesRemoved) out += `\nRealised: ${removedSummary(r.nodesRemoved)}.\n`;
   const notes = [...r.notes, ...(r.volumes?.notes ?? [])];
   if (notes.length > 0) out += `\n## Notes\n\n${notes.map((n) => `- ${n}`).join('\n')}\n`;
   return out;

@@ -2,6 +2,7 @@
 // nodes needed and freed, GPUs and money freed; the nodes that would empty and their moves; the
 // caveats (pins that keep a node); or the pods that fit nowhere and why.
 import type { Packed, PackingResult, Unpackable } from '../../core/packing/types.ts';
+import type { NodesRemoved } from '../../core/packing/removed.ts';
 import { columns } from './common.ts';
 import { co2e, gpus, money } from './numbers.ts';
 
@@ -114,4 +115,15 @@ export function renderPackingMarkdown(
     case 'Unschedulable':
       return out + head(title(UNSCHEDULABLE_HEADER)) + unschedulableRows(p).map(row).join('');
   }
+}
+
+/** The realised line: nodes a scale-down removed over the range and what they cost per month. */
+export function removedSummary(r: NodesRemoved): string {
+  const n = r.total.nodes;
+  const g = r.total.gpus;
+  return (
+    `${n} node${n === 1 ? '' : 's'}${g > 0 ? ` and ${gpus(g)} GPU${g === 1 ? '' : 's'}` : ''} removed by scale-down over the range, ` +
+    `${money(r.total.monthly.cost, r.total.monthly.currency)} and ${co2e(r.total.monthly.co2eKg)} CO2e per month ` +
+    `(${r.pools.map((p) => `${p.pool}: ${p.nodes}`).join(', ')})`
+  );
 }

@@ -4,7 +4,7 @@ import type { Report } from '../../core/report/model.ts';
 import { formatBytes, formatCpu } from '../../core/quantity.ts';
 import { amount, co2e, columns, known, money, period } from './common.ts';
 import { TENANT_HEADER, WASTED_HEADER, tenantRows, volumesSummary, wastedRows } from './volumes.ts';
-import { renderPackingTable } from './packing.ts';
+import { removedSummary, renderPackingTable } from './packing.ts';
 
 export function renderTable(r: Report): string {
   let out = `Savings report ${period(r)} (${r.currency} per month; realised: saved over the range)\n\n`;
@@ -116,6 +116,7 @@ export function renderTable(r: Report): string {
         columns(TENANT_HEADER, tenantRows(r.volumes, r.currency));
   }
   if (r.packing) out += renderPackingTable(r.packing);
+  if (r.nodesRemoved) out += `Realised: ${removedSummary(r.nodesRemoved)}\n`;
   const notes = [...r.notes, ...(r.volumes?.notes ?? [])];
   for (const n of notes) out += `\nnote: ${n}`;
   return out + (notes.length > 0 ? '\n' : '');
