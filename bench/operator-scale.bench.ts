@@ -553,10 +553,7 @@ function resultName(pods: unknown): string {
 
 function writeResults(result: Record<string, unknown>): void {
   const name = resultName(result.pods);
-  writeFileSync(
-    join(import.meta.dirname, 'results', `${name}.json`),
-    JSON.stringify(result, null, 2) + '\n',
-  );
+  writeFileSync(join(import.meta.dirname, 'results', `${name}.json`), JSON.stringify(result, null, 2) + '\n');
   const goal: Record<string, string> = {
     rssMiBSteadyMedian: 'under 256',
     rssMiBPeak: 'under 384',
