@@ -4,10 +4,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type * as k8s from '@kubernetes/client-node';
-import { Simulator } from '../../src/sim/simulator.ts';
-import { simClock } from '../../src/sim/clock.ts';
-import { profileResolver } from '../../src/sim/profiles.ts';
-import { loadTraceLibrary } from '../../src/sim/usage/index.ts';
+import type { Simulator } from '../../src/sim/simulator.ts';
+import { startPrivateSimulator } from '../support/simulator.ts';
 import type { SimNodeSpec } from '../../src/sim/nodes.ts';
 import type { Report } from '../../src/core/report/model.ts';
 import { runReport } from '../../src/cli/commands/report.ts';
@@ -40,22 +38,7 @@ const nodes: SimNodeSpec[] = [0, 1, 2].map((i) => ({
 let sim: Simulator;
 before(async () => {
   await installCrds(cluster.ext);
-  sim = await Simulator.start({
-    kc: cluster.kc,
-    nodes,
-    profileFor: profileResolver(loadTraceLibrary(), {
-      kind: 'idle',
-      cpuCores: 0.01,
-      memoryBytes: 16 * Mi,
-      noise: 0,
-      startupSeconds: 0,
-      volumeBytes: 0,
-    }),
-    clock: simClock(1),
-    tickMs: 250,
-    storageClass: `packing-${suffix}`,
-    metricsApi: false,
-  });
+  sim = await startPrivateSimulator(cluster.kc, { nodes, storageClass: `packing-${suffix}` });
 });
 after(async () => {
   await sim?.stop({ deleteNodes: true });

@@ -7,10 +7,8 @@ import assert from 'node:assert/strict';
 import type * as k8s from '@kubernetes/client-node';
 import { startPrometheus, type TestPrometheus } from '../support/prometheus.ts';
 import { eventually, expectReady, prometheusTarget, simPod, useCluster } from '../support/cluster.ts';
-import { Simulator } from '../../src/sim/simulator.ts';
-import { simClock } from '../../src/sim/clock.ts';
-import { profileResolver } from '../../src/sim/profiles.ts';
-import { loadTraceLibrary } from '../../src/sim/usage/index.ts';
+import type { Simulator } from '../../src/sim/simulator.ts';
+import { startPrivateSimulator } from '../support/simulator.ts';
 import { GPU_BOARDS, gpuUuid } from '../../src/sim/gpus.ts';
 import type { SimNodeSpec } from '../../src/sim/nodes.ts';
 import { adviseQueries } from '../../src/cli/commands/advise.ts';
@@ -57,22 +55,7 @@ let fast: Simulator;
 let prometheus: TestPrometheus;
 
 before(async () => {
-  fast = await Simulator.start({
-    kc: cluster.kc,
-    nodes,
-    profileFor: profileResolver(loadTraceLibrary(), {
-      kind: 'idle',
-      cpuCores: 0.01,
-      memoryBytes: 16 * Mi,
-      noise: 0,
-      startupSeconds: 0,
-      volumeBytes: 0,
-    }),
-    clock: simClock(SPEED),
-    tickMs: 250,
-    storageClass: `sim-gpus-${suffix}`,
-    metricsApi: false,
-  });
+  fast = await startPrivateSimulator(cluster.kc, { nodes, storageClass: `sim-gpus-${suffix}`, speed: SPEED });
   prometheus = await startPrometheus([prometheusTarget(), `127.0.0.1:${fast.prometheus.port}`]);
 });
 

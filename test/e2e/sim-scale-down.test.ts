@@ -6,10 +6,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type * as k8s from '@kubernetes/client-node';
-import { Simulator } from '../../src/sim/simulator.ts';
-import { simClock } from '../../src/sim/clock.ts';
-import { profileResolver } from '../../src/sim/profiles.ts';
-import { loadTraceLibrary } from '../../src/sim/usage/index.ts';
+import type { Simulator } from '../../src/sim/simulator.ts';
+import { startPrivateSimulator } from '../support/simulator.ts';
 import type { SimNodeSpec } from '../../src/sim/nodes.ts';
 import { Consolidation, SCALE_DOWN_DEFAULTS } from '../../src/sim/consolidation/index.ts';
 import { eventRecorder } from '../../src/kube/events.ts';
@@ -45,22 +43,7 @@ let loop: Consolidation | undefined;
 const lines: string[] = [];
 before(async () => {
   await installCrds(cluster.ext);
-  sim = await Simulator.start({
-    kc: cluster.kc,
-    nodes,
-    profileFor: profileResolver(loadTraceLibrary(), {
-      kind: 'idle',
-      cpuCores: 0.01,
-      memoryBytes: 16 * Mi,
-      noise: 0,
-      startupSeconds: 0,
-      volumeBytes: 0,
-    }),
-    clock: simClock(1),
-    tickMs: 250,
-    storageClass: `shrink-${suffix}`,
-    metricsApi: false,
-  });
+  sim = await startPrivateSimulator(cluster.kc, { nodes, storageClass: `shrink-${suffix}` });
 });
 after(async () => {
   await loop?.stop();

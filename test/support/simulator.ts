@@ -94,6 +94,36 @@ export function testNodes(prefix = 'sim'): SimNodeSpec[] {
   ];
 }
 
+/** What a pod without a profile annotation runs in the test simulators: idle, 10m and 16Mi, steady. */
+const IDLE_PROFILE = {
+  kind: 'idle',
+  cpuCores: 0.01,
+  memoryBytes: 16 * 2 ** 20,
+  noise: 0,
+  startupSeconds: 0,
+  volumeBytes: 0,
+} as const;
+
+/**
+ * A second simulator for one test file, beside the shared one: its own (tainted) nodes, so its sums
+ * and packings never see another file's pods, its own StorageClass, and no metrics.k8s.io (the
+ * shared simulator serves that). Stop it with `stop({ deleteNodes: true })` after the file.
+ */
+export function startPrivateSimulator(
+  kc: Parameters<typeof Simulator.start>[0]['kc'],
+  o: { nodes: SimNodeSpec[]; storageClass: string; speed?: number },
+): Promise<Simulator> {
+  return Simulator.start({
+    kc,
+    nodes: o.nodes,
+    profileFor: profileResolver(loadTraceLibrary(), IDLE_PROFILE),
+    clock: simClock(o.speed ?? 1),
+    tickMs: 250,
+    storageClass: o.storageClass,
+    metricsApi: false,
+  });
+}
+
 export async function startTestSimulator(
   kubeconfigPath: string,
   log: (line: string) => void,
@@ -102,14 +132,7 @@ export async function startTestSimulator(
   const sim = await Simulator.start({
     kc: loadKubeConfig(kubeconfigPath),
     nodes: testNodes(),
-    profileFor: profileResolver(traces, {
-      kind: 'idle',
-      cpuCores: 0.01,
-      memoryBytes: 16 * 2 ** 20,
-      noise: 0,
-      startupSeconds: 0,
-      volumeBytes: 0,
-    }),
+    profileFor: profileResolver(traces, IDLE_PROFILE),
     clock: simClock(1),
     tickMs: 250,
     metricsServer: metricsServerChoice(),
