@@ -4,18 +4,18 @@
 // one Warning Event and one notification for that crossing (not one per pass).
 import type * as k8s from '@kubernetes/client-node';
 import { GROUP, VERSION } from '../../api/index.ts';
-import type { TenantBudget, TenantBudgetStatus } from '../../api/index.ts';
+import type { TenantBudget } from '../../api/index.ts';
 import { judgeBudget, monthOf, type BudgetVerdict } from '../../core/budget/index.ts';
 import type { Opportunity, ReportProvider } from '../../core/report/model.ts';
 import { describe } from '../../errors.ts';
-import { mergePatch } from '../../kube/client.ts';
-import { classify, errorLine, isNotFound } from '../../kube/errors.ts';
+import { classify, errorLine } from '../../kube/errors.ts';
 import { sharedWatch } from '../../kube/shared-watch.ts';
 import { WorkQueue } from '../../kube/workqueue.ts';
 import { budgetAlert } from '../../notify/budget-alert.ts';
 import type { Alert } from '../../notify/types.ts';
 import type { OperatorMetrics } from '../../operator/metrics.ts';
 import type { Controller, OperatorContext } from '../controller.ts';
+import { writeStatus } from '../write-status.ts';
 import { budgetStatus, capsOf, describeOpportunity, type BudgetOutcome } from './status.ts';
 
 export const BUDGETS_CONTROLLER = 'budgets';
@@ -136,7 +136,7 @@ export function budgetsController(ctx: OperatorContext, deps: BudgetsDeps): Cont
     const now = ctx.now();
     const outcome = await judge(budget, now);
     const { status, crossing } = budgetStatus(budget, outcome, now);
-    await writeStatus(budget, status);
+    await writeStatus(ctx, PLURAL, budget, status);
     if (outcome.kind !== 'Judged') return;
     const v = outcome.verdict;
     switch (crossing) {
@@ -167,36 +167,6 @@ export function budgetsController(ctx: OperatorContext, deps: BudgetsDeps): Cont
       case 'None':
         return;
     }
-  }
-
-  /** Through the status subresource, only when something a reader would see changed. */
-  async function writeStatus(budget: TenantBudget, wanted: TenantBudgetStatus): Promise<void> {
-    const stored = budget.status;
-    if (JSON.stringify(stored ?? {}) === JSON.stringify(wanted)) return;
-    const cleared = Object.fromEntries(
-      Object.keys(stored ?? {})
-        .filter((k) => !(k in wanted))
-        .map((k) => [k, null]),
-    );
-    try {
-      await clients.custom.patchNamespacedCustomObjectStatus(
-        {
-          group: GROUP,
-          version: VERSION,
-          namespace: budget.metadata.namespace ?? '',
-          plural: PLURAL,
-          name: budget.metadata.name ?? '',
-          body: { status: { ...cleared, ...wanted } },
-          fieldManager: ctx.fieldManager,
-        },
-        mergePatch,
-      );
-    } catch (err) {
-      if (isNotFound(err)) return; // deleted meanwhile
-      throw err;
-    }
-    // Until the watch brings it back, the next pass must see what was just written (the crossing).
-    budget.status = wanted;
   }
 
   const keyOf = (b: TenantBudget) => `${b.metadata.namespace}/${b.metadata.name}`;

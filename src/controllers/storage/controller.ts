@@ -30,6 +30,7 @@ import type { OperatorMetrics } from '../../operator/metrics.ts';
 import { volumeMetrics } from '../../operator/volume-metrics.ts';
 import type { VolumeStatsSource } from '../../sources/volume-stats.ts';
 import type { Controller, OperatorContext } from '../controller.ts';
+import { writeStatus } from '../write-status.ts';
 import { mergeConditions, type WantedCondition } from '../sizing/status.ts';
 import {
   LAST_EXPANSION_ANNOTATION,
@@ -219,7 +220,7 @@ export function storageController(ctx: OperatorContext, deps: StorageDeps): Cont
     const now = ctx.now();
     const generation = policy.metadata.generation;
     const write = (status: Omit<VolumePolicyStatus, 'conditions' | 'observedGeneration'>, wanted: Wanted[]) =>
-      writeStatus(policy, {
+      writeStatus(ctx, PLURAL, policy, {
         ...(generation !== undefined ? { observedGeneration: generation } : {}),
         ...status,
         conditions: mergeConditions(policy.status?.conditions, wanted, generation, new Date(now * 1000)),
@@ -703,37 +704,6 @@ export function storageController(ctx: OperatorContext, deps: StorageDeps): Cont
       if (c.kind === 'Forbidden' || c.kind === 'Invalid') return { kind: 'Refused', message: c.message };
       throw err;
     }
-  }
-
-  /** Writes status through the status subresource when something a reader would see changed. */
-  async function writeStatus(policy: VolumePolicy, wanted: VolumePolicyStatus): Promise<void> {
-    const stored = policy.status;
-    if (JSON.stringify(stored ?? {}) === JSON.stringify(wanted)) return;
-    const cleared = Object.fromEntries(
-      Object.keys(stored ?? {})
-        .filter((k) => !(k in wanted))
-        .map((k) => [k, null]),
-    );
-    try {
-      await clients.custom.patchNamespacedCustomObjectStatus(
-        {
-          group: GROUP,
-          version: VERSION,
-          namespace: policy.metadata.namespace ?? '',
-          plural: PLURAL,
-          name: policy.metadata.name ?? '',
-          body: { status: { ...cleared, ...wanted } },
-          fieldManager: ctx.fieldManager,
-        },
-        mergePatch,
-      );
-    } catch (err) {
-      if (isNotFound(err)) return; // deleted meanwhile
-      throw err;
-    }
-    // Read back through the watch; until then, the next pass must see what was just written
-    // (lastExpansion carries the cooldown).
-    policy.status = wanted;
   }
 
   const annotated = (pvc: k8s.V1PersistentVolumeClaim) =>
