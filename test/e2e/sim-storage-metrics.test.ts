@@ -99,7 +99,10 @@ test('kubectl top pods prints the simulated usage through the aggregated metrics
   );
   const [name, cpu, memory] = out.trim().split(/\s+/);
   assert.equal(name, 'busy');
-  assert.equal(cpu, '250m');
+  // The real metrics-server divides the CPU counter's rise between two scrapes by the time between
+  // their timestamps: a tick of jitter moves it by a millicore or two around the 250m used.
+  const millicores = Number(/^(\d+)m$/.exec(cpu ?? '')?.[1]);
+  assert.ok(Math.abs(millicores - 250) <= 5, `cpu ${cpu}, expected about 250m`);
   assert.equal(memory, '300Mi');
 });
 
