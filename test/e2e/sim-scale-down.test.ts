@@ -11,7 +11,7 @@ import { startPrivateSimulator } from '../support/simulator.ts';
 import type { SimNodeSpec } from '../../src/sim/nodes.ts';
 import { Consolidation, SCALE_DOWN_DEFAULTS } from '../../src/sim/consolidation/index.ts';
 import { eventRecorder } from '../../src/kube/events.ts';
-import { makeClients } from '../../src/kube/client.ts';
+import { makeClients, mergePatch } from '../../src/kube/client.ts';
 import { holdsResources, packingWhatIf, packNode, packPdb, packPod } from '../../src/core/packing/index.ts';
 import { eventually, idleDeployment, useCluster } from '../support/cluster.ts';
 import { runReport } from '../../src/cli/commands/report.ts';
@@ -86,6 +86,16 @@ async function running(app: string): Promise<k8s.V1Pod> {
   return live[0]!;
 }
 
+/** Cordons every node of the pool but `keep` (undefined: uncordons them all). */
+async function cordonAllBut(keep: string | undefined): Promise<void> {
+  const core = makeClients(cluster.kc).core;
+  for (const n of nodes)
+    await core.patchNode(
+      { name: n.name, body: { spec: { unschedulable: keep !== undefined && n.name !== keep } } },
+      mergePatch,
+    );
+}
+
 async function poolNodes(): Promise<k8s.V1Node[]> {
   return (await cluster.core.listNode({ labelSelector: `sim.tailor.dev/pool=${POOL}` })).items;
 }
@@ -102,14 +112,31 @@ async function nodeEvents(reason: string): Promise<k8s.CoreV1Event[]> {
 
 test('an unneeded node is drained and removed; the PodDisruptionBudget holds its node and is never broken; the pool ends within one node of the packing what-if', async () => {
   const { apps, core, namespace } = cluster;
+  // Every node of the pool Ready first: a pod scheduled while its preferred node is still joining
+  // lands elsewhere, and the layout below (one pod per node) would not hold.
+  await eventually(
+    async () => {
+      const ready = (await poolNodes()).filter((n) =>
+        n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
+      );
+      assert.equal(ready.length, 4, `${ready.length} of the pool's 4 nodes Ready`);
+    },
+    { timeoutMs: 60_000, what: 'the pool Ready' },
+  );
   // Two 2.5-core pods cannot share a node; the 1-core and 0.5-core pods fit beside them: two nodes would do.
   for (const [name, cpu, i] of [
     ['guarded', '1', 0],
     ['big-a', '2500m', 1],
     ['big-b', '2500m', 2],
     ['small', '500m', 3],
-  ] as const)
+  ] as const) {
+    // One pod per node, whatever the scheduler's scores: only its node is schedulable while it is
+    // placed (the loop is not running yet); its preference then lets it return there.
+    await cordonAllBut(node(i));
     await apps.createNamespacedDeployment({ namespace, body: placed(name, cpu, i) });
+    await eventually(() => running(name), { timeoutMs: 60_000, what: `${name} runs` });
+  }
+  await cordonAllBut(undefined);
   await makeClients(cluster.kc).policy.createNamespacedPodDisruptionBudget({
     namespace,
     body: {
@@ -118,8 +145,13 @@ test('an unneeded node is drained and removed; the PodDisruptionBudget holds its
     },
   });
   const guarded = await eventually(() => running('guarded'), { timeoutMs: 60_000, what: 'guarded runs' });
+  const placedOn = [guarded.spec?.nodeName];
   for (const app of ['big-a', 'big-b', 'small'])
-    await eventually(() => running(app), { timeoutMs: 60_000, what: `${app} runs` });
+    placedOn.push(
+      (await eventually(() => running(app), { timeoutMs: 60_000, what: `${app} runs` })).spec?.nodeName,
+    );
+  // The scheduler followed each pod's preferred node: one pod per node, so two nodes are unneeded.
+  assert.equal(new Set(placedOn).size, 4, `one pod per node: ${placedOn.join(', ')}`);
 
   // What the packing what-if predicts for the pool, PDB included, before anything moves.
   const predicted = await eventually(
