@@ -75,7 +75,12 @@ test('a pods/resize patch that would change the QoS class is rejected by the api
     namespace,
     body: {
       metadata: { name: 'guaranteed' },
-      spec: { containers: [container('c', { requests: guaranteed, limits: guaranteed })] },
+      spec: {
+        // On a node that stays: the scheduler's cache may still hold the node the test above just
+        // deleted, and a resize of a pod bound there is refused (403, node not found).
+        nodeSelector: { 'sim.tailor.dev/pool': 'general' },
+        containers: [container('c', { requests: guaranteed, limits: guaranteed })],
+      },
     },
   });
   const created = await core.readNamespacedPod({ name: 'guaranteed', namespace });
