@@ -185,9 +185,14 @@ test('tailor demo runs every tenant, shows savings, resizes pods in place, and C
       },
       { timeoutMs: 300_000, intervalMs: 5000, what: 'a pod resized in place' },
     );
-    assert.match(
-      stderr,
-      /pods \d+\/\d+ running \| [1-9]\d* resizes? applied \| \d+ OOM raises? \| savings available/,
+    // The progress line is printed every few seconds: the count catches up with the cluster.
+    await eventually(
+      () =>
+        assert.match(
+          stderr,
+          /pods \d+\/\d+ running \| [1-9]\d* resizes? applied \| \d+ OOM raises? \| savings available/,
+        ),
+      { timeoutMs: 30_000, intervalMs: 1000, what: 'the progress line counts the resize' },
     );
 
     // 5. Ctrl-C: exit 0 within a bounded time; no process, no port, no state folder left.
