@@ -45,6 +45,7 @@ export function demoFiles(root = packageRoot()) {
     scenario: join(root, 'examples', 'scenarios', 'demo.yaml'),
     policies: join(root, 'examples', 'demo', 'policies.yaml'),
     budgets: join(root, 'examples', 'demo', 'budgets.yaml'),
+    disruptionBudgets: join(root, 'examples', 'demo', 'disruption-budgets.yaml'),
     modelDeployments: [
       join(root, 'examples', 'modeldeployment.yaml'),
       join(root, 'examples', 'modeldeployment-llamacpp.yaml'),
@@ -113,6 +114,7 @@ export async function runDemo(o: DemoOptions, err: (line: string) => void, out: 
     const scenario = parseScenario(readFileSync(files.scenario, 'utf8'), files.scenario);
     const policies = readManifests(files.policies);
     const budgets = readManifests(files.budgets);
+    const pdbs = readManifests(files.disruptionBudgets);
     const models = files.modelDeployments.flatMap(readManifests);
 
     // 2. The control plane, in this process: its components die with it (setpriv --pdeathsig).
@@ -187,10 +189,11 @@ export async function runDemo(o: DemoOptions, err: (line: string) => void, out: 
 
     // 6. What the operator acts on: a SizingPolicy per scenario tenant, two ModelDeployments.
     step(
-      `applying ${policies.length} SizingPolicies and ${models.length} ModelDeployments (and ${budgets.length} TenantBudgets)`,
+      `applying ${policies.length} SizingPolicies and ${models.length} ModelDeployments (and ${budgets.length} TenantBudgets, ${pdbs.length} PodDisruptionBudget${pdbs.length === 1 ? '' : 's'})`,
     );
     await orStop(applyObjects(admin, policies));
     await orStop(applyObjects(admin, budgets));
+    await orStop(applyObjects(admin, pdbs));
     await orStop(ensureNamespaces(admin, models));
     await orStop(applyObjects(admin, models));
 

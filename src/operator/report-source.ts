@@ -5,15 +5,16 @@ import type { Logger } from 'pino';
 import type * as k8s from '@kubernetes/client-node';
 import type { Clients } from '../kube/client.ts';
 import type { ClusterCaches } from './caches.ts';
-import type { PodWithWorkload, WorkloadRef } from '../sources/workloads.ts';
+import type { WorkloadRef } from '../sources/workloads.ts';
 import { isLive } from '../controllers/sizing/matching.ts';
 import { errorLine } from '../kube/errors.ts';
 import { apiReader, reportProvider, type GatherOptions, type ReportReader } from '../report/gather.ts';
 import type { Report, ReportProvider, ReportQuery } from '../core/report/model.ts';
 import type { VolumeStatsSource } from '../sources/volume-stats.ts';
 import { rollingWindow } from '../sources/volume-stats/rolling.ts';
+import { packingPods } from './packing-pods.ts';
 
-/** How long the packing what-if's list of every pod is reused (seconds). */
+/** How long the packing what-if's full list of every pod is reused at most (seconds; see packing-pods.ts). */
 const PACKING_PODS_SECONDS = 300;
 
 export interface ReportSourceOptions {
@@ -49,7 +50,12 @@ export function reportSource(o: ReportSourceOptions): ReportSource {
   const within = (namespaces: readonly string[] | undefined) => (ns: string | undefined) =>
     !namespaces || namespaces.includes(ns ?? '');
   // Pods and policies from the caches the controllers already keep; the rest by a read each time.
-  let packingPods: { at: number; pods: readonly PodWithWorkload[] } | undefined;
+  const packing = packingPods({
+    cached: () => o.caches.pods.list().filter(isLive),
+    listFull: async () => (await o.clients.core.listPodForAllNamespaces()).items.filter(isLive),
+    now: o.now,
+    maxAgeSeconds: PACKING_PODS_SECONDS,
+  });
   const read: ReportReader = {
     ...api,
     pods: async (namespaces) => {
@@ -59,24 +65,15 @@ export function reportSource(o: ReportSourceOptions): ReportSource {
     policies: (namespaces) =>
       Promise.resolve(o.caches.policies.list().filter((p) => within(namespaces)(p.metadata.namespace))),
     // The packing what-if needs every pod with its volumes, tolerations and affinity, which the
-    // pod cache drops (slimPodSpec): listed from the API each build; PDBs and policies from the
-    // caches. None for a one-namespace operator, which cannot see the other tenants' pods.
+    // pod cache drops (slimPodSpec): the cache's pods with those fields from a full list
+    // (packing-pods.ts); PDBs and policies from the caches. None for a one-namespace operator, which cannot see the other tenants' pods.
     ...(o.namespace
       ? { packing: undefined }
       : {
           packing: {
             // Owners resolved through the operator's caches: its RBAC may not list Jobs.
-            pods: async () => {
-              // One list per PACKING_PODS_SECONDS, not per build: the report is rebuilt every minute.
-              if (packingPods && o.now() - packingPods.at < PACKING_PODS_SECONDS) return packingPods.pods;
-              const at = o.now();
-              const live = (await o.clients.core.listPodForAllNamespaces()).items.filter(isLive);
-              const pods = await Promise.all(
-                live.map(async (pod) => ({ pod, workload: await o.resolve(pod) })),
-              );
-              packingPods = { at, pods };
-              return pods;
-            },
+            pods: async () =>
+              Promise.all((await packing()).map(async (pod) => ({ pod, workload: await o.resolve(pod) }))),
             policies: () => read.policies(undefined),
             pdbs: () => Promise.resolve(o.caches.pdbs.list()),
           },

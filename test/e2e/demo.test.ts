@@ -195,6 +195,64 @@ test('tailor demo runs every tenant, shows savings, resizes pods in place, and C
       { timeoutMs: 30_000, intervalMs: 1000, what: 'the progress line counts the resize' },
     );
 
+    // 4b. Nodes leave (issue 15's "realised"): the simulator's scale-down drains an unneeded
+    //     general node through the Eviction API until the pools are within one node of what the
+    //     packing what-if says the recommendations need; the storefront's PodDisruptionBudget
+    //     (two of three available) holds at every look, and `tailor report` counts the removal.
+    const pool = async (name: string) =>
+      (await core.listNode({ labelSelector: `sim.tailor.dev/pool=${name}` })).items.length;
+    const generalAtStart = 3;
+    let fewestStorefronts = Infinity;
+    let lastPacking = '';
+    await eventually(
+      async () => {
+        const storefronts = (
+          await core.listNamespacedPod({ namespace: 'shop', labelSelector: 'app=storefront' })
+        ).items.filter(
+          (p) =>
+            !p.metadata?.deletionTimestamp &&
+            p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
+        ).length;
+        fewestStorefronts = Math.min(fewestStorefronts, storefronts);
+        const removed = generalAtStart - (await pool('general'));
+        const report = (await (await fetch(`${dashboard}/api/report.json`)).json()) as Report;
+        const p = report.packing;
+        assert.ok(p?.kind === 'Packed', `packing: ${JSON.stringify(p)}`);
+        lastPacking = p.pools.map((x) => `${x.pool} ${x.nodesNeeded}/${x.nodesToday}`).join(', ');
+        assert.ok(removed >= 1, `no general node removed yet (what-if: ${lastPacking})`);
+        assert.equal(
+          p.pools.find((x) => x.pool === 'general')?.nodesToday,
+          generalAtStart - removed,
+          `the report has not seen the removal yet (what-if: ${lastPacking})`,
+        );
+        for (const x of p.pools)
+          assert.ok(
+            x.nodesToday - x.nodesNeeded <= 1,
+            `${x.pool}: ${x.nodesToday} nodes, ${x.nodesNeeded} needed`,
+          );
+      },
+      { timeoutMs: 240_000, intervalMs: 1000, what: 'the general pool shrunk to the what-if' },
+    );
+    assert.ok(fewestStorefronts >= 2, `the storefront's PDB broke: ${fewestStorefronts} Ready at one look`);
+    const pdb = await kc
+      .makeApiClient(k8s.PolicyV1Api)
+      .readNamespacedPodDisruptionBudget({ namespace: 'shop', name: 'storefront' });
+    assert.equal(pdb.spec?.minAvailable, 2);
+    const reportCli = spawnSync(
+      process.execPath,
+      [...cli.slice(0, -1), 'report', '--kubeconfig', kubeconfig, '-A'],
+      {
+        encoding: 'utf8',
+        timeout: 60_000,
+      },
+    );
+    assert.match(
+      reportCli.stdout,
+      /Realised: [1-9]\d* nodes? removed by scale-down .*\(general: [1-9]/,
+      reportCli.stderr,
+    );
+    console.log(`scale-down: what-if ${lastPacking}; fewest Ready storefronts ${fewestStorefronts}`);
+
     // 5. Ctrl-C: exit 0 within a bounded time; no process, no port, no state folder left.
     assert.ok(await accepts(apiPort), 'the demo apiserver answers before Ctrl-C');
     child.kill('SIGINT');
