@@ -123,7 +123,7 @@ export function watchResource<T extends k8s.KubernetesObject>(
         throw err;
       }
       items.push(...res.items);
-      const next = res.metadata?._continue;
+      const next = continueOf(res);
       if (!next) return { items, resourceVersion: res.metadata?.resourceVersion ?? '' };
       page = { limit: pageSize, _continue: next };
     }
@@ -270,4 +270,16 @@ export function watchResource<T extends k8s.KubernetesObject>(
       return Promise.resolve();
     },
   };
+}
+
+/**
+ * The continue token of a list page. Typed lists (core, apps, policy) come deserialized by
+ * client-node as `metadata._continue`; custom objects come as the apiserver's raw JSON,
+ * `metadata.continue`. Reading only the first stopped a list of SizingPolicies at its first page
+ * (500): the operator never saw the rest.
+ */
+export function continueOf(list: { metadata?: object }): string | undefined {
+  const m = list.metadata as { _continue?: unknown; continue?: unknown } | undefined;
+  const token = m?._continue ?? m?.continue;
+  return typeof token === 'string' && token !== '' ? token : undefined;
 }

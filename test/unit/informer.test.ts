@@ -78,6 +78,33 @@ void test('lists in pages of pageSize, following continue tokens; the list resou
   await w.stop();
 });
 
+void test('a raw JSON list (custom objects: metadata.continue) is read to its last page', async () => {
+  const pages: ListPage[] = [];
+  const { fn } = fakeWatches();
+  const all = ['a', 'b', 'c'].map((n, i) => pod(n, String(i + 1)));
+  const w = watchResource<Pod>(
+    kc,
+    '/apis/tailor.dev/v1alpha1/sizingpolicies',
+    (page) => {
+      pages.push(page);
+      const from = page._continue ? Number(page._continue) : 0;
+      const items = all.slice(from, from + (page.limit ?? all.length));
+      const next = from + items.length < all.length ? String(from + items.length) : '';
+      // What CustomObjectsApi returns: the apiserver's JSON, not client-node's V1ListMeta.
+      return Promise.resolve({
+        items,
+        metadata: { resourceVersion: '9', continue: next },
+      } as unknown as k8s.KubernetesListObject<Pod>);
+    },
+    {},
+    { watch: fn, pageSize: 1 },
+  );
+  await w.synced;
+  assert.deepEqual(pages, [{ limit: 1 }, { limit: 1, _continue: '1' }, { limit: 1, _continue: '2' }]);
+  assert.equal(w.list().length, 3);
+  await w.stop();
+});
+
 void test('an expired continue token (410) starts over with one full list', async () => {
   const pages: ListPage[] = [];
   const { fn } = fakeWatches();
