@@ -66,7 +66,8 @@ export function reportSource(o: ReportSourceOptions): ReportSource {
       Promise.resolve(o.caches.policies.list().filter((p) => within(namespaces)(p.metadata.namespace))),
     // The packing what-if needs every pod with its volumes, tolerations and affinity, which the
     // pod cache drops (slimPodSpec): the cache's pods with those fields from a full list
-    // (packing-pods.ts); PDBs and policies from the caches. None for a one-namespace operator, which cannot see the other tenants' pods.
+    // (packing-pods.ts); PDBs and policies from the caches. None for a one-namespace operator,
+    // which cannot see the other tenants' pods.
     ...(o.namespace
       ? { packing: undefined }
       : {

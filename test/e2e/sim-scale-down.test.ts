@@ -88,9 +88,8 @@ async function running(app: string): Promise<k8s.V1Pod> {
 
 /** Cordons every node of the pool but `keep` (undefined: uncordons them all). */
 async function cordonAllBut(keep: string | undefined): Promise<void> {
-  const core = makeClients(cluster.kc).core;
   for (const n of nodes)
-    await core.patchNode(
+    await cluster.core.patchNode(
       { name: n.name, body: { spec: { unschedulable: keep !== undefined && n.name !== keep } } },
       mergePatch,
     );

@@ -46,26 +46,33 @@ function fakeWatches(): { fn: WatchFn; started: FakeWatch[] } {
   return { fn, started };
 }
 
-void test('lists in pages of pageSize, following continue tokens; the list resourceVersion starts the watch', async () => {
+/**
+ * A list call serving `all` in pages, recording each page asked for. `raw`: the token as the
+ * apiserver's JSON has it (`metadata.continue`, what CustomObjectsApi returns), else as client-node
+ * deserializes typed lists (`metadata._continue`).
+ */
+function pagedList(all: readonly Pod[], resourceVersion: string, raw = false) {
   const pages: ListPage[] = [];
-  const all = Array.from({ length: 5 }, (_, i) => pod(`p${i}`, String(10 + i)));
-  const { fn, started } = fakeWatches();
-  const w = watchResource<Pod>(
-    kc,
-    '/api/v1/pods',
-    (page) => {
-      pages.push(page);
-      const from = page._continue ? Number(page._continue) : 0;
-      const items = all.slice(from, from + (page.limit ?? all.length));
-      const next = from + items.length < all.length ? String(from + items.length) : undefined;
-      return Promise.resolve({
-        items,
-        metadata: { resourceVersion: '99', ...(next ? { _continue: next } : {}) },
-      });
-    },
-    {},
-    { watch: fn, pageSize: 2 },
+  const list = (page: ListPage) => {
+    pages.push(page);
+    const from = page._continue ? Number(page._continue) : 0;
+    const items = all.slice(from, from + (page.limit ?? all.length));
+    const next = from + items.length < all.length ? String(from + items.length) : undefined;
+    const metadata = raw
+      ? { resourceVersion, continue: next ?? '' }
+      : { resourceVersion, ...(next ? { _continue: next } : {}) };
+    return Promise.resolve({ items, metadata } as unknown as k8s.KubernetesListObject<Pod>);
+  };
+  return { pages, list };
+}
+
+void test('lists in pages of pageSize, following continue tokens; the list resourceVersion starts the watch', async () => {
+  const { pages, list } = pagedList(
+    Array.from({ length: 5 }, (_, i) => pod(`p${i}`, String(10 + i))),
+    '99',
   );
+  const { fn, started } = fakeWatches();
+  const w = watchResource<Pod>(kc, '/api/v1/pods', list, {}, { watch: fn, pageSize: 2 });
   await w.synced;
   assert.deepEqual(pages, [{ limit: 2 }, { limit: 2, _continue: '2' }, { limit: 2, _continue: '4' }]);
   assert.equal(w.list().length, 5);
@@ -79,23 +86,17 @@ void test('lists in pages of pageSize, following continue tokens; the list resou
 });
 
 void test('a raw JSON list (custom objects: metadata.continue) is read to its last page', async () => {
-  const pages: ListPage[] = [];
+  // What CustomObjectsApi returns: the apiserver's JSON, not client-node's V1ListMeta.
+  const { pages, list } = pagedList(
+    ['a', 'b', 'c'].map((n, i) => pod(n, String(i + 1))),
+    '9',
+    true,
+  );
   const { fn } = fakeWatches();
-  const all = ['a', 'b', 'c'].map((n, i) => pod(n, String(i + 1)));
   const w = watchResource<Pod>(
     kc,
     '/apis/tailor.dev/v1alpha1/sizingpolicies',
-    (page) => {
-      pages.push(page);
-      const from = page._continue ? Number(page._continue) : 0;
-      const items = all.slice(from, from + (page.limit ?? all.length));
-      const next = from + items.length < all.length ? String(from + items.length) : '';
-      // What CustomObjectsApi returns: the apiserver's JSON, not client-node's V1ListMeta.
-      return Promise.resolve({
-        items,
-        metadata: { resourceVersion: '9', continue: next },
-      } as unknown as k8s.KubernetesListObject<Pod>);
-    },
+    list,
     {},
     { watch: fn, pageSize: 1 },
   );
