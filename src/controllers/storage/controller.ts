@@ -135,7 +135,6 @@ export function storageController(ctx: OperatorContext, deps: StorageDeps): Cont
   /** What was last said per subject (Events that would otherwise repeat every minute). */
   const said = new Map<string, string>();
   /** Claims whose failed expansion Tailor saw or recovered: their next clean status is "recovered". */
-  const recovering = new Set<string>();
   /** The last expansion of annotation-managed claims (their cooldown is also in the claim's annotation). */
   const annotationLast = new Map<string, VolumeStatus['lastExpansion']>();
   const unsubscribe: (() => void)[] = [];
@@ -494,7 +493,6 @@ export function storageController(ctx: OperatorContext, deps: StorageDeps): Cont
           exported.expansion('failed');
           last = { ...last, result: 'Failed' };
         }
-        recovering.add(key);
       } else if (
         last.result === 'Requested' &&
         claim.capacityBytes >= to &&
@@ -506,15 +504,16 @@ export function storageController(ctx: OperatorContext, deps: StorageDeps): Cont
         exported.expansion('succeeded');
         last = { ...last, result: 'Succeeded' };
       } else if (
+        // Read from the stored status and the claim alone, not from memory of this process: a
+        // status read before the last write landed (a watch event older than Tailor's own write)
+        // says Failed again, and the next pass must still reach Recovered rather than stay there.
         last.result === 'Failed' &&
-        recovering.has(key) &&
         claim.requestBytes <= claim.capacityBytes &&
         !claim.resizeStatus
       ) {
         const message = `${key} recovered from the failed expansion to ${last.to}: the request is back to ${pvc.spec?.resources?.requests?.storage}, what the volume has; a later expansion may try again`;
         for (const obj of objects) ctx.events.record(obj, 'Normal', 'Recovered', message);
         exported.expansion('recovered');
-        recovering.delete(key);
         last = { ...last, result: 'Recovered' };
       }
     }
@@ -588,7 +587,6 @@ export function storageController(ctx: OperatorContext, deps: StorageDeps): Cont
         });
       }
       case 'Recover': {
-        recovering.add(key);
         // The apiserver lets a request go down only to strictly above status.capacity (the
         // validation of KEP-1790, GA in 1.34: "can not be less than status.capacity"), so the
         // least Tailor may ask for is the next whole GiB above what the volume has.
@@ -737,7 +735,6 @@ export function storageController(ctx: OperatorContext, deps: StorageDeps): Cont
           update: onClaim,
           delete: (c) => {
             exported.forget(c.metadata?.namespace ?? '', c.metadata?.name ?? '');
-            recovering.delete(keyOf(c));
             onClaim(c);
           },
         }),
