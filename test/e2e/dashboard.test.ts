@@ -84,7 +84,10 @@ before(async () => {
       // Settled: web (InPlace) already resized, so the page and a later `tailor report` read
       // the same requests (a resize between the two moved web's saving from 3.79 to 0).
       const web = ws.find((w) => w.name === 'web')!;
-      assert.ok(web.figures.available.cost < 0.005, `web resized (still ${web.figures.available.cost} to save)`);
+      assert.ok(
+        web.figures.available.cost < 0.005,
+        `web resized (still ${web.figures.available.cost} to save)`,
+      );
     },
     { timeoutMs: 120_000, intervalMs: 1000, what: 'the seeded tenants in the operator report, web resized' },
   );
