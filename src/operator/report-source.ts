@@ -12,10 +12,6 @@ import { apiReader, reportProvider, type GatherOptions, type ReportReader } from
 import type { Report, ReportProvider, ReportQuery } from '../core/report/model.ts';
 import type { VolumeStatsSource } from '../sources/volume-stats.ts';
 import { rollingWindow } from '../sources/volume-stats/rolling.ts';
-import { packingPods } from './packing-pods.ts';
-
-/** How long the packing what-if's full list of every pod is reused at most (seconds; see packing-pods.ts). */
-const PACKING_PODS_SECONDS = 300;
 
 export interface ReportSourceOptions {
   readonly clients: Clients;
@@ -50,12 +46,6 @@ export function reportSource(o: ReportSourceOptions): ReportSource {
   const within = (namespaces: readonly string[] | undefined) => (ns: string | undefined) =>
     !namespaces || namespaces.includes(ns ?? '');
   // Pods and policies from the caches the controllers already keep; the rest by a read each time.
-  const packing = packingPods({
-    cached: () => o.caches.pods.list().filter(isLive),
-    listFull: async () => (await o.clients.core.listPodForAllNamespaces()).items.filter(isLive),
-    now: o.now,
-    maxAgeSeconds: PACKING_PODS_SECONDS,
-  });
   const read: ReportReader = {
     ...api,
     pods: async (namespaces) => {
@@ -64,17 +54,21 @@ export function reportSource(o: ReportSourceOptions): ReportSource {
     },
     policies: (namespaces) =>
       Promise.resolve(o.caches.policies.list().filter((p) => within(namespaces)(p.metadata.namespace))),
-    // The packing what-if needs every pod with its volumes, tolerations and affinity, which the
-    // pod cache drops (slimPodSpec): the cache's pods with those fields from a full list
-    // (packing-pods.ts); PDBs and policies from the caches. None for a one-namespace operator,
-    // which cannot see the other tenants' pods.
+    // The packing what-if reads every live pod from the cache (current requests, node,
+    // tolerations, affinity, node-local volumes: what slimPodSpec keeps), PDBs and policies too.
+    // None for a one-namespace operator, which cannot see the other tenants' pods.
     ...(o.namespace
       ? { packing: undefined }
       : {
           packing: {
             // Owners resolved through the operator's caches: its RBAC may not list Jobs.
             pods: async () =>
-              Promise.all((await packing()).map(async (pod) => ({ pod, workload: await o.resolve(pod) }))),
+              Promise.all(
+                o.caches.pods
+                  .list()
+                  .filter(isLive)
+                  .map(async (pod) => ({ pod, workload: await o.resolve(pod) })),
+              ),
             policies: () => read.policies(undefined),
             pdbs: () => Promise.resolve(o.caches.pdbs.list()),
           },
