@@ -128,3 +128,16 @@ test('the reader joins continuations and skips comment lines inside them', () =>
   assert.equal(f.stages[1]!.from, '${A}');
   assert.throws(() => parseContainerfile('RUN x\nFROM y\n'), /before the first FROM/);
 });
+
+test('the runtime stage sets the allocator settings the operator-scale benchmark measured', () => {
+  const env = runtime.instructions
+    .filter((i) => i.keyword === 'ENV')
+    .map((i) => i.args)
+    .join(' ');
+  for (const setting of [
+    'MALLOC_ARENA_MAX=2',
+    'MALLOC_MMAP_THRESHOLD_=131072',
+    'MALLOC_TRIM_THRESHOLD_=131072',
+  ])
+    assert.match(env, new RegExp(`\\b${setting}\\b`), setting);
+});
