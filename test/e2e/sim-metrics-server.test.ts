@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as k8s from '@kubernetes/client-node';
 import { eventually, expectReady, simPod, useCluster } from '../support/cluster.ts';
+import { parseQuantity } from '../../src/core/quantity.ts';
 
 const cluster = useCluster(import.meta.url);
 const Mi = 2 ** 20;
@@ -79,7 +80,8 @@ test('a new pod is absent until two scrapes; then samples move by the resolution
     ['app'],
   );
   assert.equal(first.containers[0]!.usage.memory, '200Mi');
-  const cpu = Number(/^(\d+)n$/.exec(first.containers[0]!.usage.cpu)?.[1]) / 1e9;
+  // Nanocores as a rule ("199873412n"), but a rate of exactly 0.2 core is canonical "200m".
+  const cpu = parseQuantity(first.containers[0]!.usage.cpu) ?? NaN;
   assert.ok(Math.abs(cpu - 0.2) < 0.01, `cpu ${first.containers[0]!.usage.cpu}`);
 
   // Read every second for 20 s: at most two scrapes show, RESOLUTION_S apart.
