@@ -62,13 +62,7 @@ export function reportSource(o: ReportSourceOptions): ReportSource {
       : {
           packing: {
             // Owners resolved through the operator's caches: its RBAC may not list Jobs.
-            pods: async () =>
-              Promise.all(
-                o.caches.pods
-                  .list()
-                  .filter(isLive)
-                  .map(async (pod) => ({ pod, workload: await o.resolve(pod) })),
-              ),
+            pods: () => read.pods(undefined),
             policies: () => read.policies(undefined),
             pdbs: () => Promise.resolve(o.caches.pdbs.list()),
           },

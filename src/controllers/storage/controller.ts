@@ -134,7 +134,6 @@ export function storageController(ctx: OperatorContext, deps: StorageDeps): Cont
   const covered = new Map<string, Set<string>>();
   /** What was last said per subject (Events that would otherwise repeat every minute). */
   const said = new Map<string, string>();
-  /** Claims whose failed expansion Tailor saw or recovered: their next clean status is "recovered". */
   /** The last expansion of annotation-managed claims (their cooldown is also in the claim's annotation). */
   const annotationLast = new Map<string, VolumeStatus['lastExpansion']>();
   const unsubscribe: (() => void)[] = [];
