@@ -60,12 +60,15 @@ export interface InstanceCounts {
 export class FleetSampler {
   readonly sums = emptySums();
   readonly byWorkload = new Map<string, ToolSums>();
+  /** Per simulated day since the start (index 0 = the first 24 simulated hours). */
+  readonly byDay: ToolSums[] = [];
   /** Per pod UID: the last counters seen (a pod's counters only grow while it lives). */
   readonly pods = new Map<string, InstanceCounts>();
 
   constructor(readonly namespace: string) {}
 
-  sample(pods: Iterable<PodState>): void {
+  /** `day`: whole simulated days since the start, for the per-day figures. */
+  sample(pods: Iterable<PodState>, day = 0): void {
     for (const p of pods) {
       if (p.namespace !== this.namespace) continue;
       const workload = p.labels.app ?? p.name;
@@ -79,7 +82,8 @@ export class FleetSampler {
       if (p.phase !== 'Running' || p.terminal || p.termination) continue;
       let w = this.byWorkload.get(workload);
       if (!w) this.byWorkload.set(workload, (w = emptySums()));
-      for (const target of [this.sums, w]) {
+      for (let d = this.byDay.length; d <= day; d++) this.byDay.push(emptySums());
+      for (const target of [this.sums, w, this.byDay[day]!]) {
         target.samples++;
         for (const c of p.containers.values()) {
           add(target.cpuRequest, c.actual.cpuRequest, c.usage.cpuCores);

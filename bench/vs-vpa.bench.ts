@@ -238,8 +238,9 @@ export default async function run(): Promise<void> {
     let lastLog = t0;
     while (Date.now() - t0 < minutes * 60_000) {
       await sleep(SAMPLE_MS);
+      const day = Math.floor((clock.now() - simStart) / 86_400);
       for (const t of TOOLS) {
-        samplers[t].sample(sim.kubelet.pods.values());
+        samplers[t].sample(sim.kubelet.pods.values(), day);
         rssSeries[t].push(procSum(t).rssBytes);
       }
       for (const [t, p] of Object.entries(vpa.processes))
@@ -319,6 +320,13 @@ export default async function run(): Promise<void> {
         rssMaxMiB: mib(Math.max(...rssSeries[t])),
         processes: pids[t].length,
         samples: s.sums.samples,
+        byDay: s.byDay.map((x, day) => ({
+          day: day + 1,
+          samples: x.samples,
+          cpuRequestSlack: relativeSlack(x.cpuRequest),
+          memoryRequestSlack: relativeSlack(x.memoryRequest),
+          memoryLimitSlack: relativeSlack(x.memoryLimit),
+        })),
         byWorkload: Object.fromEntries(
           [...s.byWorkload.entries()].map(([w, x]: [string, ToolSums]) => [
             w,
@@ -418,6 +426,22 @@ function lead(a: unknown, b: unknown): string {
   return b < a ? 'Tailor' : 'VPA';
 }
 
+type DayRow = {
+  day: number;
+  samples: number;
+  cpuRequestSlack: unknown;
+  memoryRequestSlack: unknown;
+  memoryLimitSlack: unknown;
+};
+
+function byDayRows(v: Record<string, unknown>, t: Record<string, unknown>): string[] {
+  const days = (x: Record<string, unknown>) => (x.byDay as DayRow[] | undefined) ?? [];
+  const f = (d: DayRow | undefined) =>
+    d ? `${cell(d.cpuRequestSlack)} / ${cell(d.memoryRequestSlack)}, ${cell(d.memoryLimitSlack)}` : 'n/a';
+  const n = Math.max(days(v).length, days(t).length);
+  return Array.from({ length: n }, (_, i) => `| ${i + 1} | ${f(days(v)[i])} | ${f(days(t)[i])} |`);
+}
+
 function timeFlags(r: Result, c: 'recommender' | 'updater'): string {
   const flags = (r.vpaFlags as Partial<Record<string, string[]>>)[c] ?? [];
   return flags.filter((f) => !f.includes('kubeconfig') && !f.includes('address')).join(' ');
@@ -434,7 +458,7 @@ function writeResults(r: Result): void {
     '',
     `Reproduce: \`${process.env.VS_VPA_RESULTS ? `VS_VPA_RESULTS=${process.env.VS_VPA_RESULTS} ` : ''}npm run bench -- vs-vpa\` (VS_VPA_SPEED=${String(r.clockSpeed)}, VS_VPA_MINUTES=${String(r.wallMinutes)}). Measured ${String(r.date)} on ${String(r.machine)}; one real control plane, the simulator (1 s tick, real metrics-server every ${String(r.metricResolutionSeconds)} s), the VPA and Tailor's operator on the same machine. Load averages (1, 5, 15 min) before: ${String(r.loadAveragesBefore)}; after: ${String(r.loadAveragesAfter)}.`,
     '',
-    `**What ran: ${String(r.wallMinutes)} wall minutes at clock speed ${String(r.clockSpeed)}, i.e. ${String(r.simulatedHours)} simulated hours** (not a simulated week).`,
+    `**What ran: ${String(r.wallMinutes)} wall minutes at clock speed ${String(r.clockSpeed)}, i.e. ${String(r.simulatedHours)} simulated hours**${Number(r.simulatedHours) >= 168 ? ' (a simulated week or more)' : ' (not a simulated week)'}.`,
     '',
     `Versions: VPA ${(r.versions as Record<string, string>).vpa}; Tailor ${(r.versions as Record<string, string>).tailor}.`,
     '',
@@ -457,6 +481,12 @@ function writeResults(r: Result): void {
       };
       return `| ${w.name}: ${w.what} | ${f(v)} | ${f(t)} |`;
     }),
+    '',
+    'Per simulated day (request slack CPU / memory, memory limit slack; day 1 is the first 24 simulated hours):',
+    '',
+    '| day | VPA | Tailor |',
+    '| --- | --- | --- |',
+    ...byDayRows(v, t),
     '',
     "Slack is Σ max(0, set − used) / Σ set over every running container at every sample (every 5 wall s, from the simulator's own state); \"used above the request\" is Σ max(0, used − request) / Σ used. OOM kills and restarts are the simulated kubelet's counters over every pod each namespace ran. Evictions, deletions, resizes and API requests are counted by each tool's own proxy in front of the apiserver (a watch counts once when opened). Times from an OOM kill run from the moment this benchmark's pod watch saw the kill (bench/lib.ts OomReactions). CPU and memory are /proc of the tool's processes: the VPA's three, Tailor's one.",
     '',

@@ -106,6 +106,22 @@ test('FleetSampler: slack of requests and limits, usage above the request, resta
   assert.deepEqual(s.counts(), { podsSeen: 2, oomKills: 2, restartsNotFromOom: 1 });
 });
 
+test('FleetSampler: per simulated day, each sample in the day it was taken', () => {
+  const s = new FleetSampler('a');
+  const at = (cpuCores: number) =>
+    pod('a', 'p1', {
+      actual: { cpuRequest: 1, memoryRequest: 400 * Mi, memoryLimit: 800 * Mi },
+      usage: { cpuCores, memoryBytes: 200 * Mi, gpuMemoryBytes: 0, gpuUtilPercent: 0 },
+    });
+  s.sample([at(0.25)], 0);
+  s.sample([at(0.75)], 2);
+  assert.equal(s.byDay.length, 3, 'a day without samples is still a day');
+  assert.equal(relativeSlack(s.byDay[0]!.cpuRequest), 0.75);
+  assert.equal(relativeSlack(s.byDay[1]!.cpuRequest), null);
+  assert.equal(relativeSlack(s.byDay[2]!.cpuRequest), 0.25);
+  assert.equal(relativeSlack(s.sums.cpuRequest), 0.5, 'the whole run is the sum of its days');
+});
+
 test('classifyRequest: resizes, evictions, pod deletions and watches by method and path', () => {
   const k = emptyKinds();
   classifyRequest(k, 'PATCH', '/api/v1/namespaces/n/pods/p/resize');
