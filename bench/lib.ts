@@ -115,19 +115,26 @@ export interface PodLimits {
   /** Memory limit in status.containerStatuses[].resources, bytes (0: not reported). */
   readonly status: number;
   readonly restartCount: number;
-  readonly terminated?: { readonly reason: string; readonly finishedAt: number };
+  readonly terminated?: { readonly reason: string; readonly finishedAt: number; readonly instance?: string };
 }
 
 export function podLimits(p: k8s.V1Pod): PodLimits {
   const cs = p.status?.containerStatuses?.[0];
-  const term = cs?.lastState?.terminated;
+  // A kill shows first as the state (the container down), then as the last state once it runs again.
+  const term = cs?.state?.terminated ?? cs?.lastState?.terminated;
   return {
     pod: `${p.metadata?.namespace}/${p.metadata?.name}`,
     spec: parseQuantity(p.spec?.containers[0]?.resources?.limits?.memory) ?? 0,
     status: parseQuantity(cs?.resources?.limits?.memory) ?? 0,
     restartCount: cs?.restartCount ?? 0,
     ...(term?.finishedAt
-      ? { terminated: { reason: term.reason ?? '', finishedAt: new Date(term.finishedAt).getTime() } }
+      ? {
+          terminated: {
+            reason: term.reason ?? '',
+            finishedAt: new Date(term.finishedAt).getTime(),
+            ...(term.containerID ? { instance: term.containerID } : {}),
+          },
+        }
       : {}),
   };
 }
@@ -146,7 +153,8 @@ export class OomReactions {
   update(p: PodLimits, now: number): void {
     const { pod, spec, status, terminated: term } = p;
     if (term) {
-      const key = `${pod}/${term.finishedAt}/${p.restartCount}`;
+      // The killed instance names the kill in both statuses; the restart count only in the older API shape.
+      const key = `${pod}/${term.finishedAt}/${term.instance ?? p.restartCount}`;
       if (!this.seen.has(key)) {
         this.seen.add(key);
         if (term.reason === 'OOMKilled')

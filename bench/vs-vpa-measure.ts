@@ -75,7 +75,8 @@ export class FleetSampler {
       let restarts = 0;
       let ooms = 0;
       for (const c of p.containers.values()) {
-        restarts += c.restartCount;
+        // A container down after an exit is restarted by the kubelet; count it now, as its kill is.
+        restarts += c.restartCount + (c.backOffUntil !== undefined ? 1 : 0);
         ooms += c.oomEventsTotal;
       }
       this.pods.set(p.uid, { workload, restarts, oomKills: ooms });

@@ -1,6 +1,7 @@
 // The simulated kubelet on the real control plane: lifecycle, KEP-1287 resizes, OOM kills,
 // pods it cannot run, and graceful deletion.
 import { test } from 'node:test';
+import * as k8s from '@kubernetes/client-node';
 import assert from 'node:assert/strict';
 import {
   apiError,
@@ -244,6 +245,70 @@ test('memory above the limit is an OOM kill: the container restarts with OOMKill
   const cs = p.status!.containerStatuses![0]!;
   assert.equal(cs.lastState?.terminated?.reason, 'OOMKilled');
   assert.equal(cs.lastState?.terminated?.exitCode, 137);
+});
+
+test('an OOM kill shows as the kubelet writes it: terminated first, then restarted with the kill as its last state', async () => {
+  const { core, namespace } = cluster;
+  // Every status written, in order (a watch, not polls: the terminated state lasts one kubelet tick).
+  type Seen = {
+    state: string;
+    restarts: number;
+    id?: string;
+    reason?: string;
+    lastId?: string;
+    lastReason?: string;
+  };
+  const seen: Seen[] = [];
+  const req = await new k8s.Watch(cluster.kc).watch(
+    `/api/v1/namespaces/${namespace}/pods`,
+    { fieldSelector: 'metadata.name=oom-states' },
+    (_type, pod: k8s.V1Pod) => {
+      const cs = pod.status?.containerStatuses?.[0];
+      if (!cs?.state) return;
+      const { running, terminated, waiting } = cs.state;
+      seen.push({
+        state: running ? 'running' : terminated ? 'terminated' : waiting ? 'waiting' : '',
+        restarts: cs.restartCount,
+        ...(terminated ? { id: terminated.containerID, reason: terminated.reason } : {}),
+        ...(cs.lastState?.terminated
+          ? { lastId: cs.lastState.terminated.containerID, lastReason: cs.lastState.terminated.reason }
+          : {}),
+      });
+    },
+    () => {},
+  );
+  try {
+    await core.createNamespacedPod({
+      namespace,
+      body: simPod({
+        name: 'oom-states',
+        profile: 'idle',
+        params: { memoryBytes: 300 * Mi, startupSeconds: 0, noise: 0 },
+        resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '200Mi' } },
+      }),
+    });
+    await eventually(
+      () =>
+        assert.ok(
+          seen.some((s) => s.state === 'waiting'),
+          `states so far: ${JSON.stringify(seen)}`,
+        ),
+      { timeoutMs: 30_000, what: 'CrashLoopBackOff after repeated kills' },
+    );
+  } finally {
+    req.abort();
+  }
+  const first = seen.find((s) => s.state === 'terminated');
+  assert.ok(first, `a terminated state was written: ${JSON.stringify(seen)}`);
+  assert.equal(first.reason, 'OOMKilled');
+  assert.equal(first.restarts, 0, 'the restart count rises at the restart, not at the kill');
+  const after = seen.find((s) => s.restarts === 1);
+  assert.ok(after, `restarted: ${JSON.stringify(seen)}`);
+  assert.equal(after.lastId ?? after.id, first.id, 'the next status names the killed instance');
+  const waiting = seen.find((s) => s.state === 'waiting')!;
+  assert.equal(waiting.lastReason, 'OOMKilled', 'waiting out the back-off, the kill is the last state');
+  const kills = [...new Set(seen.filter((s) => s.state === 'terminated').map((s) => s.id))];
+  assert.ok(kills.length >= 2, `each kill is a new instance: ${JSON.stringify(seen)}`);
 });
 
 test('a pod with a profile the simulator does not understand stays Pending with an Event saying why', async () => {

@@ -205,6 +205,7 @@ test('kube-state-metrics: restarts, last terminated reason, waiting reason and r
   c.restartCount = 2;
   c.ready = false;
   c.backOffUntil = clock.now() + 20;
+  c.waiting = true;
   const api: k8s.V1Pod = {
     metadata: {
       name: pod.name,

@@ -167,6 +167,35 @@ test('OOM kills: read from lastState, the limit in force as usage, each kill rep
   assert.equal(tracker.fresh(oomPod(2, '2026-01-01T00:00:10Z')).length, 1, 'forgotten with the pod');
 });
 
+test('OOM kills: one kill the kubelet shows twice (terminated, then as the last state after the restart) counts once', () => {
+  const at = new Date('2026-01-01T00:00:00Z');
+  const killed = { reason: 'OOMKilled', exitCode: 137, finishedAt: at, containerID: 'containerd://a1' };
+  const earlier = { ...killed, finishedAt: new Date('2025-12-31T23:50:00Z'), containerID: 'containerd://a0' };
+  const withStatus = (restartCount: number, state: object, lastState: object): V1Pod => {
+    const p = oomPod(restartCount, undefined);
+    Object.assign(p.status!.containerStatuses![0]!, { state, lastState });
+    return p;
+  };
+  // The exit first: the state is the kill, the last state the kill before it.
+  const down = withStatus(1, { terminated: killed }, { terminated: earlier });
+  const [k] = oomKills(down);
+  assert.equal(k?.t, at.getTime() / 1000, 'the state (the newer exit), not the last state');
+  assert.equal(k?.instance, 'containerd://a1');
+  // Then running again, restart count one higher, the kill as its last state.
+  const up = withStatus(2, { running: { startedAt: at } }, { terminated: killed });
+  const tracker = new OomTracker();
+  assert.equal(tracker.fresh(down).length, 1, 'seen while down');
+  assert.equal(tracker.fresh(up).length, 0, 'the same kill after the restart');
+  const next = withStatus(
+    2,
+    {
+      terminated: { ...killed, finishedAt: new Date('2026-01-01T00:05:00Z'), containerID: 'containerd://a2' },
+    },
+    { terminated: killed },
+  );
+  assert.equal(tracker.fresh(next).length, 1, 'the next kill');
+});
+
 test('controllingPolicy: one rule picks the policy of a pod several cover (targetRef, then oldest, then name)', () => {
   const t0 = '2026-01-01T00:00:00Z';
   const t1 = '2026-01-02T00:00:00Z';

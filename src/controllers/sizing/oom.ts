@@ -8,6 +8,8 @@ export interface OomKill {
   /** Seconds since the epoch. */
   readonly t: number;
   readonly restartCount: number;
+  /** The killed instance's container ID, as both of the statuses that show the kill name it. */
+  readonly instance?: string;
   /** The memory limit it hit (the best lower estimate of its usage; the API does not carry usage). */
   readonly usageBytes: number | undefined;
 }
@@ -17,7 +19,9 @@ function statuses(pod: V1Pod | undefined): V1ContainerStatus[] {
 }
 
 function oomOf(pod: V1Pod, s: V1ContainerStatus): OomKill | undefined {
-  const term = s.lastState?.terminated ?? s.state?.terminated;
+  // The kubelet writes a kill first as the container's state (terminated, restart count not yet
+  // raised), then as its last state once it runs again: the state, when terminated, is the newer.
+  const term = s.state?.terminated ?? s.lastState?.terminated;
   if (term?.reason !== 'OOMKilled') return undefined;
   const at = term.finishedAt ?? term.startedAt;
   const t = at ? new Date(at).getTime() / 1000 : NaN;
@@ -30,7 +34,13 @@ function oomOf(pod: V1Pod, s: V1ContainerStatus): OomKill | undefined {
     parseQuantity(s.resources?.limits?.memory) ??
     parseQuantity(spec?.resources?.limits?.memory) ??
     parseQuantity(spec?.resources?.requests?.memory);
-  return { container: s.name, t, restartCount: s.restartCount, usageBytes: limit };
+  return {
+    container: s.name,
+    t,
+    restartCount: s.restartCount,
+    ...(term.containerID ? { instance: term.containerID } : {}),
+    usageBytes: limit,
+  };
 }
 
 /** The last OOM kill of each container the pod's status shows. */
@@ -38,9 +48,12 @@ export function oomKills(pod: V1Pod): OomKill[] {
   return statuses(pod).flatMap((s) => oomOf(pod, s) ?? []);
 }
 
-/** One string per kill: the same kill read twice is the same string. */
+/**
+ * One string per kill: the same kill read twice is the same string, whether as the state (before
+ * the restart) or as the last state (after it, with the restart count one higher).
+ */
 export function oomSignature(k: OomKill): string {
-  return `${k.t}/${k.restartCount}`;
+  return k.instance !== undefined ? `${k.t}/${k.instance}` : `${k.t}`;
 }
 
 /**

@@ -67,7 +67,8 @@ function containerView(c: V1Container, s: V1ContainerStatus | undefined): Contai
     c.resizePolicy?.find((p) => p.resourceName === r)?.restartPolicy === 'RestartContainer'
       ? 'RestartContainer'
       : 'NotRequired';
-  const term = s?.lastState?.terminated;
+  // The latest exit: the state while the container is down, else the last state.
+  const term = s?.state?.terminated ?? s?.lastState?.terminated;
   return {
     name: c.name,
     spec: resourceSpec(c.resources),

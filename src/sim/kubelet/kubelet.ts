@@ -17,6 +17,7 @@ import {
   policyOf,
   resourcesOf,
   startInstance,
+  type ContainerExit,
   type ContainerState,
   type PodState,
   type TerminalReason,
@@ -447,11 +448,17 @@ export class Kubelet {
 
   private use(pod: PodState, c: ContainerState, now: number): void {
     if (c.backOffUntil !== undefined) {
-      if (now < c.backOffUntil) return;
-      // The back-off is over: the kubelet starts the container again.
-      c.backOffUntil = undefined;
-      c.startedAt = now;
-      c.profile = c.remake(now, c.actual.cpuRequest);
+      // Down since it exited. The kubelet's next sync starts it again (a first crash) or, in
+      // back-off, shows it waiting in CrashLoopBackOff until the back-off ends.
+      const exitedAt = c.lastTermination?.finishedAt ?? -Infinity;
+      if (now <= exitedAt || now < c.backOffUntil) {
+        if (now > exitedAt && !c.waiting) {
+          c.waiting = true;
+          pod.dirty = true;
+        }
+        return;
+      }
+      this.startAgain(c, now);
       pod.dirty = true;
     }
     if (c.consecutiveCrashes > 0 && now - c.startedAt >= BACKOFF_RESET_S) c.consecutiveCrashes = 0;
@@ -498,11 +505,17 @@ export class Kubelet {
 
   /** The kernel killed the container (its own limit, or the node's pods out of memory). */
   private oomKill(pod: PodState, c: ContainerState, now: number): void {
+    if (c.backOffUntil !== undefined) return; // already down: nothing left to kill
     c.oomEventsTotal++;
     this.crashed(pod, c, now, 'OOMKilled', 137);
   }
 
-  /** A container that died: restarted at once, then after a back-off as the kubelet does (10 s doubling to 5 min). */
+  /**
+   * A container that died. Its status shows it terminated (the kubelet writes the exit before it
+   * acts on it: pkg/kubelet SyncPod sets the status, then the runtime restarts); the next tick
+   * starts it again, or after a back-off as the kubelet does (10 s doubling to 5 min). The restart
+   * count rises when it starts again, not at the exit.
+   */
   private crashed(
     pod: PodState,
     c: ContainerState,
@@ -511,14 +524,26 @@ export class Kubelet {
     exitCode: number,
     message?: string,
   ): void {
-    this.restart(c, now, reason, exitCode, message);
+    this.exited(c, now, reason, exitCode, message);
     c.consecutiveCrashes++;
-    if (c.consecutiveCrashes > 1)
-      c.backOffUntil = now + Math.min(BACKOFF_MAX_S, BACKOFF_BASE_S * 2 ** (c.consecutiveCrashes - 2));
+    c.backOffUntil =
+      c.consecutiveCrashes > 1
+        ? now + Math.min(BACKOFF_MAX_S, BACKOFF_BASE_S * 2 ** (c.consecutiveCrashes - 2))
+        : now;
+    c.waiting = false;
+    c.ready = false;
+    c.usage = ZERO_USAGE;
     pod.dirty = true;
   }
 
+  /** A restart the kubelet makes itself (a resize with RestartContainer): the exit and the start at once. */
   private restart(c: ContainerState, now: number, reason: string, exitCode: number, message?: string): void {
+    this.exited(c, now, reason, exitCode, message);
+    this.startAgain(c, now);
+  }
+
+  private exited(c: ContainerState, now: number, reason: string, exitCode: number, message?: string): void {
+    c.priorTermination = c.lastTermination;
     c.lastTermination = {
       reason,
       exitCode,
@@ -526,10 +551,15 @@ export class Kubelet {
       finishedAt: now,
       ...(message !== undefined ? { message } : {}),
     };
+  }
+
+  /** A new instance of the container: loading (and its memory ramp) starts over; the pod's volumes keep their data. */
+  private startAgain(c: ContainerState, now: number): void {
+    c.backOffUntil = undefined;
+    c.waiting = false;
     c.restartCount++;
     startInstance(c);
     c.startedAt = now;
-    // A new process: loading (and its memory ramp) starts over; the pod's volumes keep their data.
     c.profile = c.remake(now, c.actual.cpuRequest);
     c.ready = false;
     c.usage = ZERO_USAGE;
@@ -685,30 +715,7 @@ export class Kubelet {
         containerID: `sim://${containerIdOf(pod.uid, c.name, c.restartCount)}`,
         ready: c.ready,
         restartCount: c.restartCount,
-        state:
-          c.backOffUntil !== undefined
-            ? {
-                waiting: {
-                  reason: 'CrashLoopBackOff',
-                  message: `back-off restarting failed container ${c.name} in pod ${pod.name}`,
-                },
-              }
-            : { running: { startedAt: t(c.startedAt) as unknown as Date } },
-        started: c.backOffUntil === undefined,
-        ...(c.lastTermination
-          ? {
-              lastState: {
-                terminated: {
-                  reason: c.lastTermination.reason,
-                  exitCode: c.lastTermination.exitCode,
-                  ...(c.lastTermination.message !== undefined ? { message: c.lastTermination.message } : {}),
-                  startedAt: t(c.lastTermination.startedAt) as unknown as Date,
-                  finishedAt: t(c.lastTermination.finishedAt) as unknown as Date,
-                  containerID: `sim://${containerIdOf(pod.uid, c.name, c.restartCount - 1)}`,
-                },
-              },
-            }
-          : { lastState: {} }),
+        ...containerStateOf(pod, c, t),
         allocatedResources: requestsOf(c.allocated, c),
         resources: {
           requests: requestsOf(c.actual, c),
@@ -717,6 +724,51 @@ export class Kubelet {
       })),
     };
   }
+}
+
+/**
+ * state and lastState as the kubelet shows them: running, with the last exit; just exited
+ * (terminated, the exit before it as the last state); or waiting out a back-off after an exit.
+ */
+function containerStateOf(
+  pod: PodState,
+  c: ContainerState,
+  t: (s: number) => string,
+): Pick<k8s.V1ContainerStatus, 'state' | 'lastState' | 'started'> {
+  const terminated = (x: ContainerExit, instance: number) => ({
+    reason: x.reason,
+    exitCode: x.exitCode,
+    ...(x.message !== undefined ? { message: x.message } : {}),
+    startedAt: t(x.startedAt) as unknown as Date,
+    finishedAt: t(x.finishedAt) as unknown as Date,
+    containerID: `sim://${containerIdOf(pod.uid, c.name, instance)}`,
+  });
+  // The instance that ended last: the one before the running one, or the one that is down.
+  const down = c.backOffUntil !== undefined;
+  const lastInstance = down ? c.restartCount : c.restartCount - 1;
+  const last = c.lastTermination ? { terminated: terminated(c.lastTermination, lastInstance) } : {};
+  if (!down)
+    return {
+      state: { running: { startedAt: t(c.startedAt) as unknown as Date } },
+      lastState: last,
+      started: true,
+    };
+  if (c.waiting)
+    return {
+      state: {
+        waiting: {
+          reason: 'CrashLoopBackOff',
+          message: `back-off restarting failed container ${c.name} in pod ${pod.name}`,
+        },
+      },
+      lastState: last,
+      started: false,
+    };
+  return {
+    state: last,
+    lastState: c.priorTermination ? { terminated: terminated(c.priorTermination, lastInstance - 1) } : {},
+    started: false,
+  };
 }
 
 function hostIpOf(node: SimNodeSpec): string {

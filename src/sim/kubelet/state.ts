@@ -10,6 +10,15 @@ import type { PodVolume } from '../volumes/store.ts';
 import type { ContainerHealth } from './health.ts';
 import type { ServerMetrics } from '../runtimes/metrics-endpoint.ts';
 
+/** How an instance of a container ended. */
+export interface ContainerExit {
+  reason: string;
+  exitCode: number;
+  startedAt: number;
+  finishedAt: number;
+  message?: string;
+}
+
 export interface ContainerState {
   name: string;
   image: string;
@@ -31,19 +40,22 @@ export interface ContainerState {
   /** Device IDs the device plugin gave this container (see ../gpus.ts): GPU UUIDs or MIG device UUIDs. */
   devices?: readonly string[];
   policy: { cpu: ResizePolicy; memory: ResizePolicy };
-  lastTermination?: {
-    reason: string;
-    exitCode: number;
-    startedAt: number;
-    finishedAt: number;
-    message?: string;
-  };
+  /** The last exit of an instance (while the container is down, the one that put it down). */
+  lastTermination?: ContainerExit;
+  /** The exit before the last: the status's lastState while the container shows the last one as its state. */
+  priorTermination?: ContainerExit;
   /** The container's probes and how its server answers them while loading (see ./probes.ts). */
   health?: ContainerHealth;
   /** Crashes since the container last ran 10 minutes clean (the kubelet's back-off counter). */
   consecutiveCrashes: number;
-  /** While set, the container waits in CrashLoopBackOff until this simulated time. */
+  /**
+   * While set, the container is down (it exited) and starts again at the first tick after its exit
+   * and at or after this simulated time: the exit time itself after a first crash, the back-off's
+   * end after the next ones.
+   */
   backOffUntil?: number;
+  /** Down past its exit's own tick: the status shows it waiting in CrashLoopBackOff. */
+  waiting?: boolean;
   usage: UsageSample;
   /** Cores the container got this tick (its demand, held by its quota or the node's other containers). */
   cpuGrantedCores?: number;

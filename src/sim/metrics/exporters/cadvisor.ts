@@ -52,10 +52,10 @@ export function podCgroup(pod: PodState): string {
   }
 }
 
-/** A container instance runs (has a cgroup) unless it waits in back-off or behind init containers. */
-export function runs(pod: PodState, c: ContainerState, now: number): boolean {
+/** A container instance runs (has a cgroup) unless it is down (exited, not started again) or behind init containers. */
+export function runs(pod: PodState, c: ContainerState): boolean {
   if (pod.init && pod.init.doneAt === undefined) return false;
-  return c.backOffUntil === undefined || now >= c.backOffUntil;
+  return c.backOffUntil === undefined;
 }
 
 /** cpu.shares as the kubelet sets them from the CPU request (pkg/kubelet/cm/helpers_linux.go MilliCPUToShares). */
@@ -79,7 +79,7 @@ export function cadvisor(e: Exposition, view: UsageView): void {
   const now = view.now();
   for (const p of view.pods()) {
     const podPath = podCgroup(p);
-    const running = [...p.containers.values()].filter((c) => runs(p, c, now));
+    const running = [...p.containers.values()].filter((c) => runs(p, c));
     // The pod cgroup outlives its containers' restarts: its CPU counter keeps every instance's time.
     let podCpu = 0;
     let podMemory = 0;
