@@ -83,11 +83,23 @@ export function monthlySaving(
 
 /** A decimal string the CRD's Decimal fields accept: "12.34", "-0.50", never "-0.00" or "1e-7". */
 export function decimal(v: number, digits = 2): string {
-  // toFixed switches to exponent notation from 1e21; the locale formatter never does.
-  const s = (Number.isFinite(v) ? v : 0).toLocaleString('en-US', {
-    useGrouping: false,
-    minimumFractionDigits: digits,
-    maximumFractionDigits: digits,
-  });
+  // toFixed switches to exponent notation from 1e21; the locale formatter never does. One formatter
+  // per precision: building one per call was the sizing pass's largest cost after the network.
+  const s = formatter(digits).format(Number.isFinite(v) ? v : 0);
   return /^-0\.?0*$/.test(s) ? s.slice(1) : s;
+}
+
+const formatters = new Map<number, Intl.NumberFormat>();
+
+function formatter(digits: number): Intl.NumberFormat {
+  let f = formatters.get(digits);
+  if (!f) {
+    f = new Intl.NumberFormat('en-US', {
+      useGrouping: false,
+      minimumFractionDigits: digits,
+      maximumFractionDigits: digits,
+    });
+    formatters.set(digits, f);
+  }
+  return f;
 }
