@@ -1,6 +1,8 @@
 // Helpers the operator benchmarks share: percentiles, a process's RSS and CPU time from /proc, the
 // Prometheus text format read into samples, and a bounded-concurrency loop.
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseContainerfile } from '../test/support/containerfile.ts';
 import type * as k8s from '@kubernetes/client-node';
 import { parseQuantity } from '../src/core/quantity.ts';
 
@@ -236,4 +238,17 @@ export function oomReactionRows(f: ReturnType<OomReactions['figures']>): string[
     row('kill seen -> kubelet status shows the raised limit', f.statusAppliedFromSeenSeconds),
     row('kill finishedAt -> kubelet status shows the raised limit', f.statusAppliedFromFinishedAtSeconds),
   ];
+}
+
+/**
+ * The allocator settings the image sets (the runtime stage's ENV MALLOC_*): benchmarks run the
+ * operator with them, as it runs in the image.
+ */
+export function imageAllocatorEnv(root: string): Record<string, string> {
+  return Object.fromEntries(
+    parseContainerfile(readFileSync(join(root, 'Containerfile'), 'utf8'))
+      .stages.at(-1)!
+      .instructions.filter((i) => i.keyword === 'ENV')
+      .flatMap((i) => [...i.args.matchAll(/\b(MALLOC_\w+)=(\S+)/g)].map((m) => [m[1]!, m[2]!])),
+  );
 }

@@ -5,7 +5,7 @@
 // operator's RSS, CPU, full-pass time, API requests per minute, and which resize writes it sent.
 // Results: bench/results/operator-scale.{json,md} (5,000 pods), operator-scale-<pods>.{json,md} at other sizes.
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -19,13 +19,13 @@ import { loadKubeConfig, makeClients } from '../src/kube/client.ts';
 import { isAlreadyExists } from '../src/kube/errors.ts';
 import { watchResource } from '../src/kube/informer.ts';
 import { Simulator } from '../src/sim/simulator.ts';
-import { parseContainerfile } from '../test/support/containerfile.ts';
 import { profileResolver } from '../src/sim/profiles.ts';
 import { loadTraceLibrary } from '../src/sim/usage/index.ts';
 import { simClock } from '../src/sim/clock.ts';
 import type { SimNodeSpec } from '../src/sim/nodes.ts';
 import {
   OomReactions,
+  imageAllocatorEnv,
   loadAverages,
   oomReactionRows,
   podLimits,
@@ -41,17 +41,9 @@ import {
 const Gi = 2 ** 30;
 const Mi = 2 ** 20;
 const ROOT = join(import.meta.dirname, '..');
+/** The operator runs with the allocator settings of its image. */
+const operatorEnv = imageAllocatorEnv(ROOT);
 
-/**
- * The allocator settings the image sets (the runtime stage's ENV MALLOC_*): the operator runs
- * here with them, as it runs in the image.
- */
-const imageAllocatorEnv: Record<string, string> = Object.fromEntries(
-  parseContainerfile(readFileSync(join(ROOT, 'Containerfile'), 'utf8'))
-    .stages.at(-1)!
-    .instructions.filter((i) => i.keyword === 'ENV')
-    .flatMap((i) => [...i.args.matchAll(/\b(MALLOC_\w+)=(\S+)/g)].map((m) => [m[1]!, m[2]!])),
-);
 /** The policies' default minChangePercent: a write that moves no request by this much was not needed. */
 const THRESHOLD = 0.1;
 
@@ -274,7 +266,7 @@ export default async function run(): Promise<void> {
     child = spawn(process.execPath, argv, {
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, ...imageAllocatorEnv },
+      env: { ...process.env, ...operatorEnv },
     });
     child.stdout!.pipe(out);
     child.stderr!.pipe(out);
@@ -398,7 +390,7 @@ export default async function run(): Promise<void> {
         runner === 'dist'
           ? 'node dist/cli/main.js operator (compiled, as bin/tailor.js)'
           : 'node --import tsx src/cli/main.ts operator',
-      operatorEnv: Object.entries(imageAllocatorEnv)
+      operatorEnv: Object.entries(operatorEnv)
         .map(([k, v]) => `${k}=${v}`)
         .join(' '),
       pods: totalPods,

@@ -24,7 +24,15 @@ import { loadTraceLibrary } from '../src/sim/usage/index.ts';
 import { simClock } from '../src/sim/clock.ts';
 import { resolutionFor } from '../src/sim/metrics/metrics-server.ts';
 import { faultProxy, type FaultProxy } from './faults-proxy.ts';
-import { OomReactions, loadAverages, podLimits, readProc, sleep, type ProcSample } from './lib.ts';
+import {
+  OomReactions,
+  imageAllocatorEnv,
+  loadAverages,
+  podLimits,
+  readProc,
+  sleep,
+  type ProcSample,
+} from './lib.ts';
 import { ensureVpa, VPA_COMPONENTS, VPA_VERSION } from './vpa-binaries.ts';
 import { applyVpaCrds, startVpa, type RunningVpa } from './vpa-run.ts';
 import {
@@ -48,6 +56,8 @@ import {
 
 const Gi = 2 ** 30;
 const ROOT = packageRoot();
+/** Tailor runs as its image runs it: with the allocator settings the Containerfile sets. */
+const TAILOR_ENV = imageAllocatorEnv(ROOT);
 const NS: Readonly<Record<Tool, string>> = { vpa: 'vs-vpa', tailor: 'vs-tailor' };
 const POOL = { 'sim.tailor.dev/pool': 'vs' };
 const SAMPLE_MS = 5_000;
@@ -179,6 +189,7 @@ export default async function run(): Promise<void> {
     tailor = spawn(process.execPath, [join(ROOT, 'dist', 'cli', 'main.js'), ...tailorArgs], {
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...TAILOR_ENV },
     });
     tailor.stdout!.pipe(out);
     tailor.stderr!.pipe(out);
@@ -358,6 +369,7 @@ export default async function run(): Promise<void> {
       },
       vpaFlags: vpa.flags,
       tailorArgs: tailorArgs.filter((a) => !a.includes(dir)),
+      tailorEnv: Object.entries(TAILOR_ENV).map(([k, v]) => `${k}=${v}`),
       tailorPolicyTimes: times,
       workloads: WORKLOADS.map((w) => ({
         name: w.name,
@@ -492,7 +504,7 @@ function writeResults(r: Result): void {
     '',
     `VPA flags (defaults, time flags divided by the speed): recommender \`${timeFlags(r, 'recommender')}\`; updater \`${timeFlags(r, 'updater')}\`.`,
     '',
-    `Tailor: \`${(r.tailorArgs as string[]).join(' ')}\`; each SizingPolicy mode InPlace, default profile, history.window ${String((r.tailorPolicyTimes as Record<string, unknown>).window)}, update.cooldown ${String((r.tailorPolicyTimes as Record<string, unknown>).cooldown)}, update.maxChangesPerHour ${String((r.tailorPolicyTimes as Record<string, unknown>).maxChangesPerHour)}.`,
+    `Tailor: \`${[...((r.tailorEnv as string[] | undefined) ?? []), 'node dist/cli/main.js', ...(r.tailorArgs as string[])].join(' ')}\` (the allocator settings are the image's, from the Containerfile); each SizingPolicy mode InPlace, default profile, history.window ${String((r.tailorPolicyTimes as Record<string, unknown>).window)}, update.cooldown ${String((r.tailorPolicyTimes as Record<string, unknown>).cooldown)}, update.maxChangesPerHour ${String((r.tailorPolicyTimes as Record<string, unknown>).maxChangesPerHour)}.`,
     '',
   ];
   writeFileSync(join(import.meta.dirname, 'results', `${name}.md`), md.join('\n'));
