@@ -225,17 +225,19 @@ test('resizePolicy RestartContainer restarts the container; NotRequired does not
   });
 });
 
+/** A pod whose 300Mi of memory is above its 200Mi limit from the start: killed at every start. */
+function outgrowsItsLimit(name: string) {
+  return simPod({
+    name,
+    profile: 'idle',
+    params: { memoryBytes: 300 * Mi, startupSeconds: 0, noise: 0 },
+    resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '200Mi' } },
+  });
+}
+
 test('memory above the limit is an OOM kill: the container restarts with OOMKilled', async () => {
   const { core, namespace } = cluster;
-  await core.createNamespacedPod({
-    namespace,
-    body: simPod({
-      name: 'ooms',
-      profile: 'idle',
-      params: { memoryBytes: 300 * Mi, startupSeconds: 0, noise: 0 },
-      resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '200Mi' } },
-    }),
-  });
+  await core.createNamespacedPod({ namespace, body: outgrowsItsLimit('ooms') });
   const p = await eventually(async () => {
     const pod = await core.readNamespacedPod({ name: 'ooms', namespace });
     const cs = pod.status?.containerStatuses?.[0];
@@ -278,15 +280,7 @@ test('an OOM kill shows as the kubelet writes it: terminated first, then restart
     () => {},
   );
   try {
-    await core.createNamespacedPod({
-      namespace,
-      body: simPod({
-        name: 'oom-states',
-        profile: 'idle',
-        params: { memoryBytes: 300 * Mi, startupSeconds: 0, noise: 0 },
-        resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '200Mi' } },
-      }),
-    });
+    await core.createNamespacedPod({ namespace, body: outgrowsItsLimit('oom-states') });
     await eventually(
       () =>
         assert.ok(
