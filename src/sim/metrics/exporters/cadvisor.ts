@@ -76,7 +76,6 @@ interface Cgroup {
 }
 
 export function cadvisor(e: Exposition, view: UsageView): void {
-  const now = view.now();
   for (const p of view.pods()) {
     const podPath = podCgroup(p);
     const running = [...p.containers.values()].filter((c) => runs(p, c));
