@@ -6,6 +6,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { gzipSync } from 'node:zlib';
 import {
+  checkpointInterval,
+  DEFAULT_CHECKPOINT_WRITES_PER_MINUTE,
   capBookkeeping,
   decodeSeries,
   encodeSeries,
@@ -213,4 +215,18 @@ test('capBookkeeping: under the byte budget, eviction times always kept, the mos
     'the most recently changed pod is kept',
   );
   assert.ok(!capped.pods.some((p) => p.uid.endsWith('000000000000')), 'the least recent goes first');
+});
+
+test('checkpoint cadence: the interval asked for, stretched to keep all policies under the budget of writes a minute', () => {
+  assert.equal(
+    checkpointInterval(60, 10, DEFAULT_CHECKPOINT_WRITES_PER_MINUTE),
+    60,
+    'few policies: as asked',
+  );
+  assert.equal(checkpointInterval(60, 300, 300), 60, 'exactly at the budget');
+  // 2,000 policies at 300 a minute: each every 400 s, so 2,000 / 400 s = 5 writes a second.
+  assert.equal(checkpointInterval(60, 2000, 300), 400);
+  assert.equal(checkpointInterval(600, 2000, 300), 600, 'a longer interval asked for stays');
+  assert.equal(checkpointInterval(60, 2000, 0), 60, '0: no cap');
+  assert.equal(checkpointInterval(60, 0, 300), 60);
 });

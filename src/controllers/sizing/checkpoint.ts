@@ -1,7 +1,8 @@
 // The sizing controller's durable memory: one SizingCheckpoint per SizingPolicy (owned by it, so the
 // garbage collector removes it with the policy), read once before the policy's first pass and
-// restored into the usage history and the bookkeeping, written at most every interval and at once
-// after an eviction or a resize. A 409 re-reads, merges (a union of times) and retries.
+// restored into the usage history and the bookkeeping, written at most every interval (stretched
+// to keep all policies under a budget of writes a minute) and at once after an eviction or a
+// resize. A 409 re-reads, merges (a union of times) and retries.
 import {
   API_VERSION,
   GROUP,
@@ -15,6 +16,8 @@ import { classify } from '../../kube/errors.ts';
 import { describe } from '../../errors.ts';
 import {
   capBookkeeping,
+  checkpointInterval,
+  DEFAULT_CHECKPOINT_WRITES_PER_MINUTE,
   decodeSeries,
   encodeSeries,
   mergeBookkeeping,
@@ -45,6 +48,11 @@ export interface PolicyView {
 export interface CheckpointOptions {
   /** At most one periodic write per policy this often (eviction and resize writes do not wait). Default 60 s. */
   readonly intervalSeconds?: number;
+  /**
+   * Periodic writes a minute, all policies together: past it each policy's interval stretches
+   * (src/core/checkpoint/cadence.ts). Default 300, as VPA's recommender's client allows; 0: no cap.
+   */
+  readonly writesPerMinute?: number;
   /** The savings ledger kept beside the series (src/controllers/sizing/ledger.ts). */
   readonly ledger?: LedgerPersistence;
 }
@@ -91,6 +99,7 @@ export function checkpoints(
   o: CheckpointOptions = {},
 ): Checkpoints {
   const interval = o.intervalSeconds ?? 60;
+  const budget = o.writesPerMinute ?? DEFAULT_CHECKPOINT_WRITES_PER_MINUTE;
   const log = ctx.log.child({ component: 'checkpoint' });
   const loaded = new Map<string, Promise<void>>();
   const memory = new Map<string, PolicyMemory>();
@@ -318,7 +327,9 @@ export function checkpoints(
       const key = keyOf(policy);
       const m = mem(key);
       // --dry-run writes nothing but status.
-      if (ctx.dryRun || (!m.urgent && ctx.now() - m.lastWrite < interval)) return;
+      // Every policy this process serves has its memory here: the budget is shared among them.
+      const due = checkpointInterval(interval, memory.size, budget);
+      if (ctx.dryRun || (!m.urgent && ctx.now() - m.lastWrite < due)) return;
       try {
         await write(policy, view, series, uids);
       } catch (err) {
