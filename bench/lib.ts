@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { parseContainerfile } from '../test/support/containerfile.ts';
 import type * as k8s from '@kubernetes/client-node';
 import { parseQuantity } from '../src/core/quantity.ts';
+import { latestExit } from '../src/core/resize/pod-view.ts';
 
 /** The p-th percentile (0..100) by nearest rank; NaN for no values. */
 export function percentile(values: readonly number[], p: number): number {
@@ -122,8 +123,7 @@ export interface PodLimits {
 
 export function podLimits(p: k8s.V1Pod): PodLimits {
   const cs = p.status?.containerStatuses?.[0];
-  // A kill shows first as the state (the container down), then as the last state once it runs again.
-  const term = cs?.state?.terminated ?? cs?.lastState?.terminated;
+  const term = latestExit(cs);
   return {
     pod: `${p.metadata?.namespace}/${p.metadata?.name}`,
     spec: parseQuantity(p.spec?.containers[0]?.resources?.limits?.memory) ?? 0,

@@ -1,13 +1,13 @@
-// OOM kills seen in a pod update: a container whose last termination is OOMKilled with a finish time
-// (or restart count) not seen before. Pure, so the controller reacts to the watch event at once.
+// OOM kills seen in a pod update: a container whose latest exit is OOMKilled, of an instance (or
+// at a finish time) not seen before. Pure, so the controller reacts to the watch event at once.
 import type { V1ContainerStatus, V1Pod } from '@kubernetes/client-node';
 import { parseQuantity } from '../../core/quantity.ts';
+import { latestExit } from '../../core/resize/pod-view.ts';
 
 export interface OomKill {
   readonly container: string;
   /** Seconds since the epoch. */
   readonly t: number;
-  readonly restartCount: number;
   /** The killed instance's container ID, as both of the statuses that show the kill name it. */
   readonly instance?: string;
   /** The memory limit it hit (the best lower estimate of its usage; the API does not carry usage). */
@@ -19,9 +19,7 @@ function statuses(pod: V1Pod | undefined): V1ContainerStatus[] {
 }
 
 function oomOf(pod: V1Pod, s: V1ContainerStatus): OomKill | undefined {
-  // The kubelet writes a kill first as the container's state (terminated, restart count not yet
-  // raised), then as its last state once it runs again: the state, when terminated, is the newer.
-  const term = s.state?.terminated ?? s.lastState?.terminated;
+  const term = latestExit(s);
   if (term?.reason !== 'OOMKilled') return undefined;
   const at = term.finishedAt ?? term.startedAt;
   const t = at ? new Date(at).getTime() / 1000 : NaN;
@@ -37,7 +35,6 @@ function oomOf(pod: V1Pod, s: V1ContainerStatus): OomKill | undefined {
   return {
     container: s.name,
     t,
-    restartCount: s.restartCount,
     ...(term.containerID ? { instance: term.containerID } : {}),
     usageBytes: limit,
   };

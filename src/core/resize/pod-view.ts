@@ -2,6 +2,7 @@
 // strings, and the kubelet's resize conditions as one closed state.
 import type {
   V1Container,
+  V1ContainerStateTerminated,
   V1ContainerStatus,
   V1Pod,
   V1PodCondition,
@@ -62,13 +63,20 @@ export function resizeState(conditions: readonly V1PodCondition[]): ResizeState 
   return { kind: 'None' };
 }
 
+/**
+ * A container's latest exit: its state while it is down (the kubelet writes an exit there first,
+ * restart count not yet raised), else its last state once it runs or waits again.
+ */
+export function latestExit(s: V1ContainerStatus | undefined): V1ContainerStateTerminated | undefined {
+  return s?.state?.terminated ?? s?.lastState?.terminated;
+}
+
 function containerView(c: V1Container, s: V1ContainerStatus | undefined): ContainerView {
   const policy = (r: string): RestartPolicy =>
     c.resizePolicy?.find((p) => p.resourceName === r)?.restartPolicy === 'RestartContainer'
       ? 'RestartContainer'
       : 'NotRequired';
-  // The latest exit: the state while the container is down, else the last state.
-  const term = s?.state?.terminated ?? s?.lastState?.terminated;
+  const term = latestExit(s);
   return {
     name: c.name,
     spec: resourceSpec(c.resources),
