@@ -1,6 +1,7 @@
-// The embedded usage history (SQLite): one-minute peaks per workload and container (not per pod, so
-// 10k pods stay a few thousand series), OOM kills, and checkpoints of the recommender state so a
-// restart resumes from the last checkpoint instead of re-reading the whole window. A series may be
+// The embedded usage history (SQLite): one row per minute, workload and container (not per pod, so
+// 10k pods stay a few thousand series) with the minute's peaks and the spread of its CPU samples,
+// OOM kills, and checkpoints of the recommender state so a restart resumes from the last
+// checkpoint instead of re-reading the whole window. A series may be
 // read through several views (recommender configs and a history window: one per SizingPolicy
 // tuning); each view has its own checkpoint, a few per series at most.
 import { createHash } from 'node:crypto';
@@ -9,9 +10,11 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { TailorError } from '../errors.ts';
 import { DEFAULT_CONFIG, type RecommenderConfig } from '../core/recommend/config.ts';
+import { minuteSpread } from '../core/recommend/minute-spread.ts';
 import {
   addOom,
   addSample,
+  addSpread,
   createState,
   recommend,
   type RecommenderState,
@@ -119,7 +122,7 @@ export interface HistoryOptions {
   readonly busyTimeoutMs?: number;
 }
 
-const SCHEMA_VERSION = '2';
+const SCHEMA_VERSION = '3';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -140,6 +143,7 @@ CREATE TABLE IF NOT EXISTS usage_minute (
   cpu_max REAL,
   cpu_sum REAL NOT NULL DEFAULT 0,
   cpu_n INTEGER NOT NULL DEFAULT 0,
+  cpu_sq REAL,
   mem_max REAL,
   PRIMARY KEY (series, minute)
 ) WITHOUT ROWID;
@@ -186,6 +190,7 @@ interface MinuteRow {
   cpu_max: number | null;
   cpu_sum: number;
   cpu_n: number;
+  cpu_sq: number | null;
   mem_max: number | null;
 }
 
@@ -206,6 +211,7 @@ interface Bucket {
   cpuMax: number | null;
   cpuSum: number;
   cpuN: number;
+  cpuSq: number;
   memMax: number | null;
 }
 
@@ -251,10 +257,16 @@ export class UsageHistory {
       const was = db
         .prepare<[], { value: string }>(`SELECT value FROM meta WHERE key = 'schema'`)
         .get()?.value;
-      if (was === '1') {
-        // Schema 1 kept one checkpoint per series and resource. Checkpoints are a cache: drop them.
+      if (was === '1' || was === '2') {
+        // Schema 1 kept one checkpoint per series and resource; schema 2 no CPU sum of squares, so
+        // its states were folded from each minute's busiest sample alone (minute-spread.ts).
+        // Checkpoints are a cache: drop them, and the states are folded again from the minutes.
+        // Minutes stored before keep a NULL sum of squares and are read as their busiest sample.
         db.transaction(() => {
           db.exec('DROP TABLE IF EXISTS checkpoint');
+          const columns = db.prepare<[], { name: string }>(`PRAGMA table_info(usage_minute)`).all();
+          if (columns.length > 0 && !columns.some((c) => c.name === 'cpu_sq'))
+            db.exec('ALTER TABLE usage_minute ADD COLUMN cpu_sq REAL');
           db.prepare(`UPDATE meta SET value = ? WHERE key = 'schema'`).run(SCHEMA_VERSION);
         })();
       }
@@ -344,11 +356,12 @@ export class UsageHistory {
       g.last = Math.max(g.last, r.t);
       const minute = Math.floor(r.t / 60);
       let b = g.minutes.get(minute);
-      if (!b) g.minutes.set(minute, (b = { cpuMax: null, cpuSum: 0, cpuN: 0, memMax: null }));
+      if (!b) g.minutes.set(minute, (b = { cpuMax: null, cpuSum: 0, cpuN: 0, cpuSq: 0, memMax: null }));
       if (cpu !== null) {
         b.cpuMax = Math.max(b.cpuMax ?? cpu, cpu);
         b.cpuSum += cpu;
         b.cpuN++;
+        b.cpuSq += cpu * cpu;
       }
       if (mem !== null) b.memMax = Math.max(b.memMax ?? mem, mem);
     }
@@ -357,7 +370,7 @@ export class UsageHistory {
         const id = this.upsertSeries(g.key, g.first, g.last);
         let earliest = Infinity;
         for (const [minute, b] of g.minutes) {
-          this.stmt.upsertMinute.run(id, minute, b.cpuMax, b.cpuSum, b.cpuN, b.memMax);
+          this.stmt.upsertMinute.run(id, minute, b.cpuMax, b.cpuSum, b.cpuN, b.cpuSq, b.memMax);
           earliest = Math.min(earliest, minute);
         }
         this.stmt.invalidate.run(id, earliest);
@@ -656,7 +669,7 @@ export class UsageHistory {
     this.db.transaction(() => {
       const id = this.upsertSeries(key, s.firstSample, s.lastSample);
       for (const [minute, cpu, mem] of s.minutes) {
-        this.stmt.upsertMinute.run(id, minute, cpu, cpu ?? 0, cpu === null ? 0 : 1, mem);
+        this.stmt.upsertMinute.run(id, minute, cpu, cpu ?? 0, cpu === null ? 0 : 1, null, mem);
       }
       for (const o of s.ooms) this.stmt.insertOom.run(id, o.pod, o.t, o.usage);
       if (s.view !== viewHash(configs, window?.seconds)) return; // another tuning: rebuilt from the minutes
@@ -791,10 +804,21 @@ export class UsageHistory {
     throughMinute: number,
   ): void {
     for (const m of this.stmt.minutesAfter.iterate(series, afterMinute, throughMinute)) {
-      const value = resource === 'cpu' ? m.cpu_max : m.mem_max;
-      // CPU is fed the minute's busiest pod, not the mean: every replica gets the same request, so
-      // sizing for the mean would under-serve the busier ones.
-      if (value !== null) addSample(state, { t: m.minute * 60, value }, config);
+      const t = m.minute * 60;
+      if (resource === 'memory') {
+        // Memory is fed the minute's highest working set: a spike above the limit kills.
+        if (m.mem_max !== null) addSample(state, { t, value: m.mem_max }, config);
+      } else if (m.cpu_max !== null) {
+        // CPU is fed the spread of every pod's samples in the minute, as the VPA's p90 is over
+        // every sample of every pod (minute-spread.ts).
+        const spread = minuteSpread({
+          max: m.cpu_max,
+          n: m.cpu_n,
+          sum: m.cpu_sum,
+          sumSquares: m.cpu_sq ?? undefined,
+        });
+        addSpread(state, t, spread, config);
+      }
     }
     if (resource !== 'memory') return;
     const from = afterMinute === Number.MIN_SAFE_INTEGER ? -Number.MAX_VALUE : (afterMinute + 1) * 60;
@@ -829,16 +853,19 @@ function prepare(db: Database.Database) {
       `SELECT * FROM series ORDER BY namespace, kind, owner_kind, name, container`,
     ),
     // SQLite's two-argument max() is NULL when either side is; coalesce keeps the known value.
-    upsertMinute: db.prepare<[number, number, number | null, number, number, number | null]>(
-      `INSERT INTO usage_minute (series, minute, cpu_max, cpu_sum, cpu_n, mem_max) VALUES (?, ?, ?, ?, ?, ?)
+    // A NULL sum of squares (a row restored from a snapshot, or stored before schema 3) stays NULL:
+    // the sum over part of the minute's samples would understate its spread.
+    upsertMinute: db.prepare<[number, number, number | null, number, number, number | null, number | null]>(
+      `INSERT INTO usage_minute (series, minute, cpu_max, cpu_sum, cpu_n, cpu_sq, mem_max) VALUES (?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (series, minute) DO UPDATE SET
          cpu_max = max(coalesce(cpu_max, excluded.cpu_max), coalesce(excluded.cpu_max, cpu_max)),
          cpu_sum = cpu_sum + excluded.cpu_sum,
          cpu_n = cpu_n + excluded.cpu_n,
+         cpu_sq = cpu_sq + excluded.cpu_sq,
          mem_max = max(coalesce(mem_max, excluded.mem_max), coalesce(excluded.mem_max, mem_max))`,
     ),
     minutesAfter: db.prepare<[number, number, number], MinuteRow>(
-      `SELECT minute, cpu_max, cpu_sum, cpu_n, mem_max FROM usage_minute
+      `SELECT minute, cpu_max, cpu_sum, cpu_n, cpu_sq, mem_max FROM usage_minute
        WHERE series = ? AND minute > ? AND minute <= ? ORDER BY minute`,
     ),
     insertOom: db.prepare<[number, string, number, number]>(

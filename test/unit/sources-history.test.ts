@@ -401,3 +401,64 @@ test('a store of schema 1 opens: its checkpoints (a cache) are dropped, its minu
     file.done();
   }
 });
+
+/** Ten pods of `web` sampled every 15 s for `minutes`: nine at 0.2 core, one hot replica at 1 core. */
+function oneHotReplica(from: number, minutes: number): UsageRecord[] {
+  const out: UsageRecord[] = [];
+  for (let s = 0; s < minutes * 60; s += 15)
+    for (let i = 0; i < 10; i++)
+      out.push({ ...web, t: from + s, cpuCores: i === 0 ? 1 : 0.2, memoryBytes: Mi });
+  return out;
+}
+
+test("CPU is sized from every pod's samples in a minute, not from the busiest one alone", () => {
+  const end = T0 + 120 * 60;
+  const spread = UsageHistory.open(':memory:');
+  spread.record(oneHotReplica(T0, 120));
+  // The same minutes as only their busiest sample, as the history fed them before schema 3.
+  const busiest = UsageHistory.open(':memory:');
+  busiest.record(
+    Array.from({ length: 120 }, (_, m) => ({ ...web, t: T0 + m * 60, cpuCores: 1, memoryBytes: Mi })),
+  );
+  const fromSpread = spread.recommend(web, end).cpu.recommendation!.target;
+  const fromBusiest = busiest.recommend(web, end).cpu.recommendation!.target;
+  // p90 of the samples is 0.2; a normal spread with their mean (0.28) and sd (0.24) reads about 0.59.
+  assert.ok(fromSpread < 0.75 * fromBusiest, `spread ${fromSpread}, busiest ${fromBusiest}`);
+  assert.ok(fromSpread > 0.5, `${fromSpread}`);
+  assert.equal(spread.recommend(web, end).cpu.samples, 120, 'one sample per minute, as before');
+  spread.close();
+  busiest.close();
+});
+
+test('a store of schema 2 opens: checkpoints dropped, its minutes read as their busiest sample', () => {
+  const file = tempDb();
+  try {
+    const end = T0 + 120 * 60;
+    let h = UsageHistory.open(file.path);
+    h.record(oneHotReplica(T0, 120));
+    const withSpread = h.recommend(web, end).cpu.recommendation!.target;
+    assert.ok(h.checkpoint(end) > 0);
+    h.close();
+    const raw = new Database(file.path);
+    raw.exec(
+      `ALTER TABLE usage_minute DROP COLUMN cpu_sq; UPDATE meta SET value = '2' WHERE key = 'schema';`,
+    );
+    raw.close();
+    h = UsageHistory.open(file.path);
+    assert.equal(h.minutes(web).length, 120);
+    const legacy = h.recommend(web, end).cpu.recommendation!.target;
+    assert.ok(legacy > withSpread, `legacy ${legacy} read as the busiest sample, spread ${withSpread}`);
+    // New minutes keep their spread even where old ones did not.
+    h.record(oneHotReplica(end, 1));
+    h.close();
+    const after = new Database(file.path);
+    const rows = after.prepare(`SELECT minute, cpu_sq FROM usage_minute ORDER BY minute`).all() as {
+      cpu_sq: number | null;
+    }[];
+    after.close();
+    assert.equal(rows[0]!.cpu_sq, null);
+    assert.ok(rows.at(-1)!.cpu_sq! > 0);
+  } finally {
+    file.done();
+  }
+});

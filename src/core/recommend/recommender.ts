@@ -9,6 +9,7 @@ import { shortHistoryMargin } from './short-history.ts';
 import { floorAt, recordOom, type OomFloor } from './oom.ts';
 import { NO_FLEET, surgeFor, withFleetSurge, type FleetView } from './fleet-surge.ts';
 import type { OomEvent, Recommendation, TargetReason, UsageSample } from './types.ts';
+import type { WeightedValue } from './minute-spread.ts';
 
 /** Plain data (JSON round-trips it), so a controller can persist it and resume after a restart. */
 export interface RecommenderState {
@@ -35,14 +36,31 @@ export function createState(config: RecommenderConfig): RecommenderState {
 }
 
 export function addSample(state: RecommenderState, sample: UsageSample, config: RecommenderConfig): void {
-  if (!Number.isFinite(sample.t) || !Number.isFinite(sample.value)) return;
-  if (state.sampleCount === 0) state.slow.referenceTime = sample.t;
-  state.firstSampleTime = Math.min(state.firstSampleTime ?? sample.t, sample.t);
-  state.lastSampleTime = Math.max(state.lastSampleTime ?? sample.t, sample.t);
+  addSpread(state, sample.t, [{ value: sample.value, weight: 1 }], config);
+}
+
+/**
+ * One observation at `t` given as weighted values (weights summing to 1), such as a stored minute's
+ * spread (minute-spread.ts): it counts as one sample; the histogram of samples takes each value at
+ * its weight, the peaks take the highest.
+ */
+export function addSpread(
+  state: RecommenderState,
+  t: number,
+  points: readonly WeightedValue[],
+  config: RecommenderConfig,
+): void {
+  if (!Number.isFinite(t) || points.length === 0 || !points.every((p) => Number.isFinite(p.value))) return;
+  if (state.sampleCount === 0) state.slow.referenceTime = t;
+  state.firstSampleTime = Math.min(state.firstSampleTime ?? t, t);
+  state.lastSampleTime = Math.max(state.lastSampleTime ?? t, t);
   state.sampleCount++;
   const keep = Math.max(config.recentWindowSeconds, config.intervalSeconds);
-  const change = observePeak(state.peaks, sample, config.intervalSeconds, keep);
-  feedSlowHistogram(state.slow, config.aggregation, sample, change);
+  for (const p of points) {
+    const sample = { t, value: p.value };
+    const change = observePeak(state.peaks, sample, config.intervalSeconds, keep);
+    feedSlowHistogram(state.slow, config.aggregation, sample, change, p.weight);
+  }
 }
 
 export function addOom(state: RecommenderState, event: OomEvent, config: RecommenderConfig): void {

@@ -10,10 +10,12 @@ export function feedSlowHistogram(
   aggregation: Aggregation,
   sample: UsageSample,
   change: PeakChange,
+  /** A sample's weight (1 unless it stands for part of a minute's spread); a peak always weighs 1. */
+  weight = 1,
 ): void {
   switch (aggregation) {
     case 'Sample':
-      addToHistogram(h, sample.value, 1, sample.t);
+      addToHistogram(h, sample.value, weight, sample.t);
       return;
     case 'IntervalPeak':
       switch (change.kind) {
