@@ -171,6 +171,9 @@ export default async function run(): Promise<void> {
       `${pollSeconds}s`,
       '--min-history',
       times.minHistory,
+      // The recommender's half-lives and windows divided by the speed, as the VPA's time flags are.
+      '--clock-speed',
+      String(speed),
       '--namespace',
       NS.tailor,
       '--leader-elect=false',

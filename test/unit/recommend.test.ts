@@ -11,6 +11,7 @@ import {
 } from '../../src/core/recommend/histogram.ts';
 import {
   CPU_DEFAULTS,
+  atClockSpeed,
   MEMORY_DEFAULTS,
   defaultConfig,
   type RecommenderConfig,
@@ -277,4 +278,24 @@ test('the pure core reads no clock and no randomness', () => {
       }
     }
   }
+});
+
+test('at a clock speed, every span of the recommender covers the same simulated time, no window under two rows', () => {
+  const HOUR = 3600;
+  for (const kind of ['cpu', 'memory', 'gpuMemory'] as const)
+    assert.deepEqual(atClockSpeed(defaultConfig(kind), 1), defaultConfig(kind));
+  const memory = atClockSpeed(defaultConfig('memory'), 60);
+  assert.equal(memory.histogram.halfLifeSeconds, (24 * HOUR) / 60);
+  assert.equal(memory.shortHistorySeconds, (4 * HOUR) / 60);
+  assert.equal(memory.oomHalfLifeSeconds, (24 * HOUR) / 60);
+  assert.equal(memory.recentWindowSeconds, 120, 'an hour at 60x is a minute: kept at two rows of history');
+  assert.equal(memory.intervalSeconds, 60, 'five minutes at 60x: kept at one row');
+  assert.equal(memory.fleetSurge.holdSeconds, (2 * HOUR) / 60);
+  // What is not a span is unchanged, and a span that is off stays off.
+  assert.equal(memory.percentile, defaultConfig('memory').percentile);
+  assert.equal(memory.burstHeadroom, defaultConfig('memory').burstHeadroom);
+  const cpu = atClockSpeed(defaultConfig('cpu'), 84);
+  assert.equal(cpu.recentWindowSeconds, 0);
+  assert.equal(cpu.fleetSurge.windowSeconds, 0);
+  assert.equal(cpu.shortHistorySeconds, (24 * HOUR) / 84);
 });

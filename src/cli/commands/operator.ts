@@ -36,6 +36,7 @@ interface Options extends ClusterFlags {
   dryRun: boolean;
   namespace?: string;
   minHistory?: string;
+  clockSpeed?: string;
   logLevel: string;
   logFormat: string;
   installCrds: boolean;
@@ -138,6 +139,12 @@ export function registerOperator(program: Command): void {
       false,
     )
     .option('--allowed-image <prefix>', ALLOWED_IMAGE_HELP, collectAllowedImage, [])
+    .addOption(
+      new Option(
+        '--clock-speed <n>',
+        "development only: the cluster is Tailor's simulator running n times faster than the wall clock; the recommender's half-lives and windows are divided by n",
+      ).hideHelp(),
+    )
     .option(
       '--notifications-configmap <namespace/name>',
       'the notifications ConfigMap (receivers, routes); its Secrets are read in the same namespace; absent: no notifications',
@@ -171,6 +178,11 @@ async function run(o: Options): Promise<void> {
       hint: 'metrics.k8s.io refreshes every 15 s or so; e.g. --poll-interval 15s',
     });
   const minHistoryMs = o.minHistory === undefined ? undefined : durationFlag('--min-history', o.minHistory);
+  const clockSpeed = o.clockSpeed === undefined ? 1 : Number(o.clockSpeed);
+  if (!(clockSpeed >= 1 && clockSpeed <= 10_000))
+    throw new TailorError('InvalidInput', `--clock-speed ${o.clockSpeed} is not a number from 1 to 10000`, {
+      hint: 'leave it out on a real cluster; with the simulator pass its speed, e.g. --clock-speed 60',
+    });
   // A bad Prometheus source (name, URL, token or CA file) fails here, at start, rather than on
   // each policy that names it.
   if (o.prometheusUrl !== undefined)
@@ -240,7 +252,10 @@ async function run(o: Options): Promise<void> {
     log,
     processMetrics: true,
     installCrds: o.installCrds,
-    sizing: minHistoryMs === undefined ? {} : { minHistorySeconds: minHistoryMs / 1000 },
+    sizing: {
+      ...(minHistoryMs === undefined ? {} : { minHistorySeconds: minHistoryMs / 1000 }),
+      ...(clockSpeed !== 1 ? { clockSpeed } : {}),
+    },
     ...(o.webhook || o.webhookServeAs || o.webhookService || o.webhookTlsSecret
       ? { webhook: webhookOptions(o) }
       : {}),

@@ -36,6 +36,7 @@ import {
 import { decimal, monthlySaving, type PriceSheet } from '../../core/cost/price.ts';
 import type { SeriesKey } from '../../sources/history.ts';
 import { configsFor } from '../../core/recommend/tuning.ts';
+import { atClockSpeed } from '../../core/recommend/config.ts';
 import type { PrometheusFeed, PrometheusHistoryState } from '../../operator/prometheus-history.ts';
 import type { WorkloadRef } from '../../sources/workloads.ts';
 import type { ClusterCaches } from '../../operator/caches.ts';
@@ -85,6 +86,12 @@ export interface SizingOptions {
   readonly concurrency?: number;
   /** At most one periodic SizingCheckpoint write per policy this often (evictions and resizes write at once). Default 60. */
   readonly checkpointIntervalSeconds?: number;
+  /**
+   * Development only: the cluster is a simulation whose clock runs this many times faster than the
+   * wall clock, and the recommender's spans (half-lives, windows) are divided by it (atClockSpeed).
+   * Default 1.
+   */
+  readonly clockSpeed?: number;
 }
 
 export interface SizingDeps {
@@ -311,7 +318,9 @@ export function sizingController(ctx: OperatorContext, deps: SizingDeps): Contro
     }
     const windowSeconds = (parseDuration(spec.history.window) ?? 8 * 86_400_000) / 1000;
     // The policy's profile and overrides as recommender configs (Balanced alone: the defaults).
-    const configs = configsFor(spec.recommendation);
+    const tuned = configsFor(spec.recommendation);
+    const speed = o.clockSpeed ?? 1;
+    const configs = { cpu: atClockSpeed(tuned.cpu, speed), memory: atClockSpeed(tuned.memory, speed) };
     // Before the history is read: what an earlier process (maybe on another disk) knew comes back first.
     const view = { configs, windowSeconds };
     await cps.load(policy, view);
@@ -441,6 +450,7 @@ export function sizingController(ctx: OperatorContext, deps: SizingDeps): Contro
         ? statusRecommendations(
             covered,
             seriesOf,
+            Math.max(configs.cpu.shortHistorySeconds, configs.memory.shortHistorySeconds),
             fromPrometheus?.kind === 'Ready' ? `Prometheus source '${fromPrometheus.source}'` : undefined,
           )
         : (policy.status?.recommendations ?? []),

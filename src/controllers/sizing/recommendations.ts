@@ -3,7 +3,7 @@
 import type * as k8s from '@kubernetes/client-node';
 import type { SizingPolicyStatus } from '../../api/index.ts';
 import { parseQuantity } from '../../core/quantity.ts';
-import { DEFAULT_RESOURCE_CONFIGS, type SeriesKey } from '../../sources/history.ts';
+import type { SeriesKey } from '../../sources/history.ts';
 import type { WorkloadRef } from '../../sources/workloads.ts';
 import { statusRecommendation, type SeriesView } from './usage.ts';
 
@@ -38,6 +38,8 @@ export function noSeries(key: SeriesKey): SeriesView {
 export function statusRecommendations(
   covered: readonly CoveredPod[],
   seriesOf: (key: SeriesKey) => SeriesView,
+  /** Younger series get the wider margin of a short history, and their status says so. */
+  shortHistorySeconds: number,
   source: string | undefined,
 ): NonNullable<SizingPolicyStatus['recommendations']> {
   const byContainer = new Map<string, Map<string, { workload: WorkloadRef; pods: number }>>();
@@ -51,10 +53,6 @@ export function statusRecommendations(
       m.set(wk, e);
     }
   }
-  const shortHistory = Math.max(
-    DEFAULT_RESOURCE_CONFIGS.cpu.shortHistorySeconds,
-    DEFAULT_RESOURCE_CONFIGS.memory.shortHistorySeconds,
-  );
   const out: NonNullable<SizingPolicyStatus['recommendations']> = [];
   for (const [name, m] of [...byContainer].sort(([a], [b]) => a.localeCompare(b))) {
     const best = [...m.values()].sort((a, b) => b.pods - a.pods)[0]!;
@@ -62,7 +60,7 @@ export function statusRecommendations(
       name,
       seriesOf({ workload: best.workload, container: name }),
       best.pods,
-      shortHistory,
+      shortHistorySeconds,
       source,
     );
     if (r) out.push(r);

@@ -157,3 +157,31 @@ export function defaultConfig(
 ): RecommenderConfig {
   return { ...DEFAULT_CONFIG[kind], ...overrides };
 }
+
+/**
+ * The config for a clock `speed` times faster than the wall clock (a simulation; see
+ * docs/decisions/0023-time-at-any-clock-speed.md): every span (half-lives, intervals, windows, the
+ * short history, the OOM floor's fade, the fleet signal's windows) divided by `speed`, so each
+ * covers the same simulated time, as the VPA's time flags divided by the speed do. The usage
+ * history stores one row a (wall) minute: an interval is kept at a row at least, and a window at
+ * two (a shorter one may hold none). Speed 1 is the config itself.
+ */
+export function atClockSpeed(config: RecommenderConfig, speed: number): RecommenderConfig {
+  if (speed === 1) return config;
+  const span = (s: number) => s / speed;
+  const window = (s: number) => (s > 0 ? Math.max(2 * MINUTE, s / speed) : s);
+  return {
+    ...config,
+    intervalSeconds: Math.max(MINUTE, span(config.intervalSeconds)),
+    histogram: { ...config.histogram, halfLifeSeconds: span(config.histogram.halfLifeSeconds) },
+    recentWindowSeconds: window(config.recentWindowSeconds),
+    shortHistorySeconds: span(config.shortHistorySeconds),
+    oomHalfLifeSeconds: span(config.oomHalfLifeSeconds),
+    fleetSurge: {
+      ...config.fleetSurge,
+      minHistorySeconds: span(config.fleetSurge.minHistorySeconds),
+      windowSeconds: window(config.fleetSurge.windowSeconds),
+      holdSeconds: window(config.fleetSurge.holdSeconds),
+    },
+  };
+}
