@@ -1,9 +1,9 @@
 // The embedded usage history (SQLite): one row per minute, workload and container (not per pod, so
 // 10k pods stay a few thousand series) with the minute's peaks and the spread of its CPU samples,
 // OOM kills, and checkpoints of the recommender state so a restart resumes from the last
-// checkpoint instead of re-reading the whole window. A series may be
-// read through several views (recommender configs and a history window: one per SizingPolicy
-// tuning); each view has its own checkpoint, a few per series at most.
+// checkpoint instead of re-reading the whole window. A series may be read through several views
+// (recommender configs and a history window: one per SizingPolicy tuning); each view has its own
+// checkpoint, a few per series at most.
 import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
