@@ -403,6 +403,7 @@ export default async function run(): Promise<void> {
       secondsToAllReady: Math.round(secondsToReady),
       secondsOperatorToReady: Number(secondsToOperatorReady.toFixed(1)),
       settleSeconds: Math.round(settleSeconds),
+      settleMaxSeconds,
       firstFullPassSeconds: firstPass !== undefined ? Number(firstPass.toFixed(2)) : null,
       settleResizeWrites: settleWrites,
       settlePodsResized: settledPods,
@@ -588,7 +589,7 @@ function writeResults(result: Record<string, unknown>): void {
     [
       '# Operator at scale',
       '',
-      `Reproduce: \`npm run bench -- operator-scale\` (OPERATOR_SCALE_PODS=${String(result.pods)} OPERATOR_SCALE_NAMESPACES=${String(result.namespaces)}). Measured ${String(result.date)} on ${String(result.machine)}; the real control plane (etcd, kube-apiserver, controller-manager, scheduler) and the simulator ran on the same machine. Load averages (1, 5, 15 min) before: ${String(result.loadAveragesBefore)}; after: ${String(result.loadAveragesAfter)}.`,
+      `Reproduce: \`npm run bench -- operator-scale\` (OPERATOR_SCALE_PODS=${String(result.pods)} OPERATOR_SCALE_NAMESPACES=${String(result.namespaces)}${result.settleMaxSeconds !== 300 ? ` OPERATOR_SCALE_SETTLE_MAX_SECONDS=${String(result.settleMaxSeconds)}` : ''}). Measured ${String(result.date)} on ${String(result.machine)}; the real control plane (etcd, kube-apiserver, controller-manager, scheduler) and the simulator ran on the same machine. Load averages (1, 5, 15 min) before: ${String(result.loadAveragesBefore)}; after: ${String(result.loadAveragesAfter)}.`,
       '',
       '| figure | value | goal |',
       '| --- | --- | --- |',

@@ -6,6 +6,7 @@ import type { ContainerRecommendation } from '../../src/api/index.ts';
 import {
   mergeConditions,
   settleRecommendations,
+  settleSavings,
   statusChanged,
 } from '../../src/controllers/sizing/status.ts';
 
@@ -91,4 +92,19 @@ test('statusChanged: key order and undefined fields do not count; values do', ()
   assert.equal(statusChanged(a, { ...a, lastApplied: undefined }), false);
   assert.equal(statusChanged(a, { ...a, pods: { targeted: 2, withoutMetrics: 0 } }), true);
   assert.equal(statusChanged(undefined, a), true);
+});
+
+test('settleSavings: a saving that moves by a cent keeps the stored one; a real move, a sign change or a new currency is written', () => {
+  const stored = { cost: '412.50', currency: 'USD', co2eKg: '3.210' };
+  assert.equal(settleSavings(stored, { cost: '412.51', currency: 'USD', co2eKg: '3.212' }, 0.02), stored);
+  const moved = { cost: '380.00', currency: 'USD', co2eKg: '3.210' };
+  assert.equal(settleSavings(stored, moved, 0.02), moved);
+  const co2Moved = { cost: '412.50', currency: 'USD', co2eKg: '2.000' };
+  assert.equal(settleSavings(stored, co2Moved, 0.02), co2Moved);
+  const flipped = { cost: '-0.01', currency: 'USD', co2eKg: '3.210' };
+  assert.equal(settleSavings({ ...stored, cost: '0.01' }, flipped, 0.02), flipped);
+  const euros = { cost: '412.50', currency: 'EUR', co2eKg: '3.210' };
+  assert.equal(settleSavings(stored, euros, 0.02), euros);
+  assert.equal(settleSavings(stored, undefined, 0.02), undefined, 'no estimate any more: it goes');
+  assert.deepEqual(settleSavings(undefined, stored, 0.02), stored);
 });

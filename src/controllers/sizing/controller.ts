@@ -61,7 +61,7 @@ import { PodChanges } from './pod-changes.ts';
 import { checkpoints } from './checkpoint.ts';
 import { sizingLedgers } from './ledger.ts';
 import { evictionGuard, type EvictionGuard } from './eviction-guard.ts';
-import { mergeConditions, settleRecommendations, statusChanged } from './status.ts';
+import { mergeConditions, settleRecommendations, settleSavings, statusChanged } from './status.ts';
 import { readSeries, seriesKeyString, type SeriesView } from './usage.ts';
 import { requiredSpanSeconds, shrinkGate, withHolds } from './shrink-gate.ts';
 import { declaredRequests, noSeries, statusRecommendations, type CoveredPod } from './recommendations.ts';
@@ -462,6 +462,13 @@ export function sizingController(ctx: OperatorContext, deps: SizingDeps): Contro
         !p.plan.containers.some((c) => c.triggered),
     ).length;
     const saving = monthlySaving(savings, o.prices);
+    const estimatedMonthlySavings = settleSavings(
+      policy.status?.estimatedMonthlySavings,
+      savings.length > 0
+        ? { cost: decimal(saving.cost), currency: saving.currency, co2eKg: decimal(saving.co2eKg, 3) }
+        : undefined,
+      tolerance,
+    );
     const podCounts = {
       targeted: covered.length,
       withoutMetrics,
@@ -493,15 +500,7 @@ export function sizingController(ctx: OperatorContext, deps: SizingDeps): Contro
       pods: podCounts,
       conditions: mergeConditions(policy.status?.conditions, conditions, generation, new Date(now * 1000)),
       recommendations: settleRecommendations(policy.status?.recommendations, recs, tolerance),
-      ...(savings.length > 0
-        ? {
-            estimatedMonthlySavings: {
-              cost: decimal(saving.cost),
-              currency: saving.currency,
-              co2eKg: decimal(saving.co2eKg, 3),
-            },
-          }
-        : {}),
+      ...(estimatedMonthlySavings ? { estimatedMonthlySavings } : {}),
       ...(lastApplied ? { lastApplied } : {}),
     });
     const stored = await writeStatus(policy, base(policy.status?.lastApplied));
