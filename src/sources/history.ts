@@ -616,7 +616,11 @@ export class UsageHistory {
       if (m.minute > through) {
         if (open) minutes.push(open);
         open = undefined;
-        minutes.push([m.minute, m.cpu_max, m.mem_max]);
+        minutes.push(
+          m.cpu_sq !== null && m.cpu_n > 0
+            ? [m.minute, m.cpu_max, m.mem_max, m.cpu_n, m.cpu_sum, m.cpu_sq]
+            : [m.minute, m.cpu_max, m.mem_max],
+        );
         continue;
       }
       const group = Math.floor(m.minute / per);
@@ -668,8 +672,11 @@ export class UsageHistory {
     const window = windowOf(windowSeconds, now);
     this.db.transaction(() => {
       const id = this.upsertSeries(key, s.firstSample, s.lastSample);
-      for (const [minute, cpu, mem] of s.minutes) {
-        this.stmt.upsertMinute.run(id, minute, cpu, cpu ?? 0, cpu === null ? 0 : 1, null, mem);
+      for (const m of s.minutes) {
+        const [minute, cpu, mem] = m;
+        // With its spread where the snapshot kept one; else the busiest sample alone (minute-spread.ts).
+        if (m.length === 6) this.stmt.upsertMinute.run(id, minute, cpu, m[4], m[3], m[5], mem);
+        else this.stmt.upsertMinute.run(id, minute, cpu, cpu ?? 0, cpu === null ? 0 : 1, null, mem);
       }
       for (const o of s.ooms) this.stmt.insertOom.run(id, o.pod, o.t, o.usage);
       if (s.view !== viewHash(configs, window?.seconds)) return; // another tuning: rebuilt from the minutes

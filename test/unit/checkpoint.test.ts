@@ -161,6 +161,21 @@ test('encodeSeries: only non-zero buckets, under the cap by leaving out the leas
   assert.deepEqual(decodeSeries(none.data).series, []);
 });
 
+test("a snapshot's exact minutes carry their CPU spread; rows written before (three values) still decode", () => {
+  const { h, now } = learned(30);
+  const snap = h.snapshot(web, now, configsFor(undefined), WINDOW)!;
+  const exact = snap.minutes.filter((m) => m.length === 6);
+  assert.ok(exact.length > 0, 'the minutes after the states keep count, sum and sum of squares');
+  const round = decodeSeries(encodeSeries([snap]).data).series[0]!;
+  assert.deepEqual(
+    round.minutes.filter((m) => m.length === 6),
+    exact,
+  );
+  const old: SeriesSnapshot = { ...snap, minutes: snap.minutes.map((m) => [m[0], m[1], m[2]] as const) };
+  assert.ok(decodeSeries(encodeSeries([old]).data).series[0]!.minutes.every((m) => m.length === 3));
+  h.close();
+});
+
 test('decodeSeries: damage is refused, never thrown', () => {
   assert.match(decodeSeries('not base64 gzip').error ?? '', /not gzipped JSON/);
   const wrap = (x: unknown) => gzipSync(JSON.stringify(x)).toString('base64');

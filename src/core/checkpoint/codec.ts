@@ -13,8 +13,15 @@ export interface StateSnapshot {
   readonly state: RecommenderState;
 }
 
-/** One minute row: [minute number, CPU max, memory max]; null where that resource had no sample. */
-export type MinuteSnapshot = readonly [number, number | null, number | null];
+/**
+ * One minute row: [minute number, CPU max, memory max], null where that resource had no sample; an
+ * exact minute (after the states) also carries its CPU samples' count, sum and sum of squares, so a
+ * restored store feeds the same spread (core/recommend/minute-spread.ts). Checkpoints written
+ * before carry three values: such a minute is read as its busiest sample.
+ */
+export type MinuteSnapshot =
+  | readonly [number, number | null, number | null]
+  | readonly [number, number | null, number | null, number, number, number];
 
 export interface OomSnapshot {
   readonly pod: string;
@@ -156,7 +163,7 @@ function toWire(s: SeriesSnapshot): WireSeries {
     ls: s.lastSample,
     v: s.view,
     s: states,
-    m: s.minutes.slice(-MAX_MINUTES_PER_SERIES).map((m) => [m[0], m[1], m[2]] as const),
+    m: s.minutes.slice(-MAX_MINUTES_PER_SERIES).map((m) => minuteToWire(m)),
     x: s.ooms.slice(-MAX_OOMS_PER_SERIES).map((o) => [o.pod, o.t, o.usage]),
   };
 }
@@ -207,7 +214,9 @@ function fromWire(v: unknown): SeriesSnapshot | undefined {
   const minutes: MinuteSnapshot[] = [];
   for (const m of w.m as unknown[]) {
     if (!Array.isArray(m) || !num(m[0]) || !numOrNull(m[1]) || !numOrNull(m[2])) return undefined;
-    minutes.push([m[0], m[1], m[2]]);
+    if (m.length >= 6 && num(m[3]) && num(m[4]) && num(m[5]))
+      minutes.push([m[0], m[1], m[2], m[3], m[4], m[5]]);
+    else minutes.push([m[0], m[1], m[2]]);
   }
   const ooms: OomSnapshot[] = [];
   for (const o of w.x as unknown[]) {
@@ -284,4 +293,9 @@ function num(x: unknown): x is number {
 
 function numOrNull(x: unknown): x is number | null {
   return x === null || num(x);
+}
+
+/** A minute as written: its spread only where it has one. */
+function minuteToWire(m: MinuteSnapshot): MinuteSnapshot {
+  return m.length === 6 ? [m[0], m[1], m[2], m[3], m[4], m[5]] : [m[0], m[1], m[2]];
 }
