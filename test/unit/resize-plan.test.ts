@@ -94,6 +94,19 @@ test('the decision table: each state of pod, policy and history gives one decisi
       'NoChange',
     ],
     [
+      'above the upper bound by less than the threshold: waits (a wobbling target must not flap)',
+      { recommendations: { app: { cpu: bounds(0.92, 0.5, 0.95) } } },
+      'NoChange',
+    ],
+    [
+      'over maxAllowed by less than the threshold: cut to it all the same',
+      {
+        recommendations: { app: { cpu: bounds(1, 0.5, 2) } },
+        policy: policy({ containers: [{ name: '*', maxAllowed: { cpu: '950m' } }] }),
+      },
+      'InPlace',
+    ],
+    [
       'below the lower bound by a hair: acts although under the threshold',
       { recommendations: { app: { cpu: bounds(1.05, 1.01, 2) } } },
       'InPlace',
@@ -929,4 +942,24 @@ test('memory frozen by an HPA: an OOM kill raises the limit alone; Guaranteed or
     }),
   );
   assert.equal(kindOf(r.decision), 'Skip:ScaledByHpa');
+});
+
+test('a target wobbling between two values just over the threshold apart raises the pod once, and no more', () => {
+  const at = (cpu: number) =>
+    container({ req: { cpu, memory: 1 * Gi }, lim: { cpu: 2 * cpu, memory: 2 * Gi } });
+  // 1.118 -> 1.233 is 10.3% up: past the 10% threshold, raised.
+  const up = plan({
+    pod: pod([at(1.118)]),
+    recommendations: { app: { cpu: bounds(1.233, 0, 1.233 * 1.1) } },
+  });
+  assert.equal(kindOf(up.decision), 'InPlace');
+  // Back at 1.118: 9.3% down, above the upper bound (1.118 x 1.1 = 1.23) but under the threshold.
+  const down = plan({
+    pod: pod([at(1.233)]),
+    recommendations: { app: { cpu: bounds(1.118, 0, 1.118 * 1.1) } },
+  });
+  assert.equal(kindOf(down.decision), 'NoChange');
+  // A real fall (to 1.0, 19% down) still goes out.
+  const fall = plan({ pod: pod([at(1.233)]), recommendations: { app: { cpu: bounds(1, 0, 1.1) } } });
+  assert.equal(kindOf(fall.decision), 'InPlace');
 });

@@ -176,9 +176,11 @@ function sizeResource(c: ContainerView, r: ResourceName, ctx: SizeContext, notes
     note('ClampedToMin', `${show(r, want)} raised to minAllowed ${show(r, min)}`);
     want = min;
   }
+  let overMax = false;
   if (max !== undefined && want > max) {
     note('ClampedToMax', `${show(r, want)} cut to maxAllowed ${show(r, max)}`);
     want = max;
+    overMax = cur > max;
   }
   let urgent = false;
   if (bump !== undefined && bump > want) {
@@ -207,10 +209,17 @@ function sizeResource(c: ContainerView, r: ResourceName, ctx: SizeContext, notes
     if (ctx.raiseOnly !== undefined && limit < curLimit) limit = curLimit;
   }
 
+  // Whether this moves the pod. A raise goes out when the value is below the lower bound (unsafe)
+  // or the move is at least minChangePercent; a shrink only when the move is that large (or the
+  // value is over the policy's maxAllowed). A value above the upper bound by less than that waits:
+  // with "outside the bounds" enough for a shrink too, a target wobbling between two values a
+  // little more than minChangePercent apart (neighbouring histogram buckets) raised the pod at one
+  // pass and lowered it at the next, every cooldown.
   const moved = !sameAmount(r, want, cur);
-  const outside = bounds !== undefined && (cur < bounds.lowerBound || cur > bounds.upperBound);
+  const unsafe = bounds !== undefined && cur < bounds.lowerBound;
   const past = (Math.abs(want - cur) / cur) * 100 >= ctx.minChangePercent;
-  return { request: want, limit, triggered: moved && (outside || past || urgent), urgent };
+  const worth = want > cur ? unsafe || past : past || overMax;
+  return { request: want, limit, triggered: moved && (worth || urgent), urgent };
 }
 
 /**
