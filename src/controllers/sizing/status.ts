@@ -60,9 +60,7 @@ export function settleRecommendations(
       for (const k of keys) {
         const x = parseQuantity(a?.[k]);
         const y = parseQuantity(b?.[k]);
-        if (x === undefined || y === undefined) return false;
-        const scale = Math.max(Math.abs(x), Math.abs(y));
-        if (scale > 0 && Math.abs(x - y) / scale > tolerance) return false;
+        if (x === undefined || y === undefined || !relativelyClose(x, y, tolerance)) return false;
       }
       return true;
     };
@@ -112,10 +110,15 @@ export function settleSavings(
     const x = Number(a);
     const y = Number(b);
     if (!Number.isFinite(x) || !Number.isFinite(y) || Math.sign(x) !== Math.sign(y)) return a === b;
-    const scale = Math.max(Math.abs(x), Math.abs(y));
-    return scale === 0 || Math.abs(x - y) / scale <= tolerance;
+    return relativelyClose(x, y, tolerance);
   };
   return close(previous.cost, next.cost) && close(previous.co2eKg, next.co2eKg) ? previous : next;
+}
+
+/** x and y differ by at most `tolerance` of the larger magnitude (two zeros are close). */
+function relativelyClose(x: number, y: number, tolerance: number): boolean {
+  const scale = Math.max(Math.abs(x), Math.abs(y));
+  return scale === 0 || Math.abs(x - y) / scale <= tolerance;
 }
 
 /** The basis text changes with every sample; only its first words (the kind of data) matter for a rewrite. */
